@@ -1,0 +1,41 @@
+// Bulk transfer workload: a sender streams N pattern bytes; a receiver verifies every byte.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "l5p/stream.h"
+
+namespace autonic::apps {
+
+class BulkSender final : public l5p::StreamHandler {
+ public:
+  BulkSender(l5p::Stream& s, uint64_t flow_seed, uint64_t total, size_t chunk = 256 * 1024);
+  void on_data(ByteSpan) override {}
+  void on_writable() override;
+  void on_failed(const std::string& outcome) override { failure = outcome; }
+  bool done_sending() const { return sent_ == total_; }
+  std::optional<std::string> failure;
+
+ private:
+  l5p::Stream& s_;
+  uint64_t seed_, total_, sent_ = 0;
+  Bytes buf_;
+  uint64_t buf_off_ = 0;  // stream offset of buf_[0]
+};
+
+class BulkReceiver final : public l5p::StreamHandler {
+ public:
+  BulkReceiver(uint64_t flow_seed, uint64_t total) : seed_(flow_seed), total_(total) {}
+  void on_data(ByteSpan d) override;
+  void on_writable() override {}
+  void on_failed(const std::string& outcome) override { if (!failure) failure = outcome; }
+  bool complete() const { return received_ >= total_; }
+  uint64_t received() const { return received_; }
+  uint64_t wrong_bytes() const { return wrong_; }
+  std::optional<std::string> failure;
+
+ private:
+  uint64_t seed_, total_, received_ = 0, wrong_ = 0;
+};
+
+}  // namespace autonic::apps

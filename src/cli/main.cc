@@ -1,0 +1,118 @@
+// autonic command line: `autonic run …` (one scenario, summary or --json), `autonic bench …`.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/bench.h"
+#include "cli/parse.h"
+#include "testbed/testbed.h"
+
+using namespace autonic;
+
+namespace {
+
+struct RunArgs {
+  std::string l5p = "tcp", offload = "on", bytes = "16M", msg_size = "16K", loss = "0", reorder = "0",
+              dup = "0", corrupt = "0", tamper = "0", clock = "virtual", pcap, ctx_cache = "4M";
+  uint32_t flows = 1;
+  double rate = 100, delay_us = 10;
+  uint32_t mtu = 1500;
+  uint64_t seed = 1;
+  bool json = false, bare = false;
+};
+
+void add_run_options(CLI::App* run, RunArgs& a) {
+  run->add_option("--l5p", a.l5p, "layer-5 protocol: tcp | framed")->check(CLI::IsMember({"tcp", "framed"}));
+  run->add_option("--offload", a.offload, "off | tx | rx | on")->check(CLI::IsMember({"off", "tx", "rx", "on"}));
+  run->add_option("--bytes", a.bytes, "bytes to transfer (K/M/G suffixes, powers of 2)");
+  run->add_option("--flows", a.flows, "parallel connections");
+  run->add_option("--msg-size", a.msg_size, "L5P message payload size");
+  run->add_option("--loss", a.loss, "frame loss probability (2% or 0.02)");
+  run->add_option("--reorder", a.reorder, "frame reorder probability");
+  run->add_option("--dup", a.dup, "frame duplication probability");
+  run->add_option("--corrupt", a.corrupt, "line-noise bit flip probability (checksum left wrong)");
+  run->add_option("--tamper", a.tamper, "attacker payload bit flip probability (checksum fixed)");
+  run->add_option("--rate", a.rate, "link rate, Gbps");
+  run->add_option("--delay", a.delay_us, "one-way delay, microseconds");
+  run->add_option("--mtu", a.mtu, "IP MTU (1500; 9000 = jumbo frames)");
+  run->add_option("--seed", a.seed, "random seed (same seed => same frames on the wire)");
+  run->add_option("--clock", a.clock, "virtual | real")->check(CLI::IsMember({"virtual", "real"}));
+  run->add_option("--pcap", a.pcap, "record the wire to this pcap file");
+  run->add_option("--ctx-cache", a.ctx_cache, "NIC context cache capacity (bytes)");
+  run->add_flag("--bare", a.bare, "lwIP over a bare wire: NIC and driver bypassed (baseline)");
+  run->add_flag("--json", a.json, "print one JSON object");
+}
+
+testbed::ScenarioConfig to_config(const RunArgs& a) {
+  testbed::ScenarioConfig c;
+  auto size = [](const std::string& v, const char* what) {
+    auto s = cli::parse_size(v);
+    if (!s) throw CLI::ValidationError(what, "not a size: '" + v + "' (use e.g. 64M, 16K, 1G)");
+    return *s;
+  };
+  auto prob = [](const std::string& v, const char* what) {
+    auto p = cli::parse_prob(v);
+    if (!p) throw CLI::ValidationError(what, "not a probability: '" + v + "' (use e.g. 2% or 0.02)");
+    return *p;
+  };
+  c.l5p = a.l5p == "framed" ? testbed::L5pKind::kFramed : testbed::L5pKind::kTcp;
+  c.offload = a.offload == "off" ? testbed::OffloadMode::kOff
+              : a.offload == "tx" ? testbed::OffloadMode::kTx
+              : a.offload == "rx" ? testbed::OffloadMode::kRx
+                                  : testbed::OffloadMode::kOn;
+  c.bytes = size(a.bytes, "--bytes");
+  const uint64_t ms = size(a.msg_size, "--msg-size");
+  if (ms == 0 || ms > (1u << 20)) throw CLI::ValidationError("--msg-size", "must be 1 .. 1M");
+  c.msg_size = uint32_t(ms);
+  c.flows = a.flows;
+  c.link.loss = prob(a.loss, "--loss");
+  c.link.reorder = prob(a.reorder, "--reorder");
+  c.link.dup = prob(a.dup, "--dup");
+  c.link.corrupt = prob(a.corrupt, "--corrupt");
+  c.link.tamper = prob(a.tamper, "--tamper");
+  if (!(a.rate > 0 && a.rate <= 10000)) throw CLI::ValidationError("--rate", "must be in (0, 10000] Gbps");
+  if (!(a.delay_us >= 0 && a.delay_us <= 1e6)) throw CLI::ValidationError("--delay", "must be 0 .. 1e6 us");
+  c.link.rate_gbps = a.rate;
+  c.link.delay_ns = Nanos(a.delay_us * 1000);
+  c.mtu = uint16_t(a.mtu);
+  c.seed = a.seed;
+  c.real_clock = a.clock == "real";
+  c.pcap = a.pcap;
+  c.bare = a.bare;
+  c.ctx_cache_bytes = size(a.ctx_cache, "--ctx-cache");
+  return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"autonic: autonomous NIC offloads (ASPLOS '21) on an unmodified lwIP stack"};
+  app.require_subcommand(1);
+  RunArgs ra;
+  CLI::App* run = app.add_subcommand("run", "run one scenario: two hosts, one wire, one workload");
+  add_run_options(run, ra);
+  cli::BenchArgs ba;
+  CLI::App* bench = app.add_subcommand("bench", "benchmarks, reported as side-by-side ratios");
+  cli::add_bench_options(bench, ba);
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*run) {
+      const testbed::ScenarioConfig cfg = to_config(ra);
+      const testbed::Report r = testbed::run_scenario(cfg);
+      if (ra.json)
+        std::cout << r.to_json().dump(2) << std::endl;
+      else
+        std::cout << r.summary();
+      return r.verified ? 0 : 2;
+    }
+    if (*bench) return cli::run_bench(ba);
+  } catch (const CLI::Error& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "autonic: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,39 @@
+#include "cli/parse.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
+namespace autonic::cli {
+
+std::optional<uint64_t> parse_size(const std::string& s) {
+  if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  std::string suf(end);
+  if (!suf.empty() && (suf.back() == 'B' || suf.back() == 'b')) suf.pop_back();
+  if (!suf.empty() && (suf.back() == 'i')) suf.pop_back();
+  double mul = 1;
+  if (suf.empty()) mul = 1;
+  else if (suf == "K" || suf == "k") mul = 1024.0;
+  else if (suf == "M" || suf == "m") mul = 1024.0 * 1024;
+  else if (suf == "G" || suf == "g") mul = 1024.0 * 1024 * 1024;
+  else return std::nullopt;
+  const double r = v * mul;
+  if (!(r >= 0) || r > 1e15 || r != std::floor(r)) return std::nullopt;
+  return uint64_t(r);
+}
+
+std::optional<double> parse_prob(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str()) return std::nullopt;
+  std::string suf(end);
+  if (suf == "%") v /= 100.0;
+  else if (!suf.empty()) return std::nullopt;
+  if (!(v >= 0 && v <= 1)) return std::nullopt;
+  return v;
+}
+
+}  // namespace autonic::cli

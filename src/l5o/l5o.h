@@ -1,0 +1,74 @@
+// The l5o API between L5P software and the NIC driver: the paper's Listing 1 (driver -> L5P
+// services) and Listing 2 (L5P upcalls the driver makes), §4.1. Names follow the paper.
+#pragma once
+#include <cstdint>
+#include <memory>
+
+#include "common/bytes.h"
+#include "common/frame.h"
+#include "common/tcp_seq.h"
+
+namespace autonic::l5o {
+
+enum class L5Proto : uint8_t { kFramed, kTls, kNvmeTcp };
+const char* proto_name(L5Proto p);
+
+enum class Direction : uint8_t { kTx, kRx };
+
+// Static offload state handed to the NIC at create time (keys, digest settings); each protocol
+// derives its own. The NIC's plug-in for `proto` knows the concrete type.
+struct L5State {
+  explicit L5State(L5Proto p) : proto(p) {}
+  virtual ~L5State() = default;
+  L5Proto proto;
+};
+
+// Answer to get_tx_msgstate(tcpsn) (§4.2): the message holding tcpsn and its bytes before tcpsn.
+struct TxMsgState {
+  enum class Kind : uint8_t {
+    kFound,          // msg_start/msg_index/prefix describe the message
+    kBeforeOffload,  // tcpsn precedes the offload's first message: send as is
+    kNoSyncData,     // the L5P no longer holds this data: the packet must be dropped
+  };
+  Kind kind = Kind::kNoSyncData;
+  TcpSeq msg_start;
+  uint64_t msg_index = 0;
+  ByteSpan prefix;  // bytes [msg_start, tcpsn) exactly as handed to TCP; valid for the call
+};
+
+// Listing 2: operations the L5P provides to the driver.
+class L5pOps {
+ public:
+  virtual ~L5pOps() = default;
+  virtual TxMsgState get_tx_msgstate(TcpSeq tcpsn) = 0;
+  // The NIC guesses that a message header starts at tcpsn; answer later via resync_rx_resp.
+  virtual void resync_rx_req(TcpSeq tcpsn) = 0;
+};
+
+using L5oHandle = uint32_t;
+inline constexpr L5oHandle kNoHandle = 0;
+using RrStateId = uint32_t;
+
+// Request-response state (§4.1): e.g. an NVMe CID and the buffer its response data belongs in.
+struct RrState {
+  uint32_t tag = 0;
+  MutByteSpan dest;
+};
+
+// Listing 1: operations the driver provides to the L5P.
+class Offload {
+ public:
+  virtual ~Offload() = default;
+  // `flow` is the 5-tuple of the packets this context handles in direction `dir` (for kRx, as
+  // seen on received frames). tcpsn is the first byte of the first message to offload.
+  virtual L5oHandle create(const FlowKey& flow, Direction dir, std::shared_ptr<const L5State> state,
+                           TcpSeq tcpsn, L5pOps* ops) = 0;
+  virtual void destroy(L5oHandle h) = 0;
+  virtual RrStateId add_rr_state(L5oHandle h, const RrState& rr) = 0;
+  virtual void del_rr_state(L5oHandle h, RrStateId id) = 0;
+  // The L5P's verdict on a resync request; msg_index is the index of the message at tcpsn
+  // (the dynamic state at a message boundary depends only on it, §3.3).
+  virtual void resync_rx_resp(L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t msg_index) = 0;
+};
+
+}  // namespace autonic::l5o

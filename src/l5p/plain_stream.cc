@@ -1,0 +1,46 @@
+#include "l5p/plain_stream.h"
+
+#include <algorithm>
+
+namespace autonic::l5p {
+
+PlainStream::PlainStream(std::unique_ptr<tcpip::TcpConn> conn) : conn_(std::move(conn)) {
+  conn_->set_handler(this);
+}
+
+void PlainStream::on_connected() {
+  connected_ = true;
+  if (h_) h_->on_writable();
+}
+
+size_t PlainStream::send(ByteSpan data) {
+  if (!conn_->alive()) return 0;
+  const size_t n = std::min(data.size(), conn_->sndbuf());
+  if (n == 0) return 0;
+  if (!conn_->write(data.data(), n, /*copy=*/true, /*more=*/false)) return 0;
+  conn_->output();
+  return n;
+}
+
+bool PlainStream::all_acked() const {
+  return conn_->alive() && conn_->unacked_segments() == 0;
+}
+
+void PlainStream::on_recv(pbuf* p) {
+  if (!p) return;  // FIN
+  const size_t total = p->tot_len;
+  for (pbuf* q = p; q; q = q->next)
+    if (h_ && q->len) h_->on_data(ByteSpan(static_cast<const uint8_t*>(q->payload), q->len));
+  pbuf_free(p);
+  conn_->recved(total);
+}
+
+void PlainStream::on_sent(uint32_t) {
+  if (h_) h_->on_writable();
+}
+
+void PlainStream::on_error(const char* what) {
+  if (h_) h_->on_failed(what);
+}
+
+}  // namespace autonic::l5p

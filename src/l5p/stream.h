@@ -1,0 +1,30 @@
+// What an application sees of a connection, whatever L5P (or none) carries it.
+#pragma once
+#include <string>
+
+#include "common/bytes.h"
+#include "common/counters.h"
+
+namespace autonic::l5p {
+
+class StreamHandler {
+ public:
+  virtual ~StreamHandler() = default;
+  virtual void on_data(ByteSpan data) = 0;  // in order, exactly as the peer's app sent it
+  virtual void on_writable() = 0;           // send() may accept more
+  // The connection ended abnormally; `outcome` says why (e.g. "integrity:bad_check").
+  virtual void on_failed(const std::string& outcome) = 0;
+};
+
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  virtual void set_handler(StreamHandler* h) = 0;
+  // Accepts up to data.size() bytes; returns how many were taken.
+  virtual size_t send(ByteSpan data) = 0;
+  // True when everything sent so far has been acknowledged by the peer.
+  virtual bool all_acked() const = 0;
+  virtual void export_stats(CounterMap& m) const = 0;
+};
+
+}  // namespace autonic::l5p

@@ -1,0 +1,25 @@
+#include "nic/engine/engine_stats.h"
+
+namespace autonic::nic {
+
+#define AUTONIC_OFFLOAD_COUNTERS(X)                                                           \
+  X(tx, encrypted_packets) X(tx, encrypted_bytes) X(tx, drop_no_sync_data) X(tx, err)         \
+  X(tx, ooo) X(tx, dump_packets) X(tx, dump_bytes) X(tx, bypass_packets)                      \
+  X(rx, decrypted_packets) X(rx, decrypted_bytes) X(rx, ooo_packets) X(rx, resync_jump)       \
+  X(rx, resync_req_pkt) X(rx, resync_req_start) X(rx, resync_req_end) X(rx, resync_req_skip)  \
+  X(rx, resync_req_cancel) X(rx, resync_res_ok) X(rx, resync_res_fail)                        \
+  X(rx, resync_res_stale) X(rx, resync_bad_pattern) X(rx, err)
+
+void OffloadStats::export_to(CounterMap& m, const std::string& proto) const {
+#define X(dir, what) add_counter(m, #dir "_" + proto + "_" #what, dir##_##what);
+  AUTONIC_OFFLOAD_COUNTERS(X)
+#undef X
+}
+
+void OffloadStats::add(const OffloadStats& o) {
+#define X(dir, what) dir##_##what += o.dir##_##what;
+  AUTONIC_OFFLOAD_COUNTERS(X)
+#undef X
+}
+
+}  // namespace autonic::nic

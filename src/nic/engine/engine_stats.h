@@ -1,0 +1,42 @@
+// Generic offload engine counters, one set per protocol per NIC. Exported as
+// <dir>_<proto>_<what> (mlx5 / tls_stat naming, e.g. rx_tls_resync_req_start).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "common/counters.h"
+
+namespace autonic::nic {
+
+struct OffloadStats {
+  // TX (NIC)
+  uint64_t tx_encrypted_packets = 0;  // packets whose payload the NIC transformed
+  uint64_t tx_encrypted_bytes = 0;
+  uint64_t tx_drop_no_sync_data = 0;  // packet did not match the context and nothing to recover from
+  uint64_t tx_err = 0;                // bytes the engine could not frame (bad header from the L5P)
+  // TX (driver)
+  uint64_t tx_ooo = 0;           // out-of-sequence packets that needed context recovery (§4.2)
+  uint64_t tx_dump_packets = 0;  // recovery descriptors carrying a message prefix
+  uint64_t tx_dump_bytes = 0;    // message-prefix bytes re-processed by the NIC to rebuild state
+  uint64_t tx_bypass_packets = 0;  // data before the offload started, sent as is
+  // RX (NIC)
+  uint64_t rx_decrypted_packets = 0;  // packets marked: processed in sequence, checks passed
+  uint64_t rx_decrypted_bytes = 0;
+  uint64_t rx_ooo_packets = 0;        // packets the NIC could not process in sequence
+  uint64_t rx_resync_jump = 0;        // hardware-only resync onto the next header (§4.3, Fig. 8b)
+  uint64_t rx_resync_req_pkt = 0;     // packets that carried a resync request to the driver
+  uint64_t rx_resync_req_start = 0;   // requests handed to the L5P
+  uint64_t rx_resync_req_end = 0;     // requests the L5P answered
+  uint64_t rx_resync_req_skip = 0;    // requests not delivered (no L5P attached)
+  uint64_t rx_resync_req_cancel = 0;  // tracker gave up: unanswered past the bound or lost track
+  uint64_t rx_resync_res_ok = 0;      // L5P confirmed the guess: offload resumes at next message
+  uint64_t rx_resync_res_fail = 0;    // L5P denied the guess: back to searching
+  uint64_t rx_resync_res_stale = 0;   // answer to a request the NIC had already abandoned
+  uint64_t rx_resync_bad_pattern = 0; // tracked header position did not hold a header
+  uint64_t rx_err = 0;                // integrity check failed in the NIC (packet left unmarked)
+
+  void export_to(CounterMap& m, const std::string& proto) const;
+  void add(const OffloadStats& o);
+};
+
+}  // namespace autonic::nic

@@ -1,0 +1,49 @@
+#include "nic/engine/msg_cursor.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace autonic::nic {
+
+FeedResult feed(MsgCursor& cur, const Plugin& plugin, PluginFlow& flow, l5o::Direction dir,
+                ByteSpan in, MutByteSpan out) {
+  FeedResult r;
+  const size_t hlen = plugin.header_len();
+  size_t i = 0;
+  while (i < in.size()) {
+    if (!cur.len_known()) {
+      // Header bytes are plaintext on the wire in both directions: copied through unchanged
+      // and collected (they may be split across packets) until the length can be read.
+      const size_t n = std::min(hlen - cur.offset, in.size() - i);
+      std::memcpy(cur.hdr.data() + cur.offset, in.data() + i, n);
+      if (out.data() + i != in.data() + i) std::memcpy(out.data() + i, in.data() + i, n);
+      cur.offset += uint32_t(n);
+      i += n;
+      if (cur.offset < hlen) break;
+      const auto len = plugin.probe(ByteSpan(cur.hdr.data(), hlen));
+      if (!len || *len < hlen) {
+        cur.offset = 0;
+        r.bad_header = true;
+        return r;
+      }
+      cur.msg_len = *len;
+      flow.begin(cur.msg_index, ByteSpan(cur.hdr.data(), hlen));
+    } else {
+      const size_t n = std::min<size_t>(cur.msg_len - cur.offset, in.size() - i);
+      if (dir == l5o::Direction::kTx)
+        flow.tx(cur.offset, in.subspan(i, n), out.subspan(i, n));
+      else
+        flow.rx(cur.offset, in.subspan(i, n), out.subspan(i, n));
+      cur.offset += uint32_t(n);
+      i += n;
+    }
+    if (cur.len_known() && cur.offset == cur.msg_len) {
+      if (dir == l5o::Direction::kRx && !flow.rx_verify()) r.all_verified = false;
+      ++r.msgs_completed;
+      cur.reset(cur.msg_start + cur.msg_len, cur.msg_index + 1);
+    }
+  }
+  return r;
+}
+
+}  // namespace autonic::nic

@@ -1,0 +1,43 @@
+// In-sequence message walker shared by TX and RX: given the context's position in the L5P
+// message stream, processes any byte range of the TCP stream, crossing message boundaries by
+// reading each header's length (§3.2: the NIC never assumes message/packet alignment).
+#pragma once
+#include <array>
+#include <cstdint>
+
+#include "common/bytes.h"
+#include "common/tcp_seq.h"
+#include "nic/engine/plugin.h"
+
+namespace autonic::nic {
+
+struct MsgCursor {
+  TcpSeq msg_start;        // tcpsn of the current message's first byte
+  uint64_t msg_index = 0;  // messages before it since the offload began
+  uint32_t offset = 0;     // bytes of it already processed
+  uint32_t msg_len = 0;    // total length; 0 while its header is incomplete
+  std::array<uint8_t, kMaxHeaderLen> hdr{};
+
+  void reset(TcpSeq start, uint64_t index) {
+    msg_start = start;
+    msg_index = index;
+    offset = 0;
+    msg_len = 0;
+  }
+  TcpSeq pos() const { return msg_start + offset; }
+  bool len_known() const { return msg_len != 0; }
+  TcpSeq next_msg() const { return msg_start + msg_len; }  // only if len_known()
+};
+
+struct FeedResult {
+  bool bad_header = false;      // bytes at a message boundary were not a header
+  bool all_verified = true;     // RX: every message that ended in the range verified
+  uint32_t msgs_completed = 0;
+};
+
+// Runs the plug-in over `in` (which starts at cur.pos()), writing to `out` (same size; may
+// alias). Advances `cur`. On bad_header the cursor is left where the bad header began.
+FeedResult feed(MsgCursor& cur, const Plugin& plugin, PluginFlow& flow, l5o::Direction dir,
+                ByteSpan in, MutByteSpan out);
+
+}  // namespace autonic::nic

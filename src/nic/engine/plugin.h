@@ -1,0 +1,45 @@
+// The protocol plug-in interface: the paper's Table 3 preconditions as code (DESIGN.md). The
+// generic engine (msg_cursor, tx_offload, rx_offload) owns sequence tracking, message boundaries,
+// TX recovery and RX resync; a plug-in supplies only what is protocol-specific.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "common/bytes.h"
+#include "l5o/l5o.h"
+
+namespace autonic::nic {
+
+inline constexpr size_t kMaxHeaderLen = 32;
+
+// Per-flow, per-direction state: static (keys) plus the constant-size dynamic state of the
+// current message, which depends only on the message index and its bytes so far (§3.2).
+class PluginFlow {
+ public:
+  virtual ~PluginFlow() = default;
+  // A new message starts: reset dynamic state. header = its header_len() bytes.
+  virtual void begin(uint64_t msg_index, ByteSpan header) = 0;
+  // Bytes [offset, offset + in.size()) of the current message, offset >= header_len(); any
+  // split is allowed. TX: out = wire bytes (transform + fill the trailer). RX: out = plain bytes
+  // (trailer copied unchanged). in and out may alias.
+  virtual void tx(uint32_t offset, ByteSpan in, MutByteSpan out) = 0;
+  virtual void rx(uint32_t offset, ByteSpan in, MutByteSpan out) = 0;
+  // RX, after the last byte of a message: did its integrity check verify?
+  virtual bool rx_verify() = 0;
+  // Bytes this flow's state takes in NIC context memory.
+  virtual size_t context_bytes() const = 0;
+};
+
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  virtual l5o::L5Proto proto() const = 0;
+  virtual size_t header_len() const = 0;
+  // Magic pattern + length (§3.3): total message length if `hdr` (header_len() bytes) looks like
+  // a message header, nullopt if not.
+  virtual std::optional<uint32_t> probe(ByteSpan hdr) const = 0;
+  virtual std::unique_ptr<PluginFlow> make_flow(const l5o::L5State& state, l5o::Direction dir) const = 0;
+};
+
+}  // namespace autonic::nic

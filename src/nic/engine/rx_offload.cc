@@ -1,0 +1,219 @@
+#include "nic/engine/rx_offload.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace autonic::nic {
+
+const char* rx_sync_state_name(RxSyncState s) {
+  switch (s) {
+    case RxSyncState::kOffloading: return "offloading";
+    case RxSyncState::kSearching: return "searching";
+    case RxSyncState::kTracking: return "tracking";
+  }
+  return "?";
+}
+
+RxOffloadFlow::RxOffloadFlow(const Plugin& plugin, std::unique_ptr<PluginFlow> flow, TcpSeq start)
+    : plugin_(plugin), flow_(std::move(flow)) {
+  cur_.reset(start, 0);
+}
+
+RxVerdict RxOffloadFlow::process(TcpSeq seq, MutByteSpan payload, OffloadStats& st) {
+  RxVerdict v;
+  if (payload.empty()) return v;
+  switch (state_) {
+    case RxSyncState::kOffloading:
+      on_offloading(seq, payload, v, st);
+      break;
+    case RxSyncState::kSearching:
+      ++st.rx_ooo_packets;
+      start_search(seq, payload, seq, v, st);
+      break;
+    case RxSyncState::kTracking:
+      ++st.rx_ooo_packets;
+      track(seq, payload, v, st);
+      break;
+  }
+  if (v.marked) {
+    ++st.rx_decrypted_packets;
+    st.rx_decrypted_bytes += payload.size();
+  }
+  return v;
+}
+
+void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v, OffloadStats& st) {
+  const TcpSeq e = cur_.pos();
+  const TcpSeq end = seq + uint32_t(payload.size());
+  if (seq == e) {
+    // In sequence: process into scratch; write back and mark only if everything verified.
+    scratch_.resize(payload.size());
+    const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, payload, scratch_);
+    if (r.bad_header) {
+      // Our idea of the stream is wrong (e.g. a tampered length): search from the bad header.
+      ++st.rx_resync_bad_pattern;
+      const TcpSeq bad = cur_.pos();
+      set_state(RxSyncState::kSearching);
+      tail_len_ = 0;
+      start_search(seq, payload, bad + 1, v, st);
+      return;
+    }
+    if (!r.all_verified) {
+      // The NIC's check failed: pass the original bytes up so software decides (and alerts);
+      // a wrong state would fail every later message too, so search afresh.
+      ++st.rx_err;
+      set_state(RxSyncState::kSearching);
+      tail_len_ = 0;
+      return;
+    }
+    std::memcpy(payload.data(), scratch_.data(), payload.size());
+    v.marked = true;
+    return;
+  }
+  ++st.rx_ooo_packets;
+  if (end <= e) return;  // (Fig. 8a) retransmission of bytes already processed: no state change
+  if (seq < e) {
+    // Overlaps the expected byte: continue from e without marking (prefix not processed now).
+    advance_unmarked(payload.subspan(size_t(e - seq)), st);
+    return;
+  }
+  // seq > e: bytes [e, seq) are missing.
+  if (cur_.len_known()) {
+    const TcpSeq m = cur_.next_msg();
+    if (end <= m) return;  // (Fig. 8b) still inside the current message: wait for the hole
+    if (seq <= m) {
+      // This packet holds the next header: jump to it (its state depends only on its index).
+      ++st.rx_resync_jump;
+      cur_.reset(m, cur_.msg_index + 1);
+      if (seq == m) {
+        on_offloading(seq, payload, v, st);  // exactly in sequence from a correct state
+        --st.rx_ooo_packets;                 // counted above; this packet is processed
+        return;
+      }
+      advance_unmarked(payload.subspan(size_t(m - seq)), st);
+      return;
+    }
+  }
+  // (Fig. 8c) header lost or beyond it: the NIC no longer knows where messages start.
+  set_state(RxSyncState::kSearching);
+  tail_len_ = 0;
+  start_search(seq, payload, seq, v, st);
+}
+
+void RxOffloadFlow::advance_unmarked(ByteSpan tail, OffloadStats& st) {
+  scratch_.resize(tail.size());
+  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, tail, scratch_);
+  if (r.bad_header) {
+    ++st.rx_resync_bad_pattern;
+    set_state(RxSyncState::kSearching);
+    tail_len_ = 0;
+  }
+}
+
+void RxOffloadFlow::start_search(TcpSeq seq, ByteSpan payload, TcpSeq min_seq, RxVerdict& v,
+                                 OffloadStats& st) {
+  const size_t hlen = plugin_.header_len();
+  // Window = carried-over tail (if this packet continues it in sequence) + payload.
+  Bytes window;
+  TcpSeq wstart = seq;
+  if (tail_len_ > 0 && tail_end_ == seq) {
+    window.assign(tail_.begin(), tail_.begin() + tail_len_);
+    wstart = seq - uint32_t(tail_len_);
+  }
+  window.insert(window.end(), payload.begin(), payload.end());
+  for (size_t i = 0; i + hlen <= window.size(); ++i) {
+    const TcpSeq c = wstart + uint32_t(i);
+    if (c < min_seq) continue;
+    const auto len = plugin_.probe(ByteSpan(window.data() + i, hlen));
+    if (!len || *len < hlen) continue;
+    // (b) candidate found: ask the L5P, track from here meanwhile.
+    candidate_ = c;
+    next_hdr_ = c + *len;
+    tracked_ = 1;
+    tracked_pkts_ = 0;
+    trk_hdr_have_ = 0;
+    tail_len_ = 0;
+    set_state(RxSyncState::kTracking);
+    v.resync_req = c;
+    ++st.rx_resync_req_pkt;
+    // Keep tracking inside the rest of this packet.
+    const TcpSeq end = seq + uint32_t(payload.size());
+    if (next_hdr_ < end) track(seq, payload, v, st);
+    return;
+  }
+  const size_t keep = std::min(window.size(), hlen - 1);
+  std::memcpy(tail_.data(), window.data() + window.size() - keep, keep);
+  tail_len_ = keep;
+  tail_end_ = seq + uint32_t(payload.size());
+}
+
+void RxOffloadFlow::track(TcpSeq seq, ByteSpan payload, RxVerdict& v, OffloadStats& st) {
+  const size_t hlen = plugin_.header_len();
+  const TcpSeq end = seq + uint32_t(payload.size());
+  if (++tracked_pkts_ > kMaxTrackedPkts) {
+    give_up_tracking(st);
+    start_search(seq, payload, seq, v, st);
+    return;
+  }
+  for (;;) {
+    const TcpSeq want = next_hdr_ + uint32_t(trk_hdr_have_);  // next header byte needed
+    // Entirely before it: mid-message data (or an old retransmission), nothing to check.
+    if (end <= want) return;
+    // Starts after it: the packet holding it is late or lost; its retransmission will bring
+    // it (kMaxTrackedPkts bounds the wait).
+    if (want < seq) return;
+    const size_t off = size_t(want - seq);
+    const size_t n = std::min(hlen - trk_hdr_have_, payload.size() - off);
+    std::memcpy(trk_hdr_.data() + trk_hdr_have_, payload.data() + off, n);
+    trk_hdr_have_ += n;
+    if (trk_hdr_have_ < hlen) return;  // rest in the next packet
+    const auto len = plugin_.probe(ByteSpan(trk_hdr_.data(), hlen));
+    trk_hdr_have_ = 0;
+    if (!len || *len < hlen) {
+      // (d1) unexpected pattern where a header must be: the guess was wrong.
+      ++st.rx_resync_bad_pattern;
+      const TcpSeq bad = next_hdr_;
+      give_up_tracking(st);
+      start_search(seq, payload, bad + 1, v, st);
+      return;
+    }
+    next_hdr_ += *len;
+    if (++tracked_ > kMaxTrackedMsgs) {
+      give_up_tracking(st);
+      return;
+    }
+  }
+}
+
+void RxOffloadFlow::give_up_tracking(OffloadStats& st) {
+  ++st.rx_resync_req_cancel;
+  set_state(RxSyncState::kSearching);
+  tail_len_ = 0;
+  trk_hdr_have_ = 0;
+}
+
+void RxOffloadFlow::resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, OffloadStats& st) {
+  if (state_ != RxSyncState::kTracking || tcpsn != candidate_) {
+    ++st.rx_resync_res_stale;
+    return;
+  }
+  if (!ok) {
+    ++st.rx_resync_res_fail;
+    set_state(RxSyncState::kSearching);
+    tail_len_ = 0;
+    return;
+  }
+  // (d2) confirmed: the message at next_hdr_ has index msg_index + tracked_. Resume there,
+  // carrying any header bytes of it already seen.
+  ++st.rx_resync_res_ok;
+  cur_.reset(next_hdr_, msg_index + tracked_);
+  if (trk_hdr_have_ > 0) {
+    scratch_.resize(trk_hdr_have_);
+    Bytes part(trk_hdr_.begin(), trk_hdr_.begin() + trk_hdr_have_);
+    feed(cur_, plugin_, *flow_, l5o::Direction::kRx, part, scratch_);
+  }
+  trk_hdr_have_ = 0;
+  set_state(RxSyncState::kOffloading);
+}
+
+}  // namespace autonic::nic

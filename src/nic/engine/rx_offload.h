@@ -1,0 +1,77 @@
+// RX side of the generic engine (§4.3, Fig. 7 and Fig. 8): in-sequence packets are processed
+// and marked; out-of-sequence packets go up untouched while the flow resynchronises:
+//
+//   kOffloading --OoS packet beyond the next header--> kSearching          (a)
+//   kSearching  --magic pattern + length found--> kTracking, resync_rx_req (b)
+//   kTracking   --L5P confirms (resync_rx_resp ok)--> kOffloading at next message (d2)
+//   kTracking   --L5P denies / bad pattern / unanswered too long--> kSearching (d1)
+//
+// Invariant: a packet is marked only if the NIC processed exactly its bytes, in sequence, from
+// a correct state, and every message that ended inside it verified. Unmarked packets carry the
+// original wire bytes.
+#pragma once
+#include <array>
+#include <memory>
+#include <optional>
+
+#include "nic/engine/engine_stats.h"
+#include "nic/engine/msg_cursor.h"
+
+namespace autonic::nic {
+
+enum class RxSyncState : uint8_t { kOffloading, kSearching, kTracking };
+const char* rx_sync_state_name(RxSyncState s);
+
+struct RxVerdict {
+  bool marked = false;
+  std::optional<TcpSeq> resync_req;  // ask the L5P whether a message starts here
+};
+
+class RxOffloadFlow {
+ public:
+  // Bounds on an unanswered request (Linux learned in 2025 that an unbounded tracker wedges the
+  // flow): after this many tracked messages or packets, the request is cancelled.
+  static constexpr uint32_t kMaxTrackedMsgs = 64;
+  static constexpr uint32_t kMaxTrackedPkts = 1024;
+
+  RxOffloadFlow(const Plugin& plugin, std::unique_ptr<PluginFlow> flow, TcpSeq start);
+
+  // Processes one received packet's payload (in place when marked).
+  RxVerdict process(TcpSeq seq, MutByteSpan payload, OffloadStats& st);
+  // The L5P's answer to a resync request (l5o_resync_rx_resp).
+  void resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, OffloadStats& st);
+
+  RxSyncState state() const { return state_; }
+  TcpSeq expected() const { return cur_.pos(); }
+  size_t context_bytes() const { return flow_->context_bytes() + sizeof(MsgCursor) + 48; }
+
+ private:
+  void set_state(RxSyncState s) { state_ = s; }
+  void on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v, OffloadStats& st);
+  // Processes payload[from..] from a correct state without marking (state-only).
+  void advance_unmarked(ByteSpan tail, OffloadStats& st);
+  void start_search(TcpSeq seq, ByteSpan payload, TcpSeq min_seq, RxVerdict& v, OffloadStats& st);
+  void track(TcpSeq seq, ByteSpan payload, RxVerdict& v, OffloadStats& st);
+  void give_up_tracking(OffloadStats& st);
+
+  const Plugin& plugin_;
+  std::unique_ptr<PluginFlow> flow_;
+  RxSyncState state_ = RxSyncState::kOffloading;
+  MsgCursor cur_;  // kOffloading: the next expected byte is cur_.pos()
+  Bytes scratch_;
+
+  // kSearching: tail of the last packet, so patterns split across in-order packets are found.
+  std::array<uint8_t, kMaxHeaderLen> tail_{};
+  size_t tail_len_ = 0;
+  TcpSeq tail_end_;
+
+  // kTracking
+  TcpSeq candidate_;      // tcpsn the L5P was asked about
+  TcpSeq next_hdr_;       // where the next header must begin
+  uint64_t tracked_ = 0;  // messages from candidate_ to next_hdr_
+  uint32_t tracked_pkts_ = 0;
+  std::array<uint8_t, kMaxHeaderLen> trk_hdr_{};
+  size_t trk_hdr_have_ = 0;  // header bytes at next_hdr_ seen so far (split header)
+};
+
+}  // namespace autonic::nic

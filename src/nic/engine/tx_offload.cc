@@ -1,0 +1,42 @@
+#include "nic/engine/tx_offload.h"
+
+namespace autonic::nic {
+
+TxOffloadFlow::TxOffloadFlow(const Plugin& plugin, std::unique_ptr<PluginFlow> flow, TcpSeq start)
+    : plugin_(plugin), flow_(std::move(flow)) {
+  cur_.reset(start, 0);
+}
+
+void TxOffloadFlow::recover(TcpSeq msg_start, uint64_t msg_index, ByteSpan prefix,
+                            OffloadStats& st) {
+  cur_.reset(msg_start, msg_index);
+  framing_lost_ = false;
+  ++st.tx_dump_packets;
+  st.tx_dump_bytes += prefix.size();
+  if (prefix.empty()) return;
+  // Only the state matters; the output of the prefix is discarded.
+  scratch_.resize(prefix.size());
+  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kTx, prefix, scratch_);
+  if (r.bad_header) framing_lost_ = true;
+}
+
+bool TxOffloadFlow::process(TcpSeq seq, MutByteSpan payload, OffloadStats& st) {
+  if (payload.empty()) return true;
+  if (seq != cur_.pos() || framing_lost_) {
+    ++st.tx_drop_no_sync_data;
+    return false;
+  }
+  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kTx, payload, payload);
+  if (r.bad_header) {
+    // The L5P handed TCP bytes that are not a message where one must start: sending them
+    // would put unprotected plaintext on the wire. Drop until the driver recovers us.
+    framing_lost_ = true;
+    ++st.tx_err;
+    return false;
+  }
+  ++st.tx_encrypted_packets;
+  st.tx_encrypted_bytes += payload.size();
+  return true;
+}
+
+}  // namespace autonic::nic

@@ -1,0 +1,33 @@
+// TX side of the generic engine (§4.2): transforms in-sequence packets; a recovery descriptor
+// from the driver (built from the L5P's get_tx_msgstate answer) rebuilds the dynamic state for
+// an out-of-sequence packet by re-processing the message prefix ("dump" bytes, as mlx5 does).
+#pragma once
+#include <memory>
+
+#include "nic/engine/engine_stats.h"
+#include "nic/engine/msg_cursor.h"
+
+namespace autonic::nic {
+
+class TxOffloadFlow {
+ public:
+  TxOffloadFlow(const Plugin& plugin, std::unique_ptr<PluginFlow> flow, TcpSeq start);
+  // Recovery descriptor: the message holding the next packet starts at msg_start with index
+  // msg_index; prefix = its bytes up to the packet.
+  void recover(TcpSeq msg_start, uint64_t msg_index, ByteSpan prefix, OffloadStats& st);
+  // Transforms a packet's payload in place (the NIC's own DMA copy, never lwIP's buffer).
+  // Returns false if the packet must be dropped: it is not where the context is and the driver
+  // gave nothing to recover from, or the engine lost the message framing.
+  bool process(TcpSeq seq, MutByteSpan payload, OffloadStats& st);
+  TcpSeq expected() const { return cur_.pos(); }
+  size_t context_bytes() const { return flow_->context_bytes() + sizeof(MsgCursor); }
+
+ private:
+  const Plugin& plugin_;
+  std::unique_ptr<PluginFlow> flow_;
+  MsgCursor cur_;
+  bool framing_lost_ = false;
+  Bytes scratch_;
+};
+
+}  // namespace autonic::nic

@@ -1,0 +1,179 @@
+#include "nic/nic.h"
+
+#include "common/inet_csum.h"
+#include "nic/plugins/framed_plugin.h"
+
+namespace autonic::nic {
+
+Nic::Nic(const NicConfig& cfg, CpuMeter* meter, CpuDomain domain)
+    : cfg_(cfg), meter_(meter), domain_(domain), send_ring_(cfg.send_ring_entries),
+      rx_ring_(cfg.rx_ring_entries), cache_(cfg.ctx_cache_bytes) {
+  plugins_[size_t(l5o::L5Proto::kFramed)] = std::make_unique<FramedPlugin>();
+}
+
+Nic::~Nic() = default;
+
+bool Nic::post_send(SendDesc&& d) {
+  if (!send_ring_.push(std::move(d))) {
+    ++stats_.tx_ring_full;
+    return false;
+  }
+  return true;
+}
+
+void Nic::doorbell() {
+  CpuScope scope(meter_, domain_);
+  while (!send_ring_.empty()) {
+    SendDesc d = send_ring_.pop();
+    if (d.kind == SendDesc::Kind::kPacket)
+      transmit_packet(d);
+    else
+      run_cmd(d);
+  }
+}
+
+void Nic::run_cmd(SendDesc& d) {
+  switch (d.kind) {
+    case SendDesc::Kind::kPacket:
+      return;
+    case SendDesc::Kind::kCtxCreate: {
+      const Plugin* p = d.state ? plugin_for(d.state->proto) : nullptr;
+      if (!p || ctxs_.count(d.ctx)) {
+        ++stats_.cmd_err;
+        return;
+      }
+      Context c{d.state->proto, d.dir, d.flow, nullptr, nullptr, {}};
+      if (d.dir == l5o::Direction::kTx)
+        c.tx = std::make_unique<TxOffloadFlow>(*p, p->make_flow(*d.state, d.dir), d.tcpsn);
+      else {
+        c.rx = std::make_unique<RxOffloadFlow>(*p, p->make_flow(*d.state, d.dir), d.tcpsn);
+        rx_flow_table_[d.flow] = d.ctx;
+      }
+      ctxs_.emplace(d.ctx, std::move(c));
+      return;
+    }
+    case SendDesc::Kind::kCtxDestroy: {
+      auto it = ctxs_.find(d.ctx);
+      if (it == ctxs_.end()) {
+        ++stats_.cmd_err;
+        return;
+      }
+      if (it->second.dir == l5o::Direction::kRx) rx_flow_table_.erase(it->second.flow);
+      cache_.remove(d.ctx);
+      ctxs_.erase(it);
+      return;
+    }
+    case SendDesc::Kind::kTxRecover: {
+      auto it = ctxs_.find(d.ctx);
+      if (it == ctxs_.end() || !it->second.tx) {
+        ++stats_.cmd_err;
+        return;
+      }
+      cache_.touch(d.ctx, it->second.bytes());
+      it->second.tx->recover(d.msg_start, d.msg_index, d.prefix, ostats_[size_t(it->second.proto)]);
+      return;
+    }
+    case SendDesc::Kind::kRxResyncResp: {
+      auto it = ctxs_.find(d.ctx);
+      if (it == ctxs_.end() || !it->second.rx) {
+        ++stats_.cmd_err;
+        return;
+      }
+      cache_.touch(d.ctx, it->second.bytes());
+      it->second.rx->resync_resp(d.tcpsn, d.ok, d.msg_index, ostats_[size_t(it->second.proto)]);
+      return;
+    }
+    case SendDesc::Kind::kRrAdd:
+    case SendDesc::Kind::kRrDel: {
+      auto it = ctxs_.find(d.ctx);
+      if (it == ctxs_.end()) {
+        ++stats_.cmd_err;
+        return;
+      }
+      if (d.kind == SendDesc::Kind::kRrAdd)
+        it->second.rr[d.rr_id] = d.rr;
+      else
+        it->second.rr.erase(d.rr_id);
+      return;
+    }
+  }
+}
+
+void Nic::transmit_packet(SendDesc& d) {
+  Bytes& f = d.frame;
+  auto v = TcpFrameView::parse(f);
+  if (v && d.ctx != 0) {
+    auto it = ctxs_.find(d.ctx);
+    if (it != ctxs_.end() && it->second.tx) {
+      cache_.touch(d.ctx, it->second.bytes());
+      MutByteSpan payload(f.data() + v->payload_off, v->payload_len);
+      if (!it->second.tx->process(v->seq, payload, ostats_[size_t(it->second.proto)])) return;
+    }
+  }
+  if (v) {
+    // TCP checksum offload: computed over the final (transformed) bytes.
+    const uint16_t cs = tcp4_checksum(&f[v->ip_off], v->ip_len);
+    store_be16(&f[v->tcp_off + 16], cs);
+  }
+  ++stats_.tx_packets;
+  stats_.tx_bytes += f.size();
+  if (link_) {
+    CpuScope wire_scope(meter_, CpuDomain::kOther);
+    link_->transmit(std::move(f));
+  }
+}
+
+void Nic::deliver(Bytes frame) {
+  {
+    CpuScope scope(meter_, domain_);
+    ++stats_.rx_packets;
+    stats_.rx_bytes += frame.size();
+    RxCompletion c;
+    auto v = TcpFrameView::parse(frame);
+    if (v) {
+      if (!tcp4_checksum_ok(&frame[v->ip_off], v->ip_len)) {
+        ++stats_.rx_csum_err;  // checksum offload: a bad segment never reaches the stack
+        return;
+      }
+      auto ft = rx_flow_table_.find(v->key);
+      if (ft != rx_flow_table_.end()) {
+        auto it = ctxs_.find(ft->second);
+        if (it != ctxs_.end() && it->second.rx) {
+          cache_.touch(ft->second, it->second.bytes());
+          MutByteSpan payload(frame.data() + v->payload_off, v->payload_len);
+          const RxVerdict verdict =
+              it->second.rx->process(v->seq, payload, ostats_[size_t(it->second.proto)]);
+          c.ctx = ft->second;
+          c.offloaded = verdict.marked;
+          c.resync_req = verdict.resync_req;
+        }
+      }
+    }
+    c.frame = std::move(frame);
+    if (!rx_ring_.push(std::move(c))) {
+      ++stats_.rx_ring_full;
+      return;
+    }
+  }
+  if (rx_irq_) rx_irq_();
+}
+
+std::optional<RxSyncState> Nic::rx_state(uint32_t ctx) const {
+  auto it = ctxs_.find(ctx);
+  if (it == ctxs_.end() || !it->second.rx) return std::nullopt;
+  return it->second.rx->state();
+}
+
+void Nic::export_stats(CounterMap& m) const {
+  add_counter(m, "nic_tx_packets", stats_.tx_packets);
+  add_counter(m, "nic_tx_bytes", stats_.tx_bytes);
+  add_counter(m, "nic_rx_packets", stats_.rx_packets);
+  add_counter(m, "nic_rx_bytes", stats_.rx_bytes);
+  add_counter(m, "nic_rx_csum_err", stats_.rx_csum_err);
+  add_counter(m, "nic_rx_ring_full", stats_.rx_ring_full);
+  add_counter(m, "nic_tx_ring_full", stats_.tx_ring_full);
+  add_counter(m, "nic_cmd_err", stats_.cmd_err);
+  cache_.export_to(m);
+}
+
+}  // namespace autonic::nic

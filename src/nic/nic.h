@@ -1,0 +1,84 @@
+// The NIC model: checksum offload, flow table + bounded context cache, the generic offload
+// engine with per-protocol plug-ins, and the two descriptor rings to the driver.
+#pragma once
+#include <array>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "common/cpu_meter.h"
+#include "nic/ctx_cache.h"
+#include "nic/engine/engine_stats.h"
+#include "nic/engine/rx_offload.h"
+#include "nic/engine/tx_offload.h"
+#include "nic/rings.h"
+#include "wire/link.h"
+
+namespace autonic::nic {
+
+struct NicConfig {
+  size_t ctx_cache_bytes = 4u << 20;
+  size_t send_ring_entries = 8192;
+  size_t rx_ring_entries = 8192;
+};
+
+struct NicStats {
+  uint64_t tx_packets = 0, tx_bytes = 0, rx_packets = 0, rx_bytes = 0;
+  uint64_t rx_csum_err = 0;      // TCP checksum failed: dropped (checksum offload)
+  uint64_t rx_ring_full = 0;     // completion ring overflow: dropped
+  uint64_t tx_ring_full = 0;
+  uint64_t cmd_err = 0;          // context command for an unknown context / bad state
+};
+
+class Nic final : public wire::FrameSink {
+ public:
+  Nic(const NicConfig& cfg, CpuMeter* meter, CpuDomain domain);
+  ~Nic() override;
+
+  void attach_link(wire::Link* tx) { link_ = tx; }
+  // The driver's interrupt: called after completions were posted.
+  void set_rx_interrupt(std::function<void()> fn) { rx_irq_ = std::move(fn); }
+
+  // Driver side.
+  bool post_send(SendDesc&& d);  // returns false if the ring is full
+  void doorbell();               // the NIC processes the send ring
+  Ring<RxCompletion>& rx_ring() { return rx_ring_; }
+
+  // Wire side.
+  void deliver(Bytes frame) override;
+
+  void export_stats(CounterMap& m) const;
+  const OffloadStats& offload_stats(l5o::L5Proto p) const { return ostats_[size_t(p)]; }
+  // For tests: the RX context's sync state.
+  std::optional<RxSyncState> rx_state(uint32_t ctx) const;
+
+ private:
+  struct Context {
+    l5o::L5Proto proto;
+    l5o::Direction dir;
+    FlowKey flow;
+    std::unique_ptr<TxOffloadFlow> tx;
+    std::unique_ptr<RxOffloadFlow> rx;
+    std::unordered_map<uint32_t, l5o::RrState> rr;
+    size_t bytes() const { return tx ? tx->context_bytes() : rx->context_bytes(); }
+  };
+  void run_cmd(SendDesc& d);
+  void transmit_packet(SendDesc& d);
+  const Plugin* plugin_for(l5o::L5Proto p) const { return plugins_[size_t(p)].get(); }
+
+  NicConfig cfg_;
+  CpuMeter* meter_;
+  CpuDomain domain_;
+  wire::Link* link_ = nullptr;
+  std::function<void()> rx_irq_;
+  Ring<SendDesc> send_ring_;
+  Ring<RxCompletion> rx_ring_;
+  std::array<std::unique_ptr<Plugin>, 3> plugins_;
+  std::unordered_map<uint32_t, Context> ctxs_;
+  std::unordered_map<FlowKey, uint32_t, FlowKeyHash> rx_flow_table_;
+  ContextCache cache_;
+  NicStats stats_;
+  std::array<OffloadStats, 3> ostats_{};
+};
+
+}  // namespace autonic::nic

@@ -1,0 +1,72 @@
+// Descriptor rings between driver and NIC (§4.1 "Driver-NIC interface"). The send ring carries
+// packets and offload context commands in one order, so a command takes effect exactly between
+// the packets around it; the receive completion ring carries per-packet results.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "common/bytes.h"
+#include "common/frame.h"
+#include "common/tcp_seq.h"
+#include "l5o/l5o.h"
+
+namespace autonic::nic {
+
+struct SendDesc {
+  enum class Kind : uint8_t {
+    kPacket,      // frame; ctx != 0 => offload it with that context
+    kCtxCreate,   // ctx, proto, dir, flow, tcpsn, state
+    kCtxDestroy,  // ctx
+    kTxRecover,   // ctx, msg_start, msg_index, prefix (get_tx_msgstate answer)
+    kRxResyncResp,  // ctx, tcpsn, ok, msg_index
+    kRrAdd,       // ctx, rr_id, rr
+    kRrDel,       // ctx, rr_id
+  };
+  Kind kind = Kind::kPacket;
+  uint32_t ctx = 0;
+  Bytes frame;
+  // command fields
+  l5o::Direction dir = l5o::Direction::kTx;
+  FlowKey flow;
+  TcpSeq tcpsn;
+  std::shared_ptr<const l5o::L5State> state;
+  TcpSeq msg_start;
+  uint64_t msg_index = 0;
+  Bytes prefix;
+  bool ok = false;
+  uint32_t rr_id = 0;
+  l5o::RrState rr;
+};
+
+struct RxCompletion {
+  Bytes frame;
+  uint32_t ctx = 0;
+  bool offloaded = false;            // the NIC's mark: decrypted / crc_ok
+  std::optional<TcpSeq> resync_req;  // ask the L5P to confirm a header at this tcpsn
+};
+
+template <typename T>
+class Ring {
+ public:
+  explicit Ring(size_t capacity) : cap_(capacity) {}
+  bool push(T&& v) {
+    if (q_.size() >= cap_) return false;
+    q_.push_back(std::move(v));
+    return true;
+  }
+  bool empty() const { return q_.empty(); }
+  T pop() {
+    T v = std::move(q_.front());
+    q_.pop_front();
+    return v;
+  }
+  size_t size() const { return q_.size(); }
+
+ private:
+  size_t cap_;
+  std::deque<T> q_;
+};
+
+}  // namespace autonic::nic

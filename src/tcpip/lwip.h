@@ -1,0 +1,11 @@
+// lwIP headers for C++ (lwIP is C; Debian 2.1.3 built unmodified with our lwipopts.h).
+#pragma once
+extern "C" {
+#include "lwip/init.h"
+#include "lwip/ip4.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+}

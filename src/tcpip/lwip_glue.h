@@ -1,0 +1,47 @@
+// The one place lwIP's global state is touched (STYLE.md habit 7). lwIP keeps its pcbs, timers
+// and pools in globals, so one process hosts one testbed run; tests that need several runs fork.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "tcpip/lwip.h"
+
+namespace autonic::tcpip {
+
+// pbuf flag bit carrying the NIC's per-packet offload mark (decrypted / crc_ok) up the stack.
+// lwIP keeps per-pbuf flags when it queues, trims and chains segments, and never merges two
+// pbufs' bytes, so marks of different packets never mix (DESIGN.md "Facts established").
+inline constexpr uint8_t kPbufFlagOffloaded = 0x40;
+
+// Initialises lwIP once for this process: clock for sys_now(), seed for ISNs.
+void lwip_start(const Clock* clock, uint64_t seed);
+void lwip_stop();
+// Runs due lwIP timers; returns the clock time of the next one.
+Nanos lwip_run_timers();
+
+// Wraps a received frame's bytes in a custom pbuf (no copy: the NIC's receive buffer goes up
+// the stack as a real driver's does). `offset` skips the Ethernet header.
+pbuf* make_rx_pbuf(Bytes&& frame, size_t offset, bool offloaded);
+
+// One host's network interface inside the shared lwIP instance.
+class HostNetif {
+ public:
+  using Output = std::function<err_t(pbuf*)>;  // an IPv4 packet to send
+  using Input = std::function<void(pbuf*)>;
+  // hw_csum: the NIC generates and checks TCP checksums, so lwIP must not.
+  HostNetif(uint32_t ip_be, uint16_t mtu, bool hw_csum, Output out);
+  ~HostNetif();
+  HostNetif(const HostNetif&) = delete;
+  HostNetif& operator=(const HostNetif&) = delete;
+  netif* raw() { return &nif_; }
+  void input(pbuf* p);  // hands an IPv4 packet to lwIP (takes ownership)
+
+ private:
+  static err_t output_trampoline(netif* n, pbuf* p, const ip4_addr_t* dst);
+  netif nif_{};
+  Output out_;
+};
+
+}  // namespace autonic::tcpip

@@ -1,0 +1,159 @@
+#include "tcpip/tcp_conn.h"
+
+#include <stdexcept>
+
+namespace autonic::tcpip {
+
+static const char* err_name(err_t e) {
+  switch (e) {
+    case ERR_ABRT: return "tcp:aborted";
+    case ERR_RST: return "tcp:reset";
+    case ERR_CLSD: return "tcp:closed";
+    case ERR_TIMEOUT: return "tcp:timeout";
+    default: return "tcp:error";
+  }
+}
+
+static FlowKey flow_of(const tcp_pcb* pcb) {
+  return FlowKey{lwip_ntohl(ip_2_ip4(&pcb->local_ip)->addr), lwip_ntohl(ip_2_ip4(&pcb->remote_ip)->addr),
+                 pcb->local_port, pcb->remote_port};
+}
+
+std::unique_ptr<TcpConn> TcpConn::connect(netif* nif, uint32_t local_ip, uint16_t local_port,
+                                          uint32_t remote_ip, uint16_t remote_port) {
+  tcp_pcb* pcb = tcp_new();
+  if (!pcb) throw std::runtime_error("tcp_new failed");
+  tcp_bind_netif(pcb, nif);  // frames must leave through this host's NIC, never loop back
+  ip_addr_t l, r;
+  ip_addr_set_ip4_u32(&l, lwip_htonl(local_ip));
+  ip_addr_set_ip4_u32(&r, lwip_htonl(remote_ip));
+  if (tcp_bind(pcb, &l, local_port) != ERR_OK) {
+    tcp_abort(pcb);
+    throw std::runtime_error("tcp_bind failed");
+  }
+  auto c = std::make_unique<TcpConn>(pcb);
+  if (tcp_connect(pcb, &r, remote_port, on_connected_cb) != ERR_OK)
+    throw std::runtime_error("tcp_connect failed");
+  c->tx_flow_ = flow_of(pcb);
+  return c;
+}
+
+TcpConn::TcpConn(tcp_pcb* pcb) : pcb_(pcb), tx_flow_(flow_of(pcb)) { install(); }
+
+TcpConn::~TcpConn() {
+  if (pcb_) abort();
+}
+
+void TcpConn::install() {
+  tcp_arg(pcb_, this);
+  tcp_recv(pcb_, on_recv_cb);
+  tcp_sent(pcb_, on_sent_cb);
+  tcp_err(pcb_, on_err_cb);
+  tcp_nagle_disable(pcb_);
+}
+
+size_t TcpConn::sndbuf() const {
+  if (!pcb_) return 0;
+  // Both the byte budget and the segment-queue budget limit what tcp_write accepts.
+  if (tcp_sndqueuelen(pcb_) + 8 >= TCP_SND_QUEUELEN) return 0;
+  return tcp_sndbuf(pcb_);
+}
+
+bool TcpConn::write(const uint8_t* data, size_t len, bool copy, bool more) {
+  if (!pcb_) return false;
+  u8_t flags = (copy ? TCP_WRITE_FLAG_COPY : 0) | (more ? TCP_WRITE_FLAG_MORE : 0);
+  while (len > 0) {
+    const u16_t n = u16_t(std::min<size_t>(len, 0xFFFF & ~0x3));
+    if (tcp_write(pcb_, data, n, flags) != ERR_OK) return false;
+    data += n;
+    len -= n;
+  }
+  return true;
+}
+
+void TcpConn::output() {
+  if (pcb_) tcp_output(pcb_);
+}
+
+void TcpConn::recved(size_t len) {
+  while (pcb_ && len > 0) {
+    const u16_t n = u16_t(std::min<size_t>(len, 0xFFFF));
+    tcp_recved(pcb_, n);
+    len -= n;
+  }
+}
+
+void TcpConn::close() {
+  if (!pcb_) return;
+  tcp_arg(pcb_, nullptr);
+  tcp_recv(pcb_, nullptr);
+  tcp_sent(pcb_, nullptr);
+  tcp_err(pcb_, nullptr);
+  if (tcp_close(pcb_) != ERR_OK) tcp_abort(pcb_);
+  pcb_ = nullptr;
+}
+
+void TcpConn::abort() {
+  if (!pcb_) return;
+  tcp_arg(pcb_, nullptr);
+  tcp_err(pcb_, nullptr);
+  tcp_abort(pcb_);
+  pcb_ = nullptr;
+}
+
+err_t TcpConn::on_connected_cb(void* arg, tcp_pcb*, err_t err) {
+  auto* self = static_cast<TcpConn*>(arg);
+  if (self && self->handler_ && err == ERR_OK) self->handler_->on_connected();
+  return ERR_OK;
+}
+
+err_t TcpConn::on_recv_cb(void* arg, tcp_pcb* pcb, pbuf* p, err_t err) {
+  auto* self = static_cast<TcpConn*>(arg);
+  if (!self || !self->handler_ || err != ERR_OK) {
+    if (p) {
+      tcp_recved(pcb, p->tot_len);
+      pbuf_free(p);
+    }
+    return ERR_OK;
+  }
+  self->handler_->on_recv(p);  // takes ownership
+  return self->pcb_ ? ERR_OK : ERR_ABRT;
+}
+
+err_t TcpConn::on_sent_cb(void* arg, tcp_pcb*, u16_t len) {
+  auto* self = static_cast<TcpConn*>(arg);
+  if (self && self->handler_) self->handler_->on_sent(len);
+  return (self && !self->pcb_) ? ERR_ABRT : ERR_OK;
+}
+
+void TcpConn::on_err_cb(void* arg, err_t err) {
+  auto* self = static_cast<TcpConn*>(arg);
+  if (!self) return;
+  self->pcb_ = nullptr;  // already freed by lwIP
+  if (self->handler_) self->handler_->on_error(err_name(err));
+}
+
+TcpListener::TcpListener(netif* nif, uint32_t ip, uint16_t port, Accept on_accept)
+    : on_accept_(std::move(on_accept)) {
+  tcp_pcb* pcb = tcp_new();
+  tcp_bind_netif(pcb, nif);
+  ip_addr_t l;
+  ip_addr_set_ip4_u32(&l, lwip_htonl(ip));
+  if (tcp_bind(pcb, &l, port) != ERR_OK) throw std::runtime_error("listen bind failed");
+  pcb_ = tcp_listen(pcb);
+  tcp_arg(pcb_, this);
+  tcp_accept(pcb_, on_accept_cb);
+}
+
+TcpListener::~TcpListener() {
+  if (pcb_) tcp_close(pcb_);
+}
+
+err_t TcpListener::on_accept_cb(void* arg, tcp_pcb* newpcb, err_t err) {
+  if (err != ERR_OK || !newpcb) return ERR_VAL;
+  auto* self = static_cast<TcpListener*>(arg);
+  self->on_accept_(std::make_unique<TcpConn>(newpcb));
+  return ERR_OK;
+}
+
+}  // namespace autonic::tcpip

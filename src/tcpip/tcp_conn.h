@@ -1,0 +1,77 @@
+// A C++ owner for one lwIP raw-API TCP pcb, following lwIP's callback contracts (rawapi.txt):
+// the recv callback takes ownership of the pbuf; after tcp_abort the callback returns
+// ERR_ABRT; the err callback is called after lwIP freed the pcb, so it never touches it.
+#pragma once
+#include <functional>
+#include <memory>
+
+#include "common/frame.h"
+#include "common/tcp_seq.h"
+#include "tcpip/lwip.h"
+
+namespace autonic::tcpip {
+
+class TcpConnHandler {
+ public:
+  virtual ~TcpConnHandler() = default;
+  virtual void on_connected() {}
+  // Takes ownership of `p` (a chain; each pbuf keeps its own offload mark). nullptr = FIN.
+  virtual void on_recv(pbuf* p) = 0;
+  virtual void on_sent(uint32_t acked) = 0;
+  virtual void on_error(const char* what) = 0;
+};
+
+class TcpConn {
+ public:
+  // Active open from (local_ip:local_port on `nif`) to remote. Host byte order addresses.
+  static std::unique_ptr<TcpConn> connect(netif* nif, uint32_t local_ip, uint16_t local_port,
+                                          uint32_t remote_ip, uint16_t remote_port);
+  explicit TcpConn(tcp_pcb* pcb);  // takes an accepted pcb
+  ~TcpConn();
+  TcpConn(const TcpConn&) = delete;
+  TcpConn& operator=(const TcpConn&) = delete;
+
+  void set_handler(TcpConnHandler* h) { handler_ = h; }
+  bool alive() const { return pcb_ != nullptr; }
+  size_t sndbuf() const;
+  // Queues bytes; copy=false hands TCP a reference (the caller keeps them intact until acked).
+  bool write(const uint8_t* data, size_t len, bool copy, bool more);
+  void output();
+  void recved(size_t len);
+  void close();
+  void abort();
+  // Sequence numbers: next byte to be queued by write(), oldest unacknowledged byte, next
+  // expected byte from the peer.
+  TcpSeq write_seq() const { return TcpSeq(pcb_->snd_lbb); }
+  TcpSeq snd_una() const { return TcpSeq(pcb_->lastack); }
+  TcpSeq rcv_nxt() const { return TcpSeq(pcb_->rcv_nxt); }
+  // 5-tuple of this connection's outgoing packets.
+  FlowKey tx_flow() const { return tx_flow_; }
+  size_t unacked_segments() const { return pcb_ ? tcp_sndqueuelen(pcb_) : 0; }
+
+ private:
+  void install();
+  static err_t on_recv_cb(void* arg, tcp_pcb* pcb, pbuf* p, err_t err);
+  static err_t on_sent_cb(void* arg, tcp_pcb* pcb, u16_t len);
+  static void on_err_cb(void* arg, err_t err);
+  static err_t on_connected_cb(void* arg, tcp_pcb* pcb, err_t err);
+
+  tcp_pcb* pcb_;
+  TcpConnHandler* handler_ = nullptr;
+  FlowKey tx_flow_;
+};
+
+// Passive open: accepted connections are handed over as TcpConn.
+class TcpListener {
+ public:
+  using Accept = std::function<void(std::unique_ptr<TcpConn>)>;
+  TcpListener(netif* nif, uint32_t ip, uint16_t port, Accept on_accept);
+  ~TcpListener();
+
+ private:
+  static err_t on_accept_cb(void* arg, tcp_pcb* newpcb, err_t err);
+  tcp_pcb* pcb_ = nullptr;
+  Accept on_accept_;
+};
+
+}  // namespace autonic::tcpip

@@ -1,0 +1,63 @@
+#include "testbed/host.h"
+
+#include <cstring>
+
+namespace autonic::testbed {
+
+Host::Host(uint32_t ip, std::array<uint8_t, 6> mac, std::array<uint8_t, 6> peer_mac, uint16_t mtu,
+           bool bare, const nic::NicConfig& nic_cfg, CpuMeter* meter, CpuDomain host_dom,
+           CpuDomain nic_dom)
+    : ip_(ip), mac_(mac), peer_mac_(peer_mac), bare_(bare), meter_(meter), host_dom_(host_dom) {
+  if (!bare_) {
+    nic_ = std::make_unique<nic::Nic>(nic_cfg, meter, nic_dom);
+    driver_ = std::make_unique<driver::Driver>(*nic_, meter, host_dom, mac, peer_mac);
+    netif_ = std::make_unique<tcpip::HostNetif>(ip, mtu, /*hw_csum=*/true,
+                                                [this](pbuf* p) { return driver_->xmit(p); });
+    driver_->attach_netif(netif_.get());
+  } else {
+    netif_ = std::make_unique<tcpip::HostNetif>(ip, mtu, /*hw_csum=*/false,
+                                                [this](pbuf* p) { return bare_xmit(p); });
+  }
+}
+
+Host::~Host() = default;
+
+wire::FrameSink* Host::attach(wire::Link* tx) {
+  tx_ = tx;
+  if (nic_) {
+    nic_->attach_link(tx);
+    return nic_.get();
+  }
+  return this;
+}
+
+err_t Host::bare_xmit(pbuf* p) {
+  CpuScope scope(meter_, host_dom_);
+  Bytes frame(kEthHeaderLen + p->tot_len);
+  std::memcpy(frame.data(), peer_mac_.data(), 6);
+  std::memcpy(frame.data() + 6, mac_.data(), 6);
+  store_be16(frame.data() + 12, kEtherTypeIpv4);
+  pbuf_copy_partial(p, frame.data() + kEthHeaderLen, p->tot_len, 0);
+  CpuScope wire_scope(meter_, CpuDomain::kOther);
+  if (tx_) tx_->transmit(std::move(frame));
+  return ERR_OK;
+}
+
+void Host::deliver(Bytes frame) {
+  CpuScope scope(meter_, host_dom_);
+  if (frame.size() <= kEthHeaderLen || load_be16(&frame[12]) != kEtherTypeIpv4) return;
+  netif_->input(tcpip::make_rx_pbuf(std::move(frame), kEthHeaderLen, false));
+}
+
+void Host::export_stats(CounterMap& m, bool with_framed) const {
+  if (!nic_) return;
+  nic_->export_stats(m);
+  driver_->export_stats(m);
+  if (with_framed) {
+    nic::OffloadStats s = nic_->offload_stats(l5o::L5Proto::kFramed);
+    s.add(driver_->offload_stats(l5o::L5Proto::kFramed));
+    s.export_to(m, "framed");
+  }
+}
+
+}  // namespace autonic::testbed

@@ -1,0 +1,45 @@
+// One simulated host: its lwIP netif, driver and NIC (or, for the bare baseline, a netif wired
+// straight to the link).
+#pragma once
+#include <array>
+#include <memory>
+#include <string>
+
+#include "common/cpu_meter.h"
+#include "driver/driver.h"
+#include "nic/nic.h"
+#include "tcpip/lwip_glue.h"
+#include "wire/link.h"
+
+namespace autonic::testbed {
+
+class Host : private wire::FrameSink {
+ public:
+  Host(uint32_t ip, std::array<uint8_t, 6> mac, std::array<uint8_t, 6> peer_mac, uint16_t mtu,
+       bool bare, const nic::NicConfig& nic_cfg, CpuMeter* meter, CpuDomain host_dom,
+       CpuDomain nic_dom);
+  ~Host() override;
+  // Connects the host to the wire: frames out on `tx`; returns where the wire delivers frames.
+  wire::FrameSink* attach(wire::Link* tx);
+  netif* nif() { return netif_->raw(); }
+  uint32_t ip() const { return ip_; }
+  driver::Driver* driver() { return driver_.get(); }
+  nic::Nic* nic() { return nic_.get(); }
+  void export_stats(CounterMap& m, bool with_framed) const;
+
+ private:
+  void deliver(Bytes frame) override;  // bare mode receive
+  err_t bare_xmit(pbuf* p);
+
+  uint32_t ip_;
+  std::array<uint8_t, 6> mac_, peer_mac_;
+  bool bare_;
+  CpuMeter* meter_;
+  CpuDomain host_dom_;
+  std::unique_ptr<nic::Nic> nic_;
+  std::unique_ptr<driver::Driver> driver_;
+  std::unique_ptr<tcpip::HostNetif> netif_;
+  wire::Link* tx_ = nullptr;
+};
+
+}  // namespace autonic::testbed

@@ -1,0 +1,114 @@
+#include <cstdio>
+#include <sstream>
+
+#include "testbed/scenario.h"
+
+namespace autonic::testbed {
+
+const char* l5p_name(L5pKind k) {
+  switch (k) {
+    case L5pKind::kTcp: return "tcp";
+    case L5pKind::kFramed: return "framed";
+  }
+  return "?";
+}
+
+const char* offload_name(OffloadMode m) {
+  switch (m) {
+    case OffloadMode::kOff: return "off";
+    case OffloadMode::kTx: return "tx";
+    case OffloadMode::kRx: return "rx";
+    case OffloadMode::kOn: return "on";
+  }
+  return "?";
+}
+
+nlohmann::json Report::to_json() const {
+  char hash[24];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(trace_hash));
+  nlohmann::json j;
+  j["verified"] = verified;
+  j["outcome"] = outcome;
+  j["delivered_wrong_bytes"] = delivered_wrong_bytes;
+  j["bytes"] = bytes;
+  j["bytes_delivered"] = bytes_delivered;
+  j["seed"] = seed;
+  j["l5p"] = l5p;
+  j["offload"] = offload;
+  j["clock"] = clock;
+  j["sim_seconds"] = sim_seconds;
+  j["wall_seconds"] = wall_seconds;
+  j["throughput_gbps"] = throughput_gbps;
+  j["host_cycles_per_byte"] = {{"client", host_cpb_client}, {"server", host_cpb_server}};
+  j["nic_cycles_per_byte"] = {{"client", nic_cpb_client}, {"server", nic_cpb_server}};
+  j["trace_hash"] = hash;
+  j["wire"] = {{"frames", wire.frames},         {"bytes", wire.bytes},
+               {"dropped", wire.dropped},       {"reordered", wire.reordered},
+               {"duplicated", wire.duplicated}, {"corrupted", wire.corrupted},
+               {"tampered", wire.tampered}};
+  j["stats"] = {{"client", client}, {"server", server}};
+  return j;
+}
+
+Report Report::from_json(const nlohmann::json& j) {
+  Report r;
+  r.verified = j.at("verified");
+  r.outcome = j.at("outcome");
+  r.delivered_wrong_bytes = j.at("delivered_wrong_bytes");
+  r.bytes = j.at("bytes");
+  r.bytes_delivered = j.at("bytes_delivered");
+  r.seed = j.at("seed");
+  r.l5p = j.at("l5p");
+  r.offload = j.at("offload");
+  r.clock = j.at("clock");
+  r.sim_seconds = j.at("sim_seconds");
+  r.wall_seconds = j.at("wall_seconds");
+  r.throughput_gbps = j.at("throughput_gbps");
+  r.host_cpb_client = j.at("host_cycles_per_byte").at("client");
+  r.host_cpb_server = j.at("host_cycles_per_byte").at("server");
+  r.nic_cpb_client = j.at("nic_cycles_per_byte").at("client");
+  r.nic_cpb_server = j.at("nic_cycles_per_byte").at("server");
+  r.trace_hash = std::stoull(j.at("trace_hash").get<std::string>(), nullptr, 16);
+  const auto& w = j.at("wire");
+  r.wire = wire::WireStats{w.at("frames"), w.at("bytes"), w.at("dropped"), w.at("reordered"),
+                           w.at("duplicated"), w.at("corrupted"), w.at("tampered")};
+  r.client = j.at("stats").at("client").get<CounterMap>();
+  r.server = j.at("stats").at("server").get<CounterMap>();
+  return r;
+}
+
+std::string Report::summary() const {
+  std::ostringstream o;
+  auto c = [&](const CounterMap& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() ? uint64_t(0) : it->second;
+  };
+  o << "autonic run: l5p=" << l5p << " offload=" << offload << " clock=" << clock << " seed=" << seed << "\n";
+  o << "  outcome        " << outcome << (verified ? "  (verified: every byte matches)" : "  (NOT verified)") << "\n";
+  o << "  delivered      " << bytes_delivered << " / " << bytes << " bytes, wrong bytes: " << delivered_wrong_bytes << "\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "  time           %.4f s simulated, %.3f s wall, %.2f Gbps\n", sim_seconds, wall_seconds, throughput_gbps);
+  o << line;
+  std::snprintf(line, sizeof line, "  host cycles/B  client %.2f  server %.2f   NIC cycles/B  client %.2f  server %.2f\n",
+                host_cpb_client, host_cpb_server, nic_cpb_client, nic_cpb_server);
+  o << line;
+  o << "  wire           frames " << wire.frames << ", dropped " << wire.dropped << ", reordered " << wire.reordered
+    << ", duplicated " << wire.duplicated << ", corrupted " << wire.corrupted << ", tampered " << wire.tampered << "\n";
+  if (l5p == "framed") {
+    const uint64_t full = c(server, "rx_framed_msgs_full"), part = c(server, "rx_framed_msgs_partial"),
+                   none = c(server, "rx_framed_msgs_none");
+    const double tot = double(std::max<uint64_t>(full + part + none, 1));
+    std::snprintf(line, sizeof line, "  messages rx    full %llu (%.1f%%)  partial %llu  none %llu\n",
+                  (unsigned long long)full, 100.0 * double(full) / tot, (unsigned long long)part, (unsigned long long)none);
+    o << line;
+    o << "  NIC tx         encrypted " << c(client, "tx_framed_encrypted_bytes") << " B, out-of-seq " << c(client, "tx_framed_ooo")
+      << ", dump " << c(client, "tx_framed_dump_bytes") << " B, dropped " << c(client, "tx_framed_drop_no_sync_data") << "\n";
+    o << "  NIC rx resync  requests " << c(server, "rx_framed_resync_req_start") << ", confirmed " << c(server, "rx_framed_resync_res_ok")
+      << ", denied " << c(server, "rx_framed_resync_res_fail") << ", cancelled " << c(server, "rx_framed_resync_req_cancel")
+      << ", hw jumps " << c(server, "rx_framed_resync_jump") << "\n";
+  }
+  o << "  trace hash     " << std::hex << trace_hash << std::dec << "\n";
+  return o.str();
+}
+
+}  // namespace autonic::testbed

@@ -1,0 +1,54 @@
+// A run's configuration and its report (the CLI's `autonic run` maps 1:1 onto these).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/counters.h"
+#include "wire/sim_link.h"
+
+namespace autonic::testbed {
+
+enum class L5pKind : uint8_t { kTcp, kFramed };
+enum class OffloadMode : uint8_t { kOff, kTx, kRx, kOn };
+
+struct ScenarioConfig {
+  L5pKind l5p = L5pKind::kTcp;
+  OffloadMode offload = OffloadMode::kOn;
+  uint64_t bytes = 16ull << 20;
+  uint32_t flows = 1;
+  uint32_t msg_size = 16384;
+  wire::LinkConfig link;
+  uint16_t mtu = 1500;
+  uint64_t seed = 1;
+  bool real_clock = false;
+  bool bare = false;  // lwIP over a bare wire: NIC model and driver bypassed (benchmark baseline)
+  std::string pcap;
+  size_t ctx_cache_bytes = 4u << 20;
+  double time_limit_s = 600;  // simulated seconds
+  double stall_s = 30;        // no progress for this long => outcome "stalled"
+};
+
+struct Report {
+  bool verified = false;
+  std::string outcome = "ok";
+  uint64_t delivered_wrong_bytes = 0;
+  uint64_t bytes = 0, bytes_delivered = 0;
+  uint64_t seed = 0;
+  double sim_seconds = 0, wall_seconds = 0, throughput_gbps = 0;
+  double host_cpb_client = 0, host_cpb_server = 0, nic_cpb_client = 0, nic_cpb_server = 0;
+  uint64_t trace_hash = 0;
+  wire::WireStats wire;
+  CounterMap client, server;
+  std::string l5p, offload, clock;
+
+  nlohmann::json to_json() const;
+  std::string summary() const;
+  static Report from_json(const nlohmann::json& j);
+};
+
+const char* l5p_name(L5pKind k);
+const char* offload_name(OffloadMode m);
+
+}  // namespace autonic::testbed
