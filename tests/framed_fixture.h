@@ -1,0 +1,125 @@
+// Test fixture helpers: framed message streams in their three forms, and a model of the RX path
+// (NIC engine -> driver -> TCP reassembly -> framed L5P) without lwIP, for exhaustive checks.
+#pragma once
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include "common/rng.h"
+#include "l5p/framed/framed_cipher.h"
+#include "l5p/framed/framed_rx.h"
+#include "nic/engine/rx_offload.h"
+#include "nic/engine/tx_offload.h"
+#include "nic/plugins/framed_plugin.h"
+
+namespace autonic::testing {
+
+using namespace autonic::l5p::framed;
+
+struct FramedStream {
+  Key key{0x1234, 0x5678};
+  Bytes wire;      // as on the wire (encrypted, check filled)
+  Bytes plain;     // what a NIC-marked packet must hold: header, plaintext payload, check
+  Bytes tx_input;  // what the L5P hands TCP under TX offload: plaintext, zero check
+  Bytes app;       // concatenated payloads: what the application must receive
+  std::vector<uint32_t> msg_starts;
+};
+
+inline FramedStream make_stream(const std::vector<uint32_t>& payload_sizes, uint64_t seed = 7) {
+  FramedStream s;
+  uint64_t idx = 0;
+  for (uint32_t n : payload_sizes) {
+    s.msg_starts.push_back(uint32_t(s.wire.size()));
+    Bytes m(kHeaderLen + n + kTrailerLen);
+    write_header(m.data(), n);
+    for (uint32_t i = 0; i < n; ++i) m[kHeaderLen + i] = uint8_t(autonic::splitmix64(seed + idx * 1000 + i));
+    s.app.insert(s.app.end(), m.begin() + kHeaderLen, m.begin() + kHeaderLen + n);
+    s.tx_input.insert(s.tx_input.end(), m.begin(), m.end());
+    MsgCipher c(s.key);
+    c.begin(idx, ByteSpan(m.data(), kHeaderLen));
+    Bytes w = m;
+    MutByteSpan body(w.data() + kHeaderLen, n + kTrailerLen);
+    c.tx(uint32_t(kHeaderLen), body, body);
+    Bytes p = m;
+    std::copy(w.end() - kTrailerLen, w.end(), p.end() - kTrailerLen);
+    s.wire.insert(s.wire.end(), w.begin(), w.end());
+    s.plain.insert(s.plain.end(), p.begin(), p.end());
+    ++idx;
+  }
+  return s;
+}
+
+// RX path model. seq offsets are relative to `base` (chosen so that sequence numbers wrap).
+class RxModel {
+ public:
+  RxModel(const FramedStream& s, TcpSeq base)
+      : s_(s), base_(base),
+        flow_(plugin_, plugin_.make_flow(nic::FramedL5State(s.key), l5o::Direction::kRx), base),
+        l5p_(s.key, st_, [this](ByteSpan d) { app_.insert(app_.end(), d.begin(), d.end()); },
+             [this](TcpSeq t, bool ok, uint64_t idx) { flow_.resync_resp(t, ok, idx, ost_); }) {
+    l5p_.start(base);
+  }
+
+  // One packet of wire bytes [off, off+len) arrives. Returns "" or a description of a broken
+  // invariant.
+  std::string arrive(uint32_t off, uint32_t len) {
+    Bytes pkt(s_.wire.begin() + off, s_.wire.begin() + off + len);
+    const nic::RxVerdict v = flow_.process(base_ + off, pkt, ost_);
+    // Invariant: marked => exactly the plain view; unmarked => untouched wire bytes.
+    const Bytes& ref = v.marked ? s_.plain : s_.wire;
+    if (!std::equal(pkt.begin(), pkt.end(), ref.begin() + off)) {
+      std::ostringstream o;
+      o << "packet [" << off << "," << off + len << ") " << (v.marked ? "marked but not plain" : "unmarked but modified");
+      return o.str();
+    }
+    if (v.marked) ++marked_packets_;
+    marks_.push_back(v.marked);
+    if (v.resync_req) l5p_.resync_rx_req(*v.resync_req);
+    tcp_receive(off, std::move(pkt), v.marked);
+    return error_;
+  }
+
+  const Bytes& app() const { return app_; }
+  const FramedStats& l5p_stats() const { return st_; }
+  const nic::OffloadStats& nic_stats() const { return ost_; }
+  nic::RxSyncState state() const { return flow_.state(); }
+  const std::vector<bool>& marks() const { return marks_; }
+
+ private:
+  // TCP reassembly: in-order delivery, out-of-order queueing, duplicates trimmed; each
+  // delivered piece keeps its own packet's mark (as lwIP's pbuf flags do).
+  void tcp_receive(uint32_t off, Bytes pkt, bool marked) {
+    if (off > rcv_nxt_) {
+      ooseq_.emplace(off, std::make_pair(std::move(pkt), marked));
+      return;
+    }
+    deliver(off, pkt, marked);
+    for (auto it = ooseq_.begin(); it != ooseq_.end() && it->first <= rcv_nxt_;) {
+      deliver(it->first, it->second.first, it->second.second);
+      it = ooseq_.erase(it);
+    }
+  }
+  void deliver(uint32_t off, const Bytes& pkt, bool marked) {
+    const uint32_t end = off + uint32_t(pkt.size());
+    if (end <= rcv_nxt_) return;
+    ByteSpan fresh(pkt.data() + (rcv_nxt_ - off), end - rcv_nxt_);
+    rcv_nxt_ = end;
+    if (auto e = l5p_.input(fresh, marked); e && error_.empty()) error_ = "L5P failed: " + *e;
+  }
+
+  const FramedStream& s_;
+  TcpSeq base_;
+  nic::FramedPlugin plugin_;
+  nic::OffloadStats ost_;
+  FramedStats st_;
+  nic::RxOffloadFlow flow_;
+  FramedRx l5p_;
+  Bytes app_;
+  uint32_t rcv_nxt_ = 0;
+  std::map<uint32_t, std::pair<Bytes, bool>> ooseq_;
+  std::string error_;
+  uint64_t marked_packets_ = 0;
+  std::vector<bool> marks_;
+};
+
+}  // namespace autonic::testing
