@@ -13,6 +13,12 @@ inline void pattern_fill(uint64_t flow_seed, uint64_t offset, MutByteSpan out) {
   size_t i = 0;
   while (i < out.size()) {
     const uint64_t o = offset + i;
+    if (o % 8 == 0 && out.size() - i >= 8) {  // whole words: the common case
+      const uint64_t w = splitmix64(flow_seed + o / 8);
+      std::memcpy(out.data() + i, &w, 8);  // little-endian: byte j = w >> 8j, as below
+      i += 8;
+      continue;
+    }
     const uint64_t w = splitmix64(flow_seed + o / 8);
     const size_t first = size_t(o % 8);
     const size_t n = std::min<size_t>(8 - first, out.size() - i);

@@ -154,7 +154,8 @@ Report run_scenario(const ScenarioConfig& cfg) {
   r.sim_seconds = double(clock.now()) / 1e9;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   r.throughput_gbps = r.sim_seconds > 0 ? double(r.bytes_delivered) * 8 / r.sim_seconds / 1e9 : 0;
-  const double b = double(std::max<uint64_t>(cfg.bytes, 1));
+  // Per byte the application actually received (a run cut short by an error is not diluted).
+  const double b = double(std::max<uint64_t>(r.bytes_delivered, 1));
   r.host_cpb_client = double(meter.cycles(CpuDomain::kClientHost)) / b;
   r.host_cpb_server = double(meter.cycles(CpuDomain::kServerHost)) / b;
   r.nic_cpb_client = double(meter.cycles(CpuDomain::kClientNic)) / b;

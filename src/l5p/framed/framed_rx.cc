@@ -10,7 +10,8 @@ FramedRx::FramedRx(const Key& key, FramedStats& st, Deliver deliver, Answer answ
 
 void FramedRx::resync_rx_req(TcpSeq tcpsn) {
   const bool at_boundary = msg_.empty();
-  if (tcpsn < seq_ || (tcpsn == seq_ && !at_boundary)) {
+  const bool inside_current = !at_boundary && msg_len_ != 0 && tcpsn < msg_start_ + msg_len_;
+  if (tcpsn < seq_ || (tcpsn == seq_ && !at_boundary) || inside_current) {
     // Already past it: answer from the recent message starts we remember.
     for (auto& [s, idx] : recent_starts_)
       if (s == tcpsn) {
@@ -73,6 +74,12 @@ std::optional<std::string> FramedRx::input(ByteSpan data, bool marked) {
         return "framing:bad_header";
       }
       msg_len_ = h->msg_len();
+      // A pending guess inside this message is wrong: say so now rather than at its end.
+      if (pending_req_ && *pending_req_ > msg_start_ && *pending_req_ < msg_start_ + msg_len_) {
+        ++st_.rx_resync_answer_fail;
+        answer_(*pending_req_, false, 0);
+        pending_req_.reset();
+      }
     }
     if (msg_len_ != 0 && msg_.size() == msg_len_) {
       if (auto err = finish_msg()) return err;

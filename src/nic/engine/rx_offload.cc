@@ -28,7 +28,7 @@ RxVerdict RxOffloadFlow::process(TcpSeq seq, MutByteSpan payload, OffloadStats& 
       break;
     case RxSyncState::kSearching:
       ++st.rx_ooo_packets;
-      start_search(seq, payload, seq, v, st);
+      start_search(seq, payload, seq - uint32_t(kMaxHeaderLen), v, st);  // incl. carried tail
       break;
     case RxSyncState::kTracking:
       ++st.rx_ooo_packets;

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Issue acceptance checks, run exactly as a user runs the CLI. Each failure prints the command.
+set -u
+A="$1"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+j() { jq -r "$1" "$2"; }
+
+# 1. tcp under loss/reorder/dup: verified, deterministic trace hash, seed-dependent.
+CMD="run --l5p tcp --bytes 64M --loss 2% --reorder 2% --dup 1% --seed 7 --json"
+$A $CMD > "$T/a.json"; $A $CMD > "$T/b.json"
+$A run --l5p tcp --bytes 64M --loss 2% --reorder 2% --dup 1% --seed 8 --json > "$T/c.json"
+[ "$(j .verified "$T/a.json")" = true ] || fail "$A $CMD: not verified"
+[ "$(j .trace_hash "$T/a.json")" = "$(j .trace_hash "$T/b.json")" ] || fail "$A $CMD: trace_hash differs between runs"
+[ "$(j .trace_hash "$T/a.json")" != "$(j .trace_hash "$T/c.json")" ] || fail "seed 8 gave the same trace_hash as seed 7"
+
+# 2. framed, offload on, no loss: every received message full.
+CMD="run --l5p framed --offload on --bytes 64M --json"
+$A $CMD > "$T/d.json"
+[ "$(j .verified "$T/d.json")" = true ] || fail "$A $CMD: not verified"
+[ "$(j .stats.server.rx_framed_msgs_full "$T/d.json")" = "$(j .stats.server.rx_framed_msgs "$T/d.json")" ] \
+  || fail "$A $CMD: not every message full"
+[ "$(j .stats.server.rx_framed_msgs "$T/d.json")" -gt 0 ] || fail "$A $CMD: no messages"
+
+# 3. framed at 2% loss + 2% reorder: verified, resyncs start and succeed, TX recoveries.
+CMD="run --l5p framed --offload on --bytes 64M --loss 2% --reorder 2% --seed 3 --json"
+$A $CMD > "$T/e.json"
+[ "$(j .verified "$T/e.json")" = true ] || fail "$A $CMD: not verified"
+for k in server.rx_framed_resync_req_start server.rx_framed_resync_res_ok client.tx_framed_ooo client.tx_framed_dump_bytes; do
+  [ "$(j ".stats.$k" "$T/e.json")" -gt 0 ] || fail "$A $CMD: $k is 0"
+done
+
+# 4. tamper: integrity outcome, nothing wrong delivered.
+CMD="run --l5p framed --offload on --bytes 16M --tamper 0.1% --json"
+$A $CMD > "$T/f.json"
+case "$(j .outcome "$T/f.json")" in integrity:*) ;; *) fail "$A $CMD: outcome $(j .outcome "$T/f.json")";; esac
+[ "$(j .delivered_wrong_bytes "$T/f.json")" = 0 ] || fail "$A $CMD: wrong bytes delivered"
+
+# 5. pcap: tshark reads it, no malformed frames, every TCP checksum good.
+$A run --l5p framed --bytes 4M --loss 1% --pcap "$T/w.pcap" > /dev/null || fail "pcap run failed"
+n=$(tshark -r "$T/w.pcap" 2>/dev/null | wc -l)
+bad=$(tshark -r "$T/w.pcap" -Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null | wc -l)
+good=$(tshark -r "$T/w.pcap" -o tcp.check_checksum:TRUE -Y 'tcp.checksum.status==1' 2>/dev/null | wc -l)
+[ "$n" -gt 1000 ] || fail "tshark read only $n frames"
+[ "$bad" = 0 ] || fail "tshark: $bad malformed frames"
+[ "$good" = "$n" ] || fail "tshark: $good of $n frames with a good TCP checksum"
+
+# 6. bad input: clear error, non-zero exit, no crash.
+for bad_args in "--bytes 12Q" "--loss 150%" "--l5p nosuch" "--mtu 100" "--flows 0"; do
+  $A run $bad_args > "$T/out" 2>&1; rc=$?
+  { [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -qi "error\|must\|not a\|not in\|invalid\|fail" "$T/out"; } \
+    || fail "$A run $bad_args: rc=$rc, output: $(head -c 200 "$T/out")"
+done
+
+[ "$fails" = 0 ] && echo "cli acceptance: all checks passed"
+exit "$fails"
