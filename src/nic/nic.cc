@@ -2,6 +2,7 @@
 
 #include "common/inet_csum.h"
 #include "nic/plugins/framed_plugin.h"
+#include "nic/plugins/tls_plugin.h"
 
 namespace autonic::nic {
 
@@ -9,6 +10,7 @@ Nic::Nic(const NicConfig& cfg, CpuMeter* meter, CpuDomain domain)
     : cfg_(cfg), meter_(meter), domain_(domain), send_ring_(cfg.send_ring_entries),
       rx_ring_(cfg.rx_ring_entries), cache_(cfg.ctx_cache_bytes) {
   plugins_[size_t(l5o::L5Proto::kFramed)] = std::make_unique<FramedPlugin>();
+  plugins_[size_t(l5o::L5Proto::kTls)] = std::make_unique<TlsPlugin>();
 }
 
 Nic::~Nic() = default;

@@ -6,46 +6,22 @@
 namespace autonic::l5p::framed {
 
 FramedRx::FramedRx(const Key& key, FramedStats& st, Deliver deliver, Answer answer)
-    : key_(key), st_(st), deliver_(std::move(deliver)), answer_(std::move(answer)) {}
+    : key_(key), st_(st), deliver_(std::move(deliver)), resync_([this, a = std::move(answer)](TcpSeq t, bool ok, uint64_t i) {
+        ++(ok ? st_.rx_resync_answer_ok : st_.rx_resync_answer_fail);
+        a(t, ok, i);
+      }) {}
 
 void FramedRx::resync_rx_req(TcpSeq tcpsn) {
-  const bool at_boundary = msg_.empty();
-  const bool inside_current = !at_boundary && msg_len_ != 0 && tcpsn < msg_start_ + msg_len_;
-  if (tcpsn < seq_ || (tcpsn == seq_ && !at_boundary) || inside_current) {
-    // Already past it: answer from the recent message starts we remember.
-    for (auto& [s, idx] : recent_starts_)
-      if (s == tcpsn) {
-        ++st_.rx_resync_answer_ok;
-        answer_(tcpsn, true, idx);
-        return;
-      }
-    ++st_.rx_resync_answer_fail;
-    answer_(tcpsn, false, 0);
-    return;
-  }
-  pending_req_ = tcpsn;  // answered when the stream reaches it
-}
-
-void FramedRx::on_msg_start() {
-  msg_start_ = seq_;
-  recent_starts_.emplace_back(seq_, msg_index_);
-  if (recent_starts_.size() > 64) recent_starts_.pop_front();
-  if (!pending_req_) return;
-  if (*pending_req_ == seq_) {
-    ++st_.rx_resync_answer_ok;
-    answer_(seq_, true, msg_index_);
-    pending_req_.reset();
-  } else if (*pending_req_ < seq_) {
-    ++st_.rx_resync_answer_fail;
-    answer_(*pending_req_, false, 0);
-    pending_req_.reset();
-  }
+  resync_.request(tcpsn, seq_, msg_.empty(), msg_start_, msg_len_);
 }
 
 std::optional<std::string> FramedRx::input(ByteSpan data, bool marked) {
   size_t i = 0;
   while (i < data.size()) {
-    if (msg_.empty()) on_msg_start();
+    if (msg_.empty()) {
+      msg_start_ = seq_;
+      resync_.on_msg_start(seq_, msg_index_);
+    }
     size_t want;
     if (msg_len_ == 0)
       want = kHeaderLen - msg_.size();
@@ -74,12 +50,7 @@ std::optional<std::string> FramedRx::input(ByteSpan data, bool marked) {
         return "framing:bad_header";
       }
       msg_len_ = h->msg_len();
-      // A pending guess inside this message is wrong: say so now rather than at its end.
-      if (pending_req_ && *pending_req_ > msg_start_ && *pending_req_ < msg_start_ + msg_len_) {
-        ++st_.rx_resync_answer_fail;
-        answer_(*pending_req_, false, 0);
-        pending_req_.reset();
-      }
+      resync_.on_msg_len(msg_start_, msg_len_);
     }
     if (msg_len_ != 0 && msg_.size() == msg_len_) {
       if (auto err = finish_msg()) return err;

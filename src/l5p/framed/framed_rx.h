@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "l5o/l5o.h"
+#include "l5p/common/rx_resync_answerer.h"
 #include "l5p/framed/framed_cipher.h"
 #include "l5p/framed/framed_stats.h"
 
@@ -33,13 +34,11 @@ class FramedRx {
     uint32_t off, len;
     bool marked;
   };
-  void on_msg_start();
   std::optional<std::string> finish_msg();
 
   Key key_;
   FramedStats& st_;
   Deliver deliver_;
-  Answer answer_;
   TcpSeq seq_;              // tcpsn of the next byte to consume
   TcpSeq msg_start_;
   uint64_t msg_index_ = 0;  // index of the message being assembled
@@ -47,8 +46,7 @@ class FramedRx {
   uint32_t msg_len_ = 0;    // 0 until the header is complete
   std::vector<Range> ranges_;
   Bytes plain_;
-  std::optional<TcpSeq> pending_req_;
-  std::deque<std::pair<TcpSeq, uint64_t>> recent_starts_;  // to answer late requests
+  RxResyncAnswerer resync_;
 };
 
 }  // namespace autonic::l5p::framed

@@ -2,9 +2,8 @@
 // or leaves that to the NIC, and keeps every message until TCP acknowledges it so that
 // get_tx_msgstate can describe any retransmitted byte (§4.2; the paper's "~200 LoC" map).
 #pragma once
-#include <deque>
-
 #include "l5o/l5o.h"
+#include "l5p/common/tx_msg_map.h"
 #include "l5p/framed/framed_cipher.h"
 #include "l5p/framed/framed_stats.h"
 #include "tcpip/tcp_conn.h"
@@ -14,32 +13,23 @@ namespace autonic::l5p::framed {
 class FramedTx {
  public:
   FramedTx(const Key& key, bool offload, size_t msg_payload, FramedStats& st);
-  void start(TcpSeq first_msg_seq) { next_seq_ = first_seq_ = first_msg_seq; }
+  void start(TcpSeq first_msg_seq) { map_.start(first_msg_seq); }
   // Frames up to data.size() bytes into messages; returns how many were taken.
   size_t queue(ByteSpan data);
   // Hands queued message bytes to TCP as far as its send buffer allows.
-  void pump(tcpip::TcpConn& conn);
+  void pump(tcpip::TcpConn& conn) { map_.pump(conn); }
   // Releases messages TCP has fully acknowledged.
-  void on_acked(TcpSeq snd_una);
-  l5o::TxMsgState msgstate(TcpSeq tcpsn) const;
-  bool idle() const { return msgs_.empty(); }
-  size_t unwritten() const { return unwritten_; }
+  void on_acked(TcpSeq snd_una) { map_.on_acked(snd_una); }
+  l5o::TxMsgState msgstate(TcpSeq tcpsn) { return map_.msgstate(tcpsn); }
+  bool idle() const { return map_.idle(); }
 
  private:
-  struct Msg {
-    TcpSeq start;
-    uint64_t index;
-    Bytes bytes;  // exactly as handed to TCP
-    size_t written = 0;
-  };
   Key key_;
   bool offload_;
   size_t msg_payload_;
   FramedStats& st_;
-  std::deque<Msg> msgs_;
-  TcpSeq first_seq_, next_seq_;
+  TxMsgMap map_;
   uint64_t next_index_ = 0;
-  size_t unwritten_ = 0;
 };
 
 }  // namespace autonic::l5p::framed

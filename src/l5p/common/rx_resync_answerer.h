@@ -1,0 +1,35 @@
+// The L5P's side of RX resync (§4.3, Fig. 7 (c)): holds the NIC's guess and answers it once the
+// L5P's own parse of the stream reaches that tcpsn -- yes if a message starts exactly there,
+// no as soon as it is known not to. Recent message starts are remembered so a guess about bytes
+// already consumed is still answered.
+#pragma once
+#include <deque>
+#include <functional>
+#include <optional>
+
+#include "common/tcp_seq.h"
+
+namespace autonic::l5p {
+
+class RxResyncAnswerer {
+ public:
+  using Answer = std::function<void(TcpSeq tcpsn, bool ok, uint64_t msg_index)>;
+  explicit RxResyncAnswerer(Answer a) : answer_(std::move(a)) {}
+
+  // l5o_resync_rx_req. `pos`: next byte the parser will consume; cur_start/cur_len: the message
+  // being parsed (cur_len 0 if at a boundary or its header is incomplete).
+  void request(TcpSeq tcpsn, TcpSeq pos, bool at_boundary, TcpSeq cur_start, uint32_t cur_len);
+  // The parser starts message `index` at `start`.
+  void on_msg_start(TcpSeq start, uint64_t index);
+  // The parser learnt the length of the message at `start`.
+  void on_msg_len(TcpSeq start, uint32_t len);
+  uint64_t answered_ok = 0, answered_fail = 0;
+
+ private:
+  void reply(TcpSeq t, bool ok, uint64_t idx);
+  Answer answer_;
+  std::optional<TcpSeq> pending_;
+  std::deque<std::pair<TcpSeq, uint64_t>> recent_;
+};
+
+}  // namespace autonic::l5p

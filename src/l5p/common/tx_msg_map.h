@@ -1,0 +1,60 @@
+// An L5P's transmit-side message map (§4.2): every message handed to TCP is kept, by tcpsn,
+// until TCP acknowledges all of it, so the driver's get_tx_msgstate can rebuild the NIC context
+// for any retransmitted byte. Messages are made of pieces: bytes the map owns, or bytes the
+// application lent by reference (zero-copy send). TCP gets every piece by reference too (lwIP
+// tcp_write without the copy flag): the map outlives TCP's own use of them.
+#pragma once
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "common/bytes.h"
+#include "l5o/l5o.h"
+#include "tcpip/tcp_conn.h"
+
+namespace autonic::l5p {
+
+class TxMsgMap {
+ public:
+  struct Piece {
+    const uint8_t* data = nullptr;
+    size_t len = 0;
+    std::shared_ptr<const void> keep;  // owner of data
+  };
+
+  void start(TcpSeq first) { first_seq_ = next_seq_ = first; }
+  // Appends a message; returns its index.
+  uint64_t push(std::vector<Piece> pieces);
+  // Writes as much as TCP's send buffer takes. Returns bytes written.
+  size_t pump(tcpip::TcpConn& conn);
+  // Releases messages fully acknowledged; returns how many were released.
+  size_t on_acked(TcpSeq snd_una);
+  // get_tx_msgstate: the prefix is assembled into a buffer valid until the next call.
+  l5o::TxMsgState msgstate(TcpSeq tcpsn);
+  bool idle() const { return msgs_.empty(); }
+  size_t unwritten() const { return unwritten_; }
+  size_t held() const { return msgs_.size(); }
+  // Visits released messages' pieces (e.g. to check that lent buffers were not modified).
+  void set_on_release(std::function<void(const std::vector<Piece>&)> fn) { on_release_ = std::move(fn); }
+
+ private:
+  struct Msg {
+    TcpSeq start;
+    uint64_t index;
+    size_t len;
+    std::vector<Piece> pieces;
+    size_t written = 0;
+  };
+  std::deque<Msg> msgs_;
+  size_t first_unwritten_ = 0;  // index into msgs_ of the first message not fully written
+  TcpSeq first_seq_, next_seq_;
+  uint64_t next_index_ = 0;
+  size_t unwritten_ = 0;
+  Bytes prefix_;
+  std::function<void(const std::vector<Piece>&)> on_release_;
+};
+
+// Helper: a piece owning a copy of `b`.
+TxMsgMap::Piece owned_piece(Bytes b);
+
+}  // namespace autonic::l5p

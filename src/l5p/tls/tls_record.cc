@@ -1,0 +1,14 @@
+#include "l5p/tls/tls_record.h"
+
+namespace autonic::l5p::tls {
+
+const char* cipher_name(Cipher c) {
+  switch (c) {
+    case Cipher::kAes128Gcm: return "aes128gcm";
+    case Cipher::kAes256Gcm: return "aes256gcm";
+    case Cipher::kChacha20Poly1305: return "chacha20poly1305";
+  }
+  return "?";
+}
+
+}  // namespace autonic::l5p::tls

@@ -1,0 +1,78 @@
+#include "nic/plugins/tls_plugin.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "nic/plugins/gcm_stream.h"
+
+namespace autonic::nic {
+namespace {
+
+using namespace l5p::tls;
+
+class TlsFlow final : public PluginFlow {
+ public:
+  TlsFlow(const TlsL5State& s, bool encrypt)
+      : keys_(s.keys), start_seq_(s.start_seq), gcm_(s.keys.key), encrypt_(encrypt) {}
+
+  void begin(uint64_t msg_index, ByteSpan header) override {
+    uint8_t nonce[12];
+    record_nonce(keys_.iv, start_seq_ + msg_index, nonce);
+    data_end_ = uint32_t(kHeaderLen + load_be16(&header[3]) - kTagLen);
+    gcm_.begin(nonce, header, encrypt_);
+    tag_done_ = false;
+  }
+  void tx(uint32_t offset, ByteSpan in, MutByteSpan out) override {
+    size_t i = 0;
+    if (offset < data_end_) {
+      i = std::min<size_t>(data_end_ - offset, in.size());
+      gcm_.update(in.first(i), out.first(i));
+    }
+    if (i < in.size()) {
+      if (!tag_done_) {
+        gcm_.final_tag(tag_);
+        tag_done_ = true;
+      }
+      for (; i < in.size(); ++i) out[i] = tag_[offset + i - data_end_];
+    }
+  }
+  void rx(uint32_t offset, ByteSpan in, MutByteSpan out) override {
+    size_t i = 0;
+    if (offset < data_end_) {
+      i = std::min<size_t>(data_end_ - offset, in.size());
+      gcm_.update(in.first(i), out.first(i));
+    }
+    for (; i < in.size(); ++i) {
+      tag_[offset + i - data_end_] = in[i];
+      out[i] = in[i];
+    }
+  }
+  bool rx_verify() override { return gcm_.check_tag(tag_); }
+  size_t context_bytes() const override {
+    // key + iv + record seq + GCM dynamic state (H, Y, GHASH acc, lengths, held partial block,
+    // its keystream) + tag: what a NIC keeps per TLS flow.
+    return keys_.key.size() + 12 + 8 + 6 * 16 + 16;
+  }
+ private:
+  TrafficKeys keys_;
+  uint64_t start_seq_;
+  GcmStream gcm_;
+  bool encrypt_;
+  uint32_t data_end_ = 0;
+  bool tag_done_ = false;
+  uint8_t tag_[16] = {};
+};
+
+}  // namespace
+
+std::optional<uint32_t> TlsPlugin::probe(ByteSpan hdr) const {
+  uint16_t len = 0;
+  if (check_header(hdr, &len) != HeaderCheck::kOk) return std::nullopt;
+  return uint32_t(kHeaderLen + len);
+}
+
+std::unique_ptr<PluginFlow> TlsPlugin::make_flow(const l5o::L5State& state, l5o::Direction dir) const {
+  return std::make_unique<TlsFlow>(static_cast<const TlsL5State&>(state), dir == l5o::Direction::kTx);
+}
+
+}  // namespace autonic::nic

@@ -1,0 +1,25 @@
+// NIC plug-in for TLS 1.3 AES-GCM (§5.2): magic = content type 20..23 + version 0x0303 +
+// length <= 2^14 + 256 (the record layer's own bound, RFC 8446 §5.2); per record: nonce from
+// the record sequence number, AAD = header, incremental GCM over the encrypted_record, tag last.
+#pragma once
+#include "l5p/tls/tls_record.h"
+#include "nic/engine/plugin.h"
+
+namespace autonic::nic {
+
+struct TlsL5State final : l5o::L5State {
+  TlsL5State(l5p::tls::TrafficKeys k, uint64_t first_seq)
+      : L5State(l5o::L5Proto::kTls), keys(std::move(k)), start_seq(first_seq) {}
+  l5p::tls::TrafficKeys keys;
+  uint64_t start_seq;  // TLS record sequence number of the offload's first record
+};
+
+class TlsPlugin final : public Plugin {
+ public:
+  l5o::L5Proto proto() const override { return l5o::L5Proto::kTls; }
+  size_t header_len() const override { return l5p::tls::kHeaderLen; }
+  std::optional<uint32_t> probe(ByteSpan hdr) const override;
+  std::unique_ptr<PluginFlow> make_flow(const l5o::L5State& state, l5o::Direction dir) const override;
+};
+
+}  // namespace autonic::nic

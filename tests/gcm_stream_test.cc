@@ -1,0 +1,60 @@
+// The NIC's incremental AES-GCM equals OpenSSL's one-shot GCM for every split of a record.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include "common/rng.h"
+#include "nic/plugins/gcm_stream.h"
+
+using namespace autonic;
+
+namespace {
+Bytes one_shot(ByteSpan key, const uint8_t* nonce, ByteSpan aad, ByteSpan pt, uint8_t tag[16]) {
+  EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
+  EVP_EncryptInit_ex(c, key.size() == 32 ? EVP_aes_256_gcm() : EVP_aes_128_gcm(), nullptr, key.data(), nonce);
+  int l = 0;
+  EVP_EncryptUpdate(c, nullptr, &l, aad.data(), int(aad.size()));
+  Bytes ct(pt.size() + 16);
+  EVP_EncryptUpdate(c, ct.data(), &l, pt.data(), int(pt.size()));
+  EVP_EncryptFinal_ex(c, ct.data() + l, &l);
+  EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, tag);
+  EVP_CIPHER_CTX_free(c);
+  ct.resize(pt.size());
+  return ct;
+}
+}  // namespace
+
+TEST(GcmStream, EveryTwoAndThreeWaySplitMatchesOneShot) {
+  for (size_t klen : {16u, 32u}) {
+    Rng r(1, klen);
+    Bytes key(klen), pt(77), aad(5);
+    uint8_t nonce[12];
+    for (auto& b : key) b = uint8_t(r.next());
+    for (auto& b : pt) b = uint8_t(r.next());
+    for (auto& b : aad) b = uint8_t(r.next());
+    for (auto& b : nonce) b = uint8_t(r.next());
+    uint8_t want_tag[16];
+    const Bytes want = one_shot(key, nonce, aad, pt, want_tag);
+    nic::GcmStream enc(key), dec(key);
+    for (size_t a = 0; a <= pt.size(); ++a)
+      for (size_t b = a; b <= pt.size(); b += 3) {
+        Bytes ct(pt.size()), back(pt.size());
+        uint8_t tag[16];
+        enc.begin(nonce, aad, true);
+        enc.update(ByteSpan(pt).subspan(0, a), MutByteSpan(ct).subspan(0, a));
+        enc.update(ByteSpan(pt).subspan(a, b - a), MutByteSpan(ct).subspan(a, b - a));
+        enc.update(ByteSpan(pt).subspan(b), MutByteSpan(ct).subspan(b));
+        enc.final_tag(tag);
+        ASSERT_EQ(ct, want) << "split " << a << "," << b;
+        ASSERT_EQ(0, memcmp(tag, want_tag, 16)) << "split " << a << "," << b;
+        dec.begin(nonce, aad, false);
+        dec.update(ByteSpan(ct).subspan(0, b), MutByteSpan(back).subspan(0, b));
+        dec.update(ByteSpan(ct).subspan(b), MutByteSpan(back).subspan(b));
+        ASSERT_TRUE(dec.check_tag(tag));
+        ASSERT_EQ(back, pt);
+        tag[0] ^= 1;
+        dec.begin(nonce, aad, false);
+        dec.update(ct, back);
+        ASSERT_FALSE(dec.check_tag(tag));
+      }
+  }
+}
