@@ -1,5 +1,6 @@
 // Bulk transfer workload: a sender streams N pattern bytes; a receiver verifies every byte.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -21,6 +22,24 @@ class BulkSender final : public l5p::StreamHandler {
   uint64_t seed_, total_, sent_ = 0;
   Bytes buf_;
   uint64_t buf_off_ = 0;  // stream offset of buf_[0]
+  std::shared_ptr<const Bytes> zc_buf_;  // zero-copy: a fresh immutable buffer per chunk
+  size_t chunk_;
+};
+
+// A stream has one handler: this one feeds a sender and a receiver (bidirectional runs).
+class DuplexHandler final : public l5p::StreamHandler {
+ public:
+  DuplexHandler(l5p::StreamHandler* tx, l5p::StreamHandler* rx) : tx_(tx), rx_(rx) {}
+  void on_data(ByteSpan d) override { if (rx_) rx_->on_data(d); }
+  void on_writable() override { if (tx_) tx_->on_writable(); }
+  void on_failed(const std::string& o) override {
+    if (tx_) tx_->on_failed(o);
+    if (rx_) rx_->on_failed(o);
+  }
+
+ private:
+  l5p::StreamHandler* tx_;
+  l5p::StreamHandler* rx_;
 };
 
 class BulkReceiver final : public l5p::StreamHandler {

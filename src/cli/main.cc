@@ -14,17 +14,25 @@ namespace {
 
 struct RunArgs {
   std::string l5p = "tcp", offload = "on", bytes = "16M", msg_size = "16K", loss = "0", reorder = "0",
-              dup = "0", corrupt = "0", tamper = "0", clock = "virtual", pcap, ctx_cache = "4M";
+              dup = "0", corrupt = "0", tamper = "0", clock = "virtual", pcap, ctx_cache = "4M",
+              cipher = "aes128gcm", record_size = "16K", keylog;
   uint32_t flows = 1;
   double rate = 100, delay_us = 10;
   uint32_t mtu = 1500;
   uint64_t seed = 1;
-  bool json = false, bare = false;
+  bool json = false, bare = false, bidir = false, openssl_peer = false;
 };
 
 void add_run_options(CLI::App* run, RunArgs& a) {
-  run->add_option("--l5p", a.l5p, "layer-5 protocol: tcp | framed")->check(CLI::IsMember({"tcp", "framed"}));
-  run->add_option("--offload", a.offload, "off | tx | rx | on")->check(CLI::IsMember({"off", "tx", "rx", "on"}));
+  run->add_option("--l5p", a.l5p, "layer-5 protocol: tcp | framed | tls")->check(CLI::IsMember({"tcp", "framed", "tls"}));
+  run->add_option("--offload", a.offload, "off | tx | rx | on | zc (tls: on + zero-copy send)")
+      ->check(CLI::IsMember({"off", "tx", "rx", "on", "zc"}));
+  run->add_option("--cipher", a.cipher, "tls: aes128gcm | aes256gcm | chacha20poly1305 (software only)")
+      ->check(CLI::IsMember({"aes128gcm", "aes256gcm", "chacha20poly1305"}));
+  run->add_option("--record-size", a.record_size, "tls: record payload size, up to 16K");
+  run->add_option("--keylog", a.keylog, "tls: write TLS secrets to this file (SSLKEYLOGFILE format)");
+  run->add_flag("--bidir", a.bidir, "the server sends the same amount back on every flow");
+  run->add_flag("--openssl-peer", a.openssl_peer, "tls: the server is a plain OpenSSL endpoint (interop)");
   run->add_option("--bytes", a.bytes, "bytes to transfer (K/M/G suffixes, powers of 2)");
   run->add_option("--flows", a.flows, "parallel connections");
   run->add_option("--msg-size", a.msg_size, "L5P message payload size");
@@ -56,10 +64,13 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
     if (!p) throw CLI::ValidationError(what, "not a probability: '" + v + "' (use e.g. 2% or 0.02)");
     return *p;
   };
-  c.l5p = a.l5p == "framed" ? testbed::L5pKind::kFramed : testbed::L5pKind::kTcp;
+  c.l5p = a.l5p == "framed" ? testbed::L5pKind::kFramed
+          : a.l5p == "tls"  ? testbed::L5pKind::kTls
+                            : testbed::L5pKind::kTcp;
   c.offload = a.offload == "off" ? testbed::OffloadMode::kOff
               : a.offload == "tx" ? testbed::OffloadMode::kTx
               : a.offload == "rx" ? testbed::OffloadMode::kRx
+              : a.offload == "zc" ? testbed::OffloadMode::kZc
                                   : testbed::OffloadMode::kOn;
   c.bytes = size(a.bytes, "--bytes");
   const uint64_t ms = size(a.msg_size, "--msg-size");
@@ -81,6 +92,13 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.pcap = a.pcap;
   c.bare = a.bare;
   c.ctx_cache_bytes = size(a.ctx_cache, "--ctx-cache");
+  const uint64_t rs = size(a.record_size, "--record-size");
+  if (rs == 0 || rs > 16384) throw CLI::ValidationError("--record-size", "must be 1 .. 16K (RFC 8446 §5.1)");
+  c.record_size = uint32_t(rs);
+  c.cipher = a.cipher;
+  c.keylog = a.keylog;
+  c.bidirectional = a.bidir;
+  c.openssl_peer = a.openssl_peer;
   return c;
 }
 

@@ -50,10 +50,24 @@ err_t Driver::xmit(pbuf* p) {
             post(std::move(r));
             break;
           }
-          case l5o::TxMsgState::Kind::kBeforeOffload:
-            ++st.tx_bypass_packets;
-            d.ctx = 0;
+          case l5o::TxMsgState::Kind::kBeforeOffload: {
+            const TcpSeq end = v->seq + uint32_t(v->payload_len);
+            if (end <= sh.start) {  // entirely before the offload: sent as the L5P wrote it
+              ++st.tx_bypass_packets;
+              d.ctx = 0;
+              break;
+            }
+            // Straddles the offload's start (lwIP put the last handshake bytes and the first
+            // record in one segment): rewind the context to its start; the NIC passes the lead
+            // bytes through untouched.
+            nic::SendDesc r;
+            r.kind = nic::SendDesc::Kind::kTxRecover;
+            r.ctx = d.ctx;
+            r.msg_start = sh.start;
+            r.msg_index = 0;
+            post(std::move(r));
             break;
+          }
           case l5o::TxMsgState::Kind::kNoSyncData:
             // Cannot be described any more: never send it wrong (mlx5 tx_tls_drop_no_sync_data).
             ++st.tx_drop_no_sync_data;
@@ -107,7 +121,7 @@ l5o::L5oHandle Driver::create(const FlowKey& flow, l5o::Direction dir,
   CpuScope scope(meter_, host_);
   if (!state) return l5o::kNoHandle;
   const uint32_t id = next_ctx_++;
-  shadows_[id] = Shadow{state->proto, dir, flow, tcpsn, ops};
+  shadows_[id] = Shadow{state->proto, dir, flow, tcpsn, tcpsn, ops};
   if (dir == l5o::Direction::kTx) tx_by_flow_[flow] = id;
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kCtxCreate;

@@ -44,6 +44,7 @@ class Driver final : public l5o::Offload {
     l5o::Direction dir;
     FlowKey flow;
     TcpSeq expected;  // TX: next tcpsn the NIC context will process
+    TcpSeq start;     // first byte of the offload (create's tcpsn)
     l5o::L5pOps* ops;
   };
   void post(nic::SendDesc&& d);

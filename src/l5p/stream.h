@@ -1,5 +1,6 @@
 // What an application sees of a connection, whatever L5P (or none) carries it.
 #pragma once
+#include <memory>
 #include <string>
 
 #include "common/bytes.h"
@@ -22,6 +23,13 @@ class Stream {
   virtual void set_handler(StreamHandler* h) = 0;
   // Accepts up to data.size() bytes; returns how many were taken.
   virtual size_t send(ByteSpan data) = 0;
+  // Zero-copy send: the stream may keep a reference to `buf` until the peer acknowledges it;
+  // the owner must not change it meanwhile (it can tell by buf.use_count()). Streams that
+  // cannot send by reference copy.
+  virtual size_t send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len) {
+    return send(ByteSpan(buf->data() + off, len));
+  }
+  virtual bool supports_zc() const { return false; }
   // True when everything sent so far has been acknowledged by the peer.
   virtual bool all_acked() const = 0;
   virtual void export_stats(CounterMap& m) const = 0;

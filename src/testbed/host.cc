@@ -49,14 +49,19 @@ void Host::deliver(Bytes frame) {
   netif_->input(tcpip::make_rx_pbuf(std::move(frame), kEthHeaderLen, false));
 }
 
-void Host::export_stats(CounterMap& m, bool with_framed) const {
+void Host::export_stats(CounterMap& m, L5pKind l5p) const {
   if (!nic_) return;
   nic_->export_stats(m);
   driver_->export_stats(m);
-  if (with_framed) {
-    nic::OffloadStats s = nic_->offload_stats(l5o::L5Proto::kFramed);
-    s.add(driver_->offload_stats(l5o::L5Proto::kFramed));
-    s.export_to(m, "framed");
+  auto proto = [&](l5o::L5Proto p) {
+    nic::OffloadStats s = nic_->offload_stats(p);
+    s.add(driver_->offload_stats(p));
+    s.export_to(m, l5o::proto_name(p));
+  };
+  switch (l5p) {
+    case L5pKind::kTcp: break;
+    case L5pKind::kFramed: proto(l5o::L5Proto::kFramed); break;
+    case L5pKind::kTls: proto(l5o::L5Proto::kTls); break;
   }
 }
 

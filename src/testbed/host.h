@@ -8,6 +8,7 @@
 #include "common/cpu_meter.h"
 #include "driver/driver.h"
 #include "nic/nic.h"
+#include "testbed/scenario.h"
 #include "tcpip/lwip_glue.h"
 #include "wire/link.h"
 
@@ -25,7 +26,7 @@ class Host : private wire::FrameSink {
   uint32_t ip() const { return ip_; }
   driver::Driver* driver() { return driver_.get(); }
   nic::Nic* nic() { return nic_.get(); }
-  void export_stats(CounterMap& m, bool with_framed) const;
+  void export_stats(CounterMap& m, L5pKind l5p) const;
 
  private:
   void deliver(Bytes frame) override;  // bare mode receive

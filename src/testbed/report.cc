@@ -9,6 +9,7 @@ const char* l5p_name(L5pKind k) {
   switch (k) {
     case L5pKind::kTcp: return "tcp";
     case L5pKind::kFramed: return "framed";
+    case L5pKind::kTls: return "tls";
   }
   return "?";
 }
@@ -19,6 +20,7 @@ const char* offload_name(OffloadMode m) {
     case OffloadMode::kTx: return "tx";
     case OffloadMode::kRx: return "rx";
     case OffloadMode::kOn: return "on";
+    case OffloadMode::kZc: return "zc";
   }
   return "?";
 }
@@ -106,6 +108,20 @@ std::string Report::summary() const {
     o << "  NIC rx resync  requests " << c(server, "rx_framed_resync_req_start") << ", confirmed " << c(server, "rx_framed_resync_res_ok")
       << ", denied " << c(server, "rx_framed_resync_res_fail") << ", cancelled " << c(server, "rx_framed_resync_req_cancel")
       << ", hw jumps " << c(server, "rx_framed_resync_jump") << "\n";
+  }
+  if (l5p == "tls") {
+    const uint64_t full = c(server, "rx_tls_msgs_full"), part = c(server, "rx_tls_msgs_partial"),
+                   none = c(server, "rx_tls_msgs_none");
+    const double tot = double(std::max<uint64_t>(full + part + none, 1));
+    std::snprintf(line, sizeof line, "  records rx     full %llu (%.1f%%)  partial %llu  none %llu\n",
+                  (unsigned long long)full, 100.0 * double(full) / tot, (unsigned long long)part, (unsigned long long)none);
+    o << line;
+    o << "  NIC tx         encrypted " << c(client, "tx_tls_encrypted_bytes") << " B, out-of-seq " << c(client, "tx_tls_ooo")
+      << ", dump " << c(client, "tx_tls_dump_bytes") << " B, dropped " << c(client, "tx_tls_drop_no_sync_data")
+      << ", zero-copy " << c(client, "tx_tls_zc_bytes") << " B\n";
+    o << "  NIC rx resync  requests " << c(server, "rx_tls_resync_req_start") << ", confirmed " << c(server, "rx_tls_resync_res_ok")
+      << ", denied " << c(server, "rx_tls_resync_res_fail") << ", cancelled " << c(server, "rx_tls_resync_req_cancel")
+      << ", hw jumps " << c(server, "rx_tls_resync_jump") << "\n";
   }
   o << "  trace hash     " << std::hex << trace_hash << std::dec << "\n";
   return o.str();

@@ -10,8 +10,8 @@
 
 namespace autonic::testbed {
 
-enum class L5pKind : uint8_t { kTcp, kFramed };
-enum class OffloadMode : uint8_t { kOff, kTx, kRx, kOn };
+enum class L5pKind : uint8_t { kTcp, kFramed, kTls };
+enum class OffloadMode : uint8_t { kOff, kTx, kRx, kOn, kZc };  // zc = on + zero-copy send
 
 struct ScenarioConfig {
   L5pKind l5p = L5pKind::kTcp;
@@ -28,6 +28,12 @@ struct ScenarioConfig {
   size_t ctx_cache_bytes = 4u << 20;
   double time_limit_s = 600;  // simulated seconds
   double stall_s = 30;        // no progress for this long => outcome "stalled"
+  bool bidirectional = false; // the server also sends `bytes` back on every flow
+  // TLS
+  std::string cipher = "aes128gcm";
+  uint32_t record_size = 16384;
+  std::string keylog;
+  bool openssl_peer = false;  // the server uses OpenSSL's record layer (interop peer), no offload
 };
 
 struct Report {

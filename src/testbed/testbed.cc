@@ -12,6 +12,7 @@
 #include "apps/bulk.h"
 #include "common/event_queue.h"
 #include "l5p/framed/framed_session.h"
+#include "l5p/tls/tls_session.h"
 #include "l5p/plain_stream.h"
 #include "testbed/host.h"
 
@@ -24,14 +25,41 @@ constexpr std::array<uint8_t, 6> kClientMac{0x02, 0, 0, 0, 0, 1}, kServerMac{0x0
 
 struct Flow {
   std::unique_ptr<l5p::Stream> client, server;
-  std::unique_ptr<apps::BulkSender> sender;
-  std::unique_ptr<apps::BulkReceiver> receiver;
+  std::unique_ptr<apps::BulkSender> sender, rsender;        // client->server, server->client
+  std::unique_ptr<apps::BulkReceiver> receiver, rreceiver;  // at the server, at the client
+  std::unique_ptr<apps::DuplexHandler> client_h, server_h;
   uint64_t seed = 0, bytes = 0;
 };
 
+struct TlsShared {
+  std::unique_ptr<l5p::tls::Credentials> creds;
+  std::unique_ptr<l5p::tls::KeylogSink> keylog;
+};
+
+l5p::tls::Cipher parse_cipher(const std::string& c) {
+  if (c == "aes128gcm") return l5p::tls::Cipher::kAes128Gcm;
+  if (c == "aes256gcm") return l5p::tls::Cipher::kAes256Gcm;
+  if (c == "chacha20poly1305") return l5p::tls::Cipher::kChacha20Poly1305;
+  throw std::invalid_argument("unknown cipher '" + c + "' (aes128gcm | aes256gcm | chacha20poly1305)");
+}
+
 std::unique_ptr<l5p::Stream> make_stream(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
-                                         bool client, Host& host) {
+                                         bool client, Host& host, TlsShared& tls) {
   if (cfg.l5p == L5pKind::kTcp) return std::make_unique<l5p::PlainStream>(std::move(c));
+  if (cfg.l5p == L5pKind::kTls) {
+    l5p::tls::SessionConfig sc;
+    sc.cipher = parse_cipher(cfg.cipher);
+    sc.record_size = cfg.record_size;
+    sc.offload = host.driver();
+    sc.offload_tx = cfg.offload == OffloadMode::kTx || cfg.offload == OffloadMode::kOn || cfg.offload == OffloadMode::kZc;
+    sc.offload_rx = cfg.offload == OffloadMode::kRx || cfg.offload == OffloadMode::kOn || cfg.offload == OffloadMode::kZc;
+    sc.zc = cfg.offload == OffloadMode::kZc;
+    sc.creds = tls.creds.get();
+    sc.keylog = tls.keylog.get();
+    sc.openssl_only = cfg.openssl_peer && !client;
+    return std::make_unique<l5p::tls::TlsSession>(
+        std::move(c), client ? l5p::tls::TlsSession::Role::kClient : l5p::tls::TlsSession::Role::kServer, sc);
+  }
   l5p::framed::SessionConfig sc;
   sc.secret = splitmix64(cfg.seed ^ 0xF4A3Dull);
   sc.msg_payload = cfg.msg_size;
@@ -52,6 +80,10 @@ Report run_scenario(const ScenarioConfig& cfg) {
   if (cfg.mtu < 576 || cfg.mtu > 9000) throw std::invalid_argument("--mtu must be 576..9000");
   if (cfg.bytes == 0) throw std::invalid_argument("--bytes must be > 0");
   if (cfg.bare && cfg.l5p != L5pKind::kTcp) throw std::invalid_argument("bare wire only carries --l5p tcp");
+  if (cfg.offload == OffloadMode::kZc && cfg.l5p != L5pKind::kTls)
+    throw std::invalid_argument("--offload zc is for --l5p tls");
+  if (cfg.record_size == 0 || cfg.record_size > 16384) throw std::invalid_argument("--record-size must be 1 .. 16K");
+  if (cfg.l5p == L5pKind::kTls) parse_cipher(cfg.cipher);
 
   const auto wall0 = std::chrono::steady_clock::now();
   VirtualClock vclock;
@@ -60,6 +92,12 @@ Report run_scenario(const ScenarioConfig& cfg) {
   EventQueue events;
   CpuMeter meter;
   tcpip::lwip_start(&clock, cfg.seed);
+  TlsShared tls;
+  if (cfg.l5p == L5pKind::kTls) {
+    l5p::tls::install_deterministic_rand(cfg.seed);  // reproducible handshakes
+    tls.creds = std::make_unique<l5p::tls::Credentials>();
+    if (!cfg.keylog.empty()) tls.keylog = std::make_unique<l5p::tls::KeylogSink>(cfg.keylog);
+  }
 
   nic::NicConfig ncfg;
   ncfg.ctx_cache_bytes = cfg.ctx_cache_bytes;
@@ -81,18 +119,26 @@ Report run_scenario(const ScenarioConfig& cfg) {
     flows[i].seed = splitmix64(cfg.seed * 1000003ull + i);
     flows[i].bytes = cfg.bytes / cfg.flows + (i + 1 == cfg.flows ? cfg.bytes % cfg.flows : 0);
     flows[i].receiver = std::make_unique<apps::BulkReceiver>(flows[i].seed, flows[i].bytes);
+    if (cfg.bidirectional)
+      flows[i].rreceiver = std::make_unique<apps::BulkReceiver>(flows[i].seed ^ 0xB1D1ull, flows[i].bytes);
   }
   tcpip::TcpListener listener(server.nif(), kServerIp, kServerPort, [&](std::unique_ptr<tcpip::TcpConn> c) {
     const uint32_t i = c->tx_flow().dport - kClientPortBase;
     if (i >= flows.size() || flows[i].server) return;  // unknown peer: dropped (aborted)
-    flows[i].server = make_stream(cfg, std::move(c), false, server);
-    flows[i].server->set_handler(flows[i].receiver.get());
+    Flow& f = flows[i];
+    f.server = make_stream(cfg, std::move(c), false, server, tls);
+    if (cfg.bidirectional)
+      f.rsender = std::make_unique<apps::BulkSender>(*f.server, f.seed ^ 0xB1D1ull, f.bytes);
+    f.server_h = std::make_unique<apps::DuplexHandler>(f.rsender.get(), f.receiver.get());
+    f.server->set_handler(f.server_h.get());
   });
   for (uint32_t i = 0; i < cfg.flows; ++i) {
     auto c = tcpip::TcpConn::connect(client.nif(), kClientIp, uint16_t(kClientPortBase + i), kServerIp, kServerPort);
-    flows[i].client = make_stream(cfg, std::move(c), true, client);
-    flows[i].sender = std::make_unique<apps::BulkSender>(*flows[i].client, flows[i].seed, flows[i].bytes);
-    flows[i].client->set_handler(flows[i].sender.get());
+    Flow& f = flows[i];
+    f.client = make_stream(cfg, std::move(c), true, client, tls);
+    f.sender = std::make_unique<apps::BulkSender>(*f.client, f.seed, f.bytes);
+    f.client_h = std::make_unique<apps::DuplexHandler>(f.sender.get(), f.rreceiver.get());
+    f.client->set_handler(f.client_h.get());
   }
 
   // ---- event loop: wire events and lwIP timers, in time order ----
@@ -105,10 +151,14 @@ Report run_scenario(const ScenarioConfig& cfg) {
     bool done = true;
     uint64_t progress = 0;
     for (auto& f : flows) {
-      done = done && f.receiver->complete();
-      progress += f.receiver->received();
-      if (outcome.empty() && f.receiver->failure) outcome = *f.receiver->failure;
+      for (apps::BulkReceiver* rcv : {f.receiver.get(), f.rreceiver.get()}) {
+        if (!rcv) continue;
+        done = done && rcv->complete();
+        progress += rcv->received();
+        if (outcome.empty() && rcv->failure) outcome = *rcv->failure;
+      }
       if (outcome.empty() && f.sender->failure) outcome = *f.sender->failure;
+      if (outcome.empty() && f.rsender && f.rsender->failure) outcome = *f.rsender->failure;
     }
     if (done || !outcome.empty()) break;
     const Nanos now = clock.now();
@@ -144,13 +194,16 @@ Report run_scenario(const ScenarioConfig& cfg) {
   r.offload = cfg.bare ? "bare" : offload_name(cfg.offload);
   r.clock = cfg.real_clock ? "real" : "virtual";
   bool all_complete = true;
-  for (auto& f : flows) {
-    r.delivered_wrong_bytes += f.receiver->wrong_bytes();
-    r.bytes_delivered += f.receiver->received();
-    all_complete = all_complete && f.receiver->complete();
-  }
+  for (auto& f : flows)
+    for (apps::BulkReceiver* rcv : {f.receiver.get(), f.rreceiver.get()}) {
+      if (!rcv) continue;
+      r.delivered_wrong_bytes += rcv->wrong_bytes();
+      r.bytes_delivered += rcv->received();
+      all_complete = all_complete && rcv->complete();
+    }
+  const uint64_t expected = cfg.bidirectional ? 2 * cfg.bytes : cfg.bytes;
   r.outcome = outcome.empty() ? "ok" : outcome;
-  r.verified = outcome.empty() && all_complete && r.delivered_wrong_bytes == 0 && r.bytes_delivered == cfg.bytes;
+  r.verified = outcome.empty() && all_complete && r.delivered_wrong_bytes == 0 && r.bytes_delivered == expected;
   r.sim_seconds = double(clock.now()) / 1e9;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   r.throughput_gbps = r.sim_seconds > 0 ? double(r.bytes_delivered) * 8 / r.sim_seconds / 1e9 : 0;
@@ -162,9 +215,8 @@ Report run_scenario(const ScenarioConfig& cfg) {
   r.nic_cpb_server = double(meter.cycles(CpuDomain::kServerNic)) / b;
   r.trace_hash = wire.trace_hash();
   r.wire = wire.stats();
-  const bool framed = cfg.l5p == L5pKind::kFramed;
-  client.export_stats(r.client, framed);
-  server.export_stats(r.server, framed);
+  client.export_stats(r.client, cfg.l5p);
+  server.export_stats(r.server, cfg.l5p);
   for (auto& f : flows) {
     if (f.client) f.client->export_stats(r.client);
     if (f.server) f.server->export_stats(r.server);

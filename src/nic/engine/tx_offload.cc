@@ -3,7 +3,7 @@
 namespace autonic::nic {
 
 TxOffloadFlow::TxOffloadFlow(const Plugin& plugin, std::unique_ptr<PluginFlow> flow, TcpSeq start)
-    : plugin_(plugin), flow_(std::move(flow)) {
+    : plugin_(plugin), flow_(std::move(flow)), start_(start) {
   cur_.reset(start, 0);
 }
 
@@ -22,11 +22,16 @@ void TxOffloadFlow::recover(TcpSeq msg_start, uint64_t msg_index, ByteSpan prefi
 
 bool TxOffloadFlow::process(TcpSeq seq, MutByteSpan payload, OffloadStats& st) {
   if (payload.empty()) return true;
-  if (seq != cur_.pos() || framing_lost_) {
+  size_t lead = 0;
+  if (seq != cur_.pos() && cur_.pos() == start_ && cur_.msg_index == 0 && cur_.offset == 0 && seq < start_ &&
+      seq + uint32_t(payload.size()) > start_)
+    lead = size_t(start_ - seq);  // pre-offload bytes in the same segment: not ours to touch
+  else if (seq != cur_.pos() || framing_lost_) {
     ++st.tx_drop_no_sync_data;
     return false;
   }
-  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kTx, payload, payload);
+  MutByteSpan mine = payload.subspan(lead);
+  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kTx, mine, mine);
   if (r.bad_header) {
     // The L5P handed TCP bytes that are not a message where one must start: sending them
     // would put unprotected plaintext on the wire. Drop until the driver recovers us.

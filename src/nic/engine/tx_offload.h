@@ -26,6 +26,7 @@ class TxOffloadFlow {
   const Plugin& plugin_;
   std::unique_ptr<PluginFlow> flow_;
   MsgCursor cur_;
+  TcpSeq start_;  // first byte of the offload: bytes before it belong to the L5P's set-up
   bool framing_lost_ = false;
   Bytes scratch_;
 };

@@ -1,0 +1,52 @@
+// TLS receive record layer (tls_sw / tls_device RX roles): parses records from TCP's pbufs,
+// classifies each by the NIC's marks -- full: skip the crypto; none: decrypt in software;
+// partial: re-encrypt the NIC-decrypted parts, then decrypt + authenticate (as Linux's
+// tls_device_reencrypt) -- and answers the NIC's resync requests (§4.3).
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "l5p/common/rx_resync_answerer.h"
+#include "l5p/tls/tls_stats.h"
+#include "l5p/tls/tls_sw.h"
+
+namespace autonic::l5p::tls {
+
+// What a fatal receive error asks the session to do.
+struct RxFailure {
+  std::string outcome;            // e.g. "alert:bad_record_mac"
+  std::optional<uint8_t> alert;   // alert description to send to the peer, if any
+};
+
+class TlsRx {
+ public:
+  using Deliver = std::function<void(ByteSpan)>;
+  TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer);
+  void start(TcpSeq first) { seq_ = first; }
+  std::optional<RxFailure> input(ByteSpan data, bool marked);
+  void resync_rx_req(TcpSeq tcpsn);
+  bool closed() const { return closed_; }  // close_notify received
+  bool mid_record() const { return !rec_.empty(); }
+
+ private:
+  struct Range { uint32_t off, len; bool marked; };
+  std::optional<RxFailure> finish_record();
+
+  RecordCrypto crypto_;
+  TlsStats& st_;
+  Deliver deliver_;
+  RxResyncAnswerer resync_;
+  TcpSeq seq_, rec_start_;
+  uint64_t rec_seq_ = 0;
+  Bytes rec_;
+  uint32_t rec_len_ = 0;  // total incl. header; 0 until the header is complete
+  std::vector<Range> ranges_;
+  Bytes plain_;
+  bool closed_ = false;
+};
+
+const char* alert_name(uint8_t desc);
+
+}  // namespace autonic::l5p::tls

@@ -1,0 +1,193 @@
+#include "l5p/tls/tls_session.h"
+
+#include <openssl/err.h>
+
+#include "nic/plugins/tls_plugin.h"
+#include "tcpip/lwip_glue.h"
+
+namespace autonic::l5p::tls {
+
+TlsSession::TlsSession(std::unique_ptr<tcpip::TcpConn> conn, Role role, const SessionConfig& cfg)
+    : conn_(std::move(conn)), role_(role), cfg_(cfg),
+      hs_(std::make_unique<TlsHandshake>(role, cfg.cipher, *cfg.creds, cfg.keylog)) {
+  conn_->set_handler(this);
+  if (role_ == Role::kServer) rx_base_ = conn_->rcv_nxt();  // accepted: waits for ClientHello
+}
+
+TlsSession::~TlsSession() {
+  if (cfg_.offload) {
+    if (tx_h_) cfg_.offload->destroy(tx_h_);
+    if (rx_h_) cfg_.offload->destroy(rx_h_);
+  }
+}
+
+void TlsSession::on_connected() {
+  rx_base_ = conn_->rcv_nxt();
+  if (hs_->step() == TlsHandshake::Status::kFailed) return fail(RxFailure{hs_->error(), std::nullopt});
+  flush_handshake();
+}
+
+void TlsSession::flush_handshake() {
+  const Bytes out = hs_->take_output();
+  if (out.empty()) return;
+  conn_->write(out.data(), out.size(), true, false);
+  conn_->output();
+}
+
+void TlsSession::establish(TcpSeq rx_first) {
+  ready_ = true;
+  if (cfg_.openssl_only) return;
+  const TrafficKeys txk = hs_->keys(true), rxk = hs_->keys(false);
+  const TcpSeq tx_first = conn_->write_seq();
+  TxMode mode = TxMode::kSoftware;
+  if (cfg_.offload && cfg_.offload_tx && offloadable(cfg_.cipher)) {
+    tx_h_ = cfg_.offload->create(conn_->tx_flow(), l5o::Direction::kTx,
+                                 std::make_shared<nic::TlsL5State>(txk, 0), tx_first, this);
+    if (tx_h_ != l5o::kNoHandle) mode = cfg_.zc ? TxMode::kOffloadZc : TxMode::kOffload;
+  }
+  tx_ = std::make_unique<TlsTx>(txk, mode, cfg_.record_size, st_);
+  tx_->start(tx_first);
+  rx_ = std::make_unique<TlsRx>(
+      rxk, st_, [this](ByteSpan d) { if (h_) h_->on_data(d); },
+      [this](TcpSeq s, bool ok, uint64_t idx) {
+        if (cfg_.offload && rx_h_) cfg_.offload->resync_rx_resp(rx_h_, s, ok, idx);
+      });
+  rx_->start(rx_first);
+  if (cfg_.offload && cfg_.offload_rx && offloadable(cfg_.cipher))
+    rx_h_ = cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
+                                 std::make_shared<nic::TlsL5State>(rxk, 0), rx_first, this);
+}
+
+size_t TlsSession::send(ByteSpan data) {
+  if (!ready_ || failed_ || !conn_->alive()) return 0;
+  if (cfg_.openssl_only) {
+    // OpenSSL frames and seals; we move its output to TCP as buffer space allows.
+    const size_t room = conn_->sndbuf();
+    if (room < 2 * (kMaxPlaintext + 64)) return 0;
+    const size_t n = std::min(data.size(), room / 2);
+    size_t written = 0;
+    if (SSL_write_ex(hs_->ssl(), data.data(), n, &written) != 1) return 0;
+    flush_handshake();
+    return written;
+  }
+  const size_t n = tx_->queue(data);
+  tx_->pump(*conn_);
+  return n;
+}
+
+size_t TlsSession::send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len) {
+  if (!supports_zc()) return send(ByteSpan(buf->data() + off, len));
+  if (!ready_ || failed_ || !conn_->alive()) return 0;
+  const size_t n = tx_->queue_zc(buf, off, len);
+  tx_->pump(*conn_);
+  return n;
+}
+
+bool TlsSession::all_acked() const {
+  return ready_ && conn_->alive() && (!tx_ || tx_->idle()) && conn_->unacked_segments() == 0;
+}
+
+void TlsSession::openssl_read() {
+  ossl_buf_.resize(kMaxPlaintext);
+  for (;;) {
+    size_t got = 0;
+    const int rc = SSL_read_ex(hs_->ssl(), ossl_buf_.data(), ossl_buf_.size(), &got);
+    if (rc == 1) {
+      if (h_) h_->on_data(ByteSpan(ossl_buf_.data(), got));
+      continue;
+    }
+    const int err = SSL_get_error(hs_->ssl(), rc);
+    if (err == SSL_ERROR_WANT_READ) return;
+    if (err == SSL_ERROR_ZERO_RETURN) return;  // close_notify
+    char buf[200];
+    ERR_error_string_n(ERR_peek_last_error(), buf, sizeof buf);
+    flush_handshake();  // OpenSSL queued an alert
+    return fail(RxFailure{std::string("openssl:") + buf, std::nullopt});
+  }
+}
+
+void TlsSession::on_recv(pbuf* p) {
+  if (!p) {  // FIN: a record cut short is an error (RFC 8446 §6.1: truncation)
+    if (rx_ && rx_->mid_record()) fail(RxFailure{"tls:truncated_record", std::nullopt});
+    return;
+  }
+  const size_t total = p->tot_len;
+  std::optional<RxFailure> err;
+  bool became_ready = false;
+  for (pbuf* q = p; q && !err && !failed_; q = q->next) {
+    if (q->len == 0) continue;
+    ByteSpan d(static_cast<const uint8_t*>(q->payload), q->len);
+    const bool marked = (q->flags & tcpip::kPbufFlagOffloaded) != 0;
+    if (!ready_ || cfg_.openssl_only) {
+      hs_->input(d);
+      hs_fed_ += d.size();
+      if (!ready_) {
+        const auto s = hs_->step();
+        flush_handshake();
+        if (s == TlsHandshake::Status::kFailed) {
+          err = RxFailure{hs_->error(), std::nullopt};
+          break;
+        }
+        if (s == TlsHandshake::Status::kInProgress) continue;
+        became_ready = true;
+        if (cfg_.openssl_only) {
+          ready_ = true;
+          continue;
+        }
+        // Our record layer takes over where OpenSSL stopped reading (§5.2).
+        const Bytes left = hs_->take_leftover();
+        establish(rx_base_ + uint32_t(hs_fed_ - left.size()));
+        if (!left.empty()) err = rx_->input(left, false);
+        continue;
+      }
+      continue;
+    }
+    err = rx_->input(d, marked);
+  }
+  pbuf_free(p);
+  if (cfg_.openssl_only && ready_ && !err && !failed_) openssl_read();
+  if (err) return fail(*err);
+  if (failed_) return;
+  conn_->recved(total);
+  if (became_ready && h_) h_->on_writable();
+}
+
+void TlsSession::on_sent(uint32_t) {
+  if (!ready_ || failed_) return;
+  if (tx_) {
+    tx_->on_acked(conn_->snd_una());
+    tx_->pump(*conn_);
+  }
+  if (h_) h_->on_writable();
+}
+
+void TlsSession::on_error(const char* what) {
+  if (failed_) return;
+  failed_ = true;
+  if (h_) h_->on_failed(what);
+}
+
+void TlsSession::fail(const RxFailure& f) {
+  if (failed_) return;
+  failed_ = true;
+  // Tell the peer why (RFC 8446 §6.2: fatal alerts), then close.
+  if (f.alert && tx_) {
+    tx_->queue_alert(2, *f.alert);
+    tx_->pump(*conn_);
+    conn_->close();
+  } else {
+    conn_->abort();
+  }
+  if (h_) h_->on_failed(f.outcome);
+}
+
+l5o::TxMsgState TlsSession::get_tx_msgstate(TcpSeq tcpsn) {
+  if (!tx_) return l5o::TxMsgState{l5o::TxMsgState::Kind::kBeforeOffload, {}, 0, {}};
+  return tx_->msgstate(tcpsn);
+}
+
+void TlsSession::resync_rx_req(TcpSeq tcpsn) {
+  if (rx_) rx_->resync_rx_req(tcpsn);
+}
+
+}  // namespace autonic::l5p::tls

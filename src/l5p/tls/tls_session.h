@@ -1,0 +1,67 @@
+// One TLS connection over lwIP: OpenSSL handshake, then our record layer with TX / RX / zc
+// offload through l5o -- or, as an interop peer, OpenSSL's own record layer throughout.
+#pragma once
+#include <memory>
+
+#include "l5o/l5o.h"
+#include "l5p/stream.h"
+#include "l5p/tls/tls_ctrl.h"
+#include "l5p/tls/tls_rx.h"
+#include "l5p/tls/tls_tx.h"
+#include "tcpip/tcp_conn.h"
+
+namespace autonic::l5p::tls {
+
+struct SessionConfig {
+  Cipher cipher = Cipher::kAes128Gcm;
+  size_t record_size = kMaxPlaintext;
+  bool offload_tx = false, offload_rx = false, zc = false;
+  l5o::Offload* offload = nullptr;
+  const Credentials* creds = nullptr;
+  KeylogSink* keylog = nullptr;
+  bool openssl_only = false;  // OpenSSL record layer, no offload: the interop peer
+};
+
+class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o::L5pOps {
+ public:
+  using Role = TlsHandshake::Role;
+  TlsSession(std::unique_ptr<tcpip::TcpConn> conn, Role role, const SessionConfig& cfg);
+  ~TlsSession() override;
+
+  void set_handler(StreamHandler* h) override { h_ = h; }
+  size_t send(ByteSpan data) override;
+  size_t send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len) override;
+  bool supports_zc() const override { return tx_ && tx_->mode() == TxMode::kOffloadZc; }
+  bool all_acked() const override;
+  void export_stats(CounterMap& m) const override { st_.export_to(m); }
+
+  void on_connected() override;
+  void on_recv(pbuf* p) override;
+  void on_sent(uint32_t acked) override;
+  void on_error(const char* what) override;
+
+  l5o::TxMsgState get_tx_msgstate(TcpSeq tcpsn) override;
+  void resync_rx_req(TcpSeq tcpsn) override;
+
+ private:
+  void flush_handshake();
+  void establish(TcpSeq rx_first);
+  void fail(const RxFailure& f);
+  void openssl_read();
+
+  std::unique_ptr<tcpip::TcpConn> conn_;
+  Role role_;
+  SessionConfig cfg_;
+  StreamHandler* h_ = nullptr;
+  TlsStats st_;
+  std::unique_ptr<TlsHandshake> hs_;
+  std::unique_ptr<TlsTx> tx_;
+  std::unique_ptr<TlsRx> rx_;
+  bool ready_ = false, failed_ = false;
+  TcpSeq rx_base_;
+  uint64_t hs_fed_ = 0;  // bytes fed to OpenSSL during the handshake
+  l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;
+  Bytes ossl_buf_;
+};
+
+}  // namespace autonic::l5p::tls

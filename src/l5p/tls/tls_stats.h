@@ -1,0 +1,36 @@
+// TLS record-layer counters (Linux tls_stat names where one exists).
+#pragma once
+#include <cstdint>
+
+#include "common/counters.h"
+
+namespace autonic::l5p::tls {
+
+struct TlsStats {
+  uint64_t tx_tls_records = 0;
+  uint64_t tx_tls_sw_encrypted_bytes = 0;   // sealed on the host (no TX offload)
+  uint64_t tx_tls_zc_bytes = 0;             // application bytes sent by reference (offload+zc)
+  uint64_t tx_tls_zc_modified = 0;          // lent buffers changed before acknowledgment (a bug)
+  uint64_t rx_tls_records = 0;
+  uint64_t rx_tls_msgs_full = 0;     // every packet decrypted by the NIC: no host crypto
+  uint64_t rx_tls_msgs_partial = 0;  // re-encrypt the NIC's parts, then decrypt + authenticate
+  uint64_t rx_tls_msgs_none = 0;     // software decrypt + authenticate
+  uint64_t rx_tls_sw_decrypted_bytes = 0;
+  uint64_t rx_tls_reencrypted_bytes = 0;
+  uint64_t tls_decrypt_error = 0;    // bad tag: alert bad_record_mac (Linux TlsDecryptError)
+  uint64_t rx_tls_alerts = 0;
+  uint64_t tx_tls_alerts = 0;
+  uint64_t rx_tls_resync_answer_ok = 0;
+  uint64_t rx_tls_resync_answer_fail = 0;
+
+  void export_to(CounterMap& m) const {
+#define C(x) add_counter(m, #x, x);
+    C(tx_tls_records) C(tx_tls_sw_encrypted_bytes) C(tx_tls_zc_bytes) C(tx_tls_zc_modified)
+    C(rx_tls_records) C(rx_tls_msgs_full) C(rx_tls_msgs_partial) C(rx_tls_msgs_none)
+    C(rx_tls_sw_decrypted_bytes) C(rx_tls_reencrypted_bytes) C(tls_decrypt_error) C(rx_tls_alerts)
+    C(tx_tls_alerts) C(rx_tls_resync_answer_ok) C(rx_tls_resync_answer_fail)
+#undef C
+  }
+};
+
+}  // namespace autonic::l5p::tls

@@ -1,0 +1,101 @@
+#include "l5p/tls/tls_tx.h"
+
+#include <isa-l/crc.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace autonic::l5p::tls {
+
+TlsTx::TlsTx(const TrafficKeys& keys, TxMode mode, size_t record_size, TlsStats& st)
+    : keys_(keys), mode_(mode), record_size_(std::clamp<size_t>(record_size, 1, kMaxPlaintext)), st_(st),
+      crypto_(keys) {
+#ifndef NDEBUG
+  // Debug builds enforce the zero-copy contract: a lent buffer is checksummed when queued and
+  // checked when released.
+  map_.set_on_release([this](const std::vector<TxMsgMap::Piece>& pieces) {
+    if (pieces.size() == 4 && pieces[1].len > 0) {
+      const uint32_t want = load_be32(pieces[3].data);
+      if (crc32_iscsi(const_cast<uint8_t*>(pieces[1].data), int(pieces[1].len), 0) != want) ++st_.tx_tls_zc_modified;
+    }
+  });
+#endif
+}
+
+size_t TlsTx::room() const {
+  const size_t limit = 512 * 1024;
+  return map_.unwritten() >= limit ? 0 : limit - map_.unwritten();
+}
+
+void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent) {
+  const size_t clen = content.size();
+  const uint16_t rec_len = uint16_t(clen + 1 + kTagLen);
+  Bytes hdr(kHeaderLen);
+  hdr[0] = uint8_t(ContentType::kApplicationData);  // opaque_type (§5.2)
+  store_be16(&hdr[1], kLegacyVersion);
+  store_be16(&hdr[3], rec_len);
+  std::vector<TxMsgMap::Piece> pieces;
+  if (mode_ == TxMode::kSoftware) {
+    Bytes rec(kHeaderLen + rec_len);
+    std::memcpy(rec.data(), hdr.data(), kHeaderLen);
+    Bytes innerpt(clen + 1);
+    std::memcpy(innerpt.data(), content.data(), clen);
+    innerpt[clen] = uint8_t(inner);
+    crypto_.seal(seq_, hdr, innerpt, rec.data() + kHeaderLen);
+    st_.tx_tls_sw_encrypted_bytes += clen;
+    pieces.push_back(owned_piece(std::move(rec)));
+  } else if (lent) {
+    // header | the application's bytes, by reference | type + dummy tag | (debug) checksum
+    Bytes trailer(1 + kTagLen, 0);
+    trailer[0] = uint8_t(inner);
+    pieces.push_back(owned_piece(std::move(hdr)));
+    pieces.push_back(TxMsgMap::Piece{content.data(), clen, *lent});
+    pieces.push_back(owned_piece(std::move(trailer)));
+#ifndef NDEBUG
+    Bytes sum(4);
+    store_be32(sum.data(), crc32_iscsi(const_cast<uint8_t*>(content.data()), int(clen), 0));
+    auto keep = std::make_shared<Bytes>(std::move(sum));
+    pieces.push_back(TxMsgMap::Piece{keep->data(), 0, keep});  // zero-length: never sent
+    pieces.back().len = 0;
+#endif
+    st_.tx_tls_zc_bytes += clen;
+  } else {
+    // Offload: plaintext inner record with a dummy tag; the NIC fills both (§4.2).
+    Bytes rec(kHeaderLen + rec_len, 0);
+    std::memcpy(rec.data(), hdr.data(), kHeaderLen);
+    std::memcpy(rec.data() + kHeaderLen, content.data(), clen);
+    rec[kHeaderLen + clen] = uint8_t(inner);
+    pieces.push_back(owned_piece(std::move(rec)));
+  }
+  map_.push(std::move(pieces));
+  ++seq_;
+  ++st_.tx_tls_records;
+}
+
+size_t TlsTx::queue(ByteSpan data) {
+  size_t taken = 0;
+  while (taken < data.size() && room() > 0) {
+    const size_t n = std::min(record_size_, data.size() - taken);
+    push_record(ContentType::kApplicationData, data.subspan(taken, n), nullptr);
+    taken += n;
+  }
+  return taken;
+}
+
+size_t TlsTx::queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len) {
+  size_t taken = 0;
+  while (taken < len && room() > 0) {
+    const size_t n = std::min(record_size_, len - taken);
+    push_record(ContentType::kApplicationData, ByteSpan(buf->data() + off + taken, n), &buf);
+    taken += n;
+  }
+  return taken;
+}
+
+void TlsTx::queue_alert(uint8_t level, uint8_t desc) {
+  const uint8_t a[2] = {level, desc};
+  push_record(ContentType::kAlert, ByteSpan(a, 2), nullptr);
+  ++st_.tx_tls_alerts;
+}
+
+}  // namespace autonic::l5p::tls
