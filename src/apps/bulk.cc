@@ -12,31 +12,30 @@ BulkSender::BulkSender(l5p::Stream& s, uint64_t flow_seed, uint64_t total, size_
 }
 
 void BulkSender::on_writable() {
-  if (s_.supports_zc()) {
-    // Zero-copy: each chunk is a new buffer the stream may hold until it is acknowledged;
-    // the sender never writes to a buffer it handed over.
-    while (sent_ < total_) {
-      if (!zc_buf_ || sent_ >= buf_off_ + zc_buf_->size()) {
-        buf_off_ = sent_;
-        auto b = std::make_shared<Bytes>(size_t(std::min<uint64_t>(chunk_, total_ - sent_)));
+  const bool zc = s_.supports_zc();
+  while (sent_ < total_) {
+    // Keep a full chunk in front of the stream: refill from sent_ when the rest of the current
+    // buffer is shorter than a chunk and more data follows (so an L5P told `more` can leave
+    // a short tail for the next call instead of cutting a short message).
+    const uint64_t want = std::min<uint64_t>(chunk_, total_ - sent_);
+    const uint64_t have = buf_off_ == ~0ull ? 0 : buf_off_ + (zc ? (zc_buf_ ? zc_buf_->size() : 0) : buf_.size()) - sent_;
+    if (buf_off_ == ~0ull || sent_ < buf_off_ || have < want) {
+      buf_off_ = sent_;
+      if (zc) {
+        // Zero-copy: a new buffer each time; the stream may hold the old one until it is
+        // acknowledged, and the sender never writes to a buffer it handed over.
+        auto b = std::make_shared<Bytes>(size_t(want));
         pattern_fill(seed_, buf_off_, *b);
         zc_buf_ = std::move(b);
+      } else {
+        pattern_fill(seed_, buf_off_, MutByteSpan(buf_.data(), size_t(want)));
+        buf_len_ = size_t(want);
       }
-      const size_t off = size_t(sent_ - buf_off_);
-      const size_t n = s_.send_zc(zc_buf_, off, zc_buf_->size() - off);
-      if (n == 0) return;
-      sent_ += n;
     }
-    return;
-  }
-  while (sent_ < total_) {
-    if (buf_off_ == ~0ull || sent_ >= buf_off_ + buf_.size()) {
-      buf_off_ = sent_;
-      const size_t n = size_t(std::min<uint64_t>(buf_.size(), total_ - sent_));
-      pattern_fill(seed_, buf_off_, MutByteSpan(buf_.data(), n));
-    }
-    const size_t avail = size_t(std::min<uint64_t>(buf_off_ + buf_.size(), total_) - sent_);
-    const size_t n = s_.send(ByteSpan(buf_.data() + (sent_ - buf_off_), avail));
+    const size_t off = size_t(sent_ - buf_off_);
+    const size_t len = (zc ? zc_buf_->size() : buf_len_) - off;
+    const bool more = sent_ + len < total_;
+    const size_t n = zc ? s_.send_zc(zc_buf_, off, len, more) : s_.send(ByteSpan(buf_.data() + off, len), more);
     if (n == 0) return;
     sent_ += n;
   }

@@ -24,6 +24,7 @@ class BulkSender final : public l5p::StreamHandler {
   uint64_t buf_off_ = 0;  // stream offset of buf_[0]
   std::shared_ptr<const Bytes> zc_buf_;  // zero-copy: a fresh immutable buffer per chunk
   size_t chunk_;
+  size_t buf_len_ = 0;
 };
 
 // A stream has one handler: this one feeds a sender and a receiver (bidirectional runs).

@@ -15,7 +15,7 @@ namespace {
 struct RunArgs {
   std::string l5p = "tcp", offload = "on", bytes = "16M", msg_size = "16K", loss = "0", reorder = "0",
               dup = "0", corrupt = "0", tamper = "0", clock = "virtual", pcap, ctx_cache = "4M",
-              cipher = "aes128gcm", record_size = "16K", keylog;
+              cipher = "aes128gcm", record_size = "16K", keylog, record_align = "mss";
   uint32_t flows = 1;
   double rate = 100, delay_us = 10;
   uint32_t mtu = 1500;
@@ -30,6 +30,8 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_option("--cipher", a.cipher, "tls: aes128gcm | aes256gcm | chacha20poly1305 (software only)")
       ->check(CLI::IsMember({"aes128gcm", "aes256gcm", "chacha20poly1305"}));
   run->add_option("--record-size", a.record_size, "tls: record payload size, up to 16K");
+  run->add_option("--record-align", a.record_align, "tls: mss = size records to whole TCP segments | none")
+      ->check(CLI::IsMember({"mss", "none"}));
   run->add_option("--keylog", a.keylog, "tls: write TLS secrets to this file (SSLKEYLOGFILE format)");
   run->add_flag("--bidir", a.bidir, "the server sends the same amount back on every flow");
   run->add_flag("--openssl-peer", a.openssl_peer, "tls: the server is a plain OpenSSL endpoint (interop)");
@@ -97,6 +99,7 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.record_size = uint32_t(rs);
   c.cipher = a.cipher;
   c.keylog = a.keylog;
+  c.record_align = a.record_align == "mss";
   c.bidirectional = a.bidir;
   c.openssl_peer = a.openssl_peer;
   return c;

@@ -13,7 +13,7 @@ void PlainStream::on_connected() {
   if (h_) h_->on_writable();
 }
 
-size_t PlainStream::send(ByteSpan data) {
+size_t PlainStream::send(ByteSpan data, bool) {
   if (!conn_->alive()) return 0;
   const size_t n = std::min(data.size(), conn_->sndbuf());
   if (n == 0) return 0;

@@ -11,7 +11,7 @@ class PlainStream final : public Stream, public tcpip::TcpConnHandler {
  public:
   explicit PlainStream(std::unique_ptr<tcpip::TcpConn> conn);
   void set_handler(StreamHandler* h) override { h_ = h; }
-  size_t send(ByteSpan data) override;
+  size_t send(ByteSpan data, bool more = false) override;
   bool all_acked() const override;
   void export_stats(CounterMap&) const override {}
 

@@ -21,13 +21,15 @@ class Stream {
  public:
   virtual ~Stream() = default;
   virtual void set_handler(StreamHandler* h) = 0;
-  // Accepts up to data.size() bytes; returns how many were taken.
-  virtual size_t send(ByteSpan data) = 0;
+  // Accepts up to data.size() bytes; returns how many were taken. more: the application has
+  // more to send right after this (like MSG_MORE), so a message-oriented L5P may leave a tail
+  // shorter than a full message for the next call instead of cutting a short message.
+  virtual size_t send(ByteSpan data, bool more = false) = 0;
   // Zero-copy send: the stream may keep a reference to `buf` until the peer acknowledges it;
   // the owner must not change it meanwhile (it can tell by buf.use_count()). Streams that
   // cannot send by reference copy.
-  virtual size_t send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len) {
-    return send(ByteSpan(buf->data() + off, len));
+  virtual size_t send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more = false) {
+    return send(ByteSpan(buf->data() + off, len), more);
   }
   virtual bool supports_zc() const { return false; }
   // True when everything sent so far has been acknowledged by the peer.

@@ -8,4 +8,5 @@ extern "C" {
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
+#include "lwip/priv/tcp_priv.h"  // struct tcp_seg: read-only look at the unsent queue
 }

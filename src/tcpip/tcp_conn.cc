@@ -71,6 +71,13 @@ bool TcpConn::write(const uint8_t* data, size_t len, bool copy, bool more) {
   return true;
 }
 
+size_t TcpConn::open_segment_fill() const {
+  if (!pcb_ || !pcb_->unsent) return 0;
+  const tcp_seg* last = pcb_->unsent;
+  while (last->next) last = last->next;
+  return last->len < pcb_->mss ? last->len : 0;
+}
+
 void TcpConn::output() {
   if (pcb_) tcp_output(pcb_);
 }

@@ -47,6 +47,10 @@ class TcpConn {
   TcpSeq rcv_nxt() const { return TcpSeq(pcb_->rcv_nxt); }
   // 5-tuple of this connection's outgoing packets.
   FlowKey tx_flow() const { return tx_flow_; }
+  // Sending MSS: the size lwIP cuts the byte stream into.
+  size_t mss() const { return pcb_ ? pcb_->mss : 0; }
+  // Bytes already in the last queued, not yet sent segment that more writes would join.
+  size_t open_segment_fill() const;
   size_t unacked_segments() const { return pcb_ ? tcp_sndqueuelen(pcb_) : 0; }
 
  private:

@@ -32,6 +32,7 @@ struct ScenarioConfig {
   // TLS
   std::string cipher = "aes128gcm";
   uint32_t record_size = 16384;
+  bool record_align = true;   // size TLS records to whole TCP segments
   std::string keylog;
   bool openssl_peer = false;  // the server uses OpenSSL's record layer (interop peer), no offload
 };

@@ -57,6 +57,7 @@ std::unique_ptr<l5p::Stream> make_stream(const ScenarioConfig& cfg, std::unique_
     sc.creds = tls.creds.get();
     sc.keylog = tls.keylog.get();
     sc.openssl_only = cfg.openssl_peer && !client;
+    sc.align_records = cfg.record_align;
     return std::make_unique<l5p::tls::TlsSession>(
         std::move(c), client ? l5p::tls::TlsSession::Role::kClient : l5p::tls::TlsSession::Role::kServer, sc);
   }

@@ -20,10 +20,11 @@ uint64_t TxMsgMap::push(std::vector<Piece> pieces) {
   return idx;
 }
 
-size_t TxMsgMap::pump(tcpip::TcpConn& conn) {
+size_t TxMsgMap::pump(tcpip::TcpConn& conn, bool whole_msgs) {
   size_t total = 0;
   while (first_unwritten_ < msgs_.size()) {
     Msg& m = msgs_[first_unwritten_];
+    if (whole_msgs && m.written == 0 && conn.sndbuf() < m.len) break;
     // Walk to the piece holding byte m.written.
     size_t skip = m.written;
     size_t pi = 0;

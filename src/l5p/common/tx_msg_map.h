@@ -25,8 +25,10 @@ class TxMsgMap {
   void start(TcpSeq first) { first_seq_ = next_seq_ = first; }
   // Appends a message; returns its index.
   uint64_t push(std::vector<Piece> pieces);
-  // Writes as much as TCP's send buffer takes. Returns bytes written.
-  size_t pump(tcpip::TcpConn& conn);
+  // Writes as much as TCP's send buffer takes. Returns bytes written. whole_msgs: hand TCP only
+  // complete messages (keeps segment-aligned records aligned: a partial write would let lwIP
+  // send a short segment and shift every later boundary).
+  size_t pump(tcpip::TcpConn& conn, bool whole_msgs = false);
   // Releases messages fully acknowledged; returns how many were released.
   size_t on_acked(TcpSeq snd_una);
   // get_tx_msgstate: the prefix is assembled into a buffer valid until the next call.

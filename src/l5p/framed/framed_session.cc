@@ -68,7 +68,7 @@ void FramedSession::on_connected() {
   // Client: wait for the server's greeting before sending anything.
 }
 
-size_t FramedSession::send(ByteSpan data) {
+size_t FramedSession::send(ByteSpan data, bool) {
   if (!ready_ || failed_ || !conn_->alive()) return 0;
   const size_t n = tx_->queue(data);
   tx_->pump(*conn_);

@@ -30,7 +30,7 @@ class FramedSession final : public Stream, public tcpip::TcpConnHandler, public 
 
   // Stream
   void set_handler(StreamHandler* h) override { h_ = h; }
-  size_t send(ByteSpan data) override;
+  size_t send(ByteSpan data, bool more = false) override;
   bool all_acked() const override;
   void export_stats(CounterMap& m) const override { st_.export_to(m); }
 

@@ -45,7 +45,8 @@ void TlsSession::establish(TcpSeq rx_first) {
                                  std::make_shared<nic::TlsL5State>(txk, 0), tx_first, this);
     if (tx_h_ != l5o::kNoHandle) mode = cfg_.zc ? TxMode::kOffloadZc : TxMode::kOffload;
   }
-  tx_ = std::make_unique<TlsTx>(txk, mode, cfg_.record_size, st_);
+  tx_ = std::make_unique<TlsTx>(txk, mode, cfg_.record_size, cfg_.align_records ? conn_->mss() : 0,
+                                conn_->open_segment_fill(), st_);
   tx_->start(tx_first);
   rx_ = std::make_unique<TlsRx>(
       rxk, st_, [this](ByteSpan d) { if (h_) h_->on_data(d); },
@@ -58,7 +59,7 @@ void TlsSession::establish(TcpSeq rx_first) {
                                  std::make_shared<nic::TlsL5State>(rxk, 0), rx_first, this);
 }
 
-size_t TlsSession::send(ByteSpan data) {
+size_t TlsSession::send(ByteSpan data, bool more) {
   if (!ready_ || failed_ || !conn_->alive()) return 0;
   if (cfg_.openssl_only) {
     // OpenSSL frames and seals; we move its output to TCP as buffer space allows.
@@ -70,15 +71,15 @@ size_t TlsSession::send(ByteSpan data) {
     flush_handshake();
     return written;
   }
-  const size_t n = tx_->queue(data);
+  const size_t n = tx_->queue(data, more);
   tx_->pump(*conn_);
   return n;
 }
 
-size_t TlsSession::send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len) {
-  if (!supports_zc()) return send(ByteSpan(buf->data() + off, len));
+size_t TlsSession::send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more) {
+  if (!supports_zc()) return send(ByteSpan(buf->data() + off, len), more);
   if (!ready_ || failed_ || !conn_->alive()) return 0;
-  const size_t n = tx_->queue_zc(buf, off, len);
+  const size_t n = tx_->queue_zc(buf, off, len, more);
   tx_->pump(*conn_);
   return n;
 }

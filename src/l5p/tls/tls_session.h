@@ -20,6 +20,7 @@ struct SessionConfig {
   const Credentials* creds = nullptr;
   KeylogSink* keylog = nullptr;
   bool openssl_only = false;  // OpenSSL record layer, no offload: the interop peer
+  bool align_records = true;  // size records to whole TCP segments (tls_tx.cc)
 };
 
 class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o::L5pOps {
@@ -29,8 +30,8 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   ~TlsSession() override;
 
   void set_handler(StreamHandler* h) override { h_ = h; }
-  size_t send(ByteSpan data) override;
-  size_t send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len) override;
+  size_t send(ByteSpan data, bool more = false) override;
+  size_t send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more = false) override;
   bool supports_zc() const override { return tx_ && tx_->mode() == TxMode::kOffloadZc; }
   bool all_acked() const override;
   void export_stats(CounterMap& m) const override { st_.export_to(m); }

@@ -7,9 +7,24 @@
 
 namespace autonic::l5p::tls {
 
-TlsTx::TlsTx(const TrafficKeys& keys, TxMode mode, size_t record_size, TlsStats& st)
-    : keys_(keys), mode_(mode), record_size_(std::clamp<size_t>(record_size, 1, kMaxPlaintext)), st_(st),
-      crypto_(keys) {
+// Segment-aligned records. lwIP cuts the stream into MSS-sized segments; when a record's wire
+// length is a multiple of the MSS (and the first record starts a segment), every record begins
+// a packet. A loss then costs the NIC one record, not two: the packet holding the next header
+// starts exactly at it, so the hardware re-sync (§4.3, Fig. 8b) marks it instead of passing it
+// up half-processed. Record boundaries are the sender's choice in TLS (RFC 8446 §5.1), so this
+// changes nothing for the peer.
+static size_t aligned_record_size(size_t record_size, size_t mss) {
+  const size_t overhead = kHeaderLen + 1 + kTagLen;
+  if (mss == 0 || record_size + overhead < 2 * mss) return record_size;
+  return (record_size + overhead) / mss * mss - overhead;
+}
+
+TlsTx::TlsTx(const TrafficKeys& keys, TxMode mode, size_t record_size, size_t align_mss, size_t open_fill,
+             TlsStats& st)
+    : keys_(keys), mode_(mode),
+      record_size_(aligned_record_size(std::clamp<size_t>(record_size, 1, kMaxPlaintext), align_mss)),
+      first_trim_(record_size_ != std::clamp<size_t>(record_size, 1, kMaxPlaintext) && open_fill < record_size_ ? open_fill : 0),
+      aligned_(record_size_ != std::clamp<size_t>(record_size, 1, kMaxPlaintext)), st_(st), crypto_(keys) {
 #ifndef NDEBUG
   // Debug builds enforce the zero-copy contract: a lent buffer is checksummed when queued and
   // checked when released.
@@ -72,20 +87,29 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
   ++st_.tx_tls_records;
 }
 
-size_t TlsTx::queue(ByteSpan data) {
+size_t TlsTx::next_record_len(size_t avail, bool more) {
+  const size_t full = record_size_ - first_trim_;
+  if (avail < full && more) return 0;  // wait for the rest of the record (MSG_MORE)
+  first_trim_ = 0;
+  return std::min(full, avail);
+}
+
+size_t TlsTx::queue(ByteSpan data, bool more) {
   size_t taken = 0;
   while (taken < data.size() && room() > 0) {
-    const size_t n = std::min(record_size_, data.size() - taken);
+    const size_t n = next_record_len(data.size() - taken, more);
+    if (n == 0) break;
     push_record(ContentType::kApplicationData, data.subspan(taken, n), nullptr);
     taken += n;
   }
   return taken;
 }
 
-size_t TlsTx::queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len) {
+size_t TlsTx::queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more) {
   size_t taken = 0;
   while (taken < len && room() > 0) {
-    const size_t n = std::min(record_size_, len - taken);
+    const size_t n = next_record_len(len - taken, more);
+    if (n == 0) break;
     push_record(ContentType::kApplicationData, ByteSpan(buf->data() + off + taken, n), &buf);
     taken += n;
   }

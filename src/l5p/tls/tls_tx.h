@@ -15,15 +15,19 @@ enum class TxMode : uint8_t { kSoftware, kOffload, kOffloadZc };
 
 class TlsTx {
  public:
-  TlsTx(const TrafficKeys& keys, TxMode mode, size_t record_size, TlsStats& st);
+  // align_mss != 0: records are sized so each fills whole TCP segments (see tls_tx.cc);
+  // open_fill = bytes already waiting in the segment the first record will join.
+  TlsTx(const TrafficKeys& keys, TxMode mode, size_t record_size, size_t align_mss, size_t open_fill,
+        TlsStats& st);
   void start(TcpSeq first) { map_.start(first); }
   // Copying send: frames up to data.size() bytes; returns how many were taken.
-  size_t queue(ByteSpan data);
+  // more: leave a tail shorter than a record for the next call (MSG_MORE).
+  size_t queue(ByteSpan data, bool more = false);
   // Zero-copy send: the buffer is lent until TCP acknowledges it; it must not change meanwhile
   // (the shared_ptr<const> lets the owner see when it is released: use_count() == 1).
-  size_t queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len);
+  size_t queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more = false);
   void queue_alert(uint8_t level, uint8_t desc);
-  void pump(tcpip::TcpConn& c) { map_.pump(c); }
+  void pump(tcpip::TcpConn& c) { map_.pump(c, aligned_); }
   void on_acked(TcpSeq snd_una) { map_.on_acked(snd_una); }
   l5o::TxMsgState msgstate(TcpSeq t) { return map_.msgstate(t); }
   bool idle() const { return map_.idle(); }
@@ -31,10 +35,13 @@ class TlsTx {
   size_t room() const;
 
  private:
+  size_t next_record_len(size_t avail, bool more);
   void push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent);
   TrafficKeys keys_;
   TxMode mode_;
   size_t record_size_;
+  size_t first_trim_ = 0;  // the first record is shorter by this much to start aligned
+  bool aligned_ = false;
   TlsStats& st_;
   RecordCrypto crypto_;
   TxMsgMap map_;

@@ -24,6 +24,7 @@ struct OffloadStats {
   uint64_t rx_decrypted_bytes = 0;
   uint64_t rx_ooo_packets = 0;        // packets the NIC could not process in sequence
   uint64_t rx_resync_jump = 0;        // hardware-only resync onto the next header (§4.3, Fig. 8b)
+  uint64_t rx_resync_jump_exact = 0;  // ... where the packet began exactly at that header (marked)
   uint64_t rx_resync_req_pkt = 0;     // packets that carried a resync request to the driver
   uint64_t rx_resync_req_start = 0;   // requests handed to the L5P
   uint64_t rx_resync_req_end = 0;     // requests the L5P answered

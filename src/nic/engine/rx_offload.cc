@@ -86,6 +86,7 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
       ++st.rx_resync_jump;
       cur_.reset(m, cur_.msg_index + 1);
       if (seq == m) {
+        ++st.rx_resync_jump_exact;
         on_offloading(seq, payload, v, st);  // exactly in sequence from a correct state
         --st.rx_ooo_packets;                 // counted above; this packet is processed
         return;
