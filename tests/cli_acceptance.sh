@@ -47,8 +47,46 @@ good=$(tshark -r "$T/w.pcap" -o tcp.check_checksum:TRUE -Y 'tcp.checksum.status=
 [ "$bad" = 0 ] || fail "tshark: $bad malformed frames"
 [ "$good" = "$n" ] || fail "tshark: $good of $n frames with a good TCP checksum"
 
+# ---- issue #3: TLS ----
+CMD="run --l5p tls --offload on --bytes 64M --record-size 16K --seed 1 --json"
+$A $CMD > "$T/t1.json"
+[ "$(j .verified "$T/t1.json")" = true ] || fail "$A $CMD: not verified"
+full=$(j .stats.server.rx_tls_msgs_full "$T/t1.json"); recs=$(j .stats.server.rx_tls_records "$T/t1.json")
+[ $((full * 100)) -ge $((recs * 99)) ] || fail "$A $CMD: only $full of $recs records full"
+enc=$(j .stats.client.tx_tls_encrypted_bytes "$T/t1.json")
+[ $((enc * 100)) -ge $((64 * 1048576 * 99)) ] || fail "$A $CMD: tx_tls_encrypted_bytes $enc < 99%"
+
+CMD="run --l5p tls --offload on --bytes 64M --loss 5% --seed 1 --json"
+$A $CMD > "$T/t2.json"
+[ "$(j .verified "$T/t2.json")" = true ] || fail "$A $CMD: not verified"
+full=$(j .stats.server.rx_tls_msgs_full "$T/t2.json"); recs=$(j .stats.server.rx_tls_records "$T/t2.json")
+[ $((full * 100)) -ge $((recs * 50)) ] || fail "$A $CMD: only $full of $recs records full (< 50%)"
+for k in server.rx_tls_resync_res_ok client.tx_tls_ooo client.tx_tls_dump_bytes; do
+  [ "$(j ".stats.$k" "$T/t2.json")" -gt 0 ] || fail "$A $CMD: $k is 0"
+done
+
+CMD="run --l5p tls --offload on --bytes 64M --reorder 2% --seed 1 --json"
+$A $CMD > "$T/t3.json"
+[ "$(j .verified "$T/t3.json")" = true ] || fail "$A $CMD: not verified"
+full=$(j .stats.server.rx_tls_msgs_full "$T/t3.json"); recs=$(j .stats.server.rx_tls_records "$T/t3.json")
+[ $((full * 100)) -ge $((recs * 24)) ] || fail "$A $CMD: only $full of $recs records full (< 24%)"
+
+CMD="run --l5p tls --offload on --bytes 16M --tamper 0.1% --json"
+$A $CMD > "$T/t4.json"
+[ "$(j .outcome "$T/t4.json")" = "alert:bad_record_mac" ] || fail "$A $CMD: outcome $(j .outcome "$T/t4.json")"
+[ "$(j .delivered_wrong_bytes "$T/t4.json")" = 0 ] || fail "$A $CMD: wrong bytes delivered"
+
+# pcap + keylog: tshark decrypts every application-data record; without the keylog, none.
+$A run --l5p tls --offload on --bytes 4M --pcap "$T/tls.pcap" --keylog "$T/keys" --json > "$T/t5.json"
+recs=$(j .stats.client.tx_tls_records "$T/t5.json")
+dec=$(tshark -r "$T/tls.pcap" -o "tls.keylog_file:$T/keys" -T fields -e tls.record.content_type 2>/dev/null | tr ',\t' '\n\n' | grep -cx 23)
+[ "$dec" = "$recs" ] || fail "tshark decrypted $dec application-data records of $recs the client sent"
+plain=$(tshark -r "$T/tls.pcap" -T fields -e tls.record.content_type 2>/dev/null | tr ',\t' '\n\n' | grep -cx 23)
+[ "$plain" = 0 ] || fail "without the keylog tshark read $plain application-data records"
+
 # 6. bad input: clear error, non-zero exit, no crash.
-for bad_args in "--bytes 12Q" "--loss 150%" "--l5p nosuch" "--mtu 100" "--flows 0"; do
+for bad_args in "--bytes 12Q" "--loss 150%" "--l5p nosuch" "--mtu 100" "--flows 0" "--l5p tls --record-size 32K" \
+                "--l5p framed --offload zc" "--l5p tls --cipher des"; do
   $A run $bad_args > "$T/out" 2>&1; rc=$?
   { [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -qi "error\|must\|not a\|not in\|invalid\|fail" "$T/out"; } \
     || fail "$A run $bad_args: rc=$rc, output: $(head -c 200 "$T/out")"

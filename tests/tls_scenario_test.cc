@@ -1,0 +1,147 @@
+// TLS end to end over lwIP with the NIC offloads (issue #3 acceptance, smaller sizes), each run
+// in its own process. Failures print the replay command.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "testbed/testbed.h"
+
+using namespace autonic;
+using namespace autonic::testbed;
+
+namespace {
+
+ScenarioConfig tls(OffloadMode m, uint64_t bytes, uint64_t seed) {
+  ScenarioConfig c;
+  c.l5p = L5pKind::kTls;
+  c.offload = m;
+  c.bytes = bytes;
+  c.seed = seed;
+  return c;
+}
+
+std::string replay(const ScenarioConfig& c) {
+  std::ostringstream o;
+  o << "replay: build/autonic run --l5p tls --offload " << offload_name(c.offload) << " --bytes " << c.bytes
+    << " --cipher " << c.cipher << " --record-size " << c.record_size << " --loss " << c.link.loss << " --reorder "
+    << c.link.reorder << " --dup " << c.link.dup << " --tamper " << c.link.tamper << " --seed " << c.seed
+    << (c.bidirectional ? " --bidir" : "") << (c.openssl_peer ? " --openssl-peer" : "")
+    << (c.record_align ? "" : " --record-align none");
+  return o.str();
+}
+
+uint64_t ctr(const CounterMap& m, const std::string& k) {
+  auto it = m.find(k);
+  return it == m.end() ? 0 : it->second;
+}
+
+double full_fraction(const Report& r) {
+  const double all = double(ctr(r.server, "rx_tls_msgs_full") + ctr(r.server, "rx_tls_msgs_partial") +
+                            ctr(r.server, "rx_tls_msgs_none"));
+  return all > 0 ? double(ctr(r.server, "rx_tls_msgs_full")) / all : 0;
+}
+
+}  // namespace
+
+TEST(TlsScenario, InOrderAlmostEveryRecordOffloaded) {
+  const ScenarioConfig c = tls(OffloadMode::kOn, 16u << 20, 1);
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+  EXPECT_GE(full_fraction(r), 0.99) << replay(c);
+  EXPECT_GE(double(ctr(r.client, "tx_tls_encrypted_bytes")), 0.99 * double(c.bytes)) << replay(c);
+  EXPECT_EQ(ctr(r.client, "tx_tls_sw_encrypted_bytes"), 0u);
+}
+
+TEST(TlsScenario, SoftwareAndEveryOffloadModeGiveIdenticalWireBytes) {
+  uint64_t hash = 0;
+  for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kTx, OffloadMode::kRx, OffloadMode::kOn, OffloadMode::kZc}) {
+    ScenarioConfig c = tls(m, 4u << 20, 5);
+    c.link.loss = 0.01;
+    c.link.reorder = 0.01;
+    c.link.dup = 0.01;
+    const Report r = run_isolated(c);
+    ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+    if (m == OffloadMode::kOff) hash = r.trace_hash;
+    EXPECT_EQ(r.trace_hash, hash) << replay(c);
+  }
+}
+
+TEST(TlsScenario, FivePercentLossHalfTheRecordsStillFull) {
+  ScenarioConfig c = tls(OffloadMode::kOn, 32u << 20, 1);
+  c.link.loss = 0.05;
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+  EXPECT_GE(full_fraction(r), 0.50) << replay(c);
+  EXPECT_GT(ctr(r.server, "rx_tls_resync_res_ok"), 0u) << replay(c);
+  EXPECT_GT(ctr(r.client, "tx_tls_ooo"), 0u);
+  EXPECT_GT(ctr(r.client, "tx_tls_dump_bytes"), 0u);
+}
+
+TEST(TlsScenario, TwoPercentReorder) {
+  ScenarioConfig c = tls(OffloadMode::kOn, 32u << 20, 1);
+  c.link.reorder = 0.02;
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+  EXPECT_GE(full_fraction(r), 0.24) << replay(c);
+  EXPECT_GT(ctr(r.server, "rx_tls_resync_req_start") + ctr(r.server, "rx_tls_resync_jump"), 0u);
+}
+
+TEST(TlsScenario, OpensslPeerInteropBothWaysUnderLoss) {
+  // The server is plain OpenSSL (its own record layer, SSL_read/SSL_write over memory BIOs on
+  // an lwIP connection); the autonic client's NIC offloads both TX and RX.
+  ScenarioConfig c = tls(OffloadMode::kOn, 4u << 20, 9);
+  c.openssl_peer = true;
+  c.bidirectional = true;
+  c.link.loss = 0.01;
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+  EXPECT_EQ(r.bytes_delivered, 2 * c.bytes);
+  EXPECT_GT(ctr(r.client, "tx_tls_encrypted_bytes"), 0u) << replay(c);
+  EXPECT_GT(ctr(r.client, "rx_tls_msgs_full"), 0u) << replay(c);
+  EXPECT_GT(ctr(r.client, "rx_tls_decrypted_bytes"), 0u);
+}
+
+TEST(TlsScenario, TamperEndsInBadRecordMacNeverDelivered) {
+  for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kRx, OffloadMode::kOn, OffloadMode::kZc}) {
+    ScenarioConfig c = tls(m, 8u << 20, 2);
+    c.link.tamper = 0.001;
+    const Report r = run_isolated(c);
+    EXPECT_EQ(r.outcome, "alert:bad_record_mac") << replay(c);
+    EXPECT_EQ(r.delivered_wrong_bytes, 0u) << replay(c);
+    EXPECT_GT(ctr(r.server, "tls_decrypt_error"), 0u);
+  }
+}
+
+TEST(TlsScenario, CiphersAndRecordSizes) {
+  for (const char* ci : {"aes128gcm", "aes256gcm", "chacha20poly1305"})
+    for (uint32_t rs : {2048u, 16384u}) {
+      ScenarioConfig c = tls(OffloadMode::kOn, 2u << 20, 4);
+      c.cipher = ci;
+      c.record_size = rs;
+      c.link.loss = 0.01;
+      const Report r = run_isolated(c);
+      ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+      if (std::string(ci) != "chacha20poly1305") EXPECT_GT(ctr(r.server, "rx_tls_msgs_full"), 0u) << replay(c);
+      else EXPECT_EQ(ctr(r.client, "tx_tls_encrypted_bytes"), 0u);  // software only
+    }
+}
+
+class TlsFaultMatrix : public ::testing::TestWithParam<std::tuple<OffloadMode, double, double>> {};
+
+TEST_P(TlsFaultMatrix, ByteExactAndDeterministic) {
+  auto [mode, loss, reorder] = GetParam();
+  ScenarioConfig c = tls(mode, 2u << 20, 31);
+  c.record_size = 4096;
+  c.link.loss = loss;
+  c.link.reorder = reorder;
+  c.link.dup = 0.01;
+  const Report a = run_isolated(c);
+  ASSERT_TRUE(a.verified) << a.outcome << " " << replay(c);
+  const Report b = run_isolated(c);
+  EXPECT_EQ(a.trace_hash, b.trace_hash) << replay(c);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tls, TlsFaultMatrix,
+                         ::testing::Combine(::testing::Values(OffloadMode::kOff, OffloadMode::kTx, OffloadMode::kRx,
+                                                              OffloadMode::kOn, OffloadMode::kZc),
+                                            ::testing::Values(0.0, 0.02, 0.05), ::testing::Values(0.0, 0.05)));
