@@ -14,12 +14,13 @@ BulkSender::BulkSender(l5p::Stream& s, uint64_t flow_seed, uint64_t total, size_
 void BulkSender::on_writable() {
   const bool zc = s_.supports_zc();
   while (sent_ < total_) {
-    // Keep a full chunk in front of the stream: refill from sent_ when the rest of the current
-    // buffer is shorter than a chunk and more data follows (so an L5P told `more` can leave
-    // a short tail for the next call instead of cutting a short message).
+    // Keep enough in front of the stream: refill from sent_ when the rest of the buffer drops
+    // below kLow and more data follows, so an L5P told `more` can leave a tail shorter than a
+    // message for the next call instead of cutting a short message (kLow > any message).
+    constexpr uint64_t kLow = 64 * 1024;
     const uint64_t want = std::min<uint64_t>(chunk_, total_ - sent_);
-    const uint64_t have = buf_off_ == ~0ull ? 0 : buf_off_ + (zc ? (zc_buf_ ? zc_buf_->size() : 0) : buf_.size()) - sent_;
-    if (buf_off_ == ~0ull || sent_ < buf_off_ || have < want) {
+    const uint64_t have = buf_off_ == ~0ull ? 0 : buf_off_ + (zc ? (zc_buf_ ? zc_buf_->size() : 0) : buf_len_) - sent_;
+    if (buf_off_ == ~0ull || have < std::min(want, kLow)) {
       buf_off_ = sent_;
       if (zc) {
         // Zero-copy: a new buffer each time; the stream may hold the old one until it is

@@ -9,13 +9,16 @@
 namespace autonic::cli {
 
 void add_bench_options(CLI::App* bench, BenchArgs& a) {
-  bench->add_option("what", a.what, "tcp: NIC+driver+wire vs bare lwIP, and a lossy virtual-time run")
-      ->check(CLI::IsMember({"tcp"}));
+  bench->add_option("what", a.what,
+                    "tcp: NIC+driver+wire vs bare lwIP, and a lossy virtual-time run; "
+                    "tls: NIC GCM engine vs OpenSSL, host cycles per byte (Fig. 11)")
+      ->check(CLI::IsMember({"tcp", "tls"}));
   bench->add_option("--bytes", a.bytes, "bytes per run");
   bench->add_flag("--json", a.json, "print one JSON object");
 }
 
 int run_bench(const BenchArgs& a) {
+  if (a.what == "tls") return run_bench_tls(a);
   const auto bytes = parse_size(a.bytes);
   if (!bytes) throw std::invalid_argument("--bytes: not a size: " + a.bytes);
   testbed::ScenarioConfig base;

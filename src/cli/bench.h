@@ -13,5 +13,6 @@ struct BenchArgs {
 
 void add_bench_options(CLI::App* bench, BenchArgs& a);
 int run_bench(const BenchArgs& a);
+int run_bench_tls(const BenchArgs& a);
 
 }  // namespace autonic::cli
