@@ -48,6 +48,7 @@ class Nic final : public wire::FrameSink {
   void deliver(Bytes frame) override;
 
   void export_stats(CounterMap& m) const;
+  CpuDomain domain() const { return domain_; }
   const OffloadStats& offload_stats(l5o::L5Proto p) const { return ostats_[size_t(p)]; }
   // For tests: the RX context's sync state.
   std::optional<RxSyncState> rx_state(uint32_t ctx) const;

@@ -10,6 +10,12 @@ TxMsgMap::Piece owned_piece(Bytes b) {
   return TxMsgMap::Piece{p->data(), p->size(), p};
 }
 
+TxMsgMap::Piece new_piece(size_t n, uint8_t** data) {
+  std::shared_ptr<uint8_t[]> p(new uint8_t[n]);  // not zero-filled: the caller writes every byte
+  *data = p.get();
+  return TxMsgMap::Piece{p.get(), n, std::shared_ptr<const void>(p, p.get())};
+}
+
 uint64_t TxMsgMap::push(std::vector<Piece> pieces) {
   size_t len = 0;
   for (const Piece& p : pieces) len += p.len;
@@ -35,7 +41,7 @@ size_t TxMsgMap::pump(tcpip::TcpConn& conn, bool whole_msgs) {
       const size_t room = conn.sndbuf();
       if (room == 0) { blocked = true; break; }
       const size_t n = std::min(room, p.len - skip);
-      if (!conn.write(p.data + skip, n, /*copy=*/false, /*more=*/true)) { blocked = true; break; }
+      if (!conn.write(p.data + skip, n, /*copy=*/copy_, /*more=*/true)) { blocked = true; break; }
       m.written += n;
       unwritten_ -= n;
       total += n;

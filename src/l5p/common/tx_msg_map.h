@@ -23,6 +23,7 @@ class TxMsgMap {
   };
 
   void start(TcpSeq first) { first_seq_ = next_seq_ = first; }
+  void set_copy(bool c) { copy_ = c; }
   // Appends a message; returns its index.
   uint64_t push(std::vector<Piece> pieces);
   // Writes as much as TCP's send buffer takes. Returns bytes written. whole_msgs: hand TCP only
@@ -53,10 +54,12 @@ class TxMsgMap {
   uint64_t next_index_ = 0;
   size_t unwritten_ = 0;
   Bytes prefix_;
+  bool copy_ = false;  // lwIP references the map's bytes (they outlive TCP's use)
   std::function<void(const std::vector<Piece>&)> on_release_;
 };
 
-// Helper: a piece owning a copy of `b`.
+// Helpers: a piece owning `b`; a new uninitialised piece of n bytes the caller fills via *data.
 TxMsgMap::Piece owned_piece(Bytes b);
+TxMsgMap::Piece new_piece(size_t n, uint8_t** data);
 
 }  // namespace autonic::l5p

@@ -76,11 +76,12 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
     st_.tx_tls_zc_bytes += clen;
   } else {
     // Offload: plaintext inner record with a dummy tag; the NIC fills both (§4.2).
-    Bytes rec(kHeaderLen + rec_len, 0);
-    std::memcpy(rec.data(), hdr.data(), kHeaderLen);
-    std::memcpy(rec.data() + kHeaderLen, content.data(), clen);
+    uint8_t* rec = nullptr;
+    pieces.push_back(new_piece(kHeaderLen + rec_len, &rec));
+    std::memcpy(rec, hdr.data(), kHeaderLen);
+    std::memcpy(rec + kHeaderLen, content.data(), clen);
     rec[kHeaderLen + clen] = uint8_t(inner);
-    pieces.push_back(owned_piece(std::move(rec)));
+    std::memset(rec + kHeaderLen + clen + 1, 0, kTagLen);
   }
   map_.push(std::move(pieces));
   ++seq_;

@@ -51,7 +51,7 @@
 #define LWIP_WND_SCALE             1
 #define TCP_RCV_SCALE              5
 #define TCP_WND                    (1024 * 1024)
-#define TCP_SND_BUF                (512 * 1024)  /* > bandwidth-delay product at 100 Gbps x 20 us; larger only lengthens lwIP's O(n) unacked walk in tcp_output */
+#define TCP_SND_BUF                (256 * 1024)  /* >= bandwidth-delay product at 100 Gbps x 20 us; larger only lengthens lwIP's O(n) unacked walk in tcp_output */
 #define TCP_SND_QUEUELEN           4096
 #define TCP_SNDLOWAT               16384
 #define TCP_QUEUE_OOSEQ            1
