@@ -15,7 +15,10 @@ namespace {
 struct RunArgs {
   std::string l5p = "tcp", offload = "on", bytes = "16M", msg_size = "16K", loss = "0", reorder = "0",
               dup = "0", corrupt = "0", tamper = "0", clock = "virtual", pcap, ctx_cache = "4M",
-              cipher = "aes128gcm", record_size = "16K", keylog, record_align = "mss";
+              cipher = "aes128gcm", record_size = "16K", keylog, record_align = "mss", rw = "randread",
+              io_size = "4K", ns_size = "64M", ns_file;
+  uint32_t depth = 1, lba_size = 512, nvme_port = 4420;
+  bool no_hdgst = false, no_ddgst = false;
   uint32_t flows = 1;
   double rate = 100, delay_us = 10;
   uint32_t mtu = 1500;
@@ -24,9 +27,20 @@ struct RunArgs {
 };
 
 void add_run_options(CLI::App* run, RunArgs& a) {
-  run->add_option("--l5p", a.l5p, "layer-5 protocol: tcp | framed | tls")->check(CLI::IsMember({"tcp", "framed", "tls"}));
-  run->add_option("--offload", a.offload, "off | tx | rx | on | zc (tls: on + zero-copy send)")
-      ->check(CLI::IsMember({"off", "tx", "rx", "on", "zc"}));
+  run->add_option("--l5p", a.l5p, "layer-5 protocol: tcp | framed | tls | nvme")
+      ->check(CLI::IsMember({"tcp", "framed", "tls", "nvme"}));
+  run->add_option("--offload", a.offload,
+                  "off | tx | rx | on | zc (tls: on + zero-copy send) | crc, ddp (nvme: digest only / copy only)")
+      ->check(CLI::IsMember({"off", "tx", "rx", "on", "zc", "crc", "ddp"}));
+  run->add_option("--rw", a.rw, "nvme: read | write | randread | randwrite | randrw");
+  run->add_option("--io-size", a.io_size, "nvme: I/O size");
+  run->add_option("--depth", a.depth, "nvme: queue depth");
+  run->add_option("--ns-size", a.ns_size, "nvme: namespace size");
+  run->add_option("--lba-size", a.lba_size, "nvme: 512 | 4096");
+  run->add_option("--ns-file", a.ns_file, "nvme: back the namespace with this file instead of RAM");
+  run->add_option("--port", a.nvme_port, "nvme: controller TCP port (4420, the IANA NVMe/TCP port)");
+  run->add_flag("--no-hdgst", a.no_hdgst, "nvme: do not negotiate header digests");
+  run->add_flag("--no-ddgst", a.no_ddgst, "nvme: do not negotiate data digests");
   run->add_option("--cipher", a.cipher, "tls: aes128gcm | aes256gcm | chacha20poly1305 (software only)")
       ->check(CLI::IsMember({"aes128gcm", "aes256gcm", "chacha20poly1305"}));
   run->add_option("--record-size", a.record_size, "tls: record payload size, up to 16K");
@@ -68,11 +82,14 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   };
   c.l5p = a.l5p == "framed" ? testbed::L5pKind::kFramed
           : a.l5p == "tls"  ? testbed::L5pKind::kTls
+          : a.l5p == "nvme" ? testbed::L5pKind::kNvme
                             : testbed::L5pKind::kTcp;
   c.offload = a.offload == "off" ? testbed::OffloadMode::kOff
               : a.offload == "tx" ? testbed::OffloadMode::kTx
               : a.offload == "rx" ? testbed::OffloadMode::kRx
               : a.offload == "zc" ? testbed::OffloadMode::kZc
+              : a.offload == "crc" ? testbed::OffloadMode::kCrc
+              : a.offload == "ddp" ? testbed::OffloadMode::kDdp
                                   : testbed::OffloadMode::kOn;
   c.bytes = size(a.bytes, "--bytes");
   const uint64_t ms = size(a.msg_size, "--msg-size");
@@ -102,6 +119,17 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.record_align = a.record_align == "mss";
   c.bidirectional = a.bidir;
   c.openssl_peer = a.openssl_peer;
+  c.rw = a.rw;
+  const uint64_t ios = size(a.io_size, "--io-size");
+  if (ios == 0 || ios > (32u << 20)) throw CLI::ValidationError("--io-size", "must be 1 .. 32M");
+  c.io_size = uint32_t(ios);
+  c.depth = a.depth;
+  c.ns_size = size(a.ns_size, "--ns-size");
+  c.lba_size = a.lba_size;
+  c.ns_file = a.ns_file;
+  c.nvme_port = uint16_t(a.nvme_port);
+  c.hdgst = !a.no_hdgst;
+  c.ddgst = !a.no_ddgst;
   return c;
 }
 

@@ -114,7 +114,14 @@ void Driver::poll_rx() {
     size_t ip_len = c.frame.size() - kEthHeaderLen;
     if (ip_len >= 4) ip_len = std::min<size_t>(ip_len, load_be16(&c.frame[kEthHeaderLen + 2]));
     c.frame.resize(kEthHeaderLen + ip_len);
-    pbuf* p = tcpip::make_rx_pbuf(std::move(c.frame), kEthHeaderLen, c.offloaded);
+    pbuf* p;
+    if (!c.placed.empty()) {
+      std::vector<tcpip::PlacedRange> ranges;
+      for (const auto& pl : c.placed) ranges.push_back(tcpip::PlacedRange{c.payload_off + pl.off, pl.len, pl.dst});
+      p = tcpip::make_rx_pbuf_placed(std::move(c.frame), kEthHeaderLen, c.offloaded, ranges);
+    } else {
+      p = tcpip::make_rx_pbuf(std::move(c.frame), kEthHeaderLen, c.offloaded);
+    }
     if (nif_) nif_->input(p); else pbuf_free(p);
   }
 }
@@ -127,6 +134,7 @@ l5o::L5oHandle Driver::create(const FlowKey& flow, l5o::Direction dir,
   const uint32_t id = next_ctx_++;
   shadows_[id] = Shadow{state->proto, dir, flow, tcpsn, tcpsn, ops};
   if (dir == l5o::Direction::kTx) tx_by_flow_[flow] = id;
+  else ++ostats_[size_t(state->proto)].rx_sk_add;
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kCtxCreate;
   d.ctx = id;
@@ -143,6 +151,7 @@ void Driver::destroy(l5o::L5oHandle h) {
   auto it = shadows_.find(h);
   if (it == shadows_.end()) return;
   if (it->second.dir == l5o::Direction::kTx) tx_by_flow_.erase(it->second.flow);
+  else ++ostats_[size_t(it->second.proto)].rx_sk_del;
   shadows_.erase(it);
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kCtxDestroy;
@@ -152,6 +161,7 @@ void Driver::destroy(l5o::L5oHandle h) {
 }
 
 l5o::RrStateId Driver::add_rr_state(l5o::L5oHandle h, const l5o::RrState& rr) {
+  if (auto it = shadows_.find(h); it != shadows_.end()) ++ostats_[size_t(it->second.proto)].rx_rr_setup;
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kRrAdd;
   d.ctx = h;
@@ -164,6 +174,7 @@ l5o::RrStateId Driver::add_rr_state(l5o::L5oHandle h, const l5o::RrState& rr) {
 }
 
 void Driver::del_rr_state(l5o::L5oHandle h, l5o::RrStateId id) {
+  if (auto it = shadows_.find(h); it != shadows_.end()) ++ostats_[size_t(it->second.proto)].rx_rr_teardown;
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kRrDel;
   d.ctx = h;

@@ -2,6 +2,7 @@
 
 #include "common/inet_csum.h"
 #include "nic/plugins/framed_plugin.h"
+#include "nic/plugins/nvme_plugin.h"
 #include "nic/plugins/tls_plugin.h"
 
 namespace autonic::nic {
@@ -11,6 +12,7 @@ Nic::Nic(const NicConfig& cfg, CpuMeter* meter, CpuDomain domain)
       rx_ring_(cfg.rx_ring_entries), cache_(cfg.ctx_cache_bytes) {
   plugins_[size_t(l5o::L5Proto::kFramed)] = std::make_unique<FramedPlugin>();
   plugins_[size_t(l5o::L5Proto::kTls)] = std::make_unique<TlsPlugin>();
+  plugins_[size_t(l5o::L5Proto::kNvmeTcp)] = std::make_unique<NvmePlugin>();
 }
 
 Nic::~Nic() = default;
@@ -44,11 +46,17 @@ void Nic::run_cmd(SendDesc& d) {
         ++stats_.cmd_err;
         return;
       }
-      Context c{d.state->proto, d.dir, d.flow, nullptr, nullptr, {}};
-      if (d.dir == l5o::Direction::kTx)
+      Context c;
+      c.proto = d.state->proto;
+      c.dir = d.dir;
+      c.flow = d.flow;
+      OffloadStats* st = &ostats_[size_t(c.proto)];
+      if (d.dir == l5o::Direction::kTx) {
         c.tx = std::make_unique<TxOffloadFlow>(*p, p->make_flow(*d.state, d.dir), d.tcpsn);
-      else {
+        c.tx->plugin_flow().attach(c.rr.get(), st);
+      } else {
         c.rx = std::make_unique<RxOffloadFlow>(*p, p->make_flow(*d.state, d.dir), d.tcpsn);
+        c.rx->plugin_flow().attach(c.rr.get(), st);
         rx_flow_table_[d.flow] = d.ctx;
       }
       ctxs_.emplace(d.ctx, std::move(c));
@@ -92,10 +100,14 @@ void Nic::run_cmd(SendDesc& d) {
         ++stats_.cmd_err;
         return;
       }
-      if (d.kind == SendDesc::Kind::kRrAdd)
-        it->second.rr[d.rr_id] = d.rr;
-      else
-        it->second.rr.erase(d.rr_id);
+      Context& c = it->second;
+      if (d.kind == SendDesc::Kind::kRrAdd) {
+        (*c.rr)[d.rr.tag] = d.rr;
+        c.rr_tag[d.rr_id] = d.rr.tag;
+      } else if (auto t = c.rr_tag.find(d.rr_id); t != c.rr_tag.end()) {
+        c.rr->erase(t->second);
+        c.rr_tag.erase(t);
+      }
       return;
     }
   }
@@ -143,11 +155,20 @@ void Nic::deliver(Bytes frame) {
         if (it != ctxs_.end() && it->second.rx) {
           cache_.touch(ft->second, it->second.bytes());
           MutByteSpan payload(frame.data() + v->payload_off, v->payload_len);
+          std::vector<Placement>* placed = it->second.rx->plugin_flow().placements();
+          if (placed) placed->clear();
           const RxVerdict verdict =
               it->second.rx->process(v->seq, payload, ostats_[size_t(it->second.proto)]);
           c.ctx = ft->second;
           c.offloaded = verdict.marked;
           c.resync_req = verdict.resync_req;
+          // Placed data is handed up by reference only for packets processed in sequence;
+          // otherwise the original bytes go up and the L5P copies (and checks) them itself.
+          if (placed && verdict.marked) {
+            c.payload_off = v->payload_off;
+            for (const Placement& pl : *placed)
+              c.placed.push_back(RxCompletion::Placed{size_t(pl.src - payload.data()), pl.len, pl.dst});
+          }
         }
       }
     }

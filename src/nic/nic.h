@@ -60,7 +60,8 @@ class Nic final : public wire::FrameSink {
     FlowKey flow;
     std::unique_ptr<TxOffloadFlow> tx;
     std::unique_ptr<RxOffloadFlow> rx;
-    std::unordered_map<uint32_t, l5o::RrState> rr;
+    std::unique_ptr<RrMap> rr = std::make_unique<RrMap>();  // by tag (e.g. CID)
+    std::unordered_map<uint32_t, uint32_t> rr_tag;         // rr_state id -> tag
     size_t bytes() const { return tx ? tx->context_bytes() : rx->context_bytes(); }
   };
   void run_cmd(SendDesc& d);

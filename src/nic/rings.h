@@ -6,6 +6,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/frame.h"
@@ -45,6 +46,10 @@ struct RxCompletion {
   uint32_t ctx = 0;
   bool offloaded = false;            // the NIC's mark: decrypted / crc_ok
   std::optional<TcpSeq> resync_req;  // ask the L5P to confirm a header at this tcpsn
+  // DDP: payload ranges the NIC already wrote to host buffers (payload offset, length, where).
+  struct Placed { size_t off, len; uint8_t* dst; };
+  std::vector<Placed> placed;
+  size_t payload_off = 0;  // from frame start
 };
 
 template <typename T>

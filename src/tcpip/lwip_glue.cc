@@ -61,6 +61,39 @@ pbuf* make_rx_pbuf(Bytes&& frame, size_t offset, bool offloaded) {
   return p;
 }
 
+namespace {
+struct SharedRxPbuf {
+  pbuf_custom pc;
+  std::shared_ptr<Bytes> frame;
+};
+void free_shared_rx_pbuf(pbuf* p) { delete reinterpret_cast<SharedRxPbuf*>(p); }
+pbuf* frame_piece(const std::shared_ptr<Bytes>& f, size_t from, size_t len) {
+  auto* sp = new SharedRxPbuf{};
+  sp->frame = f;
+  sp->pc.custom_free_function = free_shared_rx_pbuf;
+  return pbuf_alloced_custom(PBUF_RAW, u16_t(len), PBUF_REF, &sp->pc, f->data() + from, u16_t(len));
+}
+}  // namespace
+
+pbuf* make_rx_pbuf_placed(Bytes&& frame, size_t offset, bool offloaded, const std::vector<PlacedRange>& placed) {
+  auto f = std::make_shared<Bytes>(std::move(frame));
+  pbuf* head = nullptr;
+  auto append = [&](pbuf* q) {
+    if (offloaded) q->flags |= kPbufFlagOffloaded;
+    if (!head) head = q; else pbuf_cat(head, q);
+  };
+  size_t pos = offset;
+  for (const PlacedRange& r : placed) {
+    if (r.off > pos) append(frame_piece(f, pos, r.off - pos));
+    pbuf* ref = pbuf_alloc(PBUF_RAW, u16_t(r.len), PBUF_REF);
+    ref->payload = r.dst;
+    append(ref);
+    pos = r.off + r.len;
+  }
+  if (pos < f->size()) append(frame_piece(f, pos, f->size() - pos));
+  return head;
+}
+
 static err_t netif_init_cb(netif* n) {
   n->name[0] = 'a';
   n->name[1] = 'n';

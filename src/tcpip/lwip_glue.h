@@ -3,6 +3,8 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/clock.h"
@@ -24,6 +26,10 @@ Nanos lwip_run_timers();
 // Wraps a received frame's bytes in a custom pbuf (no copy: the NIC's receive buffer goes up
 // the stack as a real driver's does). `offset` skips the Ethernet header.
 pbuf* make_rx_pbuf(Bytes&& frame, size_t offset, bool offloaded);
+// DDP: the same packet as a chain in which the placed payload ranges are PBUF_REF pbufs pointing
+// into the host buffers the NIC wrote them to (so the L5P's copy finds src == dst, §5.1).
+struct PlacedRange { size_t off, len; uint8_t* dst; };  // off: from frame start
+pbuf* make_rx_pbuf_placed(Bytes&& frame, size_t offset, bool offloaded, const std::vector<PlacedRange>& placed);
 
 // One host's network interface inside the shared lwIP instance.
 class HostNetif {

@@ -10,6 +10,7 @@ const char* l5p_name(L5pKind k) {
     case L5pKind::kTcp: return "tcp";
     case L5pKind::kFramed: return "framed";
     case L5pKind::kTls: return "tls";
+    case L5pKind::kNvme: return "nvme";
   }
   return "?";
 }
@@ -21,6 +22,8 @@ const char* offload_name(OffloadMode m) {
     case OffloadMode::kRx: return "rx";
     case OffloadMode::kOn: return "on";
     case OffloadMode::kZc: return "zc";
+    case OffloadMode::kCrc: return "crc";
+    case OffloadMode::kDdp: return "ddp";
   }
   return "?";
 }
@@ -49,6 +52,7 @@ nlohmann::json Report::to_json() const {
                {"duplicated", wire.duplicated}, {"corrupted", wire.corrupted},
                {"tampered", wire.tampered}};
   j["stats"] = {{"client", client}, {"server", server}};
+  for (const auto& [k, v] : extra) j[k] = v;
   return j;
 }
 
@@ -76,6 +80,8 @@ Report Report::from_json(const nlohmann::json& j) {
                            w.at("duplicated"), w.at("corrupted"), w.at("tampered")};
   r.client = j.at("stats").at("client").get<CounterMap>();
   r.server = j.at("stats").at("server").get<CounterMap>();
+  for (const char* k : {"iops", "lat_mean_us", "lat_p99_us"})
+    if (j.contains(k)) r.extra[k] = j.at(k);
   return r;
 }
 
@@ -122,6 +128,18 @@ std::string Report::summary() const {
     o << "  NIC rx resync  requests " << c(server, "rx_tls_resync_req_start") << ", confirmed " << c(server, "rx_tls_resync_res_ok")
       << ", denied " << c(server, "rx_tls_resync_res_fail") << ", cancelled " << c(server, "rx_tls_resync_req_cancel")
       << ", hw jumps " << c(server, "rx_tls_resync_jump") << "\n";
+  }
+  if (l5p == "nvme") {
+    char b2[256];
+    auto x = [&](const char* k) { auto it = extra.find(k); return it == extra.end() ? 0.0 : it->second; };
+    std::snprintf(b2, sizeof b2, "  I/O            %.0f IOPS, latency mean %.1f us, p99 %.1f us\n", x("iops"), x("lat_mean_us"), x("lat_p99_us"));
+    o << b2;
+    o << "  host           data PDUs full " << c(client, "rx_nvme_tcp_msgs_full") << ", partial " << c(client, "rx_nvme_tcp_msgs_partial")
+      << ", none " << c(client, "rx_nvme_tcp_msgs_none") << "; sw copy " << c(client, "nvme_sw_copy_bytes") << " B, sw crc "
+      << c(client, "nvme_sw_crc_bytes") << " B\n";
+    o << "  NIC            DDP " << c(client, "rx_nvme_tcp_ddp_bytes") << " B, TX crc " << c(client, "tx_nvme_tcp_crc_bytes") << " B (host) "
+      << c(server, "tx_nvme_tcp_crc_bytes") << " B (ctrl), resync " << c(client, "rx_nvme_tcp_resync") << " (host) "
+      << c(server, "rx_nvme_tcp_resync") << " (ctrl)\n";
   }
   o << "  trace hash     " << std::hex << trace_hash << std::dec << "\n";
   return o.str();

@@ -1,6 +1,7 @@
 // A run's configuration and its report (the CLI's `autonic run` maps 1:1 onto these).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -10,8 +11,9 @@
 
 namespace autonic::testbed {
 
-enum class L5pKind : uint8_t { kTcp, kFramed, kTls };
-enum class OffloadMode : uint8_t { kOff, kTx, kRx, kOn, kZc };  // zc = on + zero-copy send
+enum class L5pKind : uint8_t { kTcp, kFramed, kTls, kNvme };
+// zc (tls) = on + zero-copy send; crc / ddp (nvme) = only the digest / only the copy offload
+enum class OffloadMode : uint8_t { kOff, kTx, kRx, kOn, kZc, kCrc, kDdp };
 
 struct ScenarioConfig {
   L5pKind l5p = L5pKind::kTcp;
@@ -35,6 +37,15 @@ struct ScenarioConfig {
   bool record_align = true;   // size TLS records to whole TCP segments
   std::string keylog;
   bool openssl_peer = false;  // the server uses OpenSSL's record layer (interop peer), no offload
+  // NVMe/TCP
+  std::string rw = "randread";
+  uint32_t io_size = 4096;
+  uint32_t depth = 1;
+  uint64_t ns_size = 64ull << 20;
+  uint32_t lba_size = 512;
+  std::string ns_file;        // file-backed namespace instead of RAM
+  uint16_t nvme_port = 4420;  // IANA NVMe/TCP port
+  bool hdgst = true, ddgst = true;
 };
 
 struct Report {
@@ -49,6 +60,7 @@ struct Report {
   wire::WireStats wire;
   CounterMap client, server;
   std::string l5p, offload, clock;
+  std::map<std::string, double> extra;  // workload-specific results (iops, latency)
 
   nlohmann::json to_json() const;
   std::string summary() const;

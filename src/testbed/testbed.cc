@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -10,6 +11,10 @@
 #include <vector>
 
 #include "apps/bulk.h"
+#include "apps/fio.h"
+#include "apps/pattern.h"
+#include "l5p/nvme/nvme_ctrl.h"
+#include "l5p/nvme/nvme_host.h"
 #include "common/event_queue.h"
 #include "l5p/framed/framed_session.h"
 #include "l5p/tls/tls_session.h"
@@ -83,6 +88,18 @@ Report run_scenario(const ScenarioConfig& cfg) {
   if (cfg.bare && cfg.l5p != L5pKind::kTcp) throw std::invalid_argument("bare wire only carries --l5p tcp");
   if (cfg.offload == OffloadMode::kZc && cfg.l5p != L5pKind::kTls)
     throw std::invalid_argument("--offload zc is for --l5p tls");
+  if ((cfg.offload == OffloadMode::kCrc || cfg.offload == OffloadMode::kDdp) && cfg.l5p != L5pKind::kNvme)
+    throw std::invalid_argument("--offload crc|ddp are for --l5p nvme");
+  if (cfg.l5p == L5pKind::kNvme) {
+    if (cfg.lba_size != 512 && cfg.lba_size != 4096) throw std::invalid_argument("--lba-size must be 512 or 4096");
+    if (cfg.io_size == 0 || cfg.io_size % cfg.lba_size || cfg.io_size > (32u << 20))
+      throw std::invalid_argument("--io-size must be a multiple of the LBA size, up to 32M");
+    if (cfg.ns_size < cfg.io_size) throw std::invalid_argument("--ns-size must hold at least one I/O");
+    if (cfg.depth == 0 || cfg.depth > 1000) throw std::invalid_argument("--depth must be 1..1000");
+    static const char* kRw[] = {"read", "write", "randread", "randwrite", "randrw"};
+    if (std::find(std::begin(kRw), std::end(kRw), cfg.rw) == std::end(kRw))
+      throw std::invalid_argument("--rw must be read|write|randread|randwrite|randrw");
+  }
   if (cfg.record_size == 0 || cfg.record_size > 16384) throw std::invalid_argument("--record-size must be 1 .. 16K");
   if (cfg.l5p == L5pKind::kTls) parse_cipher(cfg.cipher);
 
@@ -115,14 +132,67 @@ Report run_scenario(const ScenarioConfig& cfg) {
   wire.b_to_a().connect(client.attach(&wire.a_to_b()));
   wire.a_to_b().connect(server.attach(&wire.b_to_a()));
 
-  std::vector<Flow> flows(cfg.flows);
-  for (uint32_t i = 0; i < cfg.flows; ++i) {
+  const bool nvme = cfg.l5p == L5pKind::kNvme;
+  std::vector<Flow> flows(nvme ? 0 : cfg.flows);
+  for (uint32_t i = 0; i < flows.size(); ++i) {
     flows[i].seed = splitmix64(cfg.seed * 1000003ull + i);
     flows[i].bytes = cfg.bytes / cfg.flows + (i + 1 == cfg.flows ? cfg.bytes % cfg.flows : 0);
     flows[i].receiver = std::make_unique<apps::BulkReceiver>(flows[i].seed, flows[i].bytes);
     if (cfg.bidirectional)
       flows[i].rreceiver = std::make_unique<apps::BulkReceiver>(flows[i].seed ^ 0xB1D1ull, flows[i].bytes);
   }
+  // ---- NVMe/TCP: controller on the server, host + fio on the client ----
+  l5p::nvme::NvmeStats host_nst, ctrl_nst;
+  std::unique_ptr<l5p::nvme::NvmeController> ctrl;
+  std::unique_ptr<l5p::nvme::NvmeHost> nhost;
+  std::unique_ptr<apps::Fio> fio;
+  std::unique_ptr<tcpip::TcpListener> nvme_listener;
+  std::string nvme_failure;
+  if (nvme) {
+    auto ns = cfg.ns_file.empty() ? l5p::nvme::Namespace::ram(cfg.ns_size, cfg.lba_size)
+                                  : l5p::nvme::Namespace::file(cfg.ns_file, cfg.ns_size, cfg.lba_size);
+    {  // initial content: a pattern the workload can check every read against
+      Bytes chunk(1 << 20);
+      for (uint64_t o = 0; o < ns->bytes(); o += chunk.size()) {
+        const size_t n = size_t(std::min<uint64_t>(chunk.size(), ns->bytes() - o));
+        apps::pattern_fill(apps::ns_pattern_seed(cfg.seed), o, MutByteSpan(chunk.data(), n));
+        ns->write(o, ByteSpan(chunk.data(), n));
+      }
+    }
+    auto qcfg = [&](Host& h) {
+      l5p::nvme::QueueConfig q;
+      q.hdgst = cfg.hdgst;
+      q.ddgst = cfg.ddgst;
+      q.offload = h.driver();
+      const OffloadMode m = cfg.offload;
+      q.offload_tx = m == OffloadMode::kTx || m == OffloadMode::kOn || m == OffloadMode::kCrc;
+      q.offload_rx = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kCrc;
+      q.ddp = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kDdp;
+      q.crc_offload = m != OffloadMode::kDdp;
+      return q;
+    };
+    ctrl = std::make_unique<l5p::nvme::NvmeController>(ns, qcfg(server), ctrl_nst);
+    nvme_listener = std::make_unique<tcpip::TcpListener>(
+        server.nif(), kServerIp, cfg.nvme_port, [&](std::unique_ptr<tcpip::TcpConn> c) { ctrl->accept(std::move(c)); });
+    apps::FioConfig fc;
+    fc.rw = cfg.rw;
+    fc.io_size = cfg.io_size;
+    fc.depth = cfg.depth;
+    fc.bytes = cfg.bytes;
+    fc.seed = cfg.seed;
+    uint16_t next_port = kClientPortBase;
+    l5p::nvme::QueueConfig admin = qcfg(client);
+    admin.offload_tx = admin.offload_rx = admin.ddp = false;  // the data path is the I/O queue
+    nhost = std::make_unique<l5p::nvme::NvmeHost>(
+        [&, next_port]() mutable {
+          return tcpip::TcpConn::connect(client.nif(), kClientIp, next_port++, kServerIp, cfg.nvme_port);
+        },
+        admin, qcfg(client), host_nst, [&] { fio->start(); },
+        [&](const std::string& o) { if (nvme_failure.empty()) nvme_failure = o; });
+    fio = std::make_unique<apps::Fio>(*nhost, clock, fc);
+    nhost->start();
+  }
+
   tcpip::TcpListener listener(server.nif(), kServerIp, kServerPort, [&](std::unique_ptr<tcpip::TcpConn> c) {
     const uint32_t i = c->tx_flow().dport - kClientPortBase;
     if (i >= flows.size() || flows[i].server) return;  // unknown peer: dropped (aborted)
@@ -133,7 +203,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
     f.server_h = std::make_unique<apps::DuplexHandler>(f.rsender.get(), f.receiver.get());
     f.server->set_handler(f.server_h.get());
   });
-  for (uint32_t i = 0; i < cfg.flows; ++i) {
+  for (uint32_t i = 0; i < flows.size(); ++i) {
     auto c = tcpip::TcpConn::connect(client.nif(), kClientIp, uint16_t(kClientPortBase + i), kServerIp, kServerPort);
     Flow& f = flows[i];
     f.client = make_stream(cfg, std::move(c), true, client, tls);
@@ -160,6 +230,13 @@ Report run_scenario(const ScenarioConfig& cfg) {
       }
       if (outcome.empty() && f.sender->failure) outcome = *f.sender->failure;
       if (outcome.empty() && f.rsender && f.rsender->failure) outcome = *f.rsender->failure;
+    }
+    if (nvme) {
+      done = fio->done();
+      progress = fio->bytes_read_ok + fio->bytes_written + fio->ios;
+      if (outcome.empty() && fio->failure) outcome = *fio->failure;
+      if (outcome.empty() && !nvme_failure.empty()) outcome = nvme_failure;
+      if (outcome.empty() && !ctrl->failure().empty()) outcome = "controller:" + ctrl->failure();
     }
     if (done || !outcome.empty()) break;
     const Nanos now = clock.now();
@@ -202,7 +279,20 @@ Report run_scenario(const ScenarioConfig& cfg) {
       r.bytes_delivered += rcv->received();
       all_complete = all_complete && rcv->complete();
     }
-  const uint64_t expected = cfg.bidirectional ? 2 * cfg.bytes : cfg.bytes;
+  uint64_t expected = cfg.bidirectional ? 2 * cfg.bytes : cfg.bytes;
+  if (nvme) {
+    r.delivered_wrong_bytes = fio->wrong_bytes;
+    r.bytes_delivered = fio->bytes_read_ok + fio->bytes_written;
+    all_complete = fio->done() && !fio->failure;
+    expected = r.bytes_delivered >= cfg.bytes ? r.bytes_delivered : cfg.bytes;
+    std::vector<double> lat = fio->latencies_us;
+    std::sort(lat.begin(), lat.end());
+    double mean = 0;
+    for (double v : lat) mean += v;
+    r.extra["iops"] = fio->main_seconds > 0 ? double(fio->ios) / fio->main_seconds : 0;
+    r.extra["lat_mean_us"] = lat.empty() ? 0 : mean / double(lat.size());
+    r.extra["lat_p99_us"] = lat.empty() ? 0 : lat[std::min(lat.size() - 1, size_t(double(lat.size()) * 0.99))];
+  }
   r.outcome = outcome.empty() ? "ok" : outcome;
   r.verified = outcome.empty() && all_complete && r.delivered_wrong_bytes == 0 && r.bytes_delivered == expected;
   r.sim_seconds = double(clock.now()) / 1e9;
@@ -222,8 +312,15 @@ Report run_scenario(const ScenarioConfig& cfg) {
     if (f.client) f.client->export_stats(r.client);
     if (f.server) f.server->export_stats(r.server);
   }
+  if (nvme) {
+    host_nst.export_to(r.client);
+    ctrl_nst.export_to(r.server);
+  }
   // Tear down in order: streams (they destroy offload contexts) before hosts.
   flows.clear();
+  fio.reset();
+  nhost.reset();
+  ctrl.reset();
   tcpip::lwip_stop();
   return r;
 }

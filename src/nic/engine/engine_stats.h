@@ -19,6 +19,7 @@ struct OffloadStats {
   uint64_t tx_dump_packets = 0;  // recovery descriptors carrying a message prefix
   uint64_t tx_dump_bytes = 0;    // message-prefix bytes re-processed by the NIC to rebuild state
   uint64_t tx_bypass_packets = 0;  // data before the offload started, sent as is
+  uint64_t tx_crc_bytes = 0;       // data bytes whose digest the NIC computed (NVMe/TCP)
   // RX (NIC)
   uint64_t rx_decrypted_packets = 0;  // packets marked: processed in sequence, checks passed
   uint64_t rx_decrypted_bytes = 0;
@@ -35,6 +36,10 @@ struct OffloadStats {
   uint64_t rx_resync_res_stale = 0;   // answer to a request the NIC had already abandoned
   uint64_t rx_resync_bad_pattern = 0; // tracked header position did not hold a header
   uint64_t rx_err = 0;                // integrity check failed in the NIC (packet left unmarked)
+  uint64_t rx_ddp_bytes = 0;          // data bytes placed straight into the L5P's buffers (DDP)
+  uint64_t rx_crc_bytes = 0;          // data bytes whose digest the NIC checked
+  // driver: context and request-response state lifecycle
+  uint64_t rx_sk_add = 0, rx_sk_del = 0, rx_rr_setup = 0, rx_rr_teardown = 0;
 
   void export_to(CounterMap& m, const std::string& proto) const;
   void add(const OffloadStats& o);

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <unordered_map>
+#include <vector>
 
 #include "common/bytes.h"
 #include "l5o/l5o.h"
@@ -12,6 +14,16 @@
 namespace autonic::nic {
 
 inline constexpr size_t kMaxHeaderLen = 32;
+
+struct OffloadStats;
+// Request-response state by tag (e.g. NVMe CID -> read buffer), installed with add_rr_state.
+using RrMap = std::unordered_map<uint32_t, l5o::RrState>;
+// Bytes a plug-in placed directly in host memory (DDP, §5.1) while processing a packet.
+struct Placement {
+  const uint8_t* src;  // in the packet's payload
+  size_t len;
+  uint8_t* dst;
+};
 
 // Per-flow, per-direction state: static (keys) plus the constant-size dynamic state of the
 // current message, which depends only on the message index and its bytes so far (§3.2).
@@ -29,6 +41,9 @@ class PluginFlow {
   virtual bool rx_verify() = 0;
   // Bytes this flow's state takes in NIC context memory.
   virtual size_t context_bytes() const = 0;
+  // Optional hooks for plug-ins that place data or keep their own counters.
+  virtual void attach(const RrMap* /*rr*/, OffloadStats* /*stats*/) {}
+  virtual std::vector<Placement>* placements() { return nullptr; }
 };
 
 class Plugin {

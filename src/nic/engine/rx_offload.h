@@ -44,6 +44,7 @@ class RxOffloadFlow {
   RxSyncState state() const { return state_; }
   TcpSeq expected() const { return cur_.pos(); }
   size_t context_bytes() const { return flow_->context_bytes() + sizeof(MsgCursor) + 48; }
+  PluginFlow& plugin_flow() { return *flow_; }
 
  private:
   void set_state(RxSyncState s) { state_ = s; }

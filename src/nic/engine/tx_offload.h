@@ -21,6 +21,7 @@ class TxOffloadFlow {
   bool process(TcpSeq seq, MutByteSpan payload, OffloadStats& st);
   TcpSeq expected() const { return cur_.pos(); }
   size_t context_bytes() const { return flow_->context_bytes() + sizeof(MsgCursor); }
+  PluginFlow& plugin_flow() { return *flow_; }
 
  private:
   const Plugin& plugin_;

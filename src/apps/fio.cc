@@ -1,0 +1,105 @@
+#include "apps/fio.h"
+
+#include <algorithm>
+
+#include "apps/pattern.h"
+
+namespace autonic::apps {
+
+uint64_t ns_pattern_seed(uint64_t seed) { return splitmix64(seed ^ 0x4E53ull); }
+uint64_t write_pattern_seed(uint64_t seed) { return splitmix64(seed ^ 0x5752ull); }
+
+Fio::Fio(l5p::nvme::NvmeHost& host, const Clock& clock, const FioConfig& cfg)
+    : cfg_(cfg), host_(host), clock_(clock), rng_(cfg.seed, 0xF10) {}
+
+void Fio::start() {
+  const uint64_t ns_bytes = host_.nsze() * host_.lba_size();
+  if (cfg_.io_size == 0 || cfg_.io_size % host_.lba_size() != 0 || cfg_.io_size > ns_bytes) {
+    failure = "fio:bad_io_size";
+    return;
+  }
+  slots_ = ns_bytes / cfg_.io_size;
+  busy_.assign(slots_, 0);
+  written_.assign(slots_, 0);
+  t0_ = clock_.now();
+  pump();
+}
+
+void Fio::pump() {
+  while (!failure && inflight_ < cfg_.depth) {
+    if (!verifying_) {
+      if (issued_bytes_ >= cfg_.bytes) {
+        if (inflight_ > 0) return;
+        main_seconds = double(clock_.now() - t0_) / 1e9;
+        // Writes are verified by reading every written slot back.
+        for (uint64_t s = 0; s < slots_; ++s)
+          if (written_[s]) verify_list_.push_back(s);
+        verifying_ = true;
+        continue;
+      }
+      const bool random = cfg_.rw.rfind("rand", 0) == 0;
+      bool write = cfg_.rw == "write" || cfg_.rw == "randwrite";
+      if (cfg_.rw == "randrw") write = rng_.next() & 1;
+      uint64_t slot = random ? rng_.below(slots_) : next_seq_++ % slots_;
+      for (int tries = 0; busy_[slot] && tries < 64; ++tries) slot = random ? rng_.below(slots_) : next_seq_++ % slots_;
+      if (busy_[slot]) return;  // everything nearby busy: wait for a completion
+      issued_bytes_ += cfg_.io_size;
+      issue(write, slot, false);
+    } else {
+      if (verify_pos_ == verify_list_.size()) {
+        if (inflight_ == 0) finished_ = true;
+        return;
+      }
+      issue(false, verify_list_[verify_pos_++], true);
+    }
+  }
+}
+
+void Fio::issue(bool write, uint64_t slot, bool verify_phase) {
+  std::shared_ptr<Bytes> buf;
+  // A buffer is reused only when nothing else references it (the NVMe layer lends it to TCP).
+  for (auto& b : free_bufs_)
+    if (b.use_count() == 1) { buf = b; break; }
+  if (!buf) {
+    buf = std::make_shared<Bytes>(cfg_.io_size);
+    free_bufs_.push_back(buf);
+  }
+  const uint64_t off = slot * cfg_.io_size;
+  if (write) pattern_fill(write_pattern_seed(cfg_.seed), off, *buf);
+  busy_[slot] = 1;
+  ++inflight_;
+  const Nanos t = clock_.now();
+  l5p::nvme::BlockIo io;
+  io.write = write;
+  io.slba = off / host_.lba_size();
+  io.nlb = cfg_.io_size / host_.lba_size();
+  io.buf = buf;
+  io.done = [this, write, slot, verify_phase, t, buf, off](uint16_t status) {
+    busy_[slot] = 0;
+    --inflight_;
+    if (status != 0) {
+      if (!failure) failure = "nvme:io_error:status_" + std::to_string(status);
+      return;
+    }
+    if (!verify_phase) {
+      latencies_us.push_back(double(clock_.now() - t) / 1e3);
+      ++ios;
+    }
+    if (write) {
+      written_[slot] = 1;
+      bytes_written += cfg_.io_size;
+    } else {
+      const uint64_t seed = written_[slot] ? write_pattern_seed(cfg_.seed) : ns_pattern_seed(cfg_.seed);
+      wrong_bytes += pattern_mismatches(seed, off, *buf);
+      if (!verify_phase) bytes_read_ok += cfg_.io_size;
+    }
+    pump();
+  };
+  if (!host_.submit(std::move(io))) {
+    busy_[slot] = 0;
+    --inflight_;
+    if (!failure) failure = "nvme:submit_failed";
+  }
+}
+
+}  // namespace autonic::apps

@@ -1,0 +1,255 @@
+#include "l5p/nvme/nvme_host.h"
+
+#include <cstring>
+#include <map>
+
+#include "l5p/nvme/nvme_ctrl.h"
+
+namespace autonic::l5p::nvme {
+
+// One host queue: command table by CID, data placement, R2T handling.
+class NvmeHost::Queue final : public QueueHandler {
+ public:
+  struct Cmd {
+    std::shared_ptr<Bytes> buf;  // read destination / write source
+    bool write = false;
+    bool digest_error = false;
+    l5o::RrStateId rr = 0;
+    std::function<void(uint16_t status, uint64_t dw0)> done;
+  };
+
+  Queue(NvmeHost& host, std::unique_ptr<tcpip::TcpConn> c, const QueueConfig& cfg, std::function<void()> up)
+      : host_(host), q_(std::move(c), NvmeQueue::Role::kHost, cfg, this, host.st_), up_(std::move(up)) {}
+
+  NvmeQueue& q() { return q_; }
+  size_t inflight() const { return cmds_.size(); }
+
+  // Sends a command (SQE bytes 0..63, CID filled here). Returns false without a free CID.
+  bool command(uint8_t* sqe, ByteSpan incap, std::shared_ptr<Bytes> buf, bool write,
+               std::function<void(uint16_t, uint64_t)> done) {
+    uint16_t cid = 0;
+    while (cid < kMaxCids && cmds_.count(cid)) ++cid;
+    if (cid == kMaxCids || q_.failed()) return false;
+    put16(sqe + 2, cid);
+    Cmd c{buf, write, false, 0, std::move(done)};
+    // Copy offload: tell the NIC where this read's data belongs before the command leaves (§5.1).
+    if (!write && buf && q_.ddp()) c.rr = q_.add_rr(cid, MutByteSpan(*buf));
+    cmds_[cid] = std::move(c);
+    ++host_.st_.nvme_cmds;
+    q_.send(PduType::kCapsuleCmd, 0, sqe, incap);
+    return true;
+  }
+
+  void on_established() override { up_(); }
+  void on_failed(const std::string& o) override {
+    // Outstanding commands never complete with data: the connection is gone.
+    cmds_.clear();
+    host_.on_failed_(o);
+  }
+
+  MutByteSpan data_dest(const CommonHeader& ch, const uint8_t* hdr) override {
+    if (ch.type != uint8_t(PduType::kC2HData)) return {};
+    const DataFields f = data_fields(hdr);
+    auto it = cmds_.find(f.cccid);
+    if (it == cmds_.end() || it->second.write || !it->second.buf || f.length != ch.data_len() ||
+        uint64_t(f.offset) + f.length > it->second.buf->size())
+      return {};  // data beyond the command: fatal, never placed anywhere else
+    return MutByteSpan(it->second.buf->data() + f.offset, f.length);
+  }
+
+  void on_pdu(const Pdu& p) override {
+    switch (PduType(p.ch.type)) {
+      case PduType::kC2HData: {
+        auto it = cmds_.find(data_fields(p.hdr).cccid);
+        if (it != cmds_.end() && !p.data_ok) it->second.digest_error = true;
+        ++host_.st_.nvme_c2h_pdus;
+        return;
+      }
+      case PduType::kR2T: return on_r2t(p);
+      case PduType::kCapsuleResp: return on_resp(p);
+      default: q_.fatal(Fes::kInvalidHeaderField, "nvme:unexpected_pdu_at_host");
+    }
+  }
+
+ private:
+  static constexpr uint16_t kMaxCids = 1024;
+
+  void on_r2t(const Pdu& p) {
+    const DataFields f = data_fields(p.hdr);
+    auto it = cmds_.find(f.cccid);
+    if (it == cmds_.end() || !it->second.write || uint64_t(f.offset) + f.length > it->second.buf->size() ||
+        f.length == 0)
+      return q_.fatal(Fes::kDataOutOfRange, "nvme:bad_r2t");
+    ++host_.st_.nvme_r2t;
+    // Several H2CData PDUs per R2T, each at most MAXH2CDATA; the buffer is sent by reference.
+    const uint32_t maxd = q_.maxh2cdata();
+    for (uint32_t o = 0; o < f.length; o += maxd) {
+      const uint32_t n = std::min(maxd, f.length - o);
+      uint8_t spec[16] = {};
+      put16(spec, f.cccid);
+      put16(spec + 2, f.ttag);
+      put32(spec + 4, f.offset + o);
+      put32(spec + 8, n);
+      q_.send(PduType::kH2CData, o + n == f.length ? kFlagLast : 0, spec,
+              ByteSpan(it->second.buf->data() + f.offset + o, n), it->second.buf);
+      ++host_.st_.nvme_h2c_pdus;
+    }
+  }
+
+  void on_resp(const Pdu& p) {
+    const uint8_t* cqe = p.hdr + 8;
+    const uint16_t cid = le16(cqe + 12);
+    auto it = cmds_.find(cid);
+    if (it == cmds_.end()) return q_.fatal(Fes::kInvalidHeaderField, "nvme:response_for_unknown_cid");
+    Cmd c = std::move(it->second);
+    uint16_t status = uint16_t(le16(cqe + 14) >> 1);
+    // A bad data digest fails the command: its data is never handed out (§ data digest).
+    if (c.digest_error && status == kScSuccess) status = kScDataTransferError;
+    if (status != kScSuccess) ++host_.st_.nvme_cmd_errors;
+    q_.del_rr(c.rr);  // mapping gone before the CID can be reused
+    cmds_.erase(it);
+    if (c.done) c.done(status, le64(cqe));
+  }
+
+  NvmeHost& host_;
+  NvmeQueue q_;
+  std::function<void()> up_;
+  std::map<uint16_t, Cmd> cmds_;
+};
+
+NvmeHost::NvmeHost(Connect connect, const QueueConfig& admin_cfg, const QueueConfig& io_cfg, NvmeStats& st,
+                   std::function<void()> on_ready, std::function<void(const std::string&)> on_failed)
+    : connect_(std::move(connect)), admin_cfg_(admin_cfg), io_cfg_(io_cfg), st_(st), on_ready_(std::move(on_ready)),
+      on_failed_(std::move(on_failed)) {}
+
+NvmeHost::~NvmeHost() = default;
+
+size_t NvmeHost::inflight() const { return io_ ? io_->inflight() : 0; }
+
+void NvmeHost::start() {
+  auto c = connect_();
+  tcpip::TcpConn* raw = c.get();
+  admin_ = std::make_unique<Queue>(*this, std::move(c), admin_cfg_, [this] { admin_step(); });
+  raw->set_handler(&admin_->q());
+}
+
+static void fabrics(uint8_t* sqe, uint8_t fctype) {
+  std::memset(sqe, 0, kSqeLen);
+  sqe[0] = kOpFabrics;
+  sqe[1] = 0x40;  // PSDT: SGL
+  sqe[4] = fctype;
+}
+
+static void connect_cmd(uint8_t* sqe, uint16_t qid, Bytes& data, uint16_t cntlid) {
+  fabrics(sqe, kFcConnect);
+  put32(sqe + 32, 1024);
+  sqe[39] = kSglInCapsuleOffset;
+  put16(sqe + 42, qid);
+  put16(sqe + 44, 127);  // SQSIZE (0-based)
+  data.assign(1024, 0);
+  put16(data.data() + 16, cntlid);  // CNTLID: 0xFFFF = any (admin), the admin's for I/O queues
+  const char sub[] = "nqn.2026-11.io.autonic:ram", host[] = "nqn.2026-11.io.autonic:host";
+  std::memcpy(data.data() + 256, sub, sizeof sub);
+  std::memcpy(data.data() + 512, host, sizeof host);
+}
+
+// Admin bring-up, one command at a time (NVMe base spec "Controller Initialization").
+void NvmeHost::admin_step() {
+  uint8_t sqe[kSqeLen];
+  auto fail = [this](const std::string& what) { on_failed_("nvme:init_failed:" + what); };
+  auto next = [this](uint16_t st, uint64_t, const char* what) {
+    if (st != kScSuccess) return on_failed_(std::string("nvme:init_failed:") + what);
+    ++admin_state_;
+    admin_step();
+  };
+  Bytes data;
+  switch (admin_state_) {
+    case 0:
+      connect_cmd(sqe, 0, data, 0xFFFF);
+      admin_->command(sqe, data, nullptr, false, [this, next](uint16_t st, uint64_t dw0) {
+        cntlid_ = uint16_t(dw0);
+        next(st, dw0, "connect");
+      });
+      return;
+    case 1:  // CAP, then VS
+    case 2:
+      fabrics(sqe, kFcPropertyGet);
+      sqe[40] = admin_state_ == 1 ? 1 : 0;
+      put32(sqe + 44, admin_state_ == 1 ? 0x00 : 0x08);
+      admin_->command(sqe, {}, nullptr, false, [next](uint16_t st, uint64_t v) { next(st, v, "property_get"); });
+      return;
+    case 3:  // CC.EN = 1
+      fabrics(sqe, kFcPropertySet);
+      put32(sqe + 44, 0x14);
+      put64(sqe + 48, 1);
+      admin_->command(sqe, {}, nullptr, false, [next](uint16_t st, uint64_t v) { next(st, v, "enable"); });
+      return;
+    case 4:  // CSTS.RDY
+      fabrics(sqe, kFcPropertyGet);
+      put32(sqe + 44, 0x1C);
+      admin_->command(sqe, {}, nullptr, false, [this, next, fail](uint16_t st, uint64_t v) {
+        if (st == kScSuccess && !(v & 1)) return fail("not_ready");
+        next(st, v, "csts");
+      });
+      return;
+    case 5:  // Identify controller, then namespace 1
+    case 6: {
+      std::memset(sqe, 0, kSqeLen);
+      sqe[0] = kOpIdentify;
+      sqe[1] = 0x40;
+      put32(sqe + 4, admin_state_ == 6 ? 1 : 0);
+      put32(sqe + 32, 4096);
+      sqe[39] = kSglTransportDataBlock;
+      sqe[40] = admin_state_ == 5 ? 1 : 0;
+      auto buf = std::make_shared<Bytes>(4096);
+      admin_->command(sqe, {}, buf, false, [this, buf, next](uint16_t st, uint64_t v) {
+        if (admin_state_ == 6 && st == kScSuccess) {
+          nsze_ = le64(buf->data());
+          lba_size_ = 1u << (*buf)[130];
+        }
+        next(st, v, "identify");
+      });
+      return;
+    }
+    case 7: {  // the I/O queue
+      auto c = connect_();
+      tcpip::TcpConn* raw = c.get();
+      io_ = std::make_unique<Queue>(*this, std::move(c), io_cfg_, [this] {
+        uint8_t s[kSqeLen];
+        Bytes d;
+        connect_cmd(s, 1, d, cntlid_);
+        io_->command(s, d, nullptr, false, [this](uint16_t st, uint64_t) {
+          if (st != kScSuccess) return on_failed_("nvme:init_failed:io_connect");
+          on_ready_();
+        });
+      });
+      raw->set_handler(&io_->q());
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+bool NvmeHost::submit(BlockIo io) {
+  if (!io_) return false;
+  uint8_t sqe[kSqeLen] = {};
+  sqe[0] = io.write ? kOpWrite : kOpRead;
+  sqe[1] = 0x40;
+  put32(sqe + 4, 1);
+  const uint32_t len = io.nlb * lba_size_;
+  put32(sqe + 32, len);
+  put64(sqe + 40, io.slba);
+  put16(sqe + 48, uint16_t(io.nlb - 1));
+  ByteSpan incap;
+  if (io.write && len <= kIoccszBytes) {
+    sqe[39] = kSglInCapsuleOffset;  // small writes travel in the capsule
+    incap = ByteSpan(io.buf->data(), len);
+  } else {
+    sqe[39] = kSglTransportDataBlock;
+  }
+  auto done = std::move(io.done);
+  return io_->command(sqe, incap, io.buf, io.write, [done](uint16_t st, uint64_t) { done(st); });
+}
+
+}  // namespace autonic::l5p::nvme

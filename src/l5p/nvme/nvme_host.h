@@ -1,0 +1,51 @@
+// NVMe/TCP host (initiator): brings up an admin queue (Connect, CAP/VS, CC.EN, CSTS.RDY,
+// Identify controller + namespace) and one I/O queue, then offers an asynchronous block API.
+// Reads register their buffer with the NIC (add_rr_state) before the command goes out so the
+// NIC can place C2HData straight there; the CID is reused only after the mapping is removed.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "l5p/nvme/nvme_queue.h"
+
+namespace autonic::l5p::nvme {
+
+struct BlockIo {
+  bool write = false;
+  uint64_t slba = 0;
+  uint32_t nlb = 0;                  // number of blocks (1-based)
+  std::shared_ptr<Bytes> buf;        // nlb * lba_size bytes; lent until completion
+  std::function<void(uint16_t status)> done;
+};
+
+class NvmeHost {
+ public:
+  using Connect = std::function<std::unique_ptr<tcpip::TcpConn>()>;
+  NvmeHost(Connect connect, const QueueConfig& admin_cfg, const QueueConfig& io_cfg, NvmeStats& st,
+           std::function<void()> on_ready, std::function<void(const std::string&)> on_failed);
+  ~NvmeHost();
+  void start();
+  // Submits an I/O on the I/O queue; false if all CIDs are in use.
+  bool submit(BlockIo io);
+  uint32_t lba_size() const { return lba_size_; }
+  uint64_t nsze() const { return nsze_; }
+  size_t inflight() const;
+
+ private:
+  class Queue;
+  void admin_step();
+  Connect connect_;
+  QueueConfig admin_cfg_, io_cfg_;
+  NvmeStats& st_;
+  std::function<void()> on_ready_;
+  std::function<void(const std::string&)> on_failed_;
+  std::unique_ptr<Queue> admin_, io_;
+  int admin_state_ = 0;
+  uint32_t lba_size_ = 512;
+  uint64_t nsze_ = 0;
+  uint16_t cntlid_ = 0;
+};
+
+}  // namespace autonic::l5p::nvme

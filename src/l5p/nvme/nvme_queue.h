@@ -1,0 +1,101 @@
+// One NVMe/TCP queue: connection set-up (ICReq/ICResp), PDU framing in both directions with
+// header and data digests, the offload contexts (TX digest, RX digest check + DDP), the L5P side
+// of TX recovery and RX resync, and fatal errors (TermReq). Host and controller logic sit on top.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "l5o/l5o.h"
+#include "l5p/common/rx_resync_answerer.h"
+#include "l5p/common/tx_msg_map.h"
+#include "l5p/nvme/nvme_pdu.h"
+#include "l5p/nvme/nvme_stats.h"
+#include "tcpip/tcp_conn.h"
+
+namespace autonic::l5p::nvme {
+
+struct QueueConfig {
+  bool hdgst = true, ddgst = true;
+  bool offload_tx = false, offload_rx = false, ddp = false;
+  bool crc_offload = true;  // trust the NIC's crc_ok marks (off: always check digests in software)
+  l5o::Offload* offload = nullptr;
+  uint32_t maxh2cdata = 128 * 1024;
+};
+
+struct Pdu {
+  CommonHeader ch;
+  const uint8_t* hdr;  // hlen bytes
+  ByteSpan data;       // where its data landed
+  bool data_ok;        // data digest verified (or no digest / no data)
+};
+
+class QueueHandler {
+ public:
+  virtual ~QueueHandler() = default;
+  virtual void on_established() = 0;
+  // Where this PDU's data (ch.data_len() bytes) must go; an empty span rejects it (fatal).
+  virtual MutByteSpan data_dest(const CommonHeader& ch, const uint8_t* hdr) = 0;
+  virtual void on_pdu(const Pdu& p) = 0;
+  virtual void on_failed(const std::string& outcome) = 0;
+};
+
+class NvmeQueue final : public tcpip::TcpConnHandler, public l5o::L5pOps {
+ public:
+  enum class Role : uint8_t { kHost, kController };
+  NvmeQueue(std::unique_ptr<tcpip::TcpConn> conn, Role role, const QueueConfig& cfg, QueueHandler* h,
+            NvmeStats& st);
+  ~NvmeQueue() override;
+  void start();  // host: sends ICReq
+
+  // Sends a PDU. spec = bytes [8, hlen) of its header. Data is referenced if `keep` owns it,
+  // copied otherwise.
+  void send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan data, std::shared_ptr<const void> keep = {});
+  // Fatal transport error: TermReq with FES, then close (spec "Transport Errors").
+  void fatal(Fes fes, const std::string& outcome);
+  bool failed() const { return failed_; }
+  uint32_t maxh2cdata() const { return maxh2cdata_; }
+  bool ddp() const { return cfg_.ddp && rx_h_ != l5o::kNoHandle; }
+  // DDP registration for a read's buffer (l5o add/del_rr_state; paper §4.1).
+  l5o::RrStateId add_rr(uint16_t cid, MutByteSpan dest);
+  void del_rr(l5o::RrStateId id);
+
+  void on_connected() override;
+  void on_recv(pbuf* p) override;
+  void on_sent(uint32_t acked) override;
+  void on_error(const char* what) override;
+  l5o::TxMsgState get_tx_msgstate(TcpSeq tcpsn) override { return map_.msgstate(tcpsn); }
+  void resync_rx_req(TcpSeq tcpsn) override;
+
+ private:
+  enum class Phase : uint8_t { kHeader, kPad, kData, kDigest };
+  void send_raw(ByteSpan bytes);
+  void establish();
+  std::optional<std::string> input(ByteSpan d, bool marked);
+  std::optional<std::string> header_done();
+  std::optional<std::string> pdu_done();
+  void reset_pdu();
+
+  std::unique_ptr<tcpip::TcpConn> conn_;
+  Role role_;
+  QueueConfig cfg_;
+  QueueHandler* h_;
+  NvmeStats& st_;
+  TxMsgMap map_;
+  RxResyncAnswerer resync_;
+  bool ic_done_ = false, failed_ = false, hdgst_ = false, ddgst_ = false;
+  uint32_t maxh2cdata_ = 0;
+  l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;
+  // receive parser
+  TcpSeq seq_, pdu_start_;
+  uint64_t pdu_index_ = 0;  // PDUs since the RX offload began
+  Phase phase_ = Phase::kHeader;
+  Bytes hdr_;
+  CommonHeader ch_{};
+  MutByteSpan dest_;
+  uint32_t got_ = 0;     // bytes of the current phase
+  uint32_t recv_dgst_ = 0;
+  bool all_marked_ = true, any_marked_ = false;
+};
+
+}  // namespace autonic::l5p::nvme

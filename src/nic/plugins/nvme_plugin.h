@@ -1,0 +1,23 @@
+// NIC plug-in for NVMe/TCP (§5.1): magic = PDU type + the header length fixed for that type +
+// plen >= hlen + a consistent data offset; per PDU: CRC32C data digest computed (TX) or checked
+// (RX) over the data; C2HData payload placed straight into the buffer registered for its command
+// (rr_state: CID -> buffer) -- copy offload.
+#pragma once
+#include "nic/engine/plugin.h"
+
+namespace autonic::nic {
+
+struct NvmeL5State final : l5o::L5State {
+  NvmeL5State(bool hd, bool dd, bool place) : L5State(l5o::L5Proto::kNvmeTcp), hdgst(hd), ddgst(dd), ddp(place) {}
+  bool hdgst, ddgst, ddp;
+};
+
+class NvmePlugin final : public Plugin {
+ public:
+  l5o::L5Proto proto() const override { return l5o::L5Proto::kNvmeTcp; }
+  size_t header_len() const override { return 8; }
+  std::optional<uint32_t> probe(ByteSpan hdr) const override;
+  std::unique_ptr<PluginFlow> make_flow(const l5o::L5State& state, l5o::Direction dir) const override;
+};
+
+}  // namespace autonic::nic
