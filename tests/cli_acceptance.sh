@@ -84,9 +84,43 @@ dec=$(tshark -r "$T/tls.pcap" -o "tls.keylog_file:$T/keys" -T fields -e tls.reco
 plain=$(tshark -r "$T/tls.pcap" -T fields -e tls.record.content_type 2>/dev/null | tr ',\t' '\n\n' | grep -cx 23)
 [ "$plain" = 0 ] || fail "without the keylog tshark read $plain application-data records"
 
+# ---- issue #4: NVMe/TCP ----
+CMD="run --l5p nvme --offload on --rw randread --io-size 256K --depth 32 --bytes 256M --seed 1 --json"
+$A $CMD > "$T/n1.json"
+[ "$(j .verified "$T/n1.json")" = true ] || fail "$A $CMD: not verified"
+rd=$((256 * 1048576))
+ddp=$(j .stats.client.rx_nvme_tcp_ddp_bytes "$T/n1.json")
+[ $((ddp * 100)) -ge $((rd * 99)) ] || fail "$A $CMD: rx_nvme_tcp_ddp_bytes $ddp < 99% of $rd"
+for k in nvme_sw_copy_bytes nvme_sw_crc_bytes; do
+  v=$(j ".stats.client.$k" "$T/n1.json")
+  [ $((v * 100)) -le "$rd" ] || fail "$A $CMD: $k = $v > 1% of bytes read"
+done
+CMD="run --l5p nvme --offload on --rw randwrite --io-size 256K --depth 32 --bytes 64M --seed 1 --json"
+$A $CMD > "$T/n2.json"
+[ "$(j .verified "$T/n2.json")" = true ] || fail "$A $CMD: not verified"
+crc=$(j .stats.client.tx_nvme_tcp_crc_bytes "$T/n2.json")
+[ $((crc * 100)) -ge $((64 * 1048576 * 99)) ] || fail "$A $CMD: tx_nvme_tcp_crc_bytes $crc < 99%"
+for rw in randread randwrite; do
+  CMD="run --l5p nvme --offload on --rw $rw --io-size 64K --depth 8 --bytes 32M --loss 2% --reorder 2% --json"
+  $A $CMD > "$T/n3.json"
+  [ "$(j .verified "$T/n3.json")" = true ] || fail "$A $CMD: not verified"
+  [ "$(j .stats.client.rx_nvme_tcp_resync "$T/n3.json")" -gt 0 ] || fail "$A $CMD: no resync at the host"
+  [ "$(j .stats.server.rx_nvme_tcp_resync "$T/n3.json")" -gt 0 ] || fail "$A $CMD: no resync at the controller"
+done
+CMD="run --l5p nvme --offload on --rw randrw --io-size 4K --depth 16 --bytes 8M --tamper 0.1% --json"
+$A $CMD > "$T/n4.json"
+case "$(j .outcome "$T/n4.json")" in ok) fail "$A $CMD: tamper went unnoticed";; esac
+[ "$(j .delivered_wrong_bytes "$T/n4.json")" = 0 ] || fail "$A $CMD: wrong bytes delivered"
+$A run --l5p nvme --offload on --rw randrw --io-size 64K --depth 8 --bytes 16M --pcap "$T/nvme.pcap" > /dev/null || fail "nvme pcap run"
+good=$(tshark -r "$T/nvme.pcap" -o nvme-tcp.check_hdgst:TRUE -o nvme-tcp.check_ddgst:TRUE -V 2>/dev/null | grep -cE "Digest: 0x[0-9a-f]+ \[correct\]")
+bad=$(tshark -r "$T/nvme.pcap" -o nvme-tcp.check_hdgst:TRUE -o nvme-tcp.check_ddgst:TRUE -V 2>/dev/null | grep -E "Digest: 0x" | grep -vc "\[correct\]")
+[ "$good" -gt 500 ] || fail "tshark dissected only $good NVMe/TCP digests"
+[ "$bad" = 0 ] || fail "tshark: $bad bad NVMe/TCP digests"
+
 # 6. bad input: clear error, non-zero exit, no crash.
 for bad_args in "--bytes 12Q" "--loss 150%" "--l5p nosuch" "--mtu 100" "--flows 0" "--l5p tls --record-size 32K" \
-                "--l5p framed --offload zc" "--l5p tls --cipher des"; do
+                "--l5p framed --offload zc" "--l5p tls --cipher des" "--l5p nvme --io-size 1000" \
+                "--l5p nvme --rw sideways" "--l5p nvme --lba-size 1024"; do
   $A run $bad_args > "$T/out" 2>&1; rc=$?
   { [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -qi "error\|must\|not a\|not in\|invalid\|fail" "$T/out"; } \
     || fail "$A run $bad_args: rc=$rc, output: $(head -c 200 "$T/out")"
