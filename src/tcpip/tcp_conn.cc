@@ -71,6 +71,13 @@ bool TcpConn::write(const uint8_t* data, size_t len, bool copy, bool more) {
   return true;
 }
 
+TcpSeq TcpConn::oldest_retained() const {
+  if (!pcb_) return TcpSeq(0);
+  if (pcb_->unacked) return TcpSeq(lwip_ntohl(pcb_->unacked->tcphdr->seqno));
+  if (pcb_->unsent) return TcpSeq(lwip_ntohl(pcb_->unsent->tcphdr->seqno));
+  return TcpSeq(pcb_->snd_nxt);
+}
+
 size_t TcpConn::open_segment_fill() const {
   if (!pcb_ || !pcb_->unsent) return 0;
   const tcp_seg* last = pcb_->unsent;
@@ -98,6 +105,10 @@ void TcpConn::close() {
   tcp_err(pcb_, nullptr);
   if (tcp_close(pcb_) != ERR_OK) tcp_abort(pcb_);
   pcb_ = nullptr;
+}
+
+void TcpConn::shutdown_tx() {
+  if (pcb_) tcp_shutdown(pcb_, 0, 1);
 }
 
 void TcpConn::abort() {

@@ -40,10 +40,17 @@ class TcpConn {
   void recved(size_t len);
   void close();
   void abort();
+  // Sends FIN after everything queued (a fatal-error teardown that must deliver its last PDU);
+  // unlike tcp_close it never turns into a RST because of unread receive data.
+  void shutdown_tx();
   // Sequence numbers: next byte to be queued by write(), oldest unacknowledged byte, next
   // expected byte from the peer.
   TcpSeq write_seq() const { return TcpSeq(pcb_->snd_lbb); }
   TcpSeq snd_una() const { return TcpSeq(pcb_->lastack); }
+  // First byte lwIP still holds a reference to: a partly acknowledged segment is kept (and
+  // retransmitted) whole, so bytes before snd_una can still be needed. Buffers handed to TCP
+  // by reference may be released only before this point.
+  TcpSeq oldest_retained() const;
   TcpSeq rcv_nxt() const { return TcpSeq(pcb_->rcv_nxt); }
   // 5-tuple of this connection's outgoing packets.
   FlowKey tx_flow() const { return tx_flow_; }

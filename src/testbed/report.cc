@@ -80,7 +80,7 @@ Report Report::from_json(const nlohmann::json& j) {
                            w.at("duplicated"), w.at("corrupted"), w.at("tampered")};
   r.client = j.at("stats").at("client").get<CounterMap>();
   r.server = j.at("stats").at("server").get<CounterMap>();
-  for (const char* k : {"iops", "lat_mean_us", "lat_p99_us"})
+  for (const char* k : {"iops", "lat_mean_us", "lat_p99_us", "raw_termreq_fes", "raw_first_status", "raw_rx_bytes"})
     if (j.contains(k)) r.extra[k] = j.at(k);
   return r;
 }

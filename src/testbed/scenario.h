@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/bytes.h"
 #include "common/counters.h"
 #include "wire/sim_link.h"
 
@@ -46,6 +47,9 @@ struct ScenarioConfig {
   std::string ns_file;        // file-backed namespace instead of RAM
   uint16_t nvme_port = 4420;  // IANA NVMe/TCP port
   bool hdgst = true, ddgst = true;
+  // Tests: instead of the host, a raw TCP client sends exactly these bytes to the controller
+  // (malformed-PDU checks); the run ends when the controller gives up.
+  Bytes nvme_raw_script;
 };
 
 struct Report {

@@ -190,7 +190,31 @@ Report run_scenario(const ScenarioConfig& cfg) {
         admin, qcfg(client), host_nst, [&] { fio->start(); },
         [&](const std::string& o) { if (nvme_failure.empty()) nvme_failure = o; });
     fio = std::make_unique<apps::Fio>(*nhost, clock, fc);
-    nhost->start();
+    if (cfg.nvme_raw_script.empty()) nhost->start();
+  }
+  // Test hook: a raw client that sends a scripted byte sequence to the controller.
+  struct RawPeer final : l5p::StreamHandler {
+    const Bytes* script = nullptr;
+    size_t sent = 0;
+    Bytes got;
+    l5p::Stream* s = nullptr;
+    void on_data(ByteSpan d) override { got.insert(got.end(), d.begin(), d.end()); }
+    void on_writable() override {
+      while (sent < script->size()) {
+        const size_t n = s->send(ByteSpan(script->data() + sent, script->size() - sent));
+        if (n == 0) return;
+        sent += n;
+      }
+    }
+    void on_failed(const std::string&) override {}
+  } raw_peer;
+  std::unique_ptr<l5p::Stream> raw_stream;
+  if (nvme && !cfg.nvme_raw_script.empty()) {
+    raw_peer.script = &cfg.nvme_raw_script;
+    raw_stream = std::make_unique<l5p::PlainStream>(
+        tcpip::TcpConn::connect(client.nif(), kClientIp, kClientPortBase, kServerIp, cfg.nvme_port));
+    raw_peer.s = raw_stream.get();
+    raw_stream->set_handler(&raw_peer);
   }
 
   tcpip::TcpListener listener(server.nif(), kServerIp, kServerPort, [&](std::unique_ptr<tcpip::TcpConn> c) {
@@ -237,6 +261,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
       if (outcome.empty() && fio->failure) outcome = *fio->failure;
       if (outcome.empty() && !nvme_failure.empty()) outcome = nvme_failure;
       if (outcome.empty() && !ctrl->failure().empty()) outcome = "controller:" + ctrl->failure();
+      if (raw_stream) done = false;  // a scripted peer never completes: only the controller's verdict ends it
     }
     if (done || !outcome.empty()) break;
     const Nanos now = clock.now();
@@ -262,6 +287,15 @@ Report run_scenario(const ScenarioConfig& cfg) {
     if (now2 >= next_timer) {
       CpuScope scope(&meter, CpuDomain::kOther);
       next_timer = tcpip::lwip_run_timers();
+    }
+  }
+  // Let frames already on their way arrive (alerts, TermReqs, RSTs): a short drain in virtual
+  // time, so the peer's view of the teardown is part of the run.
+  if (!cfg.real_clock) {
+    const Nanos until = clock.now() + 2'000'000;
+    while (!events.empty() && events.next_time() <= until) {
+      vclock.advance_to(events.next_time());
+      events.run_next();
     }
   }
   meter.flush();
@@ -292,6 +326,22 @@ Report run_scenario(const ScenarioConfig& cfg) {
     r.extra["iops"] = fio->main_seconds > 0 ? double(fio->ios) / fio->main_seconds : 0;
     r.extra["lat_mean_us"] = lat.empty() ? 0 : mean / double(lat.size());
     r.extra["lat_p99_us"] = lat.empty() ? 0 : lat[std::min(lat.size() - 1, size_t(double(lat.size()) * 0.99))];
+    if (raw_stream) {
+      // What the scripted peer got after the 128-byte ICResp: the first CapsuleResp's status and
+      // the FES of a C2HTermReq (spec: fatal errors end with one), -1 if none.
+      const Bytes& g = raw_peer.got;
+      r.extra["raw_first_status"] = -1;
+      r.extra["raw_termreq_fes"] = -1;
+      r.extra["raw_rx_bytes"] = double(g.size());
+      for (size_t o = 128; o + 8 <= g.size();) {
+        const uint32_t plen = l5p::nvme::le32(&g[o + 4]);
+        if (plen < 8 || o + plen > g.size()) break;
+        if (g[o] == uint8_t(l5p::nvme::PduType::kCapsuleResp) && r.extra["raw_first_status"] < 0)
+          r.extra["raw_first_status"] = double(l5p::nvme::le16(&g[o + 8 + 14]) >> 1);
+        if (g[o] == uint8_t(l5p::nvme::PduType::kC2HTermReq)) r.extra["raw_termreq_fes"] = double(l5p::nvme::le16(&g[o + 8]));
+        o += plen;
+      }
+    }
   }
   r.outcome = outcome.empty() ? "ok" : outcome;
   r.verified = outcome.empty() && all_complete && r.delivered_wrong_bytes == 0 && r.bytes_delivered == expected;
@@ -318,6 +368,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
   }
   // Tear down in order: streams (they destroy offload contexts) before hosts.
   flows.clear();
+  raw_stream.reset();
   fio.reset();
   nhost.reset();
   ctrl.reset();

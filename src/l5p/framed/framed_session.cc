@@ -114,7 +114,7 @@ void FramedSession::on_recv(pbuf* p) {
 
 void FramedSession::on_sent(uint32_t) {
   if (!ready_ || failed_) return;
-  tx_->on_acked(conn_->snd_una());
+  tx_->on_acked(conn_->oldest_retained());
   tx_->pump(*conn_);
   if (h_) h_->on_writable();
 }

@@ -115,7 +115,10 @@ void NvmeQueue::fatal(Fes fes, const std::string& outcome) {
     put16(spec, uint16_t(fes));
     send(role_ == Role::kHost ? PduType::kH2CTermReq : PduType::kC2HTermReq, 0, spec, {});
     ++st_.nvme_termreq_sent;
-    conn_->close();
+    // Closed once the current receive callback has handed its bytes back: lwIP's tcp_close
+    // answers with a RST (and drops the TermReq) while received data is unaccounted for.
+    close_pending_ = true;
+    if (!in_recv_) conn_->shutdown_tx();
   }
   failed_ = true;
   h_->on_failed(outcome);
@@ -145,13 +148,16 @@ void NvmeQueue::on_recv(pbuf* p) {
   }
   const size_t total = p->tot_len;
   std::optional<std::string> err;
+  in_recv_ = true;
   for (pbuf* q = p; q && !err && !failed_; q = q->next) {
     if (q->len == 0) continue;  // a header pbuf emptied by lwIP before a placed (DDP) one
     err = input(ByteSpan(static_cast<const uint8_t*>(q->payload), q->len), (q->flags & tcpip::kPbufFlagOffloaded) != 0);
   }
+  in_recv_ = false;
   pbuf_free(p);
-  if (failed_) return;
+  if (!conn_->alive()) return;
   conn_->recved(total);
+  if (close_pending_) conn_->shutdown_tx();
 }
 
 void NvmeQueue::reset_pdu() {
@@ -329,7 +335,7 @@ std::optional<std::string> NvmeQueue::pdu_done() {
 }
 
 void NvmeQueue::on_sent(uint32_t) {
-  map_.on_acked(conn_->snd_una());
+  map_.on_acked(conn_->oldest_retained());
   map_.pump(*conn_);
 }
 

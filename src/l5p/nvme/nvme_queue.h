@@ -84,6 +84,7 @@ class NvmeQueue final : public tcpip::TcpConnHandler, public l5o::L5pOps {
   TxMsgMap map_;
   RxResyncAnswerer resync_;
   bool ic_done_ = false, failed_ = false, hdgst_ = false, ddgst_ = false;
+  bool in_recv_ = false, close_pending_ = false;
   uint32_t maxh2cdata_ = 0;
   l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;
   // receive parser

@@ -147,7 +147,10 @@ void TlsSession::on_recv(pbuf* p) {
   }
   pbuf_free(p);
   if (cfg_.openssl_only && ready_ && !err && !failed_) openssl_read();
-  if (err) return fail(*err);
+  if (err) {
+    conn_->recved(total);  // first: lwIP's tcp_close would otherwise answer with a RST, dropping the alert
+    return fail(*err);
+  }
   if (failed_) return;
   conn_->recved(total);
   if (became_ready && h_) h_->on_writable();
@@ -156,7 +159,7 @@ void TlsSession::on_recv(pbuf* p) {
 void TlsSession::on_sent(uint32_t) {
   if (!ready_ || failed_) return;
   if (tx_) {
-    tx_->on_acked(conn_->snd_una());
+    tx_->on_acked(conn_->oldest_retained());
     tx_->pump(*conn_);
   }
   if (h_) h_->on_writable();
@@ -175,7 +178,7 @@ void TlsSession::fail(const RxFailure& f) {
   if (f.alert && tx_) {
     tx_->queue_alert(2, *f.alert);
     tx_->pump(*conn_);
-    conn_->close();
+    conn_->shutdown_tx();
   } else {
     conn_->abort();
   }

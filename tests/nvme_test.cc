@@ -1,0 +1,286 @@
+// NVMe/TCP: malformed PDUs from a scripted peer end in a TermReq with the right FES and a clean
+// teardown; end-to-end workloads with and without the offloads (each run in its own process).
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "l5p/nvme/nvme_pdu.h"
+#include "testbed/testbed.h"
+
+using namespace autonic;
+using namespace autonic::testbed;
+using namespace autonic::l5p::nvme;
+
+namespace {
+
+uint64_t ctr(const CounterMap& m, const std::string& k) {
+  auto it = m.find(k);
+  return it == m.end() ? 0 : it->second;
+}
+
+std::string replay(const ScenarioConfig& c) {
+  std::ostringstream o;
+  o << "replay: build/autonic run --l5p nvme --offload " << offload_name(c.offload) << " --rw " << c.rw
+    << " --io-size " << c.io_size << " --depth " << c.depth << " --bytes " << c.bytes << " --ns-size " << c.ns_size
+    << " --lba-size " << c.lba_size << " --loss " << c.link.loss << " --reorder " << c.link.reorder << " --dup "
+    << c.link.dup << " --tamper " << c.link.tamper << " --seed " << c.seed;
+  return o.str();
+}
+
+ScenarioConfig nvme(OffloadMode m, const char* rw, uint32_t io, uint32_t depth, uint64_t bytes) {
+  ScenarioConfig c;
+  c.l5p = L5pKind::kNvme;
+  c.offload = m;
+  c.rw = rw;
+  c.io_size = io;
+  c.depth = depth;
+  c.bytes = bytes;
+  c.ns_size = 16u << 20;
+  return c;
+}
+
+// ---- a scripted peer ----
+struct Script {
+  bool hd = false, dd = false;
+  Bytes bytes;
+  explicit Script(bool digests) : hd(digests), dd(digests) {
+    Bytes ic(128, 0);
+    ic[0] = 0x00;
+    ic[2] = 128;
+    put32(ic.data() + 4, 128);
+    ic[11] = uint8_t((hd ? 1 : 0) | (dd ? 2 : 0));
+    bytes = ic;
+  }
+  // A well-formed PDU (per the negotiated digests) unless the caller tweaks it after.
+  size_t pdu(uint8_t type, const Bytes& spec, const Bytes& data = {}) {
+    const uint8_t hlen = *hlen_for(type);
+    const size_t at = bytes.size();
+    Bytes h(hlen, 0);
+    h[0] = type;
+    h[1] = uint8_t((hd ? kFlagHdgst : 0) | (!data.empty() && dd ? kFlagDdgst : 0));
+    h[2] = hlen;
+    const uint32_t hb = hlen + (hd ? 4 : 0);
+    h[3] = data.empty() ? 0 : uint8_t(hb);
+    put32(h.data() + 4, uint32_t(hb + data.size() + (!data.empty() && dd ? 4 : 0)));
+    std::copy(spec.begin(), spec.end(), h.begin() + 8);
+    bytes.insert(bytes.end(), h.begin(), h.end());
+    if (hd) { uint8_t d[4]; put32(d, digest(h)); bytes.insert(bytes.end(), d, d + 4); }
+    bytes.insert(bytes.end(), data.begin(), data.end());
+    if (!data.empty() && dd) { uint8_t d[4]; put32(d, digest(data)); bytes.insert(bytes.end(), d, d + 4); }
+    return at;
+  }
+  static Bytes write_cmd(uint16_t cid, uint32_t len, bool incap) {
+    Bytes sqe(64, 0);
+    sqe[0] = kOpWrite;
+    sqe[1] = 0x40;
+    put16(sqe.data() + 2, cid);
+    put32(sqe.data() + 4, 1);
+    put32(sqe.data() + 32, len);
+    sqe[39] = incap ? kSglInCapsuleOffset : kSglTransportDataBlock;
+    put16(sqe.data() + 48, uint16_t(len / 512 - 1));
+    return sqe;
+  }
+  static Bytes h2c(uint16_t cid, uint16_t ttag, uint32_t off, uint32_t len) {
+    Bytes s(16, 0);
+    put16(s.data(), cid);
+    put16(s.data() + 2, ttag);
+    put32(s.data() + 4, off);
+    put32(s.data() + 8, len);
+    return s;
+  }
+};
+
+Report run_script(const Script& s) {
+  ScenarioConfig c = nvme(OffloadMode::kOn, "randread", 4096, 1, 4096);
+  c.nvme_raw_script = s.bytes;
+  c.stall_s = 2;
+  return run_isolated(c);
+}
+
+double x(const Report& r, const char* k) {
+  auto it = r.extra.find(k);
+  return it == r.extra.end() ? -2 : it->second;
+}
+
+}  // namespace
+
+TEST(NvmeMalformed, UnknownPduType) {
+  Script s(false);
+  const size_t at = s.pdu(0x04, Bytes(64, 0));
+  s.bytes[at] = 0x08;  // no such PDU type
+  const Report r = run_script(s);
+  EXPECT_EQ(r.outcome, "controller:nvme:malformed_pdu");
+  EXPECT_EQ(x(r, "raw_termreq_fes"), 1) << "peer got " << x(r, "raw_rx_bytes") << " bytes";
+}
+
+TEST(NvmeMalformed, BadHeaderLength) {
+  Script s(false);
+  const size_t at = s.pdu(0x04, Bytes(64, 0));
+  s.bytes[at + 2] = 70;
+  const Report r = run_script(s);
+  EXPECT_EQ(r.outcome, "controller:nvme:malformed_pdu");
+  EXPECT_EQ(x(r, "raw_termreq_fes"), 1);
+}
+
+TEST(NvmeMalformed, PlenShorterThanHeader) {
+  Script s(false);
+  const size_t at = s.pdu(0x04, Bytes(64, 0));
+  put32(s.bytes.data() + at + 4, 40);
+  EXPECT_EQ(run_script(s).outcome, "controller:nvme:malformed_pdu");
+}
+
+TEST(NvmeMalformed, DataOffsetInsideHeader) {
+  Script s(false);
+  const size_t at = s.pdu(0x04, Script::write_cmd(1, 512, true), Bytes(512, 7));
+  s.bytes[at + 3] = 10;
+  EXPECT_EQ(run_script(s).outcome, "controller:nvme:malformed_pdu");
+}
+
+TEST(NvmeMalformed, BadHeaderDigest) {
+  Script s(true);
+  const size_t at = s.pdu(0x04, Script::write_cmd(1, 512, true), Bytes(512, 7));
+  s.bytes[at + 72] ^= 0x01;  // HDGST
+  const Report r = run_script(s);
+  EXPECT_EQ(r.outcome, "controller:nvme:header_digest_error");
+  EXPECT_EQ(x(r, "raw_termreq_fes"), 3);
+  EXPECT_EQ(ctr(r.server, "nvme_hdgst_errors"), 1u);
+}
+
+TEST(NvmeMalformed, BadDataDigestFailsTheCommandOnly) {
+  Script s(true);
+  const size_t at = s.pdu(0x04, Script::write_cmd(1, 512, true), Bytes(512, 7));
+  s.bytes[at + 76 + 512] ^= 0x01;  // DDGST
+  const Report r = run_script(s);
+  EXPECT_EQ(x(r, "raw_first_status"), kScDataTransferError);
+  EXPECT_EQ(ctr(r.server, "nvme_ddgst_errors"), 1u);
+  EXPECT_EQ(x(r, "raw_termreq_fes"), -1);  // the connection lives on
+}
+
+TEST(NvmeMalformed, PduBeforeConnectionSetup) {
+  Script s(false);
+  s.bytes.clear();
+  s.pdu(0x04, Bytes(64, 0));
+  const Report r = run_script(s);
+  EXPECT_EQ(r.outcome, "controller:nvme:pdu_sequence_error");
+}
+
+TEST(NvmeMalformed, DataBeyondTheCommand) {
+  Script s(false);
+  s.pdu(0x04, Script::write_cmd(1, 4096, false));            // R2T for 4096 bytes (ttag 1)
+  s.pdu(0x06, Script::h2c(1, 1, 4096, 512), Bytes(512, 1));  // past its end
+  const Report r = run_script(s);
+  EXPECT_EQ(r.outcome, "controller:nvme:data_out_of_range");
+  EXPECT_EQ(x(r, "raw_termreq_fes"), 4);
+}
+
+TEST(NvmeMalformed, H2CDataWithoutR2T) {
+  Script s(false);
+  s.pdu(0x06, Script::h2c(9, 1, 0, 512), Bytes(512, 1));
+  EXPECT_EQ(run_script(s).outcome, "controller:nvme:data_out_of_range");
+}
+
+TEST(NvmeMalformed, DuplicateCid) {
+  Script s(false);
+  s.pdu(0x04, Script::write_cmd(5, 4096, false));  // waits for data: CID 5 stays in flight
+  s.pdu(0x04, Script::write_cmd(5, 4096, false));
+  EXPECT_EQ(run_script(s).outcome, "controller:nvme:duplicate_cid");
+}
+
+TEST(NvmeMalformed, WrongDirectionPdu) {
+  Script s(false);
+  s.pdu(0x07, Script::h2c(1, 0, 0, 512), Bytes(512, 1));  // C2HData sent to a controller
+  EXPECT_EQ(run_script(s).outcome, "controller:nvme:wrong_direction_pdu");
+}
+
+// ---- end to end ----
+TEST(NvmeScenario, RandomReadsArePlacedByTheNic) {
+  const ScenarioConfig c = nvme(OffloadMode::kOn, "randread", 256 * 1024, 32, 32u << 20);
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+  EXPECT_GE(double(ctr(r.client, "rx_nvme_tcp_ddp_bytes")), 0.99 * double(c.bytes)) << replay(c);
+  EXPECT_LE(double(ctr(r.client, "nvme_sw_copy_bytes")), 0.01 * double(c.bytes)) << replay(c);
+  EXPECT_LE(double(ctr(r.client, "nvme_sw_crc_bytes")), 0.01 * double(c.bytes)) << replay(c);
+  EXPECT_GT(ctr(r.client, "rx_nvme_tcp_setup"), 0u);
+  EXPECT_EQ(ctr(r.client, "rx_nvme_tcp_setup"), ctr(r.client, "rx_nvme_tcp_teardown"));
+  EXPECT_GT(r.extra.at("iops"), 0);
+}
+
+TEST(NvmeScenario, LargeWritesUseSeveralH2CDataPerR2T) {
+  ScenarioConfig c = nvme(OffloadMode::kOn, "randwrite", 512 * 1024, 4, 8u << 20);
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+  const uint64_t writes = c.bytes / c.io_size;
+  EXPECT_EQ(ctr(r.client, "nvme_r2t"), writes);
+  EXPECT_EQ(ctr(r.client, "nvme_h2c_pdus"), writes * 4) << "MAXH2CDATA 128K: 4 PDUs per 512K R2T";
+  EXPECT_GE(double(ctr(r.client, "tx_nvme_tcp_crc_bytes")), 0.99 * double(c.bytes));
+}
+
+TEST(NvmeScenario, SmallWritesTravelInCapsule) {
+  ScenarioConfig c = nvme(OffloadMode::kOn, "randwrite", 4096, 8, 2u << 20);
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+  EXPECT_EQ(ctr(r.client, "nvme_r2t"), 0u);
+  EXPECT_EQ(ctr(r.client, "nvme_h2c_pdus"), 0u);
+}
+
+TEST(NvmeScenario, SoftwareAndOffloadGiveIdenticalWireBytes) {
+  uint64_t hash = 0;
+  for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kTx, OffloadMode::kRx, OffloadMode::kOn, OffloadMode::kCrc,
+                        OffloadMode::kDdp}) {
+    ScenarioConfig c = nvme(m, "randrw", 64 * 1024, 8, 4u << 20);
+    c.link.loss = 0.01;
+    c.link.reorder = 0.01;
+    const Report r = run_isolated(c);
+    ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+    if (m == OffloadMode::kOff) hash = r.trace_hash;
+    EXPECT_EQ(r.trace_hash, hash) << replay(c);
+  }
+}
+
+TEST(NvmeScenario, LossAndReorderResync) {
+  for (const char* rw : {"randread", "randwrite"}) {
+    ScenarioConfig c = nvme(OffloadMode::kOn, rw, 64 * 1024, 8, 8u << 20);
+    c.link.loss = 0.02;
+    c.link.reorder = 0.02;
+    const Report r = run_isolated(c);
+    ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+    EXPECT_GT(ctr(r.client, "rx_nvme_tcp_resync") + ctr(r.server, "rx_nvme_tcp_resync"), 0u) << replay(c);
+  }
+}
+
+TEST(NvmeScenario, TamperNeverDeliversWrongData) {
+  for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kOn}) {
+    ScenarioConfig c = nvme(m, "randrw", 4096, 16, 8u << 20);
+    c.link.tamper = 0.001;
+    const Report r = run_isolated(c);
+    EXPECT_NE(r.outcome, "ok") << replay(c);
+    EXPECT_EQ(r.delivered_wrong_bytes, 0u) << replay(c);
+  }
+}
+
+TEST(NvmeScenario, FourKLbaAndFileBackedNamespace) {
+  ScenarioConfig c = nvme(OffloadMode::kOn, "randrw", 16 * 1024, 4, 2u << 20);
+  c.lba_size = 4096;
+  c.ns_file = ::testing::TempDir() + "autonic_ns.img";
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+}
+
+class NvmeFaultMatrix : public ::testing::TestWithParam<std::tuple<OffloadMode, double, double>> {};
+
+TEST_P(NvmeFaultMatrix, ByteExactAndDeterministic) {
+  auto [mode, loss, reorder] = GetParam();
+  ScenarioConfig c = nvme(mode, "randrw", 32 * 1024, 8, 2u << 20);
+  c.link.loss = loss;
+  c.link.reorder = reorder;
+  c.link.dup = 0.01;
+  const Report a = run_isolated(c);
+  ASSERT_TRUE(a.verified) << a.outcome << " " << replay(c);
+  const Report b = run_isolated(c);
+  EXPECT_EQ(a.trace_hash, b.trace_hash) << replay(c);
+}
+
+INSTANTIATE_TEST_SUITE_P(Nvme, NvmeFaultMatrix,
+                         ::testing::Combine(::testing::Values(OffloadMode::kOff, OffloadMode::kCrc, OffloadMode::kDdp,
+                                                              OffloadMode::kOn),
+                                            ::testing::Values(0.0, 0.02, 0.05), ::testing::Values(0.0, 0.05)));
