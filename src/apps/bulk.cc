@@ -6,8 +6,8 @@
 
 namespace autonic::apps {
 
-BulkSender::BulkSender(l5p::Stream& s, uint64_t flow_seed, uint64_t total, size_t chunk)
-    : s_(s), seed_(flow_seed), total_(total), buf_(chunk), chunk_(chunk) {
+BulkSender::BulkSender(l5p::Stream& s, uint64_t flow_seed, uint64_t total, CpuMeter* meter, size_t chunk)
+    : s_(s), seed_(flow_seed), total_(total), buf_(chunk), chunk_(chunk), meter_(meter) {
   buf_off_ = ~0ull;
 }
 
@@ -22,6 +22,7 @@ void BulkSender::on_writable() {
     const uint64_t have = buf_off_ == ~0ull ? 0 : buf_off_ + (zc ? (zc_buf_ ? zc_buf_->size() : 0) : buf_len_) - sent_;
     if (buf_off_ == ~0ull || have < std::min(want, kLow)) {
       buf_off_ = sent_;
+      AppScope app(meter_);
       if (zc) {
         // Zero-copy: a new buffer each time; the stream may hold the old one until it is
         // acknowledged, and the sender never writes to a buffer it handed over.
@@ -44,6 +45,7 @@ void BulkSender::on_writable() {
 
 void BulkReceiver::on_data(ByteSpan d) {
   const size_t n = size_t(std::min<uint64_t>(d.size(), total_ > received_ ? total_ - received_ : 0));
+  AppScope app(meter_);
   wrong_ += pattern_mismatches(seed_, received_, d.first(n));
   wrong_ += d.size() - n;  // anything beyond what was sent is wrong by definition
   received_ += d.size();

@@ -4,13 +4,14 @@
 #include <optional>
 #include <string>
 
+#include "common/cpu_meter.h"
 #include "l5p/stream.h"
 
 namespace autonic::apps {
 
 class BulkSender final : public l5p::StreamHandler {
  public:
-  BulkSender(l5p::Stream& s, uint64_t flow_seed, uint64_t total, size_t chunk = 256 * 1024);
+  BulkSender(l5p::Stream& s, uint64_t flow_seed, uint64_t total, CpuMeter* meter = nullptr, size_t chunk = 256 * 1024);
   void on_data(ByteSpan) override {}
   void on_writable() override;
   void on_failed(const std::string& outcome) override { failure = outcome; }
@@ -24,6 +25,7 @@ class BulkSender final : public l5p::StreamHandler {
   uint64_t buf_off_ = 0;  // stream offset of buf_[0]
   std::shared_ptr<const Bytes> zc_buf_;  // zero-copy: a fresh immutable buffer per chunk
   size_t chunk_;
+  CpuMeter* meter_;
   size_t buf_len_ = 0;
 };
 
@@ -45,7 +47,7 @@ class DuplexHandler final : public l5p::StreamHandler {
 
 class BulkReceiver final : public l5p::StreamHandler {
  public:
-  BulkReceiver(uint64_t flow_seed, uint64_t total) : seed_(flow_seed), total_(total) {}
+  BulkReceiver(uint64_t flow_seed, uint64_t total, CpuMeter* meter = nullptr) : seed_(flow_seed), total_(total), meter_(meter) {}
   void on_data(ByteSpan d) override;
   void on_writable() override {}
   void on_failed(const std::string& outcome) override { if (!failure) failure = outcome; }
@@ -56,6 +58,7 @@ class BulkReceiver final : public l5p::StreamHandler {
 
  private:
   uint64_t seed_, total_, received_ = 0, wrong_ = 0;
+  CpuMeter* meter_;
 };
 
 }  // namespace autonic::apps

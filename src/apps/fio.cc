@@ -9,8 +9,8 @@ namespace autonic::apps {
 uint64_t ns_pattern_seed(uint64_t seed) { return splitmix64(seed ^ 0x4E53ull); }
 uint64_t write_pattern_seed(uint64_t seed) { return splitmix64(seed ^ 0x5752ull); }
 
-Fio::Fio(l5p::nvme::NvmeHost& host, const Clock& clock, const FioConfig& cfg)
-    : cfg_(cfg), host_(host), clock_(clock), rng_(cfg.seed, 0xF10) {}
+Fio::Fio(l5p::nvme::NvmeHost& host, const Clock& clock, const FioConfig& cfg, CpuMeter* meter)
+    : cfg_(cfg), host_(host), clock_(clock), rng_(cfg.seed, 0xF10), meter_(meter) {}
 
 void Fio::start() {
   const uint64_t ns_bytes = host_.nsze() * host_.lba_size();
@@ -65,7 +65,10 @@ void Fio::issue(bool write, uint64_t slot, bool verify_phase) {
     free_bufs_.push_back(buf);
   }
   const uint64_t off = slot * cfg_.io_size;
-  if (write) pattern_fill(write_pattern_seed(cfg_.seed), off, *buf);
+  if (write) {
+    AppScope app(meter_);
+    pattern_fill(write_pattern_seed(cfg_.seed), off, *buf);
+  }
   busy_[slot] = 1;
   ++inflight_;
   const Nanos t = clock_.now();
@@ -90,6 +93,7 @@ void Fio::issue(bool write, uint64_t slot, bool verify_phase) {
       bytes_written += cfg_.io_size;
     } else {
       const uint64_t seed = written_[slot] ? write_pattern_seed(cfg_.seed) : ns_pattern_seed(cfg_.seed);
+      AppScope app(meter_);
       wrong_bytes += pattern_mismatches(seed, off, *buf);
       if (!verify_phase) bytes_read_ok += cfg_.io_size;
     }

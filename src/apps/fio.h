@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/cpu_meter.h"
 #include "common/rng.h"
 #include "l5p/nvme/nvme_host.h"
 
@@ -27,7 +28,7 @@ uint64_t write_pattern_seed(uint64_t seed);
 
 class Fio {
  public:
-  Fio(l5p::nvme::NvmeHost& host, const Clock& clock, const FioConfig& cfg);
+  Fio(l5p::nvme::NvmeHost& host, const Clock& clock, const FioConfig& cfg, CpuMeter* meter = nullptr);
   void start();
   bool done() const { return finished_ || failure.has_value(); }
   std::optional<std::string> failure;
@@ -49,6 +50,7 @@ class Fio {
   bool verifying_ = false, finished_ = false;
   Nanos t0_ = 0;
   std::vector<std::shared_ptr<Bytes>> free_bufs_;
+  CpuMeter* meter_;
 };
 
 }  // namespace autonic::apps

@@ -11,14 +11,16 @@ namespace autonic::cli {
 void add_bench_options(CLI::App* bench, BenchArgs& a) {
   bench->add_option("what", a.what,
                     "tcp: NIC+driver+wire vs bare lwIP, and a lossy virtual-time run; "
-                    "tls: NIC GCM engine vs OpenSSL, host cycles per byte (Fig. 11)")
-      ->check(CLI::IsMember({"tcp", "tls"}));
+                    "tls: NIC GCM engine vs OpenSSL, host cycles per byte (Fig. 11); "
+                    "nvme: NIC CRC engine vs ISA-L, host cycles per random read (Fig. 10)")
+      ->check(CLI::IsMember({"tcp", "tls", "nvme"}));
   bench->add_option("--bytes", a.bytes, "bytes per run");
   bench->add_flag("--json", a.json, "print one JSON object");
 }
 
 int run_bench(const BenchArgs& a) {
   if (a.what == "tls") return run_bench_tls(a);
+  if (a.what == "nvme") return run_bench_nvme(a);
   const auto bytes = parse_size(a.bytes);
   if (!bytes) throw std::invalid_argument("--bytes: not a size: " + a.bytes);
   testbed::ScenarioConfig base;

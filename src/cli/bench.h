@@ -14,5 +14,6 @@ struct BenchArgs {
 void add_bench_options(CLI::App* bench, BenchArgs& a);
 int run_bench(const BenchArgs& a);
 int run_bench_tls(const BenchArgs& a);
+int run_bench_nvme(const BenchArgs& a);
 
 }  // namespace autonic::cli

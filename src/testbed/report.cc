@@ -46,6 +46,7 @@ nlohmann::json Report::to_json() const {
   j["throughput_gbps"] = throughput_gbps;
   j["host_cycles_per_byte"] = {{"client", host_cpb_client}, {"server", host_cpb_server}};
   j["nic_cycles_per_byte"] = {{"client", nic_cpb_client}, {"server", nic_cpb_server}};
+  j["app_cycles_per_byte"] = {{"client", app_cpb_client}, {"server", app_cpb_server}};
   j["trace_hash"] = hash;
   j["wire"] = {{"frames", wire.frames},         {"bytes", wire.bytes},
                {"dropped", wire.dropped},       {"reordered", wire.reordered},
@@ -74,6 +75,8 @@ Report Report::from_json(const nlohmann::json& j) {
   r.host_cpb_server = j.at("host_cycles_per_byte").at("server");
   r.nic_cpb_client = j.at("nic_cycles_per_byte").at("client");
   r.nic_cpb_server = j.at("nic_cycles_per_byte").at("server");
+  r.app_cpb_client = j.at("app_cycles_per_byte").at("client");
+  r.app_cpb_server = j.at("app_cycles_per_byte").at("server");
   r.trace_hash = std::stoull(j.at("trace_hash").get<std::string>(), nullptr, 16);
   const auto& w = j.at("wire");
   r.wire = wire::WireStats{w.at("frames"), w.at("bytes"), w.at("dropped"), w.at("reordered"),
@@ -97,8 +100,9 @@ std::string Report::summary() const {
   char line[256];
   std::snprintf(line, sizeof line, "  time           %.4f s simulated, %.3f s wall, %.2f Gbps\n", sim_seconds, wall_seconds, throughput_gbps);
   o << line;
-  std::snprintf(line, sizeof line, "  host cycles/B  client %.2f  server %.2f   NIC cycles/B  client %.2f  server %.2f\n",
-                host_cpb_client, host_cpb_server, nic_cpb_client, nic_cpb_server);
+  std::snprintf(line, sizeof line,
+                "  host cycles/B  client %.2f  server %.2f (of which app %.2f / %.2f)   NIC cycles/B  client %.2f  server %.2f\n",
+                host_cpb_client, host_cpb_server, app_cpb_client, app_cpb_server, nic_cpb_client, nic_cpb_server);
   o << line;
   o << "  wire           frames " << wire.frames << ", dropped " << wire.dropped << ", reordered " << wire.reordered
     << ", duplicated " << wire.duplicated << ", corrupted " << wire.corrupted << ", tampered " << wire.tampered << "\n";

@@ -60,6 +60,9 @@ struct Report {
   uint64_t seed = 0;
   double sim_seconds = 0, wall_seconds = 0, throughput_gbps = 0;
   double host_cpb_client = 0, host_cpb_server = 0, nic_cpb_client = 0, nic_cpb_server = 0;
+  double app_cpb_client = 0, app_cpb_server = 0;  // part of host: the workload's own work
+  double stack_cpb_client() const { return host_cpb_client - app_cpb_client; }
+  double stack_cpb_server() const { return host_cpb_server - app_cpb_server; }
   uint64_t trace_hash = 0;
   wire::WireStats wire;
   CounterMap client, server;
