@@ -47,6 +47,8 @@ nlohmann::json Report::to_json() const {
   j["host_cycles_per_byte"] = {{"client", host_cpb_client}, {"server", host_cpb_server}};
   j["nic_cycles_per_byte"] = {{"client", nic_cpb_client}, {"server", nic_cpb_server}};
   j["app_cycles_per_byte"] = {{"client", app_cpb_client}, {"server", app_cpb_server}};
+  j["l5p_copy_cycles_per_byte"] = {{"client", copy_cpb_client}, {"server", copy_cpb_server}};
+  j["l5p_digest_cycles_per_byte"] = {{"client", digest_cpb_client}, {"server", digest_cpb_server}};
   j["trace_hash"] = hash;
   j["wire"] = {{"frames", wire.frames},         {"bytes", wire.bytes},
                {"dropped", wire.dropped},       {"reordered", wire.reordered},
@@ -77,6 +79,10 @@ Report Report::from_json(const nlohmann::json& j) {
   r.nic_cpb_server = j.at("nic_cycles_per_byte").at("server");
   r.app_cpb_client = j.at("app_cycles_per_byte").at("client");
   r.app_cpb_server = j.at("app_cycles_per_byte").at("server");
+  r.copy_cpb_client = j.at("l5p_copy_cycles_per_byte").at("client");
+  r.copy_cpb_server = j.at("l5p_copy_cycles_per_byte").at("server");
+  r.digest_cpb_client = j.at("l5p_digest_cycles_per_byte").at("client");
+  r.digest_cpb_server = j.at("l5p_digest_cycles_per_byte").at("server");
   r.trace_hash = std::stoull(j.at("trace_hash").get<std::string>(), nullptr, 16);
   const auto& w = j.at("wire");
   r.wire = wire::WireStats{w.at("frames"), w.at("bytes"), w.at("dropped"), w.at("reordered"),

@@ -61,6 +61,7 @@ struct Report {
   double sim_seconds = 0, wall_seconds = 0, throughput_gbps = 0;
   double host_cpb_client = 0, host_cpb_server = 0, nic_cpb_client = 0, nic_cpb_server = 0;
   double app_cpb_client = 0, app_cpb_server = 0;  // part of host: the workload's own work
+  double copy_cpb_client = 0, copy_cpb_server = 0, digest_cpb_client = 0, digest_cpb_server = 0;  // part of host
   double stack_cpb_client() const { return host_cpb_client - app_cpb_client; }
   double stack_cpb_server() const { return host_cpb_server - app_cpb_server; }
   uint64_t trace_hash = 0;

@@ -169,6 +169,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
       q.offload_rx = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kCrc;
       q.ddp = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kDdp;
       q.crc_offload = m != OffloadMode::kDdp;
+      q.meter = &meter;
       return q;
     };
     ctrl = std::make_unique<l5p::nvme::NvmeController>(ns, qcfg(server), ctrl_nst);
@@ -354,8 +355,12 @@ Report run_scenario(const ScenarioConfig& cfg) {
   // also reported apart, so the stack's own cost can be compared with the paper's.
   r.app_cpb_client = double(meter.cycles(CpuDomain::kClientApp)) / b;
   r.app_cpb_server = double(meter.cycles(CpuDomain::kServerApp)) / b;
-  r.host_cpb_client = double(meter.cycles(CpuDomain::kClientHost)) / b + r.app_cpb_client;
-  r.host_cpb_server = double(meter.cycles(CpuDomain::kServerHost)) / b + r.app_cpb_server;
+  r.copy_cpb_client = double(meter.cycles(CpuDomain::kClientCopy)) / b;
+  r.copy_cpb_server = double(meter.cycles(CpuDomain::kServerCopy)) / b;
+  r.digest_cpb_client = double(meter.cycles(CpuDomain::kClientDigest)) / b;
+  r.digest_cpb_server = double(meter.cycles(CpuDomain::kServerDigest)) / b;
+  r.host_cpb_client = double(meter.cycles(CpuDomain::kClientHost)) / b + r.app_cpb_client + r.copy_cpb_client + r.digest_cpb_client;
+  r.host_cpb_server = double(meter.cycles(CpuDomain::kServerHost)) / b + r.app_cpb_server + r.copy_cpb_server + r.digest_cpb_server;
   r.nic_cpb_client = double(meter.cycles(CpuDomain::kClientNic)) / b;
   r.nic_cpb_server = double(meter.cycles(CpuDomain::kServerNic)) / b;
   r.trace_hash = wire.trace_hash();

@@ -99,6 +99,7 @@ void NvmeQueue::send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan dat
       if (tx_h_ != l5o::kNoHandle) {
         put32(g, 0);  // dummy: the NIC fills it in (§5.1 "CRC offload")
       } else {
+        AppScope dg(cfg_.meter, AppScope::Kind::kDigest);
         put32(g, digest(data));
         st_.tx_nvme_sw_crc_bytes += data.size();
       }
@@ -195,6 +196,7 @@ std::optional<std::string> NvmeQueue::input(ByteSpan d, bool marked) {
         if (d.data() + i == dst) {
           st_.nvme_ddp_skip_bytes += n;  // the NIC already put it here: src == dst (§5.1)
         } else {
+          AppScope copy(cfg_.meter, AppScope::Kind::kCopy);
           std::memcpy(dst, d.data() + i, n);
           if (ch_.type == uint8_t(PduType::kC2HData)) st_.nvme_sw_copy_bytes += n;
         }
@@ -320,6 +322,7 @@ std::optional<std::string> NvmeQueue::pdu_done() {
     ++(all_marked_ ? st_.rx_nvme_tcp_msgs_full : any_marked_ ? st_.rx_nvme_tcp_msgs_partial : st_.rx_nvme_tcp_msgs_none);
     if (ch_.ddgst() && !(cfg_.crc_offload && all_marked_)) {
       // Not every packet carried the NIC's crc_ok: compute the digest here (§5.1).
+      AppScope dg(cfg_.meter, AppScope::Kind::kDigest);
       ok = digest(dest_) == recv_dgst_;
       st_.nvme_sw_crc_bytes += dest_.size();
     }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "common/cpu_meter.h"
 #include "l5o/l5o.h"
 #include "l5p/common/rx_resync_answerer.h"
 #include "l5p/common/tx_msg_map.h"
@@ -21,6 +22,7 @@ struct QueueConfig {
   bool crc_offload = true;  // trust the NIC's crc_ok marks (off: always check digests in software)
   l5o::Offload* offload = nullptr;
   uint32_t maxh2cdata = 128 * 1024;
+  CpuMeter* meter = nullptr;  // to account copy and digest cycles apart (Fig. 10)
 };
 
 struct Pdu {
