@@ -5,18 +5,16 @@
 #include <sstream>
 
 #include "l5p/nvme/nvme_pdu.h"
+#include "test_util.h"
 #include "testbed/testbed.h"
 
 using namespace autonic;
 using namespace autonic::testbed;
+using autonic::testing::ctr;
 using namespace autonic::l5p::nvme;
 
 namespace {
 
-uint64_t ctr(const CounterMap& m, const std::string& k) {
-  auto it = m.find(k);
-  return it == m.end() ? 0 : it->second;
-}
 
 std::string replay(const ScenarioConfig& c) {
   std::ostringstream o;

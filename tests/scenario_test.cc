@@ -4,10 +4,12 @@
 
 #include <sstream>
 
+#include "test_util.h"
 #include "testbed/testbed.h"
 
 using namespace autonic;
 using namespace autonic::testbed;
+using autonic::testing::ctr;
 
 namespace {
 
@@ -29,10 +31,6 @@ std::string replay(const ScenarioConfig& c) {
   return o.str();
 }
 
-uint64_t ctr(const CounterMap& m, const std::string& k) {
-  auto it = m.find(k);
-  return it == m.end() ? 0 : it->second;
-}
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "cli/bench.h"
+#include "cli/bench_util.h"
 #include "cli/parse.h"
 #include "l5p/nvme/nvme_pdu.h"
 #include "nic/engine/msg_cursor.h"
@@ -89,33 +90,15 @@ void BM_IsalSegments(benchmark::State& st) {
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(kPdus * kPduData));
 }
 
-class Capture : public benchmark::BenchmarkReporter {
- public:
-  bool ReportContext(const Context&) override { return true; }
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.iterations == 0) continue;
-      const double secs = r.real_accumulated_time / double(r.iterations);
-      gbps[r.run_name.function_name] = std::max(gbps[r.run_name.function_name], double(kPdus * kPduData) * 8 / secs / 1e9);
-    }
-  }
-  std::map<std::string, double> gbps;
-};
-
 }  // namespace
 
 int run_bench_nvme(const BenchArgs& a) {
   benchmark::RegisterBenchmark("nic_crc_engine_1448B_segments", BM_NicCrcEngine)->MinTime(0.3)->Repetitions(3);
   benchmark::RegisterBenchmark("isal_crc32_iscsi_whole_pdus", BM_IsalWholePdus)->MinTime(0.3)->Repetitions(3);
   benchmark::RegisterBenchmark("isal_crc32_iscsi_1448B_segments", BM_IsalSegments)->MinTime(0.3)->Repetitions(3);
-  int argc = 1;
-  char arg0[] = "autonic";
-  char* argv[] = {arg0, nullptr};
-  benchmark::Initialize(&argc, argv);
-  Capture rep;
-  benchmark::RunSpecifiedBenchmarks(&rep);
-  const double eng = rep.gbps["nic_crc_engine_1448B_segments"], isal = rep.gbps["isal_crc32_iscsi_whole_pdus"],
-               isal_seg = rep.gbps["isal_crc32_iscsi_1448B_segments"];
+  auto gbps = run_registered_benchmarks(double(kPdus * kPduData));
+  const double eng = gbps["nic_crc_engine_1448B_segments"], isal = gbps["isal_crc32_iscsi_whole_pdus"],
+               isal_seg = gbps["isal_crc32_iscsi_1448B_segments"];
 
   struct Mode { const char* name; testbed::OffloadMode m; };
   const Mode modes[] = {{"none", testbed::OffloadMode::kOff}, {"copy", testbed::OffloadMode::kDdp},

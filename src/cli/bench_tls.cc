@@ -9,6 +9,7 @@
 #include <map>
 
 #include "cli/bench.h"
+#include "cli/bench_util.h"
 #include "cli/parse.h"
 #include "common/rng.h"
 #include "l5p/tls/tls_sw.h"
@@ -108,20 +109,6 @@ void BM_NaivePerSegmentEvp(benchmark::State& st) {
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(kRecords * kRecord));
 }
 
-class CaptureReporter : public benchmark::BenchmarkReporter {
- public:
-  bool ReportContext(const Context&) override { return true; }
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.iterations == 0) continue;
-      const double secs = r.real_accumulated_time / double(r.iterations);
-      const std::string name = r.run_name.function_name;
-      gbps[name] = std::max(gbps[name], double(kRecords * kRecord) * 8 / secs / 1e9);
-    }
-  }
-  std::map<std::string, double> gbps;
-};
-
 }  // namespace
 
 int run_bench_tls(const BenchArgs& a) {
@@ -129,14 +116,9 @@ int run_bench_tls(const BenchArgs& a) {
   benchmark::RegisterBenchmark("nic_engine_1448B_segments", BM_NicEngineSegments)->MinTime(0.3)->Repetitions(3);
   benchmark::RegisterBenchmark("openssl_one_shot_records", BM_OpensslOneShot)->MinTime(0.3)->Repetitions(3);
   benchmark::RegisterBenchmark("naive_evp_per_segment", BM_NaivePerSegmentEvp)->MinTime(0.3)->Repetitions(3);
-  int argc = 1;
-  char arg0[] = "autonic";
-  char* argv[] = {arg0, nullptr};
-  benchmark::Initialize(&argc, argv);
-  CaptureReporter rep;
-  benchmark::RunSpecifiedBenchmarks(&rep);
-  const double eng = rep.gbps["nic_engine_1448B_segments"], one = rep.gbps["openssl_one_shot_records"],
-               naive = rep.gbps["naive_evp_per_segment"];
+  auto gbps = run_registered_benchmarks(double(kRecords * kRecord));
+  const double eng = gbps["nic_engine_1448B_segments"], one = gbps["openssl_one_shot_records"],
+               naive = gbps["naive_evp_per_segment"];
 
   // (b) host cycles per byte, TX (client) and RX (server), virtual time, best of 3 each.
   const uint64_t bytes = parse_size(a.bytes).value_or(64ull << 20);

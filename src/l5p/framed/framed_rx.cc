@@ -30,10 +30,7 @@ std::optional<std::string> FramedRx::input(ByteSpan data, bool marked) {
     const size_t n = std::min(want, data.size() - i);
     const uint32_t off = uint32_t(msg_.size());
     msg_.insert(msg_.end(), data.begin() + i, data.begin() + i + n);
-    if (!ranges_.empty() && ranges_.back().marked == marked)
-      ranges_.back().len += uint32_t(n);
-    else
-      ranges_.push_back(Range{off, uint32_t(n), marked});
+    ranges_.add(off, uint32_t(n), marked);
     i += n;
     seq_ += uint32_t(n);
     if (msg_len_ == 0 && msg_.size() == kHeaderLen) {
@@ -61,11 +58,7 @@ std::optional<std::string> FramedRx::input(ByteSpan data, bool marked) {
 
 std::optional<std::string> FramedRx::finish_msg() {
   const uint32_t pay_len = msg_len_ - uint32_t(kHeaderLen + kTrailerLen);
-  bool all = true, any = false;
-  for (const Range& r : ranges_) {
-    all = all && r.marked;
-    any = any || r.marked;
-  }
+  const bool all = ranges_.all(), any = ranges_.any();
   ++st_.rx_msgs;
   ByteSpan payload(msg_.data() + kHeaderLen, pay_len);
   if (all) {
@@ -85,7 +78,7 @@ std::optional<std::string> FramedRx::finish_msg() {
       // re-encrypted first (like tls_device_fallback's partial-record path).
       ++st_.rx_msgs_partial;
       Bytes ct(msg_.begin() + kHeaderLen, msg_.begin() + kHeaderLen + pay_len);
-      for (const Range& r : ranges_) {
+      for (const auto& r : ranges_.ranges()) {
         if (!r.marked) continue;
         const uint32_t lo = std::max<uint32_t>(r.off, kHeaderLen);
         const uint32_t hi = std::min<uint32_t>(r.off + r.len, kHeaderLen + pay_len);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "l5o/l5o.h"
+#include "l5p/common/marked_ranges.h"
 #include "l5p/common/rx_resync_answerer.h"
 #include "l5p/framed/framed_cipher.h"
 #include "l5p/framed/framed_stats.h"
@@ -30,10 +31,6 @@ class FramedRx {
   TcpSeq seq() const { return seq_; }
 
  private:
-  struct Range {
-    uint32_t off, len;
-    bool marked;
-  };
   std::optional<std::string> finish_msg();
 
   Key key_;
@@ -44,7 +41,7 @@ class FramedRx {
   uint64_t msg_index_ = 0;  // index of the message being assembled
   Bytes msg_;               // bytes of the current message so far
   uint32_t msg_len_ = 0;    // 0 until the header is complete
-  std::vector<Range> ranges_;
+  MarkedRanges ranges_;
   Bytes plain_;
   RxResyncAnswerer resync_;
 };

@@ -48,10 +48,7 @@ std::optional<RxFailure> TlsRx::input(ByteSpan data, bool marked) {
     const size_t n = std::min(want, data.size() - i);
     const uint32_t off = uint32_t(rec_.size());
     rec_.insert(rec_.end(), data.begin() + long(i), data.begin() + long(i + n));
-    if (!ranges_.empty() && ranges_.back().marked == marked)
-      ranges_.back().len += uint32_t(n);
-    else
-      ranges_.push_back(Range{off, uint32_t(n), marked});
+    ranges_.add(off, uint32_t(n), marked);
     i += n;
     seq_ += uint32_t(n);
     if (rec_len_ == 0 && rec_.size() == kHeaderLen) {
@@ -76,11 +73,7 @@ std::optional<RxFailure> TlsRx::input(ByteSpan data, bool marked) {
 
 std::optional<RxFailure> TlsRx::finish_record() {
   const size_t body = rec_len_ - kHeaderLen, ct_len = body - kTagLen;
-  bool all = true, any = false;
-  for (const Range& r : ranges_) {
-    all = all && r.marked;
-    any = any || r.marked;
-  }
+  const bool all = ranges_.all(), any = ranges_.any();
   ++st_.rx_tls_records;
   ByteSpan hdr(rec_.data(), kHeaderLen);
   ByteSpan inner;
@@ -91,7 +84,7 @@ std::optional<RxFailure> TlsRx::finish_record() {
   } else {
     if (any) {
       ++st_.rx_tls_msgs_partial;
-      for (const Range& r : ranges_) {
+      for (const auto& r : ranges_.ranges()) {
         if (!r.marked) continue;
         const uint32_t lo = std::max<uint32_t>(r.off, kHeaderLen);
         const uint32_t hi = std::min<uint32_t>(r.off + r.len, uint32_t(kHeaderLen + ct_len));

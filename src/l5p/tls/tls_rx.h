@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "l5p/common/marked_ranges.h"
 #include "l5p/common/rx_resync_answerer.h"
 #include "l5p/tls/tls_stats.h"
 #include "l5p/tls/tls_sw.h"
@@ -31,7 +32,6 @@ class TlsRx {
   bool mid_record() const { return !rec_.empty(); }
 
  private:
-  struct Range { uint32_t off, len; bool marked; };
   std::optional<RxFailure> finish_record();
 
   RecordCrypto crypto_;
@@ -42,7 +42,7 @@ class TlsRx {
   uint64_t rec_seq_ = 0;
   Bytes rec_;
   uint32_t rec_len_ = 0;  // total incl. header; 0 until the header is complete
-  std::vector<Range> ranges_;
+  MarkedRanges ranges_;
   Bytes plain_;
   bool closed_ = false;
 };
