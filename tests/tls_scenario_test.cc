@@ -143,3 +143,48 @@ INSTANTIATE_TEST_SUITE_P(Tls, TlsFaultMatrix,
                          ::testing::Combine(::testing::Values(OffloadMode::kOff, OffloadMode::kTx, OffloadMode::kRx,
                                                               OffloadMode::kOn, OffloadMode::kZc),
                                             ::testing::Values(0.0, 0.02, 0.05), ::testing::Values(0.0, 0.05)));
+
+// A peer that, once the handshake is done, sends garbage, an oversized record or a record cut
+// short by FIN: the autonic endpoint (offload on) ends with the right alert and tears down
+// cleanly, delivering nothing wrong.
+namespace {
+Report misbehaving_peer(Bytes raw, bool fin) {
+  ScenarioConfig c = tls(OffloadMode::kOn, 1u << 20, 3);
+  c.openssl_peer = true;  // the server's OpenSSL handles the handshake; then it misbehaves
+  c.bidirectional = true;
+  c.tls_peer_raw = std::move(raw);
+  c.tls_peer_fin = fin;
+  c.stall_s = 2;
+  return run_isolated(c);
+}
+}  // namespace
+
+TEST(TlsPeer, GarbageIsDecodeError) {
+  const Report r = misbehaving_peer(Bytes(300, 0x42), false);
+  EXPECT_EQ(r.outcome, "alert:decode_error");
+  EXPECT_EQ(r.delivered_wrong_bytes, 0u);
+}
+
+TEST(TlsPeer, OversizedRecordIsRecordOverflow) {
+  Bytes rec = {23, 3, 3, 0x48, 0x00};  // 18432 > 2^14 + 256
+  rec.resize(rec.size() + 18432, 0x11);
+  const Report r = misbehaving_peer(rec, false);
+  EXPECT_EQ(r.outcome, "alert:record_overflow");
+  EXPECT_EQ(r.delivered_wrong_bytes, 0u);
+}
+
+TEST(TlsPeer, TruncatedRecordThenFin) {
+  Bytes rec = {23, 3, 3, 0x01, 0x00};  // 256 bytes announced, 40 sent, then FIN
+  rec.resize(rec.size() + 40, 0x11);
+  const Report r = misbehaving_peer(rec, true);
+  EXPECT_EQ(r.outcome, "tls:truncated_record");
+  EXPECT_EQ(r.delivered_wrong_bytes, 0u);
+}
+
+TEST(TlsPeer, ForgedRecordIsBadRecordMac) {
+  Bytes rec = {23, 3, 3, 0x00, 0x40};  // well-formed header, 64 bytes that are not AEAD output
+  rec.resize(rec.size() + 64, 0x77);
+  const Report r = misbehaving_peer(rec, false);
+  EXPECT_EQ(r.outcome, "alert:bad_record_mac");
+  EXPECT_EQ(r.delivered_wrong_bytes, 0u);
+}

@@ -38,6 +38,8 @@ struct ScenarioConfig {
   bool record_align = true;   // size TLS records to whole TCP segments
   std::string keylog;
   bool openssl_peer = false;  // the server uses OpenSSL's record layer (interop peer), no offload
+  Bytes tls_peer_raw;         // tests: the server writes these raw bytes after its handshake
+  bool tls_peer_fin = false;  // ... and then closes its sending side
   // NVMe/TCP
   std::string rw = "randread";
   uint32_t io_size = 4096;

@@ -63,6 +63,10 @@ std::unique_ptr<l5p::Stream> make_stream(const ScenarioConfig& cfg, std::unique_
     sc.keylog = tls.keylog.get();
     sc.openssl_only = cfg.openssl_peer && !client;
     sc.align_records = cfg.record_align;
+    if (!client) {
+      sc.peer_raw = cfg.tls_peer_raw;
+      sc.peer_fin = cfg.tls_peer_fin;
+    }
     return std::make_unique<l5p::tls::TlsSession>(
         std::move(c), client ? l5p::tls::TlsSession::Role::kClient : l5p::tls::TlsSession::Role::kServer, sc);
   }

@@ -131,6 +131,10 @@ void TlsSession::on_recv(pbuf* p) {
         }
         if (s == TlsHandshake::Status::kInProgress) continue;
         became_ready = true;
+        if (!cfg_.peer_raw.empty()) {
+          conn_->write(cfg_.peer_raw.data(), cfg_.peer_raw.size(), true, false);
+          if (cfg_.peer_fin) conn_->shutdown_tx();
+        }
         if (cfg_.openssl_only) {
           ready_ = true;
           continue;

@@ -21,6 +21,10 @@ struct SessionConfig {
   KeylogSink* keylog = nullptr;
   bool openssl_only = false;  // OpenSSL record layer, no offload: the interop peer
   bool align_records = true;  // size records to whole TCP segments (tls_tx.cc)
+  // Tests: a misbehaving peer. Right after its handshake this endpoint writes these raw bytes to
+  // TCP (bypassing any record layer) and, if peer_fin, closes its sending side.
+  Bytes peer_raw;
+  bool peer_fin = false;
 };
 
 class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o::L5pOps {
