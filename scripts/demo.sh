@@ -11,7 +11,13 @@ run "Framed L5P, offload on, clean wire: every message fully offloaded by the NI
     "run --l5p framed --offload on --bytes 64M"
 run "Framed L5P under 2% loss + 2% reorder: TX context recovery and RX resync at work" \
     "run --l5p framed --offload on --bytes 64M --loss 2% --reorder 2% --seed 3"
-run "An attacker flips payload bits and fixes checksums: the integrity check stops delivery" \
-    "run --l5p framed --offload on --bytes 16M --tamper 0.1%"
-printf '\n(the last run ends with an integrity outcome and exit code 2, as it must)\n'
+run "TLS 1.3 (real OpenSSL handshake over lwIP), AES-128-GCM records encrypted and decrypted by the NICs" \
+    "run --l5p tls --offload on --bytes 64M --record-size 16K --seed 1"
+run "TLS at 5% loss: records still fully offloaded, resync and TX recovery counters at work" \
+    "run --l5p tls --offload on --bytes 64M --loss 5% --seed 1"
+run "NVMe/TCP random 256K reads, depth 32: digests checked and data placed in the read buffers by the NIC" \
+    "run --l5p nvme --offload on --rw randread --io-size 256K --depth 32 --bytes 256M --seed 1"
+run "An attacker flips TLS payload bits and fixes checksums: bad_record_mac, nothing wrong delivered" \
+    "run --l5p tls --offload on --bytes 16M --tamper 0.1%"
+printf '\n(the last run ends with alert:bad_record_mac and exit code 2, as it must)\n'
 exit 0
