@@ -23,7 +23,7 @@ struct RunArgs {
   double rate = 100, delay_us = 10;
   uint32_t mtu = 1500;
   uint64_t seed = 1;
-  bool json = false, bare = false, bidir = false, openssl_peer = false;
+  bool json = false, bare = false, bidir = false, openssl_peer = false, trace = false;
 };
 
 void add_run_options(CLI::App* run, RunArgs& a) {
@@ -66,6 +66,7 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_option("--ctx-cache", a.ctx_cache, "NIC context cache capacity (bytes)");
   run->add_flag("--bare", a.bare, "lwIP over a bare wire: NIC and driver bypassed (baseline)");
   run->add_flag("--json", a.json, "print one JSON object");
+  run->add_flag("--trace", a.trace, "print every NIC RX resync state change (stderr), with the virtual time");
 }
 
 testbed::ScenarioConfig to_config(const RunArgs& a) {
@@ -119,6 +120,7 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.record_align = a.record_align == "mss";
   c.bidirectional = a.bidir;
   c.openssl_peer = a.openssl_peer;
+  c.trace = a.trace;
   c.rw = a.rw;
   const uint64_t ios = size(a.io_size, "--io-size");
   if (ios == 0 || ios > (32u << 20)) throw CLI::ValidationError("--io-size", "must be 1 .. 32M");

@@ -57,6 +57,7 @@ void Nic::run_cmd(SendDesc& d) {
       } else {
         c.rx = std::make_unique<RxOffloadFlow>(*p, p->make_flow(*d.state, d.dir), d.tcpsn);
         c.rx->plugin_flow().attach(c.rr.get(), st);
+        c.rx->set_trace(&cfg_.trace, d.ctx);
         rx_flow_table_[d.flow] = d.ctx;
       }
       ctxs_.emplace(d.ctx, std::move(c));

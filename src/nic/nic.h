@@ -20,6 +20,7 @@ struct NicConfig {
   size_t ctx_cache_bytes = 4u << 20;
   size_t send_ring_entries = 8192;
   size_t rx_ring_entries = 8192;
+  RxOffloadFlow::Trace trace;  // set: every RX resync state change is reported
 };
 
 struct NicStats {

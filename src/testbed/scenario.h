@@ -31,6 +31,7 @@ struct ScenarioConfig {
   size_t ctx_cache_bytes = 4u << 20;
   double time_limit_s = 600;  // simulated seconds
   double stall_s = 30;        // no progress for this long => outcome "stalled"
+  bool trace = false;         // print every NIC RX resync state change (stderr)
   bool bidirectional = false; // the server also sends `bytes` back on every flow
   // TLS
   std::string cipher = "aes128gcm";

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -121,11 +122,18 @@ Report run_scenario(const ScenarioConfig& cfg) {
     if (!cfg.keylog.empty()) tls.keylog = std::make_unique<l5p::tls::KeylogSink>(cfg.keylog);
   }
 
-  nic::NicConfig ncfg;
-  ncfg.ctx_cache_bytes = cfg.ctx_cache_bytes;
-  Host client(kClientIp, kClientMac, kServerMac, cfg.mtu, cfg.bare, ncfg, &meter,
+  auto nic_cfg = [&](const char* who) {
+    nic::NicConfig n;
+    n.ctx_cache_bytes = cfg.ctx_cache_bytes;
+    if (cfg.trace)
+      n.trace = [&clock, who](const std::string& line) {
+        std::fprintf(stderr, "%12.6f %s NIC %s\n", double(clock.now()) / 1e9, who, line.c_str());
+      };
+    return n;
+  };
+  Host client(kClientIp, kClientMac, kServerMac, cfg.mtu, cfg.bare, nic_cfg("client"), &meter,
               CpuDomain::kClientHost, CpuDomain::kClientNic);
-  Host server(kServerIp, kServerMac, kClientMac, cfg.mtu, cfg.bare, ncfg, &meter,
+  Host server(kServerIp, kServerMac, kClientMac, cfg.mtu, cfg.bare, nic_cfg("server"), &meter,
               CpuDomain::kServerHost, CpuDomain::kServerNic);
   wire::SimWire wire(cfg.link, cfg.seed, clock, events);
   std::unique_ptr<wire::PcapTap> tap;

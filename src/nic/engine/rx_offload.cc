@@ -14,6 +14,14 @@ const char* rx_sync_state_name(RxSyncState s) {
   return "?";
 }
 
+void RxOffloadFlow::set_state(RxSyncState s, TcpSeq at, const char* why) {
+  if (trace_ && *trace_) {
+    (*trace_)("ctx " + std::to_string(ctx_) + ": " + rx_sync_state_name(state_) + " -> " + rx_sync_state_name(s) +
+              " at tcpsn " + std::to_string(at.raw()) + " (" + why + ")");
+  }
+  state_ = s;
+}
+
 RxOffloadFlow::RxOffloadFlow(const Plugin& plugin, std::unique_ptr<PluginFlow> flow, TcpSeq start)
     : plugin_(plugin), flow_(std::move(flow)) {
   cur_.reset(start, 0);
@@ -53,7 +61,7 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
       // Our idea of the stream is wrong (e.g. a tampered length): search from the bad header.
       ++st.rx_resync_bad_pattern;
       const TcpSeq bad = cur_.pos();
-      set_state(RxSyncState::kSearching);
+      set_state(RxSyncState::kSearching, bad, "no header where one must start");
       tail_len_ = 0;
       start_search(seq, payload, bad + 1, v, st);
       return;
@@ -62,7 +70,7 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
       // The NIC's check failed: pass the original bytes up so software decides (and alerts);
       // a wrong state would fail every later message too, so search afresh.
       ++st.rx_err;
-      set_state(RxSyncState::kSearching);
+      set_state(RxSyncState::kSearching, seq, "integrity check failed in the NIC");
       tail_len_ = 0;
       return;
     }
@@ -84,6 +92,9 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
     if (seq <= m) {
       // This packet holds the next header: jump to it (its state depends only on its index).
       ++st.rx_resync_jump;
+      if (trace_ && *trace_)
+        (*trace_)("ctx " + std::to_string(ctx_) + ": offloading: hardware jump to the next header at tcpsn " +
+                  std::to_string(m.raw()));
       cur_.reset(m, cur_.msg_index + 1);
       if (seq == m) {
         ++st.rx_resync_jump_exact;
@@ -96,7 +107,7 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
     }
   }
   // (Fig. 8c) header lost or beyond it: the NIC no longer knows where messages start.
-  set_state(RxSyncState::kSearching);
+  set_state(RxSyncState::kSearching, seq, "out of sequence past the next header");
   tail_len_ = 0;
   start_search(seq, payload, seq, v, st);
 }
@@ -106,7 +117,7 @@ void RxOffloadFlow::advance_unmarked(ByteSpan tail, OffloadStats& st) {
   const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, tail, scratch_);
   if (r.bad_header) {
     ++st.rx_resync_bad_pattern;
-    set_state(RxSyncState::kSearching);
+    set_state(RxSyncState::kSearching, cur_.pos(), "no header where one must start");
     tail_len_ = 0;
   }
 }
@@ -134,7 +145,7 @@ void RxOffloadFlow::start_search(TcpSeq seq, ByteSpan payload, TcpSeq min_seq, R
     tracked_pkts_ = 0;
     trk_hdr_have_ = 0;
     tail_len_ = 0;
-    set_state(RxSyncState::kTracking);
+    set_state(RxSyncState::kTracking, c, "magic pattern found: asking the L5P");
     v.resync_req = c;
     ++st.rx_resync_req_pkt;
     // Keep tracking inside the rest of this packet.
@@ -188,7 +199,7 @@ void RxOffloadFlow::track(TcpSeq seq, ByteSpan payload, RxVerdict& v, OffloadSta
 
 void RxOffloadFlow::give_up_tracking(OffloadStats& st) {
   ++st.rx_resync_req_cancel;
-  set_state(RxSyncState::kSearching);
+  set_state(RxSyncState::kSearching, next_hdr_, "resync request cancelled");
   tail_len_ = 0;
   trk_hdr_have_ = 0;
 }
@@ -200,7 +211,7 @@ void RxOffloadFlow::resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, Offlo
   }
   if (!ok) {
     ++st.rx_resync_res_fail;
-    set_state(RxSyncState::kSearching);
+    set_state(RxSyncState::kSearching, tcpsn, "L5P denied the guess");
     tail_len_ = 0;
     return;
   }
@@ -214,7 +225,7 @@ void RxOffloadFlow::resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, Offlo
     feed(cur_, plugin_, *flow_, l5o::Direction::kRx, part, scratch_);
   }
   trk_hdr_have_ = 0;
-  set_state(RxSyncState::kOffloading);
+  set_state(RxSyncState::kOffloading, next_hdr_, "L5P confirmed: resume at the next message");
 }
 
 }  // namespace autonic::nic

@@ -11,6 +11,8 @@
 // original wire bytes.
 #pragma once
 #include <array>
+#include <functional>
+#include <string>
 #include <memory>
 #include <optional>
 
@@ -42,12 +44,15 @@ class RxOffloadFlow {
   void resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, OffloadStats& st);
 
   RxSyncState state() const { return state_; }
+  // Optional trace of every state change (autonic run --trace), for reading the mechanism.
+  using Trace = std::function<void(const std::string&)>;
+  void set_trace(const Trace* t, uint32_t ctx) { trace_ = t; ctx_ = ctx; }
   TcpSeq expected() const { return cur_.pos(); }
   size_t context_bytes() const { return flow_->context_bytes() + sizeof(MsgCursor) + 48; }
   PluginFlow& plugin_flow() { return *flow_; }
 
  private:
-  void set_state(RxSyncState s) { state_ = s; }
+  void set_state(RxSyncState s, TcpSeq at, const char* why);
   void on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v, OffloadStats& st);
   // Processes payload[from..] from a correct state without marking (state-only).
   void advance_unmarked(ByteSpan tail, OffloadStats& st);
@@ -57,6 +62,8 @@ class RxOffloadFlow {
 
   const Plugin& plugin_;
   std::unique_ptr<PluginFlow> flow_;
+  const Trace* trace_ = nullptr;
+  uint32_t ctx_ = 0;
   RxSyncState state_ = RxSyncState::kOffloading;
   MsgCursor cur_;  // kOffloading: the next expected byte is cur_.pos()
   Bytes scratch_;
