@@ -35,9 +35,9 @@ err_t Driver::xmit(pbuf* p) {
     auto v = TcpFrameView::parse(frame);
     auto it = v ? tx_by_flow_.find(v->key) : tx_by_flow_.end();
     if (it != tx_by_flow_.end() && v->payload_len > 0) {
-      Shadow& sh = shadows_[it->second];
+      Shadow& sh = *it->second.second;
       nic::OffloadStats& st = ostats_[size_t(sh.proto)];
-      d.ctx = it->second;
+      d.ctx = it->second.first;
       if (v->seq != sh.expected) {
         // Out of sequence (a retransmission, or a probe): recover the NIC context from the
         // L5P's message map before the packet (§4.2, Fig. 6).
@@ -132,8 +132,8 @@ l5o::L5oHandle Driver::create(const FlowKey& flow, l5o::Direction dir,
   CpuScope scope(meter_, host_);
   if (!state) return l5o::kNoHandle;
   const uint32_t id = next_ctx_++;
-  shadows_[id] = Shadow{state->proto, dir, flow, tcpsn, tcpsn, ops};
-  if (dir == l5o::Direction::kTx) tx_by_flow_[flow] = id;
+  Shadow& sh = shadows_[id] = Shadow{state->proto, dir, flow, tcpsn, tcpsn, ops};
+  if (dir == l5o::Direction::kTx) tx_by_flow_[flow] = {id, &sh};
   else ++ostats_[size_t(state->proto)].rx_sk_add;
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kCtxCreate;

@@ -55,7 +55,8 @@ class Driver final : public l5o::Offload {
   std::array<uint8_t, 6> own_mac_, peer_mac_;
   tcpip::HostNetif* nif_ = nullptr;
   std::unordered_map<uint32_t, Shadow> shadows_;
-  std::unordered_map<FlowKey, uint32_t, FlowKeyHash> tx_by_flow_;
+  // TX flow -> (context id, its shadow); shadows_ is node-based, so the pointer stays valid.
+  std::unordered_map<FlowKey, std::pair<uint32_t, Shadow*>, FlowKeyHash> tx_by_flow_;
   uint32_t next_ctx_ = 1;
   uint32_t next_rr_ = 1;
   DriverStats stats_;

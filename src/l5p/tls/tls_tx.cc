@@ -45,25 +45,26 @@ size_t TlsTx::room() const {
 void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent) {
   const size_t clen = content.size();
   const uint16_t rec_len = uint16_t(clen + 1 + kTagLen);
-  Bytes hdr(kHeaderLen);
+  uint8_t hdr[kHeaderLen];
   hdr[0] = uint8_t(ContentType::kApplicationData);  // opaque_type (§5.2)
   store_be16(&hdr[1], kLegacyVersion);
   store_be16(&hdr[3], rec_len);
   std::vector<TxMsgMap::Piece> pieces;
+  pieces.reserve(4);
   if (mode_ == TxMode::kSoftware) {
     Bytes rec(kHeaderLen + rec_len);
-    std::memcpy(rec.data(), hdr.data(), kHeaderLen);
+    std::memcpy(rec.data(), hdr, kHeaderLen);
     Bytes innerpt(clen + 1);
     std::memcpy(innerpt.data(), content.data(), clen);
     innerpt[clen] = uint8_t(inner);
-    crypto_.seal(seq_, hdr, innerpt, rec.data() + kHeaderLen);
+    crypto_.seal(seq_, ByteSpan(hdr, kHeaderLen), innerpt, rec.data() + kHeaderLen);
     st_.tx_tls_sw_encrypted_bytes += clen;
     pieces.push_back(owned_piece(std::move(rec)));
   } else if (lent) {
     // header | the application's bytes, by reference | type + dummy tag | (debug) checksum
     Bytes trailer(1 + kTagLen, 0);
     trailer[0] = uint8_t(inner);
-    pieces.push_back(owned_piece(std::move(hdr)));
+    pieces.push_back(owned_piece(Bytes(hdr, hdr + kHeaderLen)));
     pieces.push_back(TxMsgMap::Piece{content.data(), clen, *lent});
     pieces.push_back(owned_piece(std::move(trailer)));
 #ifndef NDEBUG
@@ -78,7 +79,7 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
     // Offload: plaintext inner record with a dummy tag; the NIC fills both (§4.2).
     uint8_t* rec = nullptr;
     pieces.push_back(new_piece(kHeaderLen + rec_len, &rec));
-    std::memcpy(rec, hdr.data(), kHeaderLen);
+    std::memcpy(rec, hdr, kHeaderLen);
     std::memcpy(rec + kHeaderLen, content.data(), clen);
     rec[kHeaderLen + clen] = uint8_t(inner);
     std::memset(rec + kHeaderLen + clen + 1, 0, kTagLen);
