@@ -21,7 +21,7 @@ apt-cache showsrc lwip 2>/dev/null | grep -q '^Version: 2.1.3' || need_src=1
 # same release), so it works behind whatever snapshot/mirror the machine already uses.
 derive_src() {
   uri=$(grep -h -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
-        | grep -v security | grep -E 'debian/?( |$)' | head -1 | awk '{print ($1=="deb")?$2:$2}')
+        | grep -v security | grep -E 'debian/?( |$)' | head -1 | awk '{print $2}')
   [ -n "$uri" ] || uri=http://deb.debian.org/debian
   suite=$( . /etc/os-release; echo "${VERSION_CODENAME:-bookworm}")
   printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" "$suite"
