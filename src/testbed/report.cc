@@ -112,32 +112,25 @@ std::string Report::summary() const {
   o << line;
   o << "  wire           frames " << wire.frames << ", dropped " << wire.dropped << ", reordered " << wire.reordered
     << ", duplicated " << wire.duplicated << ", corrupted " << wire.corrupted << ", tampered " << wire.tampered << "\n";
-  if (l5p == "framed") {
-    const uint64_t full = c(server, "rx_framed_msgs_full"), part = c(server, "rx_framed_msgs_partial"),
-                   none = c(server, "rx_framed_msgs_none");
+  if (l5p == "framed" || l5p == "tls") {
+    // The record-oriented L5Ps share the engine's counter names: <dir>_<proto>_<what>.
+    const std::string p = l5p;
+    const uint64_t full = c(server, "rx_" + p + "_msgs_full"), part = c(server, "rx_" + p + "_msgs_partial"),
+                   none = c(server, "rx_" + p + "_msgs_none");
     const double tot = double(std::max<uint64_t>(full + part + none, 1));
-    std::snprintf(line, sizeof line, "  messages rx    full %llu (%.1f%%)  partial %llu  none %llu\n",
-                  (unsigned long long)full, 100.0 * double(full) / tot, (unsigned long long)part, (unsigned long long)none);
+    std::snprintf(line, sizeof line, "  %-14s full %llu (%.1f%%)  partial %llu  none %llu\n",
+                  p == "tls" ? "records rx" : "messages rx", (unsigned long long)full, 100.0 * double(full) / tot,
+                  (unsigned long long)part, (unsigned long long)none);
     o << line;
-    o << "  NIC tx         encrypted " << c(client, "tx_framed_encrypted_bytes") << " B, out-of-seq " << c(client, "tx_framed_ooo")
-      << ", dump " << c(client, "tx_framed_dump_bytes") << " B, dropped " << c(client, "tx_framed_drop_no_sync_data") << "\n";
-    o << "  NIC rx resync  requests " << c(server, "rx_framed_resync_req_start") << ", confirmed " << c(server, "rx_framed_resync_res_ok")
-      << ", denied " << c(server, "rx_framed_resync_res_fail") << ", cancelled " << c(server, "rx_framed_resync_req_cancel")
-      << ", hw jumps " << c(server, "rx_framed_resync_jump") << "\n";
-  }
-  if (l5p == "tls") {
-    const uint64_t full = c(server, "rx_tls_msgs_full"), part = c(server, "rx_tls_msgs_partial"),
-                   none = c(server, "rx_tls_msgs_none");
-    const double tot = double(std::max<uint64_t>(full + part + none, 1));
-    std::snprintf(line, sizeof line, "  records rx     full %llu (%.1f%%)  partial %llu  none %llu\n",
-                  (unsigned long long)full, 100.0 * double(full) / tot, (unsigned long long)part, (unsigned long long)none);
-    o << line;
-    o << "  NIC tx         encrypted " << c(client, "tx_tls_encrypted_bytes") << " B, out-of-seq " << c(client, "tx_tls_ooo")
-      << ", dump " << c(client, "tx_tls_dump_bytes") << " B, dropped " << c(client, "tx_tls_drop_no_sync_data")
-      << ", zero-copy " << c(client, "tx_tls_zc_bytes") << " B\n";
-    o << "  NIC rx resync  requests " << c(server, "rx_tls_resync_req_start") << ", confirmed " << c(server, "rx_tls_resync_res_ok")
-      << ", denied " << c(server, "rx_tls_resync_res_fail") << ", cancelled " << c(server, "rx_tls_resync_req_cancel")
-      << ", hw jumps " << c(server, "rx_tls_resync_jump") << "\n";
+    o << "  NIC tx         encrypted " << c(client, "tx_" + p + "_encrypted_bytes") << " B, out-of-seq "
+      << c(client, "tx_" + p + "_ooo") << ", dump " << c(client, "tx_" + p + "_dump_bytes") << " B, dropped "
+      << c(client, "tx_" + p + "_drop_no_sync_data");
+    if (p == "tls") o << ", zero-copy " << c(client, "tx_tls_zc_bytes") << " B";
+    o << "\n";
+    o << "  NIC rx resync  requests " << c(server, "rx_" + p + "_resync_req_start") << ", confirmed "
+      << c(server, "rx_" + p + "_resync_res_ok") << ", denied " << c(server, "rx_" + p + "_resync_res_fail")
+      << ", cancelled " << c(server, "rx_" + p + "_resync_req_cancel") << ", hw jumps "
+      << c(server, "rx_" + p + "_resync_jump") << "\n";
   }
   if (l5p == "nvme") {
     char b2[256];
