@@ -125,18 +125,21 @@ void RxOffloadFlow::advance_unmarked(ByteSpan tail, OffloadStats& st) {
 void RxOffloadFlow::start_search(TcpSeq seq, ByteSpan payload, TcpSeq min_seq, RxVerdict& v,
                                  OffloadStats& st) {
   const size_t hlen = plugin_.header_len();
-  // Window = carried-over tail (if this packet continues it in sequence) + payload.
-  Bytes window;
-  TcpSeq wstart = seq;
-  if (tail_len_ > 0 && tail_end_ == seq) {
-    window.assign(tail_.begin(), tail_.begin() + tail_len_);
-    wstart = seq - uint32_t(tail_len_);
-  }
-  window.insert(window.end(), payload.begin(), payload.end());
-  for (size_t i = 0; i + hlen <= window.size(); ++i) {
+  // The window searched is the carried-over tail (if this packet continues it in sequence)
+  // followed by the payload. Only the few positions that straddle the two need a joined copy;
+  // the rest are probed in the payload itself.
+  const size_t tl = (tail_len_ > 0 && tail_end_ == seq) ? tail_len_ : 0;
+  std::array<uint8_t, 2 * kMaxHeaderLen> joined{};
+  const size_t lead = std::min(payload.size(), hlen - 1);
+  std::memcpy(joined.data(), tail_.data(), tl);
+  std::memcpy(joined.data() + tl, payload.data(), lead);
+  const size_t wsize = tl + payload.size();
+  const TcpSeq wstart = seq - uint32_t(tl);
+  auto window_at = [&](size_t i) { return i < tl ? joined.data() + i : payload.data() + (i - tl); };
+  for (size_t i = 0; i + hlen <= wsize; ++i) {
     const TcpSeq c = wstart + uint32_t(i);
     if (c < min_seq) continue;
-    const auto len = plugin_.probe(ByteSpan(window.data() + i, hlen));
+    const auto len = plugin_.probe(ByteSpan(window_at(i), hlen));
     if (!len || *len < hlen) continue;
     // (b) candidate found: ask the L5P, track from here meanwhile.
     candidate_ = c;
@@ -153,8 +156,10 @@ void RxOffloadFlow::start_search(TcpSeq seq, ByteSpan payload, TcpSeq min_seq, R
     if (next_hdr_ < end) track(seq, payload, v, st);
     return;
   }
-  const size_t keep = std::min(window.size(), hlen - 1);
-  std::memcpy(tail_.data(), window.data() + window.size() - keep, keep);
+  const size_t keep = std::min(wsize, hlen - 1);
+  uint8_t next_tail[kMaxHeaderLen];
+  for (size_t k = 0; k < keep; ++k) next_tail[k] = *window_at(wsize - keep + k);
+  std::memcpy(tail_.data(), next_tail, keep);
   tail_len_ = keep;
   tail_end_ = seq + uint32_t(payload.size());
 }
