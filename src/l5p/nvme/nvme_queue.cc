@@ -329,7 +329,10 @@ std::optional<std::string> NvmeQueue::pdu_done() {
     if (!ok) ++st_.nvme_ddgst_errors;
   }
   Pdu p{ch_, hdr_.data(), ByteSpan(dest_.data(), dest_.size()), ok};
-  Bytes keep_hdr = hdr_;  // the handler may send PDUs; keep our copy stable
+  // Hand the header over (no copy): the parser starts the next PDU in a fresh buffer, so what
+  // the handler reads stays stable while it reacts (and may itself send or receive).
+  Bytes keep_hdr = std::move(hdr_);
+  hdr_ = Bytes();
   p.hdr = keep_hdr.data();
   reset_pdu();
   ++pdu_index_;
