@@ -61,6 +61,10 @@ TEST(TlsScenario, SoftwareAndEveryOffloadModeGiveIdenticalWireBytes) {
     ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
     if (m == OffloadMode::kOff) hash = r.trace_hash;
     EXPECT_EQ(r.trace_hash, hash) << replay(c);
+    if (m == OffloadMode::kZc) {
+      EXPECT_GT(ctr(r.client, "tx_tls_zc_bytes"), 0u);
+    }
+    EXPECT_EQ(ctr(r.client, "tx_tls_zc_modified"), 0u) << "a lent buffer changed before it was acknowledged";
   }
 }
 

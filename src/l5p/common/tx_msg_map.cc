@@ -16,11 +16,11 @@ TxMsgMap::Piece new_piece(size_t n, uint8_t** data) {
   return TxMsgMap::Piece{p.get(), n, std::shared_ptr<const void>(p, p.get())};
 }
 
-uint64_t TxMsgMap::push(std::vector<Piece> pieces) {
+uint64_t TxMsgMap::push(std::vector<Piece> pieces, uint64_t note) {
   size_t len = 0;
   for (const Piece& p : pieces) len += p.len;
   const uint64_t idx = next_index_++;
-  msgs_.push_back(Msg{next_seq_, idx, len, std::move(pieces), 0});
+  msgs_.push_back(Msg{next_seq_, idx, len, std::move(pieces), 0, note});
   next_seq_ += uint32_t(len);
   unwritten_ += len;
   return idx;
@@ -59,7 +59,7 @@ size_t TxMsgMap::on_acked(TcpSeq snd_una) {
   while (!msgs_.empty() && first_unwritten_ > 0) {
     const Msg& m = msgs_.front();
     if (m.start + uint32_t(m.len) > snd_una) break;
-    if (on_release_) on_release_(m.pieces);
+    if (on_release_) on_release_(m.pieces, m.note);
     msgs_.pop_front();
     --first_unwritten_;
     ++n;

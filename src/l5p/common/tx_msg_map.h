@@ -24,8 +24,8 @@ class TxMsgMap {
 
   void start(TcpSeq first) { first_seq_ = next_seq_ = first; }
   void set_copy(bool c) { copy_ = c; }
-  // Appends a message; returns its index.
-  uint64_t push(std::vector<Piece> pieces);
+  // Appends a message; returns its index. `note` is the owner's, handed back on release.
+  uint64_t push(std::vector<Piece> pieces, uint64_t note = 0);
   // Writes as much as TCP's send buffer takes. Returns bytes written. whole_msgs: hand TCP only
   // complete messages (keeps segment-aligned records aligned: a partial write would let lwIP
   // send a short segment and shift every later boundary).
@@ -38,7 +38,8 @@ class TxMsgMap {
   size_t unwritten() const { return unwritten_; }
   size_t held() const { return msgs_.size(); }
   // Visits released messages' pieces (e.g. to check that lent buffers were not modified).
-  void set_on_release(std::function<void(const std::vector<Piece>&)> fn) { on_release_ = std::move(fn); }
+  using OnRelease = std::function<void(const std::vector<Piece>&, uint64_t note)>;
+  void set_on_release(OnRelease fn) { on_release_ = std::move(fn); }
 
  private:
   struct Msg {
@@ -47,6 +48,7 @@ class TxMsgMap {
     size_t len;
     std::vector<Piece> pieces;
     size_t written = 0;
+    uint64_t note = 0;
   };
   std::deque<Msg> msgs_;
   size_t first_unwritten_ = 0;  // index into msgs_ of the first message not fully written
@@ -55,7 +57,7 @@ class TxMsgMap {
   size_t unwritten_ = 0;
   Bytes prefix_;
   bool copy_ = false;  // lwIP references the map's bytes (they outlive TCP's use)
-  std::function<void(const std::vector<Piece>&)> on_release_;
+  OnRelease on_release_;
 };
 
 // Helpers: a piece owning `b`; a new uninitialised piece of n bytes the caller fills via *data.

@@ -23,16 +23,15 @@ TlsTx::TlsTx(const TrafficKeys& keys, TxMode mode, size_t record_size, size_t al
              TlsStats& st)
     : keys_(keys), mode_(mode),
       record_size_(aligned_record_size(std::clamp<size_t>(record_size, 1, kMaxPlaintext), align_mss)),
-      first_trim_(record_size_ != std::clamp<size_t>(record_size, 1, kMaxPlaintext) && open_fill < record_size_ ? open_fill : 0),
       aligned_(record_size_ != std::clamp<size_t>(record_size, 1, kMaxPlaintext)), st_(st), crypto_(keys) {
+  if (aligned_ && open_fill < record_size_) first_trim_ = open_fill;
 #ifndef NDEBUG
   // Debug builds enforce the zero-copy contract: a lent buffer is checksummed when queued and
   // checked when released.
-  map_.set_on_release([this](const std::vector<TxMsgMap::Piece>& pieces) {
-    if (pieces.size() == 4 && pieces[1].len > 0) {
-      const uint32_t want = load_be32(pieces[3].data);
-      if (crc32_iscsi(const_cast<uint8_t*>(pieces[1].data), int(pieces[1].len), 0) != want) ++st_.tx_tls_zc_modified;
-    }
+  map_.set_on_release([this](const std::vector<TxMsgMap::Piece>& pieces, uint64_t note) {
+    // note = 1 << 32 | crc32c of the lent bytes, for zero-copy records (pieces[1])
+    if ((note >> 32) == 0 || pieces.size() < 2) return;
+    if (crc32_iscsi(const_cast<uint8_t*>(pieces[1].data), int(pieces[1].len), 0) != uint32_t(note)) ++st_.tx_tls_zc_modified;
   });
 #endif
 }
@@ -50,7 +49,8 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
   store_be16(&hdr[1], kLegacyVersion);
   store_be16(&hdr[3], rec_len);
   std::vector<TxMsgMap::Piece> pieces;
-  pieces.reserve(4);
+  pieces.reserve(3);
+  uint64_t note = 0;  // debug builds: checksum of lent bytes, checked on release
   if (mode_ == TxMode::kSoftware) {
     Bytes rec(kHeaderLen + rec_len);
     std::memcpy(rec.data(), hdr, kHeaderLen);
@@ -68,11 +68,7 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
     pieces.push_back(TxMsgMap::Piece{content.data(), clen, *lent});
     pieces.push_back(owned_piece(std::move(trailer)));
 #ifndef NDEBUG
-    Bytes sum(4);
-    store_be32(sum.data(), crc32_iscsi(const_cast<uint8_t*>(content.data()), int(clen), 0));
-    auto keep = std::make_shared<Bytes>(std::move(sum));
-    pieces.push_back(TxMsgMap::Piece{keep->data(), 0, keep});  // zero-length: never sent
-    pieces.back().len = 0;
+    note = uint64_t(1) << 32 | crc32_iscsi(const_cast<uint8_t*>(content.data()), int(clen), 0);
 #endif
     st_.tx_tls_zc_bytes += clen;
   } else {
@@ -84,7 +80,7 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
     rec[kHeaderLen + clen] = uint8_t(inner);
     std::memset(rec + kHeaderLen + clen + 1, 0, kTagLen);
   }
-  map_.push(std::move(pieces));
+  map_.push(std::move(pieces), note);
   ++seq_;
   ++st_.tx_tls_records;
 }
