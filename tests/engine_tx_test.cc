@@ -29,7 +29,7 @@ struct TxModel {
     if (seq != expected_) {
       const l5o::TxMsgState ms = tx_.msgstate(seq);
       if (ms.kind != l5o::TxMsgState::Kind::kFound) return "no message state";
-      flow_.recover(ms.msg_start, ms.msg_index, ms.prefix, ost_);
+      flow_.recover(ms.msg_start, ms.msg_index, ms.payload_pos, ms.prefix, ost_);
     }
     Bytes pkt(s_.tx_input.begin() + off, s_.tx_input.begin() + off + len);
     if (!flow_.process(seq, pkt, ost_)) return "dropped";

@@ -101,7 +101,7 @@ TEST(RxTracking, ConfirmResumesAtNextMessage) {
   to_searching(fl);
   auto v = fl.rx(160, 30);  // header of msg 2 at 168
   ASSERT_TRUE(v.resync_req);
-  fl.f.resync_resp(*v.resync_req, true, 2, fl.st);
+  fl.f.resync_resp(*v.resync_req, true, 2, TcpSeq(), fl.st);
   EXPECT_EQ(fl.st.rx_resync_res_ok, 1u);
   EXPECT_EQ(fl.f.state(), RxSyncState::kOffloading);
   EXPECT_FALSE(fl.rx(190, 70).marked);  // holds msg 3's header at 252: state-only
@@ -114,7 +114,7 @@ TEST(RxTracking, DenialGoesBackToSearching) {
   Flow fl(s);
   to_searching(fl);
   auto v = fl.rx(160, 30);
-  fl.f.resync_resp(*v.resync_req, false, 0, fl.st);
+  fl.f.resync_resp(*v.resync_req, false, 0, TcpSeq(), fl.st);
   EXPECT_EQ(fl.st.rx_resync_res_fail, 1u);
   EXPECT_EQ(fl.f.state(), RxSyncState::kSearching);
 }
@@ -126,7 +126,7 @@ TEST(RxTracking, WrongIndexFromL5pNeverMarksWrongBytes) {
   Flow fl(s);
   to_searching(fl);
   auto v = fl.rx(160, 30);
-  fl.f.resync_resp(*v.resync_req, true, 7, fl.st);
+  fl.f.resync_resp(*v.resync_req, true, 7, TcpSeq(), fl.st);
   fl.rx(190, 62);
   EXPECT_FALSE(fl.rx(252, kMsg).marked);
   EXPECT_EQ(fl.last_pkt, Bytes(s.wire.begin() + 252, s.wire.begin() + 252 + kMsg));
@@ -149,7 +149,7 @@ TEST(RxTracking, StaleAnswerIsIgnored) {
   Flow fl(s);
   to_searching(fl);
   ASSERT_TRUE(fl.rx(160, 30).resync_req);
-  fl.f.resync_resp(TcpSeq(84), true, 1, fl.st);
+  fl.f.resync_resp(TcpSeq(84), true, 1, TcpSeq(), fl.st);
   EXPECT_EQ(fl.st.rx_resync_res_stale, 1u);
   EXPECT_EQ(fl.f.state(), RxSyncState::kTracking);
 }

@@ -92,8 +92,8 @@ namespace {
 struct RxHarness {
   TlsStats st;
   Bytes got;
-  TlsRx rx{keys(), st, [this](ByteSpan d) { got.insert(got.end(), d.begin(), d.end()); },
-           [](TcpSeq, bool, uint64_t) {}};
+  TlsRx rx{keys(), st, [this](ByteSpan d, bool) { got.insert(got.end(), d.begin(), d.end()); },
+           [](TcpSeq, bool, uint64_t, TcpSeq) {}};
   RxHarness() { rx.start(TcpSeq(0)); }
 };
 }  // namespace

@@ -27,8 +27,8 @@ struct RunArgs {
 };
 
 void add_run_options(CLI::App* run, RunArgs& a) {
-  run->add_option("--l5p", a.l5p, "layer-5 protocol: tcp | framed | tls | nvme")
-      ->check(CLI::IsMember({"tcp", "framed", "tls", "nvme"}));
+  run->add_option("--l5p", a.l5p, "layer-5 protocol: tcp | framed | tls | nvme | nvme-tls (NVMe/TCP over TLS)")
+      ->check(CLI::IsMember({"tcp", "framed", "tls", "nvme", "nvme-tls"}));
   run->add_option("--offload", a.offload,
                   "off | tx | rx | on | zc (tls: on + zero-copy send) | crc, ddp (nvme: digest only / copy only)")
       ->check(CLI::IsMember({"off", "tx", "rx", "on", "zc", "crc", "ddp"}));
@@ -84,6 +84,7 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.l5p = a.l5p == "framed" ? testbed::L5pKind::kFramed
           : a.l5p == "tls"  ? testbed::L5pKind::kTls
           : a.l5p == "nvme" ? testbed::L5pKind::kNvme
+          : a.l5p == "nvme-tls" ? testbed::L5pKind::kNvmeTls
                             : testbed::L5pKind::kTcp;
   c.offload = a.offload == "off" ? testbed::OffloadMode::kOff
               : a.offload == "tx" ? testbed::OffloadMode::kTx

@@ -50,7 +50,9 @@ err_t Driver::xmit(pbuf* p) {
             r.ctx = d.ctx;
             r.msg_start = ms.msg_start;
             r.msg_index = ms.msg_index;
+            r.payload_pos = ms.payload_pos;
             r.prefix.assign(ms.prefix.begin(), ms.prefix.end());
+            recover_inner(sh, ms.payload_pos, r);
             post(std::move(r));
             break;
           }
@@ -69,6 +71,7 @@ err_t Driver::xmit(pbuf* p) {
             r.ctx = d.ctx;
             r.msg_start = sh.start;
             r.msg_index = 0;
+            if (sh.inner) r.inner = nic::SendDesc::InnerRecover::kToStart;
             post(std::move(r));
             break;
           }
@@ -85,6 +88,32 @@ err_t Driver::xmit(pbuf* p) {
   post(std::move(d));
   nic_.doorbell();
   return ERR_OK;
+}
+
+void Driver::recover_inner(const Shadow& outer, TcpSeq payload_pos, nic::SendDesc& r) {
+  Shadow* in = outer.inner ? shadow(outer.inner) : nullptr;
+  if (!in || !in->ops) return;
+  nic::OffloadStats& st = ostats_[size_t(in->proto)];
+  ++st.tx_ooo;
+  const l5o::TxMsgState ms = in->ops->get_tx_msgstate(payload_pos);
+  switch (ms.kind) {
+    case l5o::TxMsgState::Kind::kFound:
+      r.inner = nic::SendDesc::InnerRecover::kFound;
+      r.inner_msg_start = ms.msg_start;
+      r.inner_msg_index = ms.msg_index;
+      r.inner_payload_pos = ms.payload_pos;
+      r.inner_prefix.assign(ms.prefix.begin(), ms.prefix.end());
+      break;
+    case l5o::TxMsgState::Kind::kBeforeOffload:
+      r.inner = nic::SendDesc::InnerRecover::kToStart;
+      break;
+    case l5o::TxMsgState::Kind::kNoSyncData:
+      // The outer message is still held but the inner L5P let go of its bytes: the inner
+      // context cannot be rebuilt, and its bytes go out as written (the peer's check fails).
+      ++st.tx_drop_no_sync_data;
+      r.inner = nic::SendDesc::InnerRecover::kLost;
+      break;
+  }
 }
 
 void Driver::poll_rx() {
@@ -105,6 +134,13 @@ void Driver::poll_rx() {
         ++st.rx_resync_req_skip;
       }
     }
+    if (c.inner_resync_req && c.inner_ctx) {
+      Shadow* in = shadow(c.inner_ctx);
+      if (in && in->ops) {
+        ++ostats_[size_t(in->proto)].rx_resync_req_start;
+        in->ops->resync_rx_req(*c.inner_resync_req);
+      }
+    }
     if (c.frame.size() < kEthHeaderLen || load_be16(&c.frame[12]) != kEtherTypeIpv4) {
       ++stats_.rx_nontcp;
       continue;
@@ -122,6 +158,8 @@ void Driver::poll_rx() {
     } else {
       p = tcpip::make_rx_pbuf(std::move(c.frame), kEthHeaderLen, c.offloaded);
     }
+    if (c.inner_marked)
+      for (pbuf* q = p; q; q = q->next) q->flags |= tcpip::kPbufFlagInnerOk;
     if (nif_) nif_->input(p); else pbuf_free(p);
   }
 }
@@ -147,10 +185,34 @@ l5o::L5oHandle Driver::create(const FlowKey& flow, l5o::Direction dir,
   return id;
 }
 
+l5o::L5oHandle Driver::create_inner(l5o::L5oHandle outer, std::shared_ptr<const l5o::L5State> state, TcpSeq start,
+                                    l5o::L5pOps* ops) {
+  CpuScope scope(meter_, host_);
+  Shadow* o = shadow(outer);
+  if (!state || !o || o->inner || o->outer) return l5o::kNoHandle;  // one level, one inner
+  const uint32_t id = next_ctx_++;
+  Shadow& sh = shadows_[id] = Shadow{state->proto, o->dir, o->flow, start, start, ops};
+  sh.outer = outer;
+  o = shadow(outer);
+  o->inner = id;
+  if (sh.dir == l5o::Direction::kRx) ++ostats_[size_t(state->proto)].rx_sk_add;
+  nic::SendDesc d;
+  d.kind = nic::SendDesc::Kind::kCtxCreate;
+  d.ctx = id;
+  d.outer = outer;
+  d.tcpsn = start;
+  d.state = std::move(state);
+  post(std::move(d));
+  nic_.doorbell();
+  return id;
+}
+
 void Driver::destroy(l5o::L5oHandle h) {
   auto it = shadows_.find(h);
   if (it == shadows_.end()) return;
-  if (it->second.dir == l5o::Direction::kTx) tx_by_flow_.erase(it->second.flow);
+  if (Shadow* o = it->second.outer ? shadow(it->second.outer) : nullptr) o->inner = 0;
+  if (Shadow* in = it->second.inner ? shadow(it->second.inner) : nullptr) in->outer = 0;
+  if (it->second.dir == l5o::Direction::kTx && !it->second.outer) tx_by_flow_.erase(it->second.flow);
   else ++ostats_[size_t(it->second.proto)].rx_sk_del;
   shadows_.erase(it);
   nic::SendDesc d;
@@ -183,7 +245,7 @@ void Driver::del_rr_state(l5o::L5oHandle h, l5o::RrStateId id) {
   nic_.doorbell();
 }
 
-void Driver::resync_rx_resp(l5o::L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t msg_index) {
+void Driver::resync_rx_resp(l5o::L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t msg_index, TcpSeq payload_pos) {
   auto it = shadows_.find(h);
   if (it == shadows_.end()) return;
   ++ostats_[size_t(it->second.proto)].rx_resync_req_end;
@@ -193,6 +255,7 @@ void Driver::resync_rx_resp(l5o::L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t ms
   d.tcpsn = tcpsn;
   d.ok = ok;
   d.msg_index = msg_index;
+  d.payload_pos = payload_pos;
   post(std::move(d));
   nic_.doorbell();
 }

@@ -32,7 +32,10 @@ class Driver final : public l5o::Offload {
   void destroy(l5o::L5oHandle h) override;
   l5o::RrStateId add_rr_state(l5o::L5oHandle h, const l5o::RrState& rr) override;
   void del_rr_state(l5o::L5oHandle h, l5o::RrStateId id) override;
-  void resync_rx_resp(l5o::L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t msg_index) override;
+  void resync_rx_resp(l5o::L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t msg_index,
+                      TcpSeq payload_pos = TcpSeq()) override;
+  l5o::L5oHandle create_inner(l5o::L5oHandle outer, std::shared_ptr<const l5o::L5State> state, TcpSeq start,
+                              l5o::L5pOps* ops) override;
 
   const nic::OffloadStats& offload_stats(l5o::L5Proto p) const { return ostats_[size_t(p)]; }
   void export_stats(CounterMap& m) const;
@@ -46,8 +49,16 @@ class Driver final : public l5o::Offload {
     TcpSeq expected;  // TX: next tcpsn the NIC context will process
     TcpSeq start;     // first byte of the offload (create's tcpsn)
     l5o::L5pOps* ops;
+    uint32_t inner = 0, outer = 0;  // composed offloads
   };
   void post(nic::SendDesc&& d);
+  // TX recovery of an inner context, at the inner-stream position where the outer message
+  // being recovered begins its payload.
+  void recover_inner(const Shadow& outer, TcpSeq payload_pos, nic::SendDesc& r);
+  Shadow* shadow(uint32_t id) {
+    auto it = shadows_.find(id);
+    return it == shadows_.end() ? nullptr : &it->second;
+  }
 
   nic::Nic& nic_;
   CpuMeter* meter_;

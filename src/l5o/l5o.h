@@ -34,6 +34,8 @@ struct TxMsgState {
   TcpSeq msg_start;
   uint64_t msg_index = 0;
   ByteSpan prefix;  // bytes [msg_start, tcpsn) exactly as handed to TCP; valid for the call
+  // Composed offloads: where this message's payload begins in the inner L5P's stream.
+  TcpSeq payload_pos;
 };
 
 // Listing 2: operations the L5P provides to the driver.
@@ -68,7 +70,17 @@ class Offload {
   virtual void del_rr_state(L5oHandle h, RrStateId id) = 0;
   // The L5P's verdict on a resync request; msg_index is the index of the message at tcpsn
   // (the dynamic state at a message boundary depends only on it, §3.3).
-  virtual void resync_rx_resp(L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t msg_index) = 0;
+  // payload_pos: for a context carrying an inner L5P, where that message's payload begins in
+  // the inner stream (the L5P counts it as it parses).
+  virtual void resync_rx_resp(L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t msg_index,
+                              TcpSeq payload_pos = TcpSeq()) = 0;
+  // Composed offloads (NVMe/TCP over TLS): stacks an inner L5P's offload on `outer`'s context.
+  // The inner L5P's byte stream is the payload of the outer's messages; `start` and every
+  // position the inner L5P and the NIC exchange (get_tx_msgstate, resync) are in that stream,
+  // counted from the outer offload's first payload byte. The returned handle takes destroy,
+  // add/del_rr_state and resync_rx_resp like any other.
+  virtual L5oHandle create_inner(L5oHandle outer, std::shared_ptr<const L5State> state, TcpSeq start,
+                                 L5pOps* ops) = 0;
 };
 
 }  // namespace autonic::l5o

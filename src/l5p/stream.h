@@ -12,6 +12,9 @@ class StreamHandler {
  public:
   virtual ~StreamHandler() = default;
   virtual void on_data(ByteSpan data) = 0;  // in order, exactly as the peer's app sent it
+  // The same, with the mark an inner L5P's NIC context set on these bytes (composed offloads:
+  // NVMe crc_ok inside TLS records). Handlers that do not care get on_data.
+  virtual void on_payload(ByteSpan data, bool /*inner_marked*/) { on_data(data); }
   virtual void on_writable() = 0;           // send() may accept more
   // The connection ended abnormally; `outcome` says why (e.g. "integrity:bad_check").
   virtual void on_failed(const std::string& outcome) = 0;

@@ -40,48 +40,48 @@ void Nic::run_cmd(SendDesc& d) {
   switch (d.kind) {
     case SendDesc::Kind::kPacket:
       return;
-    case SendDesc::Kind::kCtxCreate: {
-      const Plugin* p = d.state ? plugin_for(d.state->proto) : nullptr;
-      if (!p || ctxs_.count(d.ctx)) {
-        ++stats_.cmd_err;
-        return;
-      }
-      Context c;
-      c.proto = d.state->proto;
-      c.dir = d.dir;
-      c.flow = d.flow;
-      OffloadStats* st = &ostats_[size_t(c.proto)];
-      if (d.dir == l5o::Direction::kTx) {
-        c.tx = std::make_unique<TxOffloadFlow>(*p, p->make_flow(*d.state, d.dir), d.tcpsn);
-        c.tx->plugin_flow().attach(c.rr.get(), st);
-      } else {
-        c.rx = std::make_unique<RxOffloadFlow>(*p, p->make_flow(*d.state, d.dir), d.tcpsn);
-        c.rx->plugin_flow().attach(c.rr.get(), st);
-        c.rx->set_trace(&cfg_.trace, d.ctx);
-        rx_flow_table_[d.flow] = d.ctx;
-      }
-      ctxs_.emplace(d.ctx, std::move(c));
+    case SendDesc::Kind::kCtxCreate:
+      create_ctx(d);
       return;
-    }
     case SendDesc::Kind::kCtxDestroy: {
       auto it = ctxs_.find(d.ctx);
       if (it == ctxs_.end()) {
         ++stats_.cmd_err;
         return;
       }
-      if (it->second.dir == l5o::Direction::kRx) rx_flow_table_.erase(it->second.flow);
+      Context& c = it->second;
+      if (c.dir == l5o::Direction::kRx && !c.outer) rx_flow_table_.erase(c.flow);
+      // Unlink a composed pair: the outer keeps running alone; an orphaned inner stays idle.
+      if (Context* o = c.outer ? find(c.outer) : nullptr) {
+        o->plugin_flow().set_inner(nullptr);
+        o->inner = 0;
+      }
+      if (Context* in = c.inner ? find(c.inner) : nullptr) in->outer = 0;
       cache_.remove(d.ctx);
       ctxs_.erase(it);
       return;
     }
     case SendDesc::Kind::kTxRecover: {
-      auto it = ctxs_.find(d.ctx);
-      if (it == ctxs_.end() || !it->second.tx) {
+      Context* c = find(d.ctx);
+      if (!c || !c->tx) {
         ++stats_.cmd_err;
         return;
       }
-      cache_.touch(d.ctx, it->second.bytes());
-      it->second.tx->recover(d.msg_start, d.msg_index, d.prefix, ostats_[size_t(it->second.proto)]);
+      touch(d.ctx, *c);
+      // The inner context first, at the payload position where the outer message begins: the
+      // outer prefix, re-processed next, carries it forward through the message's payload.
+      if (Context* in = c->inner ? find(c->inner) : nullptr; in && in->tx) {
+        OffloadStats& ist = ostats_[size_t(in->proto)];
+        switch (d.inner) {
+          case SendDesc::InnerRecover::kFound:
+            in->tx->recover(d.inner_msg_start, d.inner_msg_index, d.inner_payload_pos, d.inner_prefix, ist);
+            break;
+          case SendDesc::InnerRecover::kToStart: in->tx->recover_to_start(); break;
+          case SendDesc::InnerRecover::kLost: in->tx->lose_framing(); break;
+          case SendDesc::InnerRecover::kNone: break;
+        }
+      }
+      c->tx->recover(d.msg_start, d.msg_index, d.payload_pos, d.prefix, ostats_[size_t(c->proto)]);
       return;
     }
     case SendDesc::Kind::kRxResyncResp: {
@@ -90,8 +90,8 @@ void Nic::run_cmd(SendDesc& d) {
         ++stats_.cmd_err;
         return;
       }
-      cache_.touch(d.ctx, it->second.bytes());
-      it->second.rx->resync_resp(d.tcpsn, d.ok, d.msg_index, ostats_[size_t(it->second.proto)]);
+      touch(d.ctx, it->second);
+      it->second.rx->resync_resp(d.tcpsn, d.ok, d.msg_index, d.payload_pos, ostats_[size_t(it->second.proto)]);
       return;
     }
     case SendDesc::Kind::kRrAdd:
@@ -114,13 +114,53 @@ void Nic::run_cmd(SendDesc& d) {
   }
 }
 
+void Nic::create_ctx(SendDesc& d) {
+  const Plugin* p = d.state ? plugin_for(d.state->proto) : nullptr;
+  Context* outer = d.outer ? find(d.outer) : nullptr;
+  if (!p || ctxs_.count(d.ctx) || (d.outer && (!outer || outer->inner))) {
+    ++stats_.cmd_err;
+    return;
+  }
+  Context c;
+  c.proto = d.state->proto;
+  c.dir = outer ? outer->dir : d.dir;
+  c.flow = outer ? outer->flow : d.flow;
+  OffloadStats* st = &ostats_[size_t(c.proto)];
+  if (c.dir == l5o::Direction::kTx) {
+    c.tx = std::make_unique<TxOffloadFlow>(*p, p->make_flow(*d.state, c.dir), d.tcpsn);
+  } else {
+    c.rx = std::make_unique<RxOffloadFlow>(*p, p->make_flow(*d.state, c.dir), d.tcpsn);
+    c.rx->set_trace(&cfg_.trace, d.ctx);
+    if (!outer) rx_flow_table_[d.flow] = d.ctx;
+  }
+  c.plugin_flow().attach(c.rr.get(), st);
+  if (outer) {
+    // Composed offload: the outer plug-in feeds this context its message payload.
+    c.outer = d.outer;
+    outer->inner = d.ctx;
+    if (c.tx) {
+      c.inner_tx = std::make_unique<InnerTx>(c.tx.get(), st);
+      outer->plugin_flow().set_inner(c.inner_tx.get());
+    } else {
+      c.inner_rx = std::make_unique<InnerRx>(c.rx.get(), st);
+      outer->plugin_flow().set_inner(c.inner_rx.get());
+    }
+  }
+  ctxs_.emplace(d.ctx, std::move(c));
+}
+
+void Nic::touch(uint32_t id, Context& c) {
+  cache_.touch(id, c.bytes());
+  if (Context* in = c.inner ? find(c.inner) : nullptr) cache_.touch(c.inner, in->bytes());
+}
+
 void Nic::transmit_packet(SendDesc& d) {
   Bytes& f = d.frame;
   auto v = TcpFrameView::parse(f);
   if (v && d.ctx != 0) {
     auto it = ctxs_.find(d.ctx);
     if (it != ctxs_.end() && it->second.tx) {
-      cache_.touch(d.ctx, it->second.bytes());
+      touch(d.ctx, it->second);
       MutByteSpan payload(f.data() + v->payload_off, v->payload_len);
       if (!it->second.tx->process(v->seq, payload, ostats_[size_t(it->second.proto)])) return;
     }
@@ -154,15 +194,24 @@ void Nic::deliver(Bytes frame) {
       if (ft != rx_flow_table_.end()) {
         auto it = ctxs_.find(ft->second);
         if (it != ctxs_.end() && it->second.rx) {
-          cache_.touch(ft->second, it->second.bytes());
+          touch(ft->second, it->second);
           MutByteSpan payload(frame.data() + v->payload_off, v->payload_len);
           std::vector<Placement>* placed = it->second.rx->plugin_flow().placements();
           if (placed) placed->clear();
+          Context* in = it->second.inner ? find(it->second.inner) : nullptr;
+          InnerRx* inner = in ? in->inner_rx.get() : nullptr;
+          if (inner) inner->begin_packet();
           const RxVerdict verdict =
               it->second.rx->process(v->seq, payload, ostats_[size_t(it->second.proto)]);
           c.ctx = ft->second;
           c.offloaded = verdict.marked;
           c.resync_req = verdict.resync_req;
+          if (inner) {
+            // The inner verdict stands only on bytes the outer engine processed in sequence.
+            c.inner_ctx = it->second.inner;
+            c.inner_marked = verdict.marked && inner->all_marked();
+            c.inner_resync_req = inner->resync_req();
+          }
           // Placed data is handed up by reference only for packets processed in sequence;
           // otherwise the original bytes go up and the L5P copies (and checks) them itself.
           if (placed && verdict.marked) {

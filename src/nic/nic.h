@@ -9,6 +9,7 @@
 #include "common/cpu_meter.h"
 #include "nic/ctx_cache.h"
 #include "nic/engine/engine_stats.h"
+#include "nic/engine/inner_engine.h"
 #include "nic/engine/rx_offload.h"
 #include "nic/engine/tx_offload.h"
 #include "nic/rings.h"
@@ -63,8 +64,20 @@ class Nic final : public wire::FrameSink {
     std::unique_ptr<RxOffloadFlow> rx;
     std::unique_ptr<RrMap> rr = std::make_unique<RrMap>();  // by tag (e.g. CID)
     std::unordered_map<uint32_t, uint32_t> rr_tag;         // rr_state id -> tag
+    // Composed offloads: an outer context names its inner one; an inner one its outer and the
+    // adapter through which the outer's plug-in feeds it.
+    uint32_t inner = 0, outer = 0;
+    std::unique_ptr<InnerTx> inner_tx;
+    std::unique_ptr<InnerRx> inner_rx;
     size_t bytes() const { return tx ? tx->context_bytes() : rx->context_bytes(); }
+    PluginFlow& plugin_flow() { return tx ? tx->plugin_flow() : rx->plugin_flow(); }
   };
+  void create_ctx(SendDesc& d);
+  void touch(uint32_t id, Context& c);
+  Context* find(uint32_t id) {
+    auto it = ctxs_.find(id);
+    return it == ctxs_.end() ? nullptr : &it->second;
+  }
   void run_cmd(SendDesc& d);
   void transmit_packet(SendDesc& d);
   const Plugin* plugin_for(l5o::L5Proto p) const { return plugins_[size_t(p)].get(); }

@@ -18,10 +18,11 @@ namespace autonic::nic {
 struct SendDesc {
   enum class Kind : uint8_t {
     kPacket,      // frame; ctx != 0 => offload it with that context
-    kCtxCreate,   // ctx, proto, dir, flow, tcpsn, state
+    kCtxCreate,   // ctx, proto, dir, flow, tcpsn, state; outer != 0: an inner context on it
     kCtxDestroy,  // ctx
-    kTxRecover,   // ctx, msg_start, msg_index, prefix (get_tx_msgstate answer)
-    kRxResyncResp,  // ctx, tcpsn, ok, msg_index
+    kTxRecover,   // ctx, msg_start, msg_index, payload_pos, prefix (get_tx_msgstate answer)
+                  // + the inner context's own recovery (inner_*), if it carries one
+    kRxResyncResp,  // ctx, tcpsn, ok, msg_index, payload_pos
     kRrAdd,       // ctx, rr_id, rr
     kRrDel,       // ctx, rr_id
   };
@@ -39,6 +40,15 @@ struct SendDesc {
   bool ok = false;
   uint32_t rr_id = 0;
   l5o::RrState rr;
+  // composed offloads
+  uint32_t outer = 0;
+  TcpSeq payload_pos;
+  enum class InnerRecover : uint8_t { kNone, kFound, kToStart, kLost };
+  InnerRecover inner = InnerRecover::kNone;
+  TcpSeq inner_msg_start;
+  uint64_t inner_msg_index = 0;
+  TcpSeq inner_payload_pos;
+  Bytes inner_prefix;
 };
 
 struct RxCompletion {
@@ -50,6 +60,11 @@ struct RxCompletion {
   struct Placed { size_t off, len; uint8_t* dst; };
   std::vector<Placed> placed;
   size_t payload_off = 0;  // from frame start
+  // Composed offloads: the inner context's verdict on this packet's payload (e.g. NVMe crc_ok
+  // inside TLS records the NIC decrypted) and its own resync request (inner-stream position).
+  uint32_t inner_ctx = 0;
+  bool inner_marked = false;
+  std::optional<TcpSeq> inner_resync_req;
 };
 
 template <typename T>

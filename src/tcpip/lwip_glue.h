@@ -16,6 +16,8 @@ namespace autonic::tcpip {
 // lwIP keeps per-pbuf flags when it queues, trims and chains segments, and never merges two
 // pbufs' bytes, so marks of different packets never mix (DESIGN.md "Facts established").
 inline constexpr uint8_t kPbufFlagOffloaded = 0x40;
+// Composed offloads: the inner L5P's mark (NVMe crc_ok inside TLS records the NIC decrypted).
+inline constexpr uint8_t kPbufFlagInnerOk = 0x80;
 
 // Initialises lwIP once for this process: clock for sys_now(), seed for ISNs.
 void lwip_start(const Clock* clock, uint64_t seed);

@@ -62,6 +62,9 @@ void Host::export_stats(CounterMap& m, L5pKind l5p) const {
     case L5pKind::kTcp: break;
     case L5pKind::kFramed: proto(l5o::L5Proto::kFramed); break;
     case L5pKind::kTls: proto(l5o::L5Proto::kTls); break;
+    case L5pKind::kNvmeTls:
+      proto(l5o::L5Proto::kTls);
+      [[fallthrough]];
     case L5pKind::kNvme: {
       proto(l5o::L5Proto::kNvmeTcp);
       // mlx5 nvmeotcp names for what the generic engine and driver counted.
@@ -71,8 +74,7 @@ void Host::export_stats(CounterMap& m, L5pKind l5p) const {
       add_counter(m, "rx_nvme_tcp_bytes", n.rx_decrypted_bytes);
       add_counter(m, "rx_nvme_tcp_crc_ok_packets", n.rx_decrypted_packets);
       add_counter(m, "rx_nvme_tcp_resync", n.rx_resync_res_ok + n.rx_resync_jump);
-      add_counter(m, "rx_nvme_tcp_sk_add", d.rx_sk_add);
-      add_counter(m, "rx_nvme_tcp_sk_del", d.rx_sk_del);
+      // (rx_nvme_tcp_sk_add / _sk_del come with the engine's counters above.)
       add_counter(m, "rx_nvme_tcp_setup", d.rx_rr_setup);
       add_counter(m, "rx_nvme_tcp_teardown", d.rx_rr_teardown);
       break;

@@ -11,6 +11,7 @@ const char* l5p_name(L5pKind k) {
     case L5pKind::kFramed: return "framed";
     case L5pKind::kTls: return "tls";
     case L5pKind::kNvme: return "nvme";
+    case L5pKind::kNvmeTls: return "nvme-tls";
   }
   return "?";
 }
@@ -132,7 +133,16 @@ std::string Report::summary() const {
       << ", cancelled " << c(server, "rx_" + p + "_resync_req_cancel") << ", hw jumps "
       << c(server, "rx_" + p + "_resync_jump") << "\n";
   }
-  if (l5p == "nvme") {
+  if (l5p == "nvme-tls") {
+    // Both directions carry data (reads: controller -> host; writes: host -> controller).
+    o << "  TLS records rx full " << c(client, "rx_tls_msgs_full") << " / partial " << c(client, "rx_tls_msgs_partial")
+      << " / none " << c(client, "rx_tls_msgs_none") << " (host), full " << c(server, "rx_tls_msgs_full") << " / partial "
+      << c(server, "rx_tls_msgs_partial") << " / none " << c(server, "rx_tls_msgs_none") << " (ctrl)\n";
+    o << "  NIC TLS        encrypted " << c(client, "tx_tls_encrypted_bytes") << " B (host) " << c(server, "tx_tls_encrypted_bytes")
+      << " B (ctrl), decrypted " << c(client, "rx_tls_decrypted_bytes") << " B (host) " << c(server, "rx_tls_decrypted_bytes")
+      << " B (ctrl)\n";
+  }
+  if (l5p == "nvme" || l5p == "nvme-tls") {
     char b2[256];
     auto x = [&](const char* k) { auto it = extra.find(k); return it == extra.end() ? 0.0 : it->second; };
     std::snprintf(b2, sizeof b2, "  I/O            %.0f IOPS, latency mean %.1f us, p99 %.1f us\n", x("iops"), x("lat_mean_us"), x("lat_p99_us"));

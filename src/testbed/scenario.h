@@ -12,7 +12,7 @@
 
 namespace autonic::testbed {
 
-enum class L5pKind : uint8_t { kTcp, kFramed, kTls, kNvme };
+enum class L5pKind : uint8_t { kTcp, kFramed, kTls, kNvme, kNvmeTls };  // kNvmeTls: NVMe/TCP over TLS
 // zc (tls) = on + zero-copy send; crc / ddp (nvme) = only the digest / only the copy offload
 enum class OffloadMode : uint8_t { kOff, kTx, kRx, kOn, kZc, kCrc, kDdp };
 

@@ -2,34 +2,34 @@
 
 namespace autonic::l5p {
 
-void RxResyncAnswerer::reply(TcpSeq t, bool ok, uint64_t idx) {
+void RxResyncAnswerer::reply(TcpSeq t, bool ok, uint64_t idx, TcpSeq payload) {
   ++(ok ? answered_ok : answered_fail);
   pending_.reset();
-  answer_(t, ok, idx);
+  answer_(t, ok, idx, payload);
 }
 
 void RxResyncAnswerer::request(TcpSeq tcpsn, TcpSeq pos, bool at_boundary, TcpSeq cur_start,
                                uint32_t cur_len) {
   const bool inside_current = !at_boundary && cur_len != 0 && tcpsn < cur_start + cur_len;
   if (tcpsn < pos || (tcpsn == pos && !at_boundary) || inside_current) {
-    for (auto& [s, idx] : recent_)
-      if (s == tcpsn) return reply(tcpsn, true, idx);
-    return reply(tcpsn, false, 0);
+    for (const Start& r : recent_)
+      if (r.start == tcpsn) return reply(tcpsn, true, r.index, r.payload);
+    return reply(tcpsn, false, 0, TcpSeq());
   }
   pending_ = tcpsn;  // answered when the stream reaches it
 }
 
-void RxResyncAnswerer::on_msg_start(TcpSeq start, uint64_t index) {
-  recent_.emplace_back(start, index);
+void RxResyncAnswerer::on_msg_start(TcpSeq start, uint64_t index, TcpSeq payload) {
+  recent_.push_back(Start{start, index, payload});
   if (recent_.size() > 64) recent_.pop_front();
   if (!pending_) return;
-  if (*pending_ == start) reply(start, true, index);
-  else if (*pending_ < start) reply(*pending_, false, 0);
+  if (*pending_ == start) reply(start, true, index, payload);
+  else if (*pending_ < start) reply(*pending_, false, 0, TcpSeq());
 }
 
 void RxResyncAnswerer::on_msg_len(TcpSeq start, uint32_t len) {
   // A guess inside this message is wrong: say so now rather than at its end.
-  if (pending_ && *pending_ > start && *pending_ < start + len) reply(*pending_, false, 0);
+  if (pending_ && *pending_ > start && *pending_ < start + len) reply(*pending_, false, 0, TcpSeq());
 }
 
 }  // namespace autonic::l5p

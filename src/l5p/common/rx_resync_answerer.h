@@ -13,23 +13,29 @@ namespace autonic::l5p {
 
 class RxResyncAnswerer {
  public:
-  using Answer = std::function<void(TcpSeq tcpsn, bool ok, uint64_t msg_index)>;
+  // payload: where the message's payload begins in an inner L5P's stream (composed offloads).
+  using Answer = std::function<void(TcpSeq tcpsn, bool ok, uint64_t msg_index, TcpSeq payload)>;
   explicit RxResyncAnswerer(Answer a) : answer_(std::move(a)) {}
 
   // l5o_resync_rx_req. `pos`: next byte the parser will consume; cur_start/cur_len: the message
   // being parsed (cur_len 0 if at a boundary or its header is incomplete).
   void request(TcpSeq tcpsn, TcpSeq pos, bool at_boundary, TcpSeq cur_start, uint32_t cur_len);
   // The parser starts message `index` at `start`.
-  void on_msg_start(TcpSeq start, uint64_t index);
+  void on_msg_start(TcpSeq start, uint64_t index, TcpSeq payload = TcpSeq());
   // The parser learnt the length of the message at `start`.
   void on_msg_len(TcpSeq start, uint32_t len);
   uint64_t answered_ok = 0, answered_fail = 0;
 
  private:
-  void reply(TcpSeq t, bool ok, uint64_t idx);
+  struct Start {
+    TcpSeq start;
+    uint64_t index;
+    TcpSeq payload;
+  };
+  void reply(TcpSeq t, bool ok, uint64_t idx, TcpSeq payload);
   Answer answer_;
   std::optional<TcpSeq> pending_;
-  std::deque<std::pair<TcpSeq, uint64_t>> recent_;
+  std::deque<Start> recent_;
 };
 
 }  // namespace autonic::l5p

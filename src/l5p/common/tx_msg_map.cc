@@ -16,21 +16,44 @@ TxMsgMap::Piece new_piece(size_t n, uint8_t** data) {
   return TxMsgMap::Piece{p.get(), n, std::shared_ptr<const void>(p, p.get())};
 }
 
-uint64_t TxMsgMap::push(std::vector<Piece> pieces, uint64_t note) {
+uint64_t TxMsgMap::push(std::vector<Piece> pieces, uint64_t note, uint32_t payload_len) {
   size_t len = 0;
   for (const Piece& p : pieces) len += p.len;
   const uint64_t idx = next_index_++;
-  msgs_.push_back(Msg{next_seq_, idx, len, std::move(pieces), 0, note});
+  msgs_.push_back(Msg{next_seq_, idx, len, std::move(pieces), 0, note, next_payload_});
   next_seq_ += uint32_t(len);
+  next_payload_ += payload_len;
   unwritten_ += len;
   return idx;
 }
 
+namespace {
+// lwIP: no-copy tcp_write (the map keeps the bytes until TCP lets go of them).
+class TcpWriter final : public TxMsgMap::Writer {
+ public:
+  TcpWriter(tcpip::TcpConn& c, bool copy) : c_(c), copy_(copy) {}
+  size_t room() override { return c_.sndbuf(); }
+  size_t write(const uint8_t* data, size_t n, bool) override {
+    return c_.write(data, n, copy_, /*more=*/true) ? n : 0;
+  }
+  void flush() override { c_.output(); }
+
+ private:
+  tcpip::TcpConn& c_;
+  bool copy_;
+};
+}  // namespace
+
 size_t TxMsgMap::pump(tcpip::TcpConn& conn, bool whole_msgs) {
+  TcpWriter w(conn, copy_);
+  return pump(w, whole_msgs);
+}
+
+size_t TxMsgMap::pump(Writer& w, bool whole_msgs) {
   size_t total = 0;
   while (first_unwritten_ < msgs_.size()) {
     Msg& m = msgs_[first_unwritten_];
-    if (whole_msgs && m.written == 0 && conn.sndbuf() < m.len) break;
+    if (whole_msgs && m.written == 0 && w.room() < m.len) break;
     // Walk to the piece holding byte m.written.
     size_t skip = m.written;
     size_t pi = 0;
@@ -38,10 +61,11 @@ size_t TxMsgMap::pump(tcpip::TcpConn& conn, bool whole_msgs) {
     bool blocked = false;
     for (; pi < m.pieces.size(); ++pi, skip = 0) {
       const Piece& p = m.pieces[pi];
-      const size_t room = conn.sndbuf();
+      const size_t room = w.room();
       if (room == 0) { blocked = true; break; }
-      const size_t n = std::min(room, p.len - skip);
-      if (!conn.write(p.data + skip, n, /*copy=*/copy_, /*more=*/true)) { blocked = true; break; }
+      const size_t want = std::min(room, p.len - skip);
+      const bool last = first_unwritten_ + 1 == msgs_.size() && pi + 1 == m.pieces.size() && want == p.len - skip;
+      const size_t n = w.write(p.data + skip, want, !last);
       m.written += n;
       unwritten_ -= n;
       total += n;
@@ -50,7 +74,7 @@ size_t TxMsgMap::pump(tcpip::TcpConn& conn, bool whole_msgs) {
     if (blocked) break;
     ++first_unwritten_;
   }
-  if (total) conn.output();
+  if (total) w.flush();
   return total;
 }
 
@@ -94,6 +118,7 @@ l5o::TxMsgState TxMsgMap::msgstate(TcpSeq tcpsn) {
   s.kind = l5o::TxMsgState::Kind::kFound;
   s.msg_start = m.start;
   s.msg_index = m.index;
+  s.payload_pos = m.payload_pos;
   s.prefix = prefix_;
   return s;
 }

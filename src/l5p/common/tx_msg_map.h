@@ -22,19 +22,35 @@ class TxMsgMap {
     std::shared_ptr<const void> keep;  // owner of data
   };
 
+  // Where pump() hands the bytes: TCP by reference, or another L5P's stream (NVMe over TLS).
+  class Writer {
+   public:
+    virtual ~Writer() = default;
+    virtual size_t room() = 0;
+    // Takes up to n bytes; more: the map has bytes right after these (MSG_MORE).
+    virtual size_t write(const uint8_t* data, size_t n, bool more) = 0;
+    virtual void flush() = 0;
+  };
+
   void start(TcpSeq first) { first_seq_ = next_seq_ = first; }
   void set_copy(bool c) { copy_ = c; }
   // Appends a message; returns its index. `note` is the owner's, handed back on release.
-  uint64_t push(std::vector<Piece> pieces, uint64_t note = 0);
+  // payload_len: bytes of it that belong to an inner L5P's stream (composed offloads: a TLS
+  // record's content), so msgstate can say where a message's payload begins in that stream.
+  uint64_t push(std::vector<Piece> pieces, uint64_t note = 0, uint32_t payload_len = 0);
   // Writes as much as TCP's send buffer takes. Returns bytes written. whole_msgs: hand TCP only
   // complete messages (keeps segment-aligned records aligned: a partial write would let lwIP
   // send a short segment and shift every later boundary).
   size_t pump(tcpip::TcpConn& conn, bool whole_msgs = false);
+  size_t pump(Writer& w, bool whole_msgs = false);
   // Releases messages fully acknowledged; returns how many were released.
   size_t on_acked(TcpSeq snd_una);
   // get_tx_msgstate: the prefix is assembled into a buffer valid until the next call.
   l5o::TxMsgState msgstate(TcpSeq tcpsn);
   bool idle() const { return msgs_.empty(); }
+  // Inner-stream position after the last message pushed / of the oldest message still held.
+  TcpSeq payload_end() const { return next_payload_; }
+  TcpSeq oldest_payload() const { return msgs_.empty() ? next_payload_ : msgs_.front().payload_pos; }
   size_t unwritten() const { return unwritten_; }
   size_t held() const { return msgs_.size(); }
   // Visits released messages' pieces (e.g. to check that lent buffers were not modified).
@@ -49,10 +65,11 @@ class TxMsgMap {
     std::vector<Piece> pieces;
     size_t written = 0;
     uint64_t note = 0;
+    TcpSeq payload_pos;
   };
   std::deque<Msg> msgs_;
   size_t first_unwritten_ = 0;  // index into msgs_ of the first message not fully written
-  TcpSeq first_seq_, next_seq_;
+  TcpSeq first_seq_, next_seq_, next_payload_;
   uint64_t next_index_ = 0;
   size_t unwritten_ = 0;
   Bytes prefix_;

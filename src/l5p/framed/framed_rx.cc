@@ -6,7 +6,7 @@
 namespace autonic::l5p::framed {
 
 FramedRx::FramedRx(const Key& key, FramedStats& st, Deliver deliver, Answer answer)
-    : key_(key), st_(st), deliver_(std::move(deliver)), resync_([this, a = std::move(answer)](TcpSeq t, bool ok, uint64_t i) {
+    : key_(key), st_(st), deliver_(std::move(deliver)), resync_([this, a = std::move(answer)](TcpSeq t, bool ok, uint64_t i, TcpSeq) {
         ++(ok ? st_.rx_resync_answer_ok : st_.rx_resync_answer_fail);
         a(t, ok, i);
       }) {}

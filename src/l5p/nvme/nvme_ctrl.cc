@@ -53,7 +53,7 @@ bool Namespace::write(uint64_t off, ByteSpan in) {
 // ---- one controller queue ----
 class NvmeController::Conn final : public QueueHandler {
  public:
-  Conn(NvmeController& c, std::unique_ptr<tcpip::TcpConn> tc)
+  Conn(NvmeController& c, std::unique_ptr<Transport> tc)
       : c_(c), q_(std::move(tc), NvmeQueue::Role::kController, c.cfg_, this, c.st_) {}
 
   void on_established() override {}
@@ -273,7 +273,7 @@ NvmeController::NvmeController(std::shared_ptr<Namespace> ns, const QueueConfig&
 
 NvmeController::~NvmeController() = default;
 
-void NvmeController::accept(std::unique_ptr<tcpip::TcpConn> c) {
+void NvmeController::accept(std::unique_ptr<Transport> c) {
   conns_.push_back(std::make_unique<Conn>(*this, std::move(c)));
 }
 

@@ -37,7 +37,7 @@ class NvmeController {
  public:
   NvmeController(std::shared_ptr<Namespace> ns, const QueueConfig& cfg, NvmeStats& st);
   ~NvmeController();
-  void accept(std::unique_ptr<tcpip::TcpConn> c);
+  void accept(std::unique_ptr<Transport> c);
   const std::string& failure() const { return failure_; }
 
  private:

@@ -18,7 +18,7 @@ class NvmeHost::Queue final : public QueueHandler {
     std::function<void(uint16_t status, uint64_t dw0)> done;
   };
 
-  Queue(NvmeHost& host, std::unique_ptr<tcpip::TcpConn> c, const QueueConfig& cfg, std::function<void()> up)
+  Queue(NvmeHost& host, std::unique_ptr<Transport> c, const QueueConfig& cfg, std::function<void()> up)
       : host_(host), q_(std::move(c), NvmeQueue::Role::kHost, cfg, this, host.st_), up_(std::move(up)) {}
 
   NvmeQueue& q() { return q_; }
@@ -127,10 +127,7 @@ NvmeHost::~NvmeHost() = default;
 size_t NvmeHost::inflight() const { return io_ ? io_->inflight() : 0; }
 
 void NvmeHost::start() {
-  auto c = connect_();
-  tcpip::TcpConn* raw = c.get();
-  admin_ = std::make_unique<Queue>(*this, std::move(c), admin_cfg_, [this] { admin_step(); });
-  raw->set_handler(&admin_->q());
+  admin_ = std::make_unique<Queue>(*this, connect_(), admin_cfg_, [this] { admin_step(); });
 }
 
 static void fabrics(uint8_t* sqe, uint8_t fctype) {
@@ -212,9 +209,7 @@ void NvmeHost::admin_step() {
       return;
     }
     case 7: {  // the I/O queue
-      auto c = connect_();
-      tcpip::TcpConn* raw = c.get();
-      io_ = std::make_unique<Queue>(*this, std::move(c), io_cfg_, [this] {
+      io_ = std::make_unique<Queue>(*this, connect_(), io_cfg_, [this] {
         uint8_t s[kSqeLen];
         Bytes d;
         connect_cmd(s, 1, d, cntlid_);
@@ -223,7 +218,6 @@ void NvmeHost::admin_step() {
           on_ready_();
         });
       });
-      raw->set_handler(&io_->q());
       return;
     }
     default:

@@ -22,7 +22,7 @@ struct BlockIo {
 
 class NvmeHost {
  public:
-  using Connect = std::function<std::unique_ptr<tcpip::TcpConn>()>;
+  using Connect = std::function<std::unique_ptr<Transport>()>;  // a new queue's connection
   NvmeHost(Connect connect, const QueueConfig& admin_cfg, const QueueConfig& io_cfg, NvmeStats& st,
            std::function<void()> on_ready, std::function<void(const std::string&)> on_failed);
   ~NvmeHost();

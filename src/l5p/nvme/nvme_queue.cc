@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "nic/plugins/nvme_plugin.h"
-#include "tcpip/lwip_glue.h"
 
 namespace autonic::l5p::nvme {
 
@@ -19,15 +18,14 @@ static const char* fes_name(uint16_t fes) {
   }
 }
 
-NvmeQueue::NvmeQueue(std::unique_ptr<tcpip::TcpConn> conn, Role role, const QueueConfig& cfg, QueueHandler* h,
-                     NvmeStats& st)
-    : conn_(std::move(conn)), role_(role), cfg_(cfg), h_(h), st_(st),
-      resync_([this](TcpSeq t, bool ok, uint64_t idx) {
+NvmeQueue::NvmeQueue(std::unique_ptr<Transport> t, Role role, const QueueConfig& cfg, QueueHandler* h, NvmeStats& st)
+    : t_(std::move(t)), role_(role), cfg_(cfg), h_(h), st_(st),
+      resync_([this](TcpSeq at, bool ok, uint64_t idx, TcpSeq) {
         ++(ok ? st_.nvme_resync_answer_ok : st_.nvme_resync_answer_fail);
-        if (cfg_.offload && rx_h_) cfg_.offload->resync_rx_resp(rx_h_, t, ok, idx);
+        if (cfg_.offload && rx_h_) cfg_.offload->resync_rx_resp(rx_h_, at, ok, idx);
       }) {
-  conn_->set_handler(this);
-  if (role_ == Role::kController) seq_ = conn_->rcv_nxt();  // accepted: waits for ICReq
+  t_->set_user(this);
+  if (role_ == Role::kController) seq_ = t_->rx_pos();  // accepted: waits for ICReq
 }
 
 NvmeQueue::~NvmeQueue() {
@@ -37,8 +35,9 @@ NvmeQueue::~NvmeQueue() {
   }
 }
 
-void NvmeQueue::on_connected() {
-  seq_ = conn_->rcv_nxt();
+void NvmeQueue::on_transport_up() {
+  if (role_ != Role::kHost) return;  // the controller waits for ICReq
+  seq_ = t_->rx_pos();
   start();
 }
 
@@ -52,25 +51,23 @@ void NvmeQueue::start() {
   send_raw(ByteSpan(ic, 128));
 }
 
-void NvmeQueue::send_raw(ByteSpan bytes) {
-  conn_->write(bytes.data(), bytes.size(), true, false);
-  conn_->output();
-}
+void NvmeQueue::send_raw(ByteSpan bytes) { t_->write_copy(bytes); }
 
 void NvmeQueue::establish() {
   ic_done_ = true;
-  map_.start(conn_->write_seq());
+  map_.start(t_->tx_pos());
   pdu_index_ = 0;
-  auto state = std::make_shared<nic::NvmeL5State>(hdgst_, ddgst_, cfg_.ddp && role_ == Role::kHost);
+  const bool ddp = cfg_.ddp && role_ == Role::kHost && t_->supports_ddp();
+  auto state = std::make_shared<nic::NvmeL5State>(hdgst_, ddgst_, ddp);
   if (cfg_.offload && cfg_.offload_tx)
-    tx_h_ = cfg_.offload->create(conn_->tx_flow(), l5o::Direction::kTx, state, conn_->write_seq(), this);
-  if (cfg_.offload && (cfg_.offload_rx || cfg_.ddp))
-    rx_h_ = cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx, state, seq_, this);
+    tx_h_ = t_->create_offload(cfg_.offload, l5o::Direction::kTx, state, t_->tx_pos(), this);
+  if (cfg_.offload && (cfg_.offload_rx || ddp))
+    rx_h_ = t_->create_offload(cfg_.offload, l5o::Direction::kRx, state, seq_, this);
   h_->on_established();
 }
 
 void NvmeQueue::send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan data, std::shared_ptr<const void> keep) {
-  if (failed_ || !conn_->alive()) return;
+  if (failed_ || !t_->alive()) return;
   const uint8_t hlen = *hlen_for(uint8_t(t));
   const bool has_data = !data.empty();
   const uint32_t hbytes = hlen + (hdgst_ ? uint32_t(kDigestLen) : 0);
@@ -106,20 +103,17 @@ void NvmeQueue::send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan dat
     }
   }
   map_.push(std::move(pieces));
-  map_.pump(*conn_);
+  t_->pump(map_);
 }
 
 void NvmeQueue::fatal(Fes fes, const std::string& outcome) {
   if (failed_) return;
-  if (conn_->alive()) {
+  if (t_->alive()) {
     uint8_t spec[16] = {};
     put16(spec, uint16_t(fes));
     send(role_ == Role::kHost ? PduType::kH2CTermReq : PduType::kC2HTermReq, 0, spec, {});
     ++st_.nvme_termreq_sent;
-    // Closed once the current receive callback has handed its bytes back: lwIP's tcp_close
-    // answers with a RST (and drops the TermReq) while received data is unaccounted for.
-    close_pending_ = true;
-    if (!in_recv_) conn_->shutdown_tx();
+    t_->shutdown_tx();
   }
   failed_ = true;
   h_->on_failed(outcome);
@@ -139,26 +133,15 @@ void NvmeQueue::resync_rx_req(TcpSeq tcpsn) {
   resync_.request(tcpsn, seq_, at_boundary, pdu_start_, hdr_.size() >= kCommonLen ? ch_.plen : 0);
 }
 
-void NvmeQueue::on_recv(pbuf* p) {
-  if (!p) {
-    if (!failed_) {
-      failed_ = true;
-      h_->on_failed("nvme:connection_closed");
-    }
-    return;
-  }
-  const size_t total = p->tot_len;
-  std::optional<std::string> err;
-  in_recv_ = true;
-  for (pbuf* q = p; q && !err && !failed_; q = q->next) {
-    if (q->len == 0) continue;  // a header pbuf emptied by lwIP before a placed (DDP) one
-    err = input(ByteSpan(static_cast<const uint8_t*>(q->payload), q->len), (q->flags & tcpip::kPbufFlagOffloaded) != 0);
-  }
-  in_recv_ = false;
-  pbuf_free(p);
-  if (!conn_->alive()) return;
-  conn_->recved(total);
-  if (close_pending_) conn_->shutdown_tx();
+void NvmeQueue::on_transport_closed() {
+  if (failed_) return;
+  failed_ = true;
+  h_->on_failed("nvme:connection_closed");
+}
+
+bool NvmeQueue::on_transport_data(ByteSpan d, bool marked) {
+  if (failed_) return false;
+  return !input(d, marked) && !failed_;
 }
 
 void NvmeQueue::reset_pdu() {
@@ -313,7 +296,7 @@ std::optional<std::string> NvmeQueue::pdu_done() {
   if (ch_.type == uint8_t(PduType::kH2CTermReq) || ch_.type == uint8_t(PduType::kC2HTermReq)) {
     ++st_.nvme_termreq_received;
     failed_ = true;
-    conn_->abort();
+    t_->abort();
     h_->on_failed(std::string("nvme:terminated:") + fes_name(le16(hdr_.data() + 8)));
     return "terminated";
   }
@@ -340,12 +323,12 @@ std::optional<std::string> NvmeQueue::pdu_done() {
   return std::nullopt;
 }
 
-void NvmeQueue::on_sent(uint32_t) {
-  map_.on_acked(conn_->oldest_retained());
-  map_.pump(*conn_);
+void NvmeQueue::on_transport_sent() {
+  map_.on_acked(t_->release_point());
+  t_->pump(map_);
 }
 
-void NvmeQueue::on_error(const char* what) {
+void NvmeQueue::on_transport_error(const std::string& what) {
   if (failed_) return;
   failed_ = true;
   h_->on_failed(what);

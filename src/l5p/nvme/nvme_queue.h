@@ -12,7 +12,7 @@
 #include "l5p/common/tx_msg_map.h"
 #include "l5p/nvme/nvme_pdu.h"
 #include "l5p/nvme/nvme_stats.h"
-#include "tcpip/tcp_conn.h"
+#include "l5p/nvme/nvme_transport.h"
 
 namespace autonic::l5p::nvme {
 
@@ -42,11 +42,10 @@ class QueueHandler {
   virtual void on_failed(const std::string& outcome) = 0;
 };
 
-class NvmeQueue final : public tcpip::TcpConnHandler, public l5o::L5pOps {
+class NvmeQueue final : public TransportUser, public l5o::L5pOps {
  public:
   enum class Role : uint8_t { kHost, kController };
-  NvmeQueue(std::unique_ptr<tcpip::TcpConn> conn, Role role, const QueueConfig& cfg, QueueHandler* h,
-            NvmeStats& st);
+  NvmeQueue(std::unique_ptr<Transport> t, Role role, const QueueConfig& cfg, QueueHandler* h, NvmeStats& st);
   ~NvmeQueue() override;
   void start();  // host: sends ICReq
 
@@ -62,10 +61,11 @@ class NvmeQueue final : public tcpip::TcpConnHandler, public l5o::L5pOps {
   l5o::RrStateId add_rr(uint16_t cid, MutByteSpan dest);
   void del_rr(l5o::RrStateId id);
 
-  void on_connected() override;
-  void on_recv(pbuf* p) override;
-  void on_sent(uint32_t acked) override;
-  void on_error(const char* what) override;
+  void on_transport_up() override;
+  bool on_transport_data(ByteSpan d, bool marked) override;
+  void on_transport_closed() override;
+  void on_transport_sent() override;
+  void on_transport_error(const std::string& what) override;
   l5o::TxMsgState get_tx_msgstate(TcpSeq tcpsn) override { return map_.msgstate(tcpsn); }
   void resync_rx_req(TcpSeq tcpsn) override;
 
@@ -78,7 +78,7 @@ class NvmeQueue final : public tcpip::TcpConnHandler, public l5o::L5pOps {
   std::optional<std::string> pdu_done();
   void reset_pdu();
 
-  std::unique_ptr<tcpip::TcpConn> conn_;
+  std::unique_ptr<Transport> t_;
   Role role_;
   QueueConfig cfg_;
   QueueHandler* h_;
@@ -86,7 +86,6 @@ class NvmeQueue final : public tcpip::TcpConnHandler, public l5o::L5pOps {
   TxMsgMap map_;
   RxResyncAnswerer resync_;
   bool ic_done_ = false, failed_ = false, hdgst_ = false, ddgst_ = false;
-  bool in_recv_ = false, close_pending_ = false;
   uint32_t maxh2cdata_ = 0;
   l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;
   // receive parser

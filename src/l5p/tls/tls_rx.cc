@@ -27,28 +27,29 @@ static RxFailure fatal(uint8_t alert) { return RxFailure{std::string("alert:") +
 
 TlsRx::TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer)
     : crypto_(keys), st_(st), deliver_(std::move(deliver)),
-      resync_([this, a = std::move(answer)](TcpSeq t, bool ok, uint64_t i) {
+      resync_([this, a = std::move(answer)](TcpSeq t, bool ok, uint64_t i, TcpSeq payload) {
         ++(ok ? st_.rx_tls_resync_answer_ok : st_.rx_tls_resync_answer_fail);
-        a(t, ok, i);  // the NIC context counts records from the offload's first: index = seq
+        a(t, ok, i, payload);  // the NIC context counts records from the offload's first: index = seq
       }) {}
 
 void TlsRx::resync_rx_req(TcpSeq tcpsn) {
   resync_.request(tcpsn, seq_, rec_.empty(), rec_start_, rec_len_);
 }
 
-std::optional<RxFailure> TlsRx::input(ByteSpan data, bool marked) {
+std::optional<RxFailure> TlsRx::input(ByteSpan data, bool marked, bool inner_marked) {
   size_t i = 0;
   while (i < data.size()) {
     if (closed_) return RxFailure{"tls:data_after_close_notify", kUnexpectedMessage};
     if (rec_.empty()) {
       rec_start_ = seq_;
-      resync_.on_msg_start(seq_, rec_seq_);
+      resync_.on_msg_start(seq_, rec_seq_, payload_pos_);
     }
     const size_t want = (rec_len_ == 0 ? kHeaderLen : rec_len_) - rec_.size();
     const size_t n = std::min(want, data.size() - i);
     const uint32_t off = uint32_t(rec_.size());
     rec_.insert(rec_.end(), data.begin() + long(i), data.begin() + long(i + n));
     ranges_.add(off, uint32_t(n), marked);
+    inner_ranges_.add(off, uint32_t(n), marked && inner_marked);
     i += n;
     seq_ += uint32_t(n);
     if (rec_len_ == 0 && rec_.size() == kHeaderLen) {
@@ -110,9 +111,23 @@ std::optional<RxFailure> TlsRx::finish_record() {
   const uint8_t type = inner[end - 1];
   ByteSpan content = inner.first(end - 1);
   std::optional<RxFailure> result;
+  // The NIC counts every record's content as ct_len - 1 payload bytes; a padded or
+  // non-application-data record breaks that correspondence, and inner marks are no longer
+  // attributable to our bytes: stop trusting them (software checks everything from then on).
+  if (type != uint8_t(ContentType::kApplicationData) || end != ct_len) inner_trusted_ = false;
+  payload_pos_ += uint32_t(ct_len - 1);
   if (type == uint8_t(ContentType::kApplicationData)) {
     if (content.size() > kMaxPlaintext) return fatal(kRecordOverflow);
-    deliver_(content);
+    if (all && inner_trusted_) {
+      // Hand the content over in runs of equal inner mark (per packet the NIC processed).
+      for (const auto& r : inner_ranges_.ranges()) {
+        const uint32_t lo = std::max<uint32_t>(r.off, kHeaderLen);
+        const uint32_t hi = std::min<uint32_t>(r.off + r.len, uint32_t(kHeaderLen + content.size()));
+        if (lo < hi) deliver_(content.subspan(lo - kHeaderLen, hi - lo), r.marked);
+      }
+    } else {
+      deliver_(content, false);
+    }
   } else if (type == uint8_t(ContentType::kAlert) && content.size() == 2) {
     ++st_.rx_tls_alerts;
     if (content[1] == kCloseNotify) closed_ = true;
@@ -122,6 +137,7 @@ std::optional<RxFailure> TlsRx::finish_record() {
   }
   rec_.clear();
   ranges_.clear();
+  inner_ranges_.clear();
   rec_len_ = 0;
   ++rec_seq_;
   return result;

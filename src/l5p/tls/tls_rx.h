@@ -23,10 +23,14 @@ struct RxFailure {
 
 class TlsRx {
  public:
-  using Deliver = std::function<void(ByteSpan)>;
+  // Application data in order; inner_marked: the NIC's inner mark on these bytes (composed
+  // offloads, e.g. NVMe crc_ok) -- only ever set for records the NIC decrypted whole.
+  using Deliver = std::function<void(ByteSpan, bool inner_marked)>;
   TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer);
   void start(TcpSeq first) { seq_ = first; }
-  std::optional<RxFailure> input(ByteSpan data, bool marked);
+  std::optional<RxFailure> input(ByteSpan data, bool marked, bool inner_marked = false);
+  // Payload (record content) stream position of the next record: the inner L5P's coordinates.
+  TcpSeq payload_pos() const { return payload_pos_; }
   void resync_rx_req(TcpSeq tcpsn);
   bool closed() const { return closed_; }  // close_notify received
   bool mid_record() const { return !rec_.empty(); }
@@ -42,7 +46,9 @@ class TlsRx {
   uint64_t rec_seq_ = 0;
   Bytes rec_;
   uint32_t rec_len_ = 0;  // total incl. header; 0 until the header is complete
-  MarkedRanges ranges_;
+  MarkedRanges ranges_, inner_ranges_;
+  TcpSeq payload_pos_;        // payload stream position of the current record's content
+  bool inner_trusted_ = true;  // false once a record's content diverged from the NIC's count
   Bytes plain_;
   bool closed_ = false;
 };

@@ -49,9 +49,9 @@ void TlsSession::establish(TcpSeq rx_first) {
                                 conn_->open_segment_fill(), st_);
   tx_->start(tx_first);
   rx_ = std::make_unique<TlsRx>(
-      rxk, st_, [this](ByteSpan d) { if (h_) h_->on_data(d); },
-      [this](TcpSeq s, bool ok, uint64_t idx) {
-        if (cfg_.offload && rx_h_) cfg_.offload->resync_rx_resp(rx_h_, s, ok, idx);
+      rxk, st_, [this](ByteSpan d, bool inner_marked) { if (h_) h_->on_payload(d, inner_marked); },
+      [this](TcpSeq s, bool ok, uint64_t idx, TcpSeq payload) {
+        if (cfg_.offload && rx_h_) cfg_.offload->resync_rx_resp(rx_h_, s, ok, idx, payload);
       });
   rx_->start(rx_first);
   if (cfg_.offload && cfg_.offload_rx && offloadable(cfg_.cipher))
@@ -74,6 +74,28 @@ size_t TlsSession::send(ByteSpan data, bool more) {
   const size_t n = tx_->queue(data, more);
   tx_->pump(*conn_);
   return n;
+}
+
+size_t TlsSession::send_gather(ByteSpan data, bool more) {
+  if (!usable() || cfg_.openssl_only) return send(data, more);
+  const size_t n = tx_->queue_gather(data, more);
+  tx_->pump(*conn_);
+  return n;
+}
+
+void TlsSession::close_tx() {
+  if (!conn_->alive()) return;
+  if (in_recv_) {
+    close_pending_ = true;
+    return;
+  }
+  if (tx_) tx_->pump(*conn_);
+  conn_->shutdown_tx();
+}
+
+void TlsSession::abort() {
+  failed_ = true;
+  if (conn_->alive()) conn_->abort();
 }
 
 size_t TlsSession::send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more) {
@@ -115,10 +137,12 @@ void TlsSession::on_recv(pbuf* p) {
   const size_t total = p->tot_len;
   std::optional<RxFailure> err;
   bool became_ready = false;
+  in_recv_ = true;
   for (pbuf* q = p; q && !err && !failed_; q = q->next) {
     if (q->len == 0) continue;
     ByteSpan d(static_cast<const uint8_t*>(q->payload), q->len);
     const bool marked = (q->flags & tcpip::kPbufFlagOffloaded) != 0;
+    const bool inner_marked = (q->flags & tcpip::kPbufFlagInnerOk) != 0;
     if (!ready_ || cfg_.openssl_only) {
       hs_->input(d);
       hs_fed_ += d.size();
@@ -147,16 +171,21 @@ void TlsSession::on_recv(pbuf* p) {
       }
       continue;
     }
-    err = rx_->input(d, marked);
+    err = rx_->input(d, marked, inner_marked);
   }
+  in_recv_ = false;
   pbuf_free(p);
   if (cfg_.openssl_only && ready_ && !err && !failed_) openssl_read();
   if (err) {
     conn_->recved(total);  // first: lwIP's tcp_close would otherwise answer with a RST, dropping the alert
     return fail(*err);
   }
-  if (failed_) return;
+  if (failed_ || !conn_->alive()) return;
   conn_->recved(total);
+  if (close_pending_) {
+    close_pending_ = false;
+    close_tx();
+  }
   if (became_ready && h_) h_->on_writable();
 }
 

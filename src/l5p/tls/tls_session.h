@@ -40,6 +40,22 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   bool all_acked() const override;
   void export_stats(CounterMap& m) const override { st_.export_to(m); }
 
+  // For an L5P running on top of this session (NVMe/TCP over TLS):
+  bool is_client() const { return role_ == Role::kClient; }
+  bool usable() const { return ready_ && !failed_ && conn_->alive(); }
+  // Gathering send: sub-record tails are kept in an open record until !more (MSG_MORE).
+  size_t send_gather(ByteSpan data, bool more);
+  size_t send_room() const { return usable() && tx_ ? tx_->room() : 0; }
+  // Payload (application data) stream positions, the inner L5P's coordinates.
+  TcpSeq tx_payload_pos() const { return tx_ ? tx_->payload_pos() : TcpSeq(); }
+  TcpSeq rx_payload_pos() const { return rx_ ? rx_->payload_pos() : TcpSeq(); }
+  TcpSeq oldest_retained_payload() const { return tx_ ? tx_->oldest_payload() : TcpSeq(); }
+  l5o::L5oHandle tx_handle() const { return tx_h_; }
+  l5o::L5oHandle rx_handle() const { return rx_h_; }
+  // Closes the sending side after what is queued (deferred while delivering received data).
+  void close_tx();
+  void abort();
+
   void on_connected() override;
   void on_recv(pbuf* p) override;
   void on_sent(uint32_t acked) override;
@@ -63,6 +79,7 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   std::unique_ptr<TlsTx> tx_;
   std::unique_ptr<TlsRx> rx_;
   bool ready_ = false, failed_ = false;
+  bool in_recv_ = false, close_pending_ = false;
   TcpSeq rx_base_;
   uint64_t hs_fed_ = 0;  // bytes fed to OpenSSL during the handshake
   l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;

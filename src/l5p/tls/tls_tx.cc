@@ -80,7 +80,7 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
     rec[kHeaderLen + clen] = uint8_t(inner);
     std::memset(rec + kHeaderLen + clen + 1, 0, kTagLen);
   }
-  map_.push(std::move(pieces), note);
+  map_.push(std::move(pieces), note, uint32_t(clen));  // its content: the payload stream
   ++seq_;
   ++st_.tx_tls_records;
 }
@@ -103,6 +103,36 @@ size_t TlsTx::queue(ByteSpan data, bool more) {
   return taken;
 }
 
+void TlsTx::close_open_record() {
+  if (open_.empty()) return;
+  first_trim_ = 0;
+  push_record(ContentType::kApplicationData, open_, nullptr);
+  open_.clear();
+}
+
+size_t TlsTx::queue_gather(ByteSpan data, bool more) {
+  size_t taken = 0;
+  if (!open_.empty()) {
+    const size_t full = record_size_ - first_trim_;
+    const size_t n = std::min(full - open_.size(), data.size());
+    open_.insert(open_.end(), data.begin(), data.begin() + long(n));
+    taken = n;
+    if (open_.size() < full && (more || taken < data.size())) return taken;
+    close_open_record();
+  }
+  while (taken < data.size() && room() > 0) {
+    const size_t n = next_record_len(data.size() - taken, more);
+    if (n == 0) {  // a tail shorter than a record: keep it open for the next call
+      open_.assign(data.begin() + long(taken), data.end());
+      return data.size();
+    }
+    push_record(ContentType::kApplicationData, data.subspan(taken, n), nullptr);
+    taken += n;
+  }
+  if (!more && taken == data.size()) close_open_record();
+  return taken;
+}
+
 size_t TlsTx::queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more) {
   size_t taken = 0;
   while (taken < len && room() > 0) {
@@ -115,6 +145,7 @@ size_t TlsTx::queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size
 }
 
 void TlsTx::queue_alert(uint8_t level, uint8_t desc) {
+  close_open_record();
   const uint8_t a[2] = {level, desc};
   push_record(ContentType::kAlert, ByteSpan(a, 2), nullptr);
   ++st_.tx_tls_alerts;

@@ -23,6 +23,9 @@ class TlsTx {
   // Copying send: frames up to data.size() bytes; returns how many were taken.
   // more: leave a tail shorter than a record for the next call (MSG_MORE).
   size_t queue(ByteSpan data, bool more = false);
+  // Gathering send (Linux tls_sw's open record under MSG_MORE): like queue, but a tail shorter
+  // than a record is taken and kept open for the next call to fill; !more closes it.
+  size_t queue_gather(ByteSpan data, bool more);
   // Zero-copy send: the buffer is lent until TCP acknowledges it; it must not change meanwhile
   // (the shared_ptr<const> lets the owner see when it is released: use_count() == 1).
   size_t queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more = false);
@@ -30,12 +33,16 @@ class TlsTx {
   void pump(tcpip::TcpConn& c) { map_.pump(c, aligned_); }
   void on_acked(TcpSeq snd_una) { map_.on_acked(snd_una); }
   l5o::TxMsgState msgstate(TcpSeq t) { return map_.msgstate(t); }
-  bool idle() const { return map_.idle(); }
+  bool idle() const { return map_.idle() && open_.empty(); }
+  // Application-data (payload) stream positions: next byte taken / oldest byte still held.
+  TcpSeq payload_pos() const { return map_.payload_end() + uint32_t(open_.size()); }
+  TcpSeq oldest_payload() const { return map_.oldest_payload(); }
   TxMode mode() const { return mode_; }
   size_t room() const;
 
  private:
   size_t next_record_len(size_t avail, bool more);
+  void close_open_record();
   void push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent);
   TrafficKeys keys_;
   TxMode mode_;
@@ -46,6 +53,7 @@ class TlsTx {
   RecordCrypto crypto_;
   TxMsgMap map_;
   uint64_t seq_ = 0;  // next record sequence number (RFC 8446 §5.3)
+  Bytes open_;        // queue_gather: content of the record still being filled
 };
 
 }  // namespace autonic::l5p::tls

@@ -27,7 +27,7 @@ FeedResult feed(MsgCursor& cur, const Plugin& plugin, PluginFlow& flow, l5o::Dir
         return r;
       }
       cur.msg_len = *len;
-      flow.begin(cur.msg_index, ByteSpan(cur.hdr.data(), hlen));
+      flow.begin(cur.msg_index, ByteSpan(cur.hdr.data(), hlen), cur.payload);
     } else {
       const size_t n = std::min<size_t>(cur.msg_len - cur.offset, in.size() - i);
       if (dir == l5o::Direction::kTx)
@@ -40,7 +40,7 @@ FeedResult feed(MsgCursor& cur, const Plugin& plugin, PluginFlow& flow, l5o::Dir
     if (cur.len_known() && cur.offset == cur.msg_len) {
       if (dir == l5o::Direction::kRx && !flow.rx_verify()) r.all_verified = false;
       ++r.msgs_completed;
-      cur.reset(cur.msg_start + cur.msg_len, cur.msg_index + 1);
+      cur.advance(plugin);
     }
   }
   return r;

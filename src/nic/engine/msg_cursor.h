@@ -17,8 +17,16 @@ struct MsgCursor {
   uint32_t offset = 0;     // bytes of it already processed
   uint32_t msg_len = 0;    // total length; 0 while its header is incomplete
   std::array<uint8_t, kMaxHeaderLen> hdr{};
+  TcpSeq payload;          // inner-stream position of its payload (composed offloads)
 
   void reset(TcpSeq start, uint64_t index) {
+    msg_start = start;
+    msg_index = index;
+    offset = 0;
+    msg_len = 0;
+  }
+  void reset(TcpSeq start, uint64_t index, TcpSeq payload_pos) {
+    payload = payload_pos;
     msg_start = start;
     msg_index = index;
     offset = 0;
@@ -27,6 +35,11 @@ struct MsgCursor {
   TcpSeq pos() const { return msg_start + offset; }
   bool len_known() const { return msg_len != 0; }
   TcpSeq next_msg() const { return msg_start + msg_len; }  // only if len_known()
+  // Moves to the next message (only if len_known()).
+  void advance(const Plugin& p) {
+    const TcpSeq next_payload = payload + p.payload_len(ByteSpan(hdr.data(), p.header_len()));
+    reset(next_msg(), msg_index + 1, next_payload);
+  }
 };
 
 struct FeedResult {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/tcp_seq.h"
 #include "l5o/l5o.h"
 
 namespace autonic::nic {
@@ -30,8 +31,9 @@ struct Placement {
 class PluginFlow {
  public:
   virtual ~PluginFlow() = default;
-  // A new message starts: reset dynamic state. header = its header_len() bytes.
-  virtual void begin(uint64_t msg_index, ByteSpan header) = 0;
+  // A new message starts: reset dynamic state. header = its header_len() bytes; payload_pos =
+  // where its payload begins in the inner stream (composed offloads only, see InnerEngine).
+  virtual void begin(uint64_t msg_index, ByteSpan header, TcpSeq payload_pos) = 0;
   // Bytes [offset, offset + in.size()) of the current message, offset >= header_len(); any
   // split is allowed. TX: out = wire bytes (transform + fill the trailer). RX: out = plain bytes
   // (trailer copied unchanged). in and out may alias.
@@ -44,6 +46,20 @@ class PluginFlow {
   // Optional hooks for plug-ins that place data or keep their own counters.
   virtual void attach(const RrMap* /*rr*/, OffloadStats* /*stats*/) {}
   virtual std::vector<Placement>* placements() { return nullptr; }
+  // Composed offloads: hand this flow's message payload to an inner L5P's engine.
+  virtual void set_inner(class InnerEngine* /*inner*/) {}
+};
+
+// Composed offloads (NVMe/TCP over TLS, issue #4): an inner L5P whose byte stream is the payload
+// of the outer L5P's messages. The outer plug-in calls it with every payload byte it processes,
+// in stream order, at the inner stream position of that byte: TX before the outer transform
+// (NVMe fills its digests in the plaintext, then TLS encrypts), RX after it (TLS decrypts, then
+// NVMe checks its digests). The inner engine keeps its own sequence tracking and recovery in
+// inner-stream coordinates, exactly like a TCP-level engine does in tcpsn.
+class InnerEngine {
+ public:
+  virtual ~InnerEngine() = default;
+  virtual void on_payload(TcpSeq pos, MutByteSpan bytes) = 0;
 };
 
 class Plugin {
@@ -54,6 +70,9 @@ class Plugin {
   // Magic pattern + length (§3.3): total message length if `hdr` (header_len() bytes) looks like
   // a message header, nullopt if not.
   virtual std::optional<uint32_t> probe(ByteSpan hdr) const = 0;
+  // Bytes of a message (header `hdr`, already probed) that belong to an inner L5P's stream:
+  // 0 unless the protocol can carry another (TLS: the record's content).
+  virtual uint32_t payload_len(ByteSpan /*hdr*/) const { return 0; }
   virtual std::unique_ptr<PluginFlow> make_flow(const l5o::L5State& state, l5o::Direction dir) const = 0;
 };
 

@@ -95,7 +95,7 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
       if (trace_ && *trace_)
         (*trace_)("ctx " + std::to_string(ctx_) + ": offloading: hardware jump to the next header at tcpsn " +
                   std::to_string(m.raw()));
-      cur_.reset(m, cur_.msg_index + 1);
+      cur_.advance(plugin_);
       if (seq == m) {
         ++st.rx_resync_jump_exact;
         on_offloading(seq, payload, v, st);  // exactly in sequence from a correct state
@@ -145,6 +145,7 @@ void RxOffloadFlow::start_search(TcpSeq seq, ByteSpan payload, TcpSeq min_seq, R
     candidate_ = c;
     next_hdr_ = c + *len;
     tracked_ = 1;
+    tracked_payload_ = plugin_.payload_len(ByteSpan(window_at(i), hlen));
     tracked_pkts_ = 0;
     trk_hdr_have_ = 0;
     tail_len_ = 0;
@@ -195,6 +196,7 @@ void RxOffloadFlow::track(TcpSeq seq, ByteSpan payload, RxVerdict& v, OffloadSta
       return;
     }
     next_hdr_ += *len;
+    tracked_payload_ += plugin_.payload_len(ByteSpan(trk_hdr_.data(), hlen));
     if (++tracked_ > kMaxTrackedMsgs) {
       give_up_tracking(st);
       return;
@@ -209,7 +211,8 @@ void RxOffloadFlow::give_up_tracking(OffloadStats& st) {
   trk_hdr_have_ = 0;
 }
 
-void RxOffloadFlow::resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, OffloadStats& st) {
+void RxOffloadFlow::resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, TcpSeq payload_pos,
+                                OffloadStats& st) {
   if (state_ != RxSyncState::kTracking || tcpsn != candidate_) {
     ++st.rx_resync_res_stale;
     return;
@@ -220,10 +223,11 @@ void RxOffloadFlow::resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, Offlo
     tail_len_ = 0;
     return;
   }
-  // (d2) confirmed: the message at next_hdr_ has index msg_index + tracked_. Resume there,
-  // carrying any header bytes of it already seen.
+  // (d2) confirmed: the message at next_hdr_ has index msg_index + tracked_ (and its payload
+  // follows that of the tracked messages). Resume there, carrying any header bytes of it
+  // already seen.
   ++st.rx_resync_res_ok;
-  cur_.reset(next_hdr_, msg_index + tracked_);
+  cur_.reset(next_hdr_, msg_index + tracked_, payload_pos + tracked_payload_);
   if (trk_hdr_have_ > 0) {
     scratch_.resize(trk_hdr_have_);
     Bytes part(trk_hdr_.begin(), trk_hdr_.begin() + trk_hdr_have_);

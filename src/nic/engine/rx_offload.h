@@ -41,7 +41,8 @@ class RxOffloadFlow {
   // Processes one received packet's payload (in place when marked).
   RxVerdict process(TcpSeq seq, MutByteSpan payload, OffloadStats& st);
   // The L5P's answer to a resync request (l5o_resync_rx_resp).
-  void resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, OffloadStats& st);
+  // payload_pos: inner-stream position of that message's payload (composed offloads).
+  void resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, TcpSeq payload_pos, OffloadStats& st);
 
   RxSyncState state() const { return state_; }
   // Optional trace of every state change (autonic run --trace), for reading the mechanism.
@@ -77,6 +78,7 @@ class RxOffloadFlow {
   TcpSeq candidate_;      // tcpsn the L5P was asked about
   TcpSeq next_hdr_;       // where the next header must begin
   uint64_t tracked_ = 0;  // messages from candidate_ to next_hdr_
+  uint32_t tracked_payload_ = 0;  // their inner-stream bytes (composed offloads)
   uint32_t tracked_pkts_ = 0;
   std::array<uint8_t, kMaxHeaderLen> trk_hdr_{};
   size_t trk_hdr_have_ = 0;  // header bytes at next_hdr_ seen so far (split header)

@@ -7,9 +7,14 @@ TxOffloadFlow::TxOffloadFlow(const Plugin& plugin, std::unique_ptr<PluginFlow> f
   cur_.reset(start, 0);
 }
 
-void TxOffloadFlow::recover(TcpSeq msg_start, uint64_t msg_index, ByteSpan prefix,
+void TxOffloadFlow::recover_to_start() {
+  cur_.reset(start_, 0, TcpSeq());
+  framing_lost_ = false;
+}
+
+void TxOffloadFlow::recover(TcpSeq msg_start, uint64_t msg_index, TcpSeq payload_pos, ByteSpan prefix,
                             OffloadStats& st) {
-  cur_.reset(msg_start, msg_index);
+  cur_.reset(msg_start, msg_index, payload_pos);
   framing_lost_ = false;
   ++st.tx_dump_packets;
   st.tx_dump_bytes += prefix.size();
@@ -23,7 +28,12 @@ void TxOffloadFlow::recover(TcpSeq msg_start, uint64_t msg_index, ByteSpan prefi
 bool TxOffloadFlow::process(TcpSeq seq, MutByteSpan payload, OffloadStats& st) {
   if (payload.empty()) return true;
   size_t lead = 0;
-  if (seq != cur_.pos() && cur_.pos() == start_ && cur_.msg_index == 0 && cur_.offset == 0 && seq < start_ &&
+  const bool at_start = cur_.pos() == start_ && cur_.msg_index == 0 && cur_.offset == 0;
+  if (at_start && seq + uint32_t(payload.size()) <= start_ && !framing_lost_) {
+    ++st.tx_bypass_packets;  // entirely before the offload (an inner engine sees these)
+    return true;
+  }
+  if (seq != cur_.pos() && at_start && seq < start_ &&
       seq + uint32_t(payload.size()) > start_)
     lead = size_t(start_ - seq);  // pre-offload bytes in the same segment: not ours to touch
   else if (seq != cur_.pos() || framing_lost_) {

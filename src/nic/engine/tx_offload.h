@@ -14,7 +14,12 @@ class TxOffloadFlow {
   TxOffloadFlow(const Plugin& plugin, std::unique_ptr<PluginFlow> flow, TcpSeq start);
   // Recovery descriptor: the message holding the next packet starts at msg_start with index
   // msg_index; prefix = its bytes up to the packet.
-  void recover(TcpSeq msg_start, uint64_t msg_index, ByteSpan prefix, OffloadStats& st);
+  // payload_pos: inner-stream position of that message's payload (composed offloads).
+  void recover(TcpSeq msg_start, uint64_t msg_index, TcpSeq payload_pos, ByteSpan prefix, OffloadStats& st);
+  // Recovery to a position before the offload began: rewind to its start.
+  void recover_to_start();
+  // The L5P no longer holds what the context needs: drop until the next recovery.
+  void lose_framing() { framing_lost_ = true; }
   // Transforms a packet's payload in place (the NIC's own DMA copy, never lwIP's buffer).
   // Returns false if the packet must be dropped: it is not where the context is and the driver
   // gave nothing to recover from, or the engine lost the message framing.

@@ -21,7 +21,7 @@ class NvmeFlow final : public PluginFlow {
   }
   std::vector<Placement>* placements() override { return &placements_; }
 
-  void begin(uint64_t, ByteSpan header) override {
+  void begin(uint64_t, ByteSpan header, TcpSeq) override {
     parse_common(header, &h_);
     crc_ = kCrcInit;
     recv_ = 0;

@@ -15,7 +15,10 @@ class TlsFlow final : public PluginFlow {
   TlsFlow(const TlsL5State& s, bool encrypt)
       : keys_(s.keys), start_seq_(s.start_seq), gcm_(s.keys.key), encrypt_(encrypt) {}
 
-  void begin(uint64_t msg_index, ByteSpan header) override {
+  void set_inner(InnerEngine* inner) override { inner_ = inner; }
+
+  void begin(uint64_t msg_index, ByteSpan header, TcpSeq payload_pos) override {
+    payload_pos_ = payload_pos;
     uint8_t nonce[12];
     record_nonce(keys_.iv, start_seq_ + msg_index, nonce);
     data_end_ = uint32_t(kHeaderLen + load_be16(&header[3]) - kTagLen);
@@ -26,7 +29,15 @@ class TlsFlow final : public PluginFlow {
     size_t i = 0;
     if (offset < data_end_) {
       i = std::min<size_t>(data_end_ - offset, in.size());
-      gcm_.update(in.first(i), out.first(i));
+      if (inner_) {
+        // Composed offload: the inner L5P works on the plaintext first (NVMe fills its
+        // digests), then it is encrypted -- TX order "NVMe then TLS".
+        if (out.data() != in.data()) std::memcpy(out.data(), in.data(), i);
+        to_inner(offset, out.first(i));
+        gcm_.update(out.first(i), out.first(i));
+      } else {
+        gcm_.update(in.first(i), out.first(i));
+      }
     }
     if (i < in.size()) {
       if (!tag_done_) {
@@ -41,6 +52,7 @@ class TlsFlow final : public PluginFlow {
     if (offset < data_end_) {
       i = std::min<size_t>(data_end_ - offset, in.size());
       gcm_.update(in.first(i), out.first(i));
+      if (inner_) to_inner(offset, out.first(i));  // RX order "TLS then NVMe"
     }
     for (; i < in.size(); ++i) {
       tag_[offset + i - data_end_] = in[i];
@@ -54,6 +66,16 @@ class TlsFlow final : public PluginFlow {
     return keys_.key.size() + 12 + 8 + 6 * 16 + 16;
   }
  private:
+  // Hands the content part of [offset, offset + bytes.size()) to the inner engine. The record's
+  // content ends one byte before the tag: the inner content type (RFC 8446 §5.2; our peers
+  // never pad, and the L5P stops trusting inner marks if a record was padded).
+  void to_inner(uint32_t offset, MutByteSpan bytes) {
+    const uint32_t lo = std::max<uint32_t>(offset, uint32_t(kHeaderLen));
+    const uint32_t hi = std::min<uint32_t>(offset + uint32_t(bytes.size()), data_end_ - 1);
+    if (lo >= hi) return;
+    inner_->on_payload(payload_pos_ + (lo - uint32_t(kHeaderLen)), bytes.subspan(lo - offset, hi - lo));
+  }
+
   TrafficKeys keys_;
   uint64_t start_seq_;
   GcmStream gcm_;
@@ -61,6 +83,8 @@ class TlsFlow final : public PluginFlow {
   uint32_t data_end_ = 0;
   bool tag_done_ = false;
   uint8_t tag_[16] = {};
+  InnerEngine* inner_ = nullptr;
+  TcpSeq payload_pos_;
 };
 
 }  // namespace
@@ -69,6 +93,12 @@ std::optional<uint32_t> TlsPlugin::probe(ByteSpan hdr) const {
   uint16_t len = 0;
   if (check_header(hdr, &len) != HeaderCheck::kOk) return std::nullopt;
   return uint32_t(kHeaderLen + len);
+}
+
+uint32_t TlsPlugin::payload_len(ByteSpan hdr) const {
+  // TLS 1.3: the record's content is its encrypted length minus the type byte and the tag.
+  const uint32_t len = load_be16(&hdr[3]);
+  return len > kTagLen ? len - uint32_t(kTagLen) - 1 : 0;
 }
 
 std::unique_ptr<PluginFlow> TlsPlugin::make_flow(const l5o::L5State& state, l5o::Direction dir) const {

@@ -19,6 +19,7 @@ class TlsPlugin final : public Plugin {
   l5o::L5Proto proto() const override { return l5o::L5Proto::kTls; }
   size_t header_len() const override { return l5p::tls::kHeaderLen; }
   std::optional<uint32_t> probe(ByteSpan hdr) const override;
+  uint32_t payload_len(ByteSpan hdr) const override;
   std::unique_ptr<PluginFlow> make_flow(const l5o::L5State& state, l5o::Direction dir) const override;
 };
 
