@@ -1,0 +1,207 @@
+// NVMe/TCP over TLS (issue #4 part 4): the NIC's NVMe engine runs inside the TLS context on the
+// records' payload -- TX: NVMe digests then TLS encryption; RX: TLS decryption then NVMe digest
+// checks -- and each layer recovers from out-of-sequence data on its own. Scenarios run in their
+// own process; every failure prints the command that replays it.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "l5p/tls/tls_rx.h"
+#include "test_util.h"
+#include "testbed/testbed.h"
+
+using namespace autonic;
+using namespace autonic::testbed;
+using autonic::testing::ctr;
+
+namespace {
+
+std::string replay(const ScenarioConfig& c) {
+  std::ostringstream o;
+  o << "replay: build/autonic run --l5p nvme-tls --offload " << offload_name(c.offload) << " --rw " << c.rw
+    << " --io-size " << c.io_size << " --depth " << c.depth << " --bytes " << c.bytes << " --ns-size " << c.ns_size
+    << " --loss " << c.link.loss << " --reorder " << c.link.reorder << " --dup " << c.link.dup << " --tamper "
+    << c.link.tamper << " --seed " << c.seed;
+  return o.str();
+}
+
+ScenarioConfig nvme_tls(OffloadMode m, const char* rw, uint32_t io, uint32_t depth, uint64_t bytes) {
+  ScenarioConfig c;
+  c.l5p = L5pKind::kNvmeTls;
+  c.offload = m;
+  c.rw = rw;
+  c.io_size = io;
+  c.depth = depth;
+  c.bytes = bytes;
+  c.ns_size = 16u << 20;
+  return c;
+}
+
+}  // namespace
+
+TEST(NvmeTlsScenario, BothOffloadsDoAllTheWorkOnACleanWire) {
+  const ScenarioConfig c = nvme_tls(OffloadMode::kOn, "randrw", 64 * 1024, 8, 16u << 20);
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+  // TLS: every application record both ways encrypted and decrypted by the NICs.
+  EXPECT_GT(ctr(r.client, "tx_tls_encrypted_bytes"), 0u) << replay(c);
+  EXPECT_GT(ctr(r.server, "tx_tls_encrypted_bytes"), 0u) << replay(c);
+  EXPECT_GT(ctr(r.client, "rx_tls_decrypted_bytes"), 0u) << replay(c);
+  EXPECT_GT(ctr(r.server, "rx_tls_decrypted_bytes"), 0u) << replay(c);
+  EXPECT_EQ(ctr(r.client, "rx_tls_msgs_partial") + ctr(r.server, "rx_tls_msgs_partial"), 0u) << replay(c);
+  // NVMe inside: digests computed by the NICs on the plaintext, checked on decrypted records.
+  EXPECT_GT(ctr(r.client, "tx_nvme_tcp_crc_bytes"), 0u) << replay(c);
+  EXPECT_GT(ctr(r.server, "tx_nvme_tcp_crc_bytes"), 0u) << replay(c);
+  EXPECT_GT(ctr(r.client, "rx_nvme_tcp_crc_ok_packets"), 0u) << replay(c);
+  EXPECT_GT(ctr(r.server, "rx_nvme_tcp_crc_ok_packets"), 0u) << replay(c);
+  // On the I/O queue no data PDU needs a software CRC on either side (the admin queue's
+  // Identify data, 8 KiB, is not offloaded).
+  EXPECT_LE(ctr(r.client, "nvme_sw_crc_bytes"), 8192u) << replay(c);
+  EXPECT_LE(ctr(r.server, "nvme_sw_crc_bytes"), 2048u) << replay(c);
+  EXPECT_LE(ctr(r.client, "tx_nvme_sw_crc_bytes"), 1024u) << "only the admin queue's Connect data " << replay(c);
+  EXPECT_EQ(ctr(r.server, "tx_nvme_sw_crc_bytes"), 0u) << replay(c);
+  // Over TLS the NIC cannot place payload into read buffers (it is inside records).
+  EXPECT_EQ(ctr(r.client, "rx_nvme_tcp_ddp_bytes"), 0u) << replay(c);
+}
+
+TEST(NvmeTlsScenario, SoftwareAndOffloadGiveIdenticalWireBytes) {
+  // Ciphertext and digests are the same wherever they are computed: any slip in the composed
+  // TX recovery (TLS record prefix + NVMe PDU prefix) would change the wire or fail the run.
+  uint64_t hash = 0;
+  for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kTx, OffloadMode::kRx, OffloadMode::kOn}) {
+    ScenarioConfig c = nvme_tls(m, "randrw", 32 * 1024, 8, 4u << 20);
+    c.link.loss = 0.02;
+    c.link.reorder = 0.02;
+    const Report r = run_isolated(c);
+    ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+    if (m == OffloadMode::kOff) hash = r.trace_hash;
+    EXPECT_EQ(r.trace_hash, hash) << replay(c);
+    if (m == OffloadMode::kOn) {
+      EXPECT_GT(ctr(r.client, "tx_tls_ooo"), 0u) << replay(c);
+      EXPECT_GT(ctr(r.client, "tx_nvme_tcp_ooo"), 0u) << "inner recoveries ride on TLS ones " << replay(c);
+    }
+  }
+}
+
+TEST(NvmeTlsScenario, EachLayerResyncsOnItsOwn) {
+  for (const char* rw : {"randread", "randwrite"}) {
+    ScenarioConfig c = nvme_tls(OffloadMode::kOn, rw, 16 * 1024, 8, 8u << 20);
+    c.link.loss = 0.02;
+    c.link.reorder = 0.02;
+    const Report r = run_isolated(c);
+    ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+    const CounterMap& rx = std::string(rw) == "randread" ? r.client : r.server;
+    EXPECT_GT(ctr(rx, "rx_tls_resync_res_ok") + ctr(rx, "rx_tls_resync_jump"), 0u) << replay(c);
+    // The inner engine lost its place whenever TLS skipped records, and found it again in
+    // payload coordinates: by its own hardware jump or by asking the NVMe L5P.
+    EXPECT_GT(ctr(rx, "rx_nvme_tcp_resync"), 0u) << replay(c);
+    EXPECT_GT(ctr(rx, "rx_nvme_tcp_resync_res_ok"), 0u) << replay(c);
+    EXPECT_EQ(ctr(rx, "rx_nvme_tcp_resync_res_fail"), 0u) << replay(c);
+    // ... and PDUs after the losses were again checked by the NIC alone.
+    EXPECT_GT(ctr(rx, "rx_nvme_tcp_msgs_full"), 0u) << replay(c);
+  }
+}
+
+TEST(NvmeTlsScenario, TamperNeverDeliversWrongData) {
+  for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kOn}) {
+    ScenarioConfig c = nvme_tls(m, "randrw", 4096, 16, 8u << 20);
+    c.link.tamper = 0.001;
+    const Report r = run_isolated(c);
+    EXPECT_NE(r.outcome, "ok") << replay(c);
+    EXPECT_EQ(r.delivered_wrong_bytes, 0u) << replay(c);
+  }
+}
+
+TEST(NvmeTlsScenario, DdpAndCrcOnlyModesAreRefused) {
+  for (OffloadMode m : {OffloadMode::kCrc, OffloadMode::kDdp}) {
+    ScenarioConfig c = nvme_tls(m, "randread", 4096, 1, 1u << 20);
+    EXPECT_THROW(run_isolated(c), std::runtime_error);
+  }
+}
+
+class NvmeTlsFaultMatrix : public ::testing::TestWithParam<std::tuple<OffloadMode, double, double>> {};
+
+TEST_P(NvmeTlsFaultMatrix, ByteExactAndDeterministic) {
+  auto [mode, loss, reorder] = GetParam();
+  ScenarioConfig c = nvme_tls(mode, "randrw", 32 * 1024, 8, 2u << 20);
+  c.link.loss = loss;
+  c.link.reorder = reorder;
+  c.link.dup = 0.01;
+  const Report a = run_isolated(c);
+  ASSERT_TRUE(a.verified) << a.outcome << " " << replay(c);
+  const Report b = run_isolated(c);
+  EXPECT_EQ(a.trace_hash, b.trace_hash) << replay(c);
+}
+
+INSTANTIATE_TEST_SUITE_P(NvmeTls, NvmeTlsFaultMatrix,
+                         ::testing::Combine(::testing::Values(OffloadMode::kOff, OffloadMode::kOn),
+                                            ::testing::Values(0.0, 0.02, 0.05), ::testing::Values(0.0, 0.05)));
+
+// ---- the TLS record layer's side of the composition ----
+namespace {
+using namespace autonic::l5p::tls;
+
+TrafficKeys test_keys() {
+  TrafficKeys k;
+  k.cipher = Cipher::kAes128Gcm;
+  k.key.assign(16, 0x11);
+  k.iv.fill(0x22);
+  return k;
+}
+
+// A record as the NIC hands it up when it decrypted it: header | content | type | padding | tag.
+Bytes decrypted_record(ByteSpan content, size_t padding) {
+  const uint16_t len = uint16_t(content.size() + 1 + padding + kTagLen);
+  Bytes r(kHeaderLen + len, 0);
+  r[0] = 23;
+  r[1] = r[2] = 3;
+  store_be16(&r[3], len);
+  std::copy(content.begin(), content.end(), r.begin() + kHeaderLen);
+  r[kHeaderLen + content.size()] = 23;  // inner content type: application data
+  return r;
+}
+
+struct Got {
+  Bytes bytes;
+  std::vector<std::pair<size_t, bool>> runs;  // (length, inner mark)
+};
+}  // namespace
+
+TEST(TlsRxInnerMarks, CarriedPerPacketOnlyForRecordsTheNicDecryptedWhole) {
+  TlsStats st;
+  Got g;
+  TlsRx rx(test_keys(), st, [&](ByteSpan d, bool m) {
+    g.bytes.insert(g.bytes.end(), d.begin(), d.end());
+    g.runs.emplace_back(d.size(), m);
+  }, [](TcpSeq, bool, uint64_t, TcpSeq) {});
+  rx.start(TcpSeq(1000));
+  const Bytes content(100, 0xAB);
+  const Bytes rec = decrypted_record(content, 0);
+  // Two "packets": the first decrypted with crc_ok, the second decrypted without it.
+  ASSERT_FALSE(rx.input(ByteSpan(rec).first(45), true, true));
+  ASSERT_FALSE(rx.input(ByteSpan(rec).subspan(45), true, false));
+  ASSERT_EQ(g.bytes, content);
+  ASSERT_EQ(g.runs.size(), 2u);
+  EXPECT_EQ(g.runs[0], std::make_pair(size_t(40), true));  // content bytes of packet 1
+  EXPECT_EQ(g.runs[1], std::make_pair(size_t(60), false));
+  EXPECT_EQ(rx.payload_pos(), TcpSeq(100));
+}
+
+TEST(TlsRxInnerMarks, APaddedRecordEndsTrustInInnerMarks) {
+  // The NIC counts each record's content as its length minus type and tag; padding breaks
+  // that correspondence, so inner marks can no longer be matched to our bytes.
+  TlsStats st;
+  Got g;
+  TlsRx rx(test_keys(), st, [&](ByteSpan d, bool m) { g.runs.emplace_back(d.size(), m); },
+           [](TcpSeq, bool, uint64_t, TcpSeq) {});
+  rx.start(TcpSeq(0));
+  const Bytes content(64, 0x5C);
+  ASSERT_FALSE(rx.input(decrypted_record(content, 0), true, true));
+  ASSERT_FALSE(rx.input(decrypted_record(content, 7), true, true));
+  ASSERT_FALSE(rx.input(decrypted_record(content, 0), true, true));
+  ASSERT_EQ(g.runs.size(), 3u);
+  EXPECT_TRUE(g.runs[0].second);
+  EXPECT_FALSE(g.runs[1].second);
+  EXPECT_FALSE(g.runs[2].second);
+  EXPECT_EQ(rx.payload_pos(), TcpSeq(64 + 71 + 64));  // the NIC's count includes the padding
+}
