@@ -117,10 +117,33 @@ bad=$(tshark -r "$T/nvme.pcap" -o nvme-tcp.check_hdgst:TRUE -o nvme-tcp.check_dd
 [ "$good" -gt 500 ] || fail "tshark dissected only $good NVMe/TCP digests"
 [ "$bad" = 0 ] || fail "tshark: $bad bad NVMe/TCP digests"
 
+# NVMe/TCP over TLS: both offloads compose (TX NVMe then TLS, RX TLS then NVMe) and count.
+CMD="run --l5p nvme-tls --offload on --rw randrw --io-size 64K --depth 8 --bytes 32M --seed 1 --json"
+$A $CMD > "$T/nt1.json"
+[ "$(j .verified "$T/nt1.json")" = true ] || fail "$A $CMD: not verified"
+for k in client.tx_tls_encrypted_bytes server.tx_tls_encrypted_bytes client.rx_tls_decrypted_bytes \
+         server.rx_tls_decrypted_bytes client.tx_nvme_tcp_crc_bytes server.tx_nvme_tcp_crc_bytes \
+         client.rx_nvme_tcp_crc_ok_packets server.rx_nvme_tcp_crc_ok_packets; do
+  [ "$(j ".stats.$k" "$T/nt1.json")" -gt 0 ] || fail "$A $CMD: $k is 0"
+done
+CMD="run --l5p nvme-tls --offload on --rw randread --io-size 16K --depth 8 --bytes 16M --loss 2% --reorder 2% --json"
+$A $CMD > "$T/nt2.json"
+[ "$(j .verified "$T/nt2.json")" = true ] || fail "$A $CMD: not verified"
+for k in client.rx_tls_resync_res_ok client.rx_nvme_tcp_resync server.tx_tls_ooo server.tx_nvme_tcp_ooo; do
+  [ "$(j ".stats.$k" "$T/nt2.json")" -gt 0 ] || fail "$A $CMD: $k is 0"
+done
+# tshark decrypts every application-data record of both queues, both ways, with the keylog.
+$A run --l5p nvme-tls --offload on --rw randrw --io-size 64K --depth 8 --bytes 4M --pcap "$T/nt.pcap" \
+  --keylog "$T/ntkeys" --json > "$T/nt3.json"
+recs=$(( $(j .stats.client.tx_tls_records "$T/nt3.json") + $(j .stats.server.tx_tls_records "$T/nt3.json") ))
+dec=$(tshark -r "$T/nt.pcap" -o "tls.keylog_file:$T/ntkeys" -d tcp.port==4420,tls -T fields -e tls.record.content_type \
+      2>/dev/null | tr ',\t' '\n\n' | grep -cx 23)
+[ "$dec" = "$recs" ] || fail "nvme-tls: tshark decrypted $dec application-data records of $recs sent"
+
 # 6. bad input: clear error, non-zero exit, no crash.
 for bad_args in "--bytes 12Q" "--loss 150%" "--l5p nosuch" "--mtu 100" "--flows 0" "--l5p tls --record-size 32K" \
                 "--l5p framed --offload zc" "--l5p tls --cipher des" "--l5p nvme --io-size 1000" \
-                "--l5p nvme --rw sideways" "--l5p nvme --lba-size 1024"; do
+                "--l5p nvme --rw sideways" "--l5p nvme --lba-size 1024" "--l5p nvme-tls --offload ddp"; do
   $A run $bad_args > "$T/out" 2>&1; rc=$?
   { [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -qi "error\|must\|not a\|not in\|invalid\|fail" "$T/out"; } \
     || fail "$A run $bad_args: rc=$rc, output: $(head -c 200 "$T/out")"
