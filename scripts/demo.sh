@@ -17,6 +17,8 @@ run "TLS at 5% loss: records still fully offloaded, resync and TX recovery count
     "run --l5p tls --offload on --bytes 64M --loss 5% --seed 1"
 run "NVMe/TCP random 256K reads, depth 32: digests checked and data placed in the read buffers by the NIC" \
     "run --l5p nvme --offload on --rw randread --io-size 256K --depth 32 --bytes 256M --seed 1"
+run "NVMe/TCP over TLS at 1% loss: the NIC's NVMe engine runs inside its TLS context, each recovering on its own" \
+    "run --l5p nvme-tls --offload on --rw randrw --io-size 64K --depth 8 --bytes 64M --loss 1% --seed 1"
 run "An attacker flips TLS payload bits and fixes checksums: bad_record_mac, nothing wrong delivered" \
     "run --l5p tls --offload on --bytes 16M --tamper 0.1%"
 printf '\n(the last run ends with alert:bad_record_mac and exit code 2, as it must)\n'
