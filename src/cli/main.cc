@@ -30,8 +30,8 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_option("--l5p", a.l5p, "layer-5 protocol: tcp | framed | tls | nvme | nvme-tls (NVMe/TCP over TLS)")
       ->check(CLI::IsMember({"tcp", "framed", "tls", "nvme", "nvme-tls"}));
   run->add_option("--offload", a.offload,
-                  "off | tx | rx | on | zc (tls: on + zero-copy send) | crc, ddp (nvme: digest only / copy only)")
-      ->check(CLI::IsMember({"off", "tx", "rx", "on", "zc", "crc", "ddp"}));
+                  "off | tx | rx | on | zc (tls: on + zero-copy send) | crc, ddp (nvme: digest only / copy only) | tls (nvme-tls: TLS only)")
+      ->check(CLI::IsMember({"off", "tx", "rx", "on", "zc", "crc", "ddp", "tls"}));
   run->add_option("--rw", a.rw, "nvme: read | write | randread | randwrite | randrw");
   run->add_option("--io-size", a.io_size, "nvme: I/O size");
   run->add_option("--depth", a.depth, "nvme: queue depth");
@@ -92,6 +92,7 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
               : a.offload == "zc" ? testbed::OffloadMode::kZc
               : a.offload == "crc" ? testbed::OffloadMode::kCrc
               : a.offload == "ddp" ? testbed::OffloadMode::kDdp
+              : a.offload == "tls" ? testbed::OffloadMode::kTls
                                   : testbed::OffloadMode::kOn;
   c.bytes = size(a.bytes, "--bytes");
   const uint64_t ms = size(a.msg_size, "--msg-size");

@@ -25,6 +25,7 @@ const char* offload_name(OffloadMode m) {
     case OffloadMode::kZc: return "zc";
     case OffloadMode::kCrc: return "crc";
     case OffloadMode::kDdp: return "ddp";
+    case OffloadMode::kTls: return "tls";
   }
   return "?";
 }

@@ -14,7 +14,8 @@ namespace autonic::testbed {
 
 enum class L5pKind : uint8_t { kTcp, kFramed, kTls, kNvme, kNvmeTls };  // kNvmeTls: NVMe/TCP over TLS
 // zc (tls) = on + zero-copy send; crc / ddp (nvme) = only the digest / only the copy offload
-enum class OffloadMode : uint8_t { kOff, kTx, kRx, kOn, kZc, kCrc, kDdp };
+// tls (nvme-tls) = the TLS offload only, NVMe digests in software
+enum class OffloadMode : uint8_t { kOff, kTx, kRx, kOn, kZc, kCrc, kDdp, kTls };
 
 struct ScenarioConfig {
   L5pKind l5p = L5pKind::kTcp;

@@ -56,8 +56,9 @@ std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::u
     sc.cipher = parse_cipher(cfg.cipher);
     sc.record_size = cfg.record_size;
     sc.offload = host.driver();
-    sc.offload_tx = cfg.offload == OffloadMode::kTx || cfg.offload == OffloadMode::kOn || cfg.offload == OffloadMode::kZc;
-    sc.offload_rx = cfg.offload == OffloadMode::kRx || cfg.offload == OffloadMode::kOn || cfg.offload == OffloadMode::kZc;
+    const OffloadMode m = cfg.offload;
+    sc.offload_tx = m == OffloadMode::kTx || m == OffloadMode::kOn || m == OffloadMode::kZc || m == OffloadMode::kTls;
+    sc.offload_rx = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kZc || m == OffloadMode::kTls;
     sc.zc = cfg.offload == OffloadMode::kZc;
     sc.creds = tls.creds.get();
     sc.keylog = tls.keylog.get();
@@ -100,7 +101,9 @@ Report run_scenario(const ScenarioConfig& cfg) {
     throw std::invalid_argument("--offload zc is for --l5p tls");
   if ((cfg.offload == OffloadMode::kCrc || cfg.offload == OffloadMode::kDdp) && cfg.l5p != L5pKind::kNvme)
     throw std::invalid_argument("--offload crc|ddp are for --l5p nvme (over TLS the NIC's NVMe engine runs inside "
-                                "the TLS context: use on | tx | rx)");
+                                "the TLS context: use on | tx | rx | tls)");
+  if (cfg.offload == OffloadMode::kTls && cfg.l5p != L5pKind::kNvmeTls)
+    throw std::invalid_argument("--offload tls (TLS offload only, NVMe digests in software) is for --l5p nvme-tls");
   if (cfg.l5p == L5pKind::kNvme || cfg.l5p == L5pKind::kNvmeTls) {
     if (cfg.lba_size != 512 && cfg.lba_size != 4096) throw std::invalid_argument("--lba-size must be 512 or 4096");
     if (cfg.io_size == 0 || cfg.io_size % cfg.lba_size || cfg.io_size > (32u << 20))
