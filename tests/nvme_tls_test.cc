@@ -68,7 +68,7 @@ TEST(NvmeTlsScenario, SoftwareAndOffloadGiveIdenticalWireBytes) {
   // Ciphertext and digests are the same wherever they are computed: any slip in the composed
   // TX recovery (TLS record prefix + NVMe PDU prefix) would change the wire or fail the run.
   uint64_t hash = 0;
-  for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kTx, OffloadMode::kRx, OffloadMode::kOn}) {
+  for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kTx, OffloadMode::kRx, OffloadMode::kTls, OffloadMode::kOn}) {
     ScenarioConfig c = nvme_tls(m, "randrw", 32 * 1024, 8, 4u << 20);
     c.link.loss = 0.02;
     c.link.reorder = 0.02;
@@ -76,6 +76,11 @@ TEST(NvmeTlsScenario, SoftwareAndOffloadGiveIdenticalWireBytes) {
     ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
     if (m == OffloadMode::kOff) hash = r.trace_hash;
     EXPECT_EQ(r.trace_hash, hash) << replay(c);
+    if (m == OffloadMode::kTls) {  // TLS in the NIC, NVMe digests in software
+      EXPECT_GT(ctr(r.client, "rx_tls_decrypted_bytes"), 0u) << replay(c);
+      EXPECT_EQ(ctr(r.client, "tx_nvme_tcp_crc_bytes") + ctr(r.server, "tx_nvme_tcp_crc_bytes"), 0u) << replay(c);
+      EXPECT_EQ(ctr(r.client, "rx_nvme_tcp_crc_ok_packets"), 0u) << replay(c);
+    }
     if (m == OffloadMode::kOn) {
       EXPECT_GT(ctr(r.client, "tx_tls_ooo"), 0u) << replay(c);
       EXPECT_GT(ctr(r.client, "tx_nvme_tcp_ooo"), 0u) << "inner recoveries ride on TLS ones " << replay(c);
