@@ -2,9 +2,8 @@
 // teardown; end-to-end workloads with and without the offloads (each run in its own process).
 #include <gtest/gtest.h>
 
-#include <sstream>
-
 #include "l5p/nvme/nvme_pdu.h"
+#include "nvme_fixture.h"
 #include "test_util.h"
 #include "testbed/testbed.h"
 
@@ -16,25 +15,10 @@ using namespace autonic::l5p::nvme;
 namespace {
 
 
-std::string replay(const ScenarioConfig& c) {
-  std::ostringstream o;
-  o << "replay: build/autonic run --l5p nvme --offload " << offload_name(c.offload) << " --rw " << c.rw
-    << " --io-size " << c.io_size << " --depth " << c.depth << " --bytes " << c.bytes << " --ns-size " << c.ns_size
-    << " --lba-size " << c.lba_size << " --loss " << c.link.loss << " --reorder " << c.link.reorder << " --dup "
-    << c.link.dup << " --tamper " << c.link.tamper << " --seed " << c.seed;
-  return o.str();
-}
+std::string replay(const ScenarioConfig& c) { return autonic::testing::nvme_replay(c); }
 
 ScenarioConfig nvme(OffloadMode m, const char* rw, uint32_t io, uint32_t depth, uint64_t bytes) {
-  ScenarioConfig c;
-  c.l5p = L5pKind::kNvme;
-  c.offload = m;
-  c.rw = rw;
-  c.io_size = io;
-  c.depth = depth;
-  c.bytes = bytes;
-  c.ns_size = 16u << 20;
-  return c;
+  return autonic::testing::nvme_config(L5pKind::kNvme, m, rw, io, depth, bytes);
 }
 
 // ---- a scripted peer ----
@@ -264,11 +248,13 @@ TEST(NvmeScenario, FourKLbaAndFileBackedNamespace) {
   ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
 }
 
-class NvmeFaultMatrix : public ::testing::TestWithParam<std::tuple<OffloadMode, double, double>> {};
+// The fault matrix of #3, for NVMe/TCP and for NVMe/TCP over TLS (composed offloads).
+class NvmeFaultMatrix
+    : public ::testing::TestWithParam<std::tuple<L5pKind, OffloadMode, double, double>> {};
 
 TEST_P(NvmeFaultMatrix, ByteExactAndDeterministic) {
-  auto [mode, loss, reorder] = GetParam();
-  ScenarioConfig c = nvme(mode, "randrw", 32 * 1024, 8, 2u << 20);
+  auto [l5p, mode, loss, reorder] = GetParam();
+  ScenarioConfig c = autonic::testing::nvme_config(l5p, mode, "randrw", 32 * 1024, 8, 2u << 20);
   c.link.loss = loss;
   c.link.reorder = reorder;
   c.link.dup = 0.01;
@@ -279,6 +265,11 @@ TEST_P(NvmeFaultMatrix, ByteExactAndDeterministic) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Nvme, NvmeFaultMatrix,
-                         ::testing::Combine(::testing::Values(OffloadMode::kOff, OffloadMode::kCrc, OffloadMode::kDdp,
+                         ::testing::Combine(::testing::Values(L5pKind::kNvme),
+                                            ::testing::Values(OffloadMode::kOff, OffloadMode::kCrc, OffloadMode::kDdp,
                                                               OffloadMode::kOn),
+                                            ::testing::Values(0.0, 0.02, 0.05), ::testing::Values(0.0, 0.05)));
+INSTANTIATE_TEST_SUITE_P(NvmeTls, NvmeFaultMatrix,
+                         ::testing::Combine(::testing::Values(L5pKind::kNvmeTls),
+                                            ::testing::Values(OffloadMode::kOff, OffloadMode::kTls, OffloadMode::kOn),
                                             ::testing::Values(0.0, 0.02, 0.05), ::testing::Values(0.0, 0.05)));

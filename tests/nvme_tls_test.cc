@@ -4,9 +4,8 @@
 // own process; every failure prints the command that replays it.
 #include <gtest/gtest.h>
 
-#include <sstream>
-
 #include "l5p/tls/tls_rx.h"
+#include "nvme_fixture.h"
 #include "test_util.h"
 #include "testbed/testbed.h"
 
@@ -16,25 +15,10 @@ using autonic::testing::ctr;
 
 namespace {
 
-std::string replay(const ScenarioConfig& c) {
-  std::ostringstream o;
-  o << "replay: build/autonic run --l5p nvme-tls --offload " << offload_name(c.offload) << " --rw " << c.rw
-    << " --io-size " << c.io_size << " --depth " << c.depth << " --bytes " << c.bytes << " --ns-size " << c.ns_size
-    << " --loss " << c.link.loss << " --reorder " << c.link.reorder << " --dup " << c.link.dup << " --tamper "
-    << c.link.tamper << " --seed " << c.seed;
-  return o.str();
-}
+std::string replay(const ScenarioConfig& c) { return autonic::testing::nvme_replay(c); }
 
 ScenarioConfig nvme_tls(OffloadMode m, const char* rw, uint32_t io, uint32_t depth, uint64_t bytes) {
-  ScenarioConfig c;
-  c.l5p = L5pKind::kNvmeTls;
-  c.offload = m;
-  c.rw = rw;
-  c.io_size = io;
-  c.depth = depth;
-  c.bytes = bytes;
-  c.ns_size = 16u << 20;
-  return c;
+  return autonic::testing::nvme_config(L5pKind::kNvmeTls, m, rw, io, depth, bytes);
 }
 
 }  // namespace
@@ -124,23 +108,7 @@ TEST(NvmeTlsScenario, DdpAndCrcOnlyModesAreRefused) {
   }
 }
 
-class NvmeTlsFaultMatrix : public ::testing::TestWithParam<std::tuple<OffloadMode, double, double>> {};
-
-TEST_P(NvmeTlsFaultMatrix, ByteExactAndDeterministic) {
-  auto [mode, loss, reorder] = GetParam();
-  ScenarioConfig c = nvme_tls(mode, "randrw", 32 * 1024, 8, 2u << 20);
-  c.link.loss = loss;
-  c.link.reorder = reorder;
-  c.link.dup = 0.01;
-  const Report a = run_isolated(c);
-  ASSERT_TRUE(a.verified) << a.outcome << " " << replay(c);
-  const Report b = run_isolated(c);
-  EXPECT_EQ(a.trace_hash, b.trace_hash) << replay(c);
-}
-
-INSTANTIATE_TEST_SUITE_P(NvmeTls, NvmeTlsFaultMatrix,
-                         ::testing::Combine(::testing::Values(OffloadMode::kOff, OffloadMode::kOn),
-                                            ::testing::Values(0.0, 0.02, 0.05), ::testing::Values(0.0, 0.05)));
+// The fault matrix for NVMe over TLS is instantiated with NVMe/TCP's in nvme_test.cc.
 
 // ---- the TLS record layer's side of the composition ----
 namespace {

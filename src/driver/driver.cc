@@ -169,38 +169,33 @@ l5o::L5oHandle Driver::create(const FlowKey& flow, l5o::Direction dir,
                               l5o::L5pOps* ops) {
   CpuScope scope(meter_, host_);
   if (!state) return l5o::kNoHandle;
-  const uint32_t id = next_ctx_++;
-  Shadow& sh = shadows_[id] = Shadow{state->proto, dir, flow, tcpsn, tcpsn, ops};
-  if (dir == l5o::Direction::kTx) tx_by_flow_[flow] = {id, &sh};
-  else ++ostats_[size_t(state->proto)].rx_sk_add;
-  nic::SendDesc d;
-  d.kind = nic::SendDesc::Kind::kCtxCreate;
-  d.ctx = id;
-  d.dir = dir;
-  d.flow = flow;
-  d.tcpsn = tcpsn;
-  d.state = std::move(state);
-  post(std::move(d));
-  nic_.doorbell();
-  return id;
+  const Shadow sh{state->proto, dir, flow, tcpsn, tcpsn, ops};  // before `state` is moved from
+  return add_context(sh, std::move(state));
 }
 
 l5o::L5oHandle Driver::create_inner(l5o::L5oHandle outer, std::shared_ptr<const l5o::L5State> state, TcpSeq start,
                                     l5o::L5pOps* ops) {
   CpuScope scope(meter_, host_);
-  Shadow* o = shadow(outer);
+  const Shadow* o = shadow(outer);
   if (!state || !o || o->inner || o->outer) return l5o::kNoHandle;  // one level, one inner
-  const uint32_t id = next_ctx_++;
-  Shadow& sh = shadows_[id] = Shadow{state->proto, o->dir, o->flow, start, start, ops};
+  Shadow sh{state->proto, o->dir, o->flow, start, start, ops};
   sh.outer = outer;
-  o = shadow(outer);
-  o->inner = id;
-  if (sh.dir == l5o::Direction::kRx) ++ostats_[size_t(state->proto)].rx_sk_add;
+  return add_context(sh, std::move(state));
+}
+
+l5o::L5oHandle Driver::add_context(const Shadow& s, std::shared_ptr<const l5o::L5State> state) {
+  const uint32_t id = next_ctx_++;
+  Shadow& sh = shadows_[id] = s;
+  if (sh.outer) shadow(sh.outer)->inner = id;
+  else if (sh.dir == l5o::Direction::kTx) tx_by_flow_[sh.flow] = {id, &sh};
+  if (sh.dir == l5o::Direction::kRx) ++ostats_[size_t(sh.proto)].rx_sk_add;
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kCtxCreate;
   d.ctx = id;
-  d.outer = outer;
-  d.tcpsn = start;
+  d.dir = sh.dir;
+  d.flow = sh.flow;
+  d.outer = sh.outer;
+  d.tcpsn = sh.start;
   d.state = std::move(state);
   post(std::move(d));
   nic_.doorbell();

@@ -52,6 +52,8 @@ class Driver final : public l5o::Offload {
     uint32_t inner = 0, outer = 0;  // composed offloads
   };
   void post(nic::SendDesc&& d);
+  // Registers a shadow (linking it to its outer one, if any) and posts the NIC's create command.
+  l5o::L5oHandle add_context(const Shadow& s, std::shared_ptr<const l5o::L5State> state);
   // TX recovery of an inner context, at the inner-stream position where the outer message
   // being recovered begins its payload.
   void recover_inner(const Shadow& outer, TcpSeq payload_pos, nic::SendDesc& r);
