@@ -44,8 +44,13 @@ TEST(NvmeTlsScenario, BothOffloadsDoAllTheWorkOnACleanWire) {
   EXPECT_LE(ctr(r.server, "nvme_sw_crc_bytes"), 2048u) << replay(c);
   EXPECT_LE(ctr(r.client, "tx_nvme_sw_crc_bytes"), 1024u) << "only the admin queue's Connect data " << replay(c);
   EXPECT_EQ(ctr(r.server, "tx_nvme_sw_crc_bytes"), 0u) << replay(c);
-  // Over TLS the NIC cannot place payload into read buffers (it is inside records).
-  EXPECT_EQ(ctr(r.client, "rx_nvme_tcp_ddp_bytes"), 0u) << replay(c);
+  // ... and the copy offload composes too: the NIC decrypts C2HData payload straight into the
+  // read buffers, the TLS layer hands those very addresses up, the queue's copy is skipped.
+  const uint64_t skipped = ctr(r.client, "nvme_ddp_skip_bytes"), copied = ctr(r.client, "nvme_sw_copy_bytes");
+  EXPECT_GT(skipped, 0u) << replay(c);
+  EXPECT_GE(double(skipped), 0.99 * double(skipped + copied)) << replay(c);
+  EXPECT_LE(copied, 8192u) << "only the admin queue's Identify data " << replay(c);
+  EXPECT_GE(ctr(r.client, "rx_nvme_tcp_ddp_bytes"), skipped) << replay(c);
 }
 
 TEST(NvmeTlsScenario, SoftwareAndOffloadGiveIdenticalWireBytes) {
@@ -177,4 +182,58 @@ TEST(TlsRxInnerMarks, APaddedRecordEndsTrustInInnerMarks) {
   EXPECT_FALSE(g.runs[1].second);
   EXPECT_FALSE(g.runs[2].second);
   EXPECT_EQ(rx.payload_pos(), TcpSeq(64 + 71 + 64));  // the NIC's count includes the padding
+  EXPECT_FALSE(rx.inner_trusted());
+}
+
+TEST(TlsRxPlaced, AFullRecordHandsUpThePlacedAddressesItself) {
+  // Composed DDP: the NIC decrypted content bytes [20, 70) straight into the reader's buffer.
+  TlsStats st;
+  std::vector<ByteSpan> spans;
+  Bytes out;
+  TlsRx rx(test_keys(), st, [&](ByteSpan d, bool) {
+    spans.push_back(d);
+    out.insert(out.end(), d.begin(), d.end());
+  }, [](TcpSeq, bool, uint64_t, TcpSeq) {});
+  rx.start(TcpSeq(0));
+  Bytes content(100);
+  for (size_t i = 0; i < content.size(); ++i) content[i] = uint8_t(i * 7);
+  const Bytes rec = decrypted_record(content, 0);
+  Bytes dest(content.begin() + 20, content.begin() + 70);  // where the NIC placed them
+  ASSERT_FALSE(rx.input(ByteSpan(rec).first(kHeaderLen + 20), true, true));
+  ASSERT_FALSE(rx.input(dest, true, true, /*placed=*/true));
+  ASSERT_FALSE(rx.input(ByteSpan(rec).subspan(kHeaderLen + 70), true, true));
+  EXPECT_EQ(out, content);
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(spans[1].data(), dest.data()) << "the placed bytes must not be copied";
+  EXPECT_EQ(spans[1].size(), 50u);
+}
+
+TEST(TlsRxPlaced, APartlyDecryptedRecordFallsBackToSoftwareWithThePlacedBytes) {
+  // The NIC decrypted (and placed) the middle packet but not the last one: software needs the
+  // whole ciphertext, so the placed plaintext is copied back and re-encrypted before the check.
+  RecordCrypto sw(test_keys());
+  TlsStats st;
+  Bytes out;
+  TlsRx rx(test_keys(), st, [&](ByteSpan d, bool m) {
+    EXPECT_FALSE(m);
+    out.insert(out.end(), d.begin(), d.end());
+  }, [](TcpSeq, bool, uint64_t, TcpSeq) {});
+  rx.start(TcpSeq(0));
+  Bytes content(100);
+  for (size_t i = 0; i < content.size(); ++i) content[i] = uint8_t(i * 13 + 1);
+  // The record as it is on the wire (ciphertext).
+  const uint16_t len = uint16_t(content.size() + 1 + kTagLen);
+  Bytes hdr = {23, 3, 3, uint8_t(len >> 8), uint8_t(len)};
+  Bytes inner = content;
+  inner.push_back(23);
+  Bytes wire(kHeaderLen + len);
+  std::copy(hdr.begin(), hdr.end(), wire.begin());
+  sw.seal(0, hdr, inner, wire.data() + kHeaderLen);
+  Bytes placed(content.begin() + 20, content.begin() + 70);  // decrypted by the NIC, placed
+  ASSERT_FALSE(rx.input(ByteSpan(wire).first(kHeaderLen + 20), false));
+  ASSERT_FALSE(rx.input(placed, true, true, /*placed=*/true));
+  ASSERT_FALSE(rx.input(ByteSpan(wire).subspan(kHeaderLen + 70), false));
+  EXPECT_EQ(out, content);
+  EXPECT_EQ(st.rx_tls_msgs_partial, 1u);
+  EXPECT_EQ(st.rx_tls_reencrypted_bytes, 50u);
 }

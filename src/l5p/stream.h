@@ -15,6 +15,9 @@ class StreamHandler {
   // The same, with the mark an inner L5P's NIC context set on these bytes (composed offloads:
   // NVMe crc_ok inside TLS records). Handlers that do not care get on_data.
   virtual void on_payload(ByteSpan data, bool /*inner_marked*/) { on_data(data); }
+  // The inner L5P's NIC context can no longer follow the stream (e.g. the peer padded a TLS
+  // record): it should tear its receive offload down and do the work in software.
+  virtual void on_inner_lost() {}
   virtual void on_writable() = 0;           // send() may accept more
   // The connection ended abnormally; `outcome` says why (e.g. "integrity:bad_check").
   virtual void on_failed(const std::string& outcome) = 0;

@@ -200,7 +200,9 @@ void Nic::deliver(Bytes frame) {
           if (placed) placed->clear();
           Context* in = it->second.inner ? find(it->second.inner) : nullptr;
           InnerRx* inner = in ? in->inner_rx.get() : nullptr;
+          std::vector<Placement>* iplaced = inner ? in->rx->plugin_flow().placements() : nullptr;
           if (inner) inner->begin_packet();
+          if (iplaced) iplaced->clear();
           const RxVerdict verdict =
               it->second.rx->process(v->seq, payload, ostats_[size_t(it->second.proto)]);
           c.ctx = ft->second;
@@ -211,6 +213,17 @@ void Nic::deliver(Bytes frame) {
             c.inner_ctx = it->second.inner;
             c.inner_marked = verdict.marked && inner->all_marked();
             c.inner_resync_req = inner->resync_req();
+            // Composed DDP: the inner engine placed decrypted payload (NVMe C2HData inside TLS
+            // records); it saw the bytes where the outer engine decrypted them, at the packet's
+            // offsets, and those bytes are what the packet carries up once marked.
+            if (iplaced && verdict.marked && !iplaced->empty()) {
+              c.payload_off = v->payload_off;
+              const uint8_t* base = it->second.rx->work_base();
+              for (const Placement& pl : *iplaced) {
+                if (pl.src < base || pl.src + pl.len > base + payload.size()) continue;  // not this packet's
+                c.placed.push_back(RxCompletion::Placed{size_t(pl.src - base), pl.len, pl.dst});
+              }
+            }
           }
           // Placed data is handed up by reference only for packets processed in sequence;
           // otherwise the original bytes go up and the L5P copies (and checks) them itself.

@@ -75,6 +75,19 @@ pbuf* frame_piece(const std::shared_ptr<Bytes>& f, size_t from, size_t len) {
 }
 }  // namespace
 
+namespace {
+// DDP: a pbuf whose payload is the L5P's own buffer, where the NIC already wrote the bytes.
+struct PlacedPbuf {
+  pbuf_custom pc;
+};
+void free_placed_pbuf(pbuf* p) { delete reinterpret_cast<PlacedPbuf*>(p); }
+}  // namespace
+
+bool is_placed(const pbuf* p) {
+  return (p->flags & PBUF_FLAG_IS_CUSTOM) != 0 &&
+         reinterpret_cast<const pbuf_custom*>(p)->custom_free_function == free_placed_pbuf;
+}
+
 pbuf* make_rx_pbuf_placed(Bytes&& frame, size_t offset, bool offloaded, const std::vector<PlacedRange>& placed) {
   auto f = std::make_shared<Bytes>(std::move(frame));
   pbuf* head = nullptr;
@@ -85,9 +98,9 @@ pbuf* make_rx_pbuf_placed(Bytes&& frame, size_t offset, bool offloaded, const st
   size_t pos = offset;
   for (const PlacedRange& r : placed) {
     if (r.off > pos) append(frame_piece(f, pos, r.off - pos));
-    pbuf* ref = pbuf_alloc(PBUF_RAW, u16_t(r.len), PBUF_REF);
-    ref->payload = r.dst;
-    append(ref);
+    auto* pp = new PlacedPbuf{};
+    pp->pc.custom_free_function = free_placed_pbuf;
+    append(pbuf_alloced_custom(PBUF_RAW, u16_t(r.len), PBUF_REF, &pp->pc, r.dst, u16_t(r.len)));
     pos = r.off + r.len;
   }
   if (pos < f->size()) append(frame_piece(f, pos, f->size() - pos));

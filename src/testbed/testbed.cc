@@ -198,7 +198,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
       const OffloadMode m = cfg.offload;
       q.offload_tx = m == OffloadMode::kTx || m == OffloadMode::kOn || m == OffloadMode::kCrc;
       q.offload_rx = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kCrc;
-      q.ddp = !nvme_tls && (m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kDdp);
+      q.ddp = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kDdp;
       q.crc_offload = m != OffloadMode::kDdp;
       q.meter = &meter;
       return q;

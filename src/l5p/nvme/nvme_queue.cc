@@ -328,6 +328,13 @@ void NvmeQueue::on_transport_sent() {
   t_->pump(map_);
 }
 
+void NvmeQueue::on_transport_inner_lost() {
+  // The NIC could misread the stream from here on (and place data where it does not belong):
+  // take its receive context away; digests and copies are done here from now on.
+  if (cfg_.offload && rx_h_) cfg_.offload->destroy(rx_h_);
+  rx_h_ = l5o::kNoHandle;
+}
+
 void NvmeQueue::on_transport_error(const std::string& what) {
   if (failed_) return;
   failed_ = true;

@@ -66,6 +66,7 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps {
   void on_transport_closed() override;
   void on_transport_sent() override;
   void on_transport_error(const std::string& what) override;
+  void on_transport_inner_lost() override;
   l5o::TxMsgState get_tx_msgstate(TcpSeq tcpsn) override { return map_.msgstate(tcpsn); }
   void resync_rx_req(TcpSeq tcpsn) override;
 

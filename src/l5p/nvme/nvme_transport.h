@@ -25,6 +25,8 @@ class TransportUser {
   virtual void on_transport_closed() = 0;  // the peer closed its side
   virtual void on_transport_sent() = 0;    // acknowledgements: release sent PDUs, write more
   virtual void on_transport_error(const std::string& what) = 0;
+  // The NIC's inner (NVMe) receive context can no longer follow the outer stream: drop it.
+  virtual void on_transport_inner_lost() {}
 };
 
 class Transport {

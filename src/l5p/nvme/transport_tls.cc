@@ -30,7 +30,7 @@ class TlsTransport final : public Transport, public StreamHandler {
     if (outer == l5o::kNoHandle) return l5o::kNoHandle;  // TLS in software: the NIC sees only ciphertext
     return off->create_inner(outer, std::move(state), start, ops);
   }
-  bool supports_ddp() const override { return false; }
+  bool supports_ddp() const override { return true; }
 
   // StreamHandler
   void on_data(ByteSpan d) override { on_payload(d, false); }
@@ -45,6 +45,7 @@ class TlsTransport final : public Transport, public StreamHandler {
     user_->on_transport_sent();
   }
   void on_failed(const std::string& outcome) override { user_->on_transport_error(outcome); }
+  void on_inner_lost() override { user_->on_transport_inner_lost(); }
 
  private:
   // The map's pieces go to the record layer, which gathers them into records (MSG_MORE).

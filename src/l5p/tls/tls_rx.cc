@@ -36,7 +36,7 @@ void TlsRx::resync_rx_req(TcpSeq tcpsn) {
   resync_.request(tcpsn, seq_, rec_.empty(), rec_start_, rec_len_);
 }
 
-std::optional<RxFailure> TlsRx::input(ByteSpan data, bool marked, bool inner_marked) {
+std::optional<RxFailure> TlsRx::input(ByteSpan data, bool marked, bool inner_marked, bool placed) {
   size_t i = 0;
   while (i < data.size()) {
     if (closed_) return RxFailure{"tls:data_after_close_notify", kUnexpectedMessage};
@@ -47,7 +47,12 @@ std::optional<RxFailure> TlsRx::input(ByteSpan data, bool marked, bool inner_mar
     const size_t want = (rec_len_ == 0 ? kHeaderLen : rec_len_) - rec_.size();
     const size_t n = std::min(want, data.size() - i);
     const uint32_t off = uint32_t(rec_.size());
-    rec_.insert(rec_.end(), data.begin() + long(i), data.begin() + long(i + n));
+    if (placed && rec_len_ != 0) {
+      rec_.resize(rec_.size() + n);  // filled from placed_ only if software has to decrypt
+      placed_.push_back(Placed{off, uint32_t(n), data.data() + i});
+    } else {
+      rec_.insert(rec_.end(), data.begin() + long(i), data.begin() + long(i + n));
+    }
     ranges_.add(off, uint32_t(n), marked);
     inner_ranges_.add(off, uint32_t(n), marked && inner_marked);
     i += n;
@@ -72,6 +77,21 @@ std::optional<RxFailure> TlsRx::input(ByteSpan data, bool marked, bool inner_mar
   return std::nullopt;
 }
 
+void TlsRx::deliver_range(uint32_t lo, uint32_t hi, bool inner_marked) {
+  for (const Placed& p : placed_) {
+    if (lo >= hi) return;
+    if (p.off + p.len <= lo || p.off >= hi) continue;
+    if (p.off > lo) {
+      deliver_(ByteSpan(rec_.data() + lo, p.off - lo), inner_marked);
+      lo = p.off;
+    }
+    const uint32_t end = std::min(hi, p.off + p.len);
+    deliver_(ByteSpan(p.at + (lo - p.off), end - lo), inner_marked);
+    lo = end;
+  }
+  if (lo < hi) deliver_(ByteSpan(rec_.data() + lo, hi - lo), inner_marked);
+}
+
 std::optional<RxFailure> TlsRx::finish_record() {
   const size_t body = rec_len_ - kHeaderLen, ct_len = body - kTagLen;
   const bool all = ranges_.all(), any = ranges_.any();
@@ -83,6 +103,7 @@ std::optional<RxFailure> TlsRx::finish_record() {
     ++st_.rx_tls_msgs_full;
     inner = ByteSpan(rec_.data() + kHeaderLen, ct_len);
   } else {
+    for (const Placed& p : placed_) std::memcpy(rec_.data() + p.off, p.at, p.len);
     if (any) {
       ++st_.rx_tls_msgs_partial;
       for (const auto& r : ranges_.ranges()) {
@@ -123,8 +144,10 @@ std::optional<RxFailure> TlsRx::finish_record() {
       for (const auto& r : inner_ranges_.ranges()) {
         const uint32_t lo = std::max<uint32_t>(r.off, kHeaderLen);
         const uint32_t hi = std::min<uint32_t>(r.off + r.len, uint32_t(kHeaderLen + content.size()));
-        if (lo < hi) deliver_(content.subspan(lo - kHeaderLen, hi - lo), r.marked);
+        if (lo < hi) deliver_range(lo, hi, r.marked);
       }
+    } else if (all) {
+      deliver_range(kHeaderLen, uint32_t(kHeaderLen + content.size()), false);
     } else {
       deliver_(content, false);
     }
@@ -136,6 +159,7 @@ std::optional<RxFailure> TlsRx::finish_record() {
     result = fatal(kUnexpectedMessage);  // post-handshake messages are not supported
   }
   rec_.clear();
+  placed_.clear();
   ranges_.clear();
   inner_ranges_.clear();
   rec_len_ = 0;

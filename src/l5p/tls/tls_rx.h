@@ -28,15 +28,24 @@ class TlsRx {
   using Deliver = std::function<void(ByteSpan, bool inner_marked)>;
   TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer);
   void start(TcpSeq first) { seq_ = first; }
-  std::optional<RxFailure> input(ByteSpan data, bool marked, bool inner_marked = false);
+  // placed: `data` is not packet memory but the inner L5P's own buffer, where the NIC already
+  // put these decrypted bytes (composed DDP). It stays valid until the record is delivered, so it
+  // is referenced, not copied, and a full record hands exactly those addresses up (the inner
+  // L5P's copy then finds src == dst).
+  std::optional<RxFailure> input(ByteSpan data, bool marked, bool inner_marked = false, bool placed = false);
   // Payload (record content) stream position of the next record: the inner L5P's coordinates.
   TcpSeq payload_pos() const { return payload_pos_; }
+  // False once a record's content diverged from the NIC's payload count (padding, or a
+  // non-application-data record): inner marks mean nothing from then on.
+  bool inner_trusted() const { return inner_trusted_; }
   void resync_rx_req(TcpSeq tcpsn);
   bool closed() const { return closed_; }  // close_notify received
   bool mid_record() const { return !rec_.empty(); }
 
  private:
   std::optional<RxFailure> finish_record();
+  // Hands content bytes [lo, hi) of the record up, from the placed buffers where they are there.
+  void deliver_range(uint32_t lo, uint32_t hi, bool inner_marked);
 
   RecordCrypto crypto_;
   TlsStats& st_;
@@ -44,7 +53,12 @@ class TlsRx {
   RxResyncAnswerer resync_;
   TcpSeq seq_, rec_start_;
   uint64_t rec_seq_ = 0;
-  Bytes rec_;
+  Bytes rec_;  // the record; placed ranges are left unfilled unless software must decrypt
+  struct Placed {
+    uint32_t off, len;
+    const uint8_t* at;
+  };
+  std::vector<Placed> placed_;
   uint32_t rec_len_ = 0;  // total incl. header; 0 until the header is complete
   MarkedRanges ranges_, inner_ranges_;
   TcpSeq payload_pos_;        // payload stream position of the current record's content

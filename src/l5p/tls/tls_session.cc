@@ -49,7 +49,15 @@ void TlsSession::establish(TcpSeq rx_first) {
                                 conn_->open_segment_fill(), st_);
   tx_->start(tx_first);
   rx_ = std::make_unique<TlsRx>(
-      rxk, st_, [this](ByteSpan d, bool inner_marked) { if (h_) h_->on_payload(d, inner_marked); },
+      rxk, st_,
+      [this](ByteSpan d, bool inner_marked) {
+        if (!h_) return;
+        if (!inner_lost_ && !rx_->inner_trusted()) {
+          inner_lost_ = true;
+          h_->on_inner_lost();
+        }
+        h_->on_payload(d, inner_marked);
+      },
       [this](TcpSeq s, bool ok, uint64_t idx, TcpSeq payload) {
         if (cfg_.offload && rx_h_) cfg_.offload->resync_rx_resp(rx_h_, s, ok, idx, payload);
       });
@@ -171,7 +179,7 @@ void TlsSession::on_recv(pbuf* p) {
       }
       continue;
     }
-    err = rx_->input(d, marked, inner_marked);
+    err = rx_->input(d, marked, inner_marked, tcpip::is_placed(q));
   }
   in_recv_ = false;
   pbuf_free(p);

@@ -79,7 +79,7 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   std::unique_ptr<TlsTx> tx_;
   std::unique_ptr<TlsRx> rx_;
   bool ready_ = false, failed_ = false;
-  bool in_recv_ = false, close_pending_ = false;
+  bool in_recv_ = false, close_pending_ = false, inner_lost_ = false;
   TcpSeq rx_base_;
   uint64_t hs_fed_ = 0;  // bytes fed to OpenSSL during the handshake
   l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;

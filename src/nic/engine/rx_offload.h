@@ -51,6 +51,9 @@ class RxOffloadFlow {
   TcpSeq expected() const { return cur_.pos(); }
   size_t context_bytes() const { return flow_->context_bytes() + sizeof(MsgCursor) + 48; }
   PluginFlow& plugin_flow() { return *flow_; }
+  // Where a marked packet was processed before being written back: an inner engine fed by this
+  // flow saw (and placed from) these bytes, at the packet's own offsets.
+  const uint8_t* work_base() const { return scratch_.data(); }
 
  private:
   void set_state(RxSyncState s, TcpSeq at, const char* why);
