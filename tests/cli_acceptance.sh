@@ -126,6 +126,13 @@ for k in client.tx_tls_encrypted_bytes server.tx_tls_encrypted_bytes client.rx_t
          client.rx_nvme_tcp_crc_ok_packets server.rx_nvme_tcp_crc_ok_packets; do
   [ "$(j ".stats.$k" "$T/nt1.json")" -gt 0 ] || fail "$A $CMD: $k is 0"
 done
+# ... including the copy offload: reads land in their buffers straight from the NIC's decryption.
+CMD="run --l5p nvme-tls --offload on --rw randread --io-size 256K --depth 32 --bytes 64M --seed 1 --json"
+$A $CMD > "$T/nt4.json"
+[ "$(j .verified "$T/nt4.json")" = true ] || fail "$A $CMD: not verified"
+skip=$(j .stats.client.nvme_ddp_skip_bytes "$T/nt4.json"); copied=$(j .stats.client.nvme_sw_copy_bytes "$T/nt4.json")
+[ $((skip * 100)) -ge $((67108864 * 99)) ] || fail "$A $CMD: only $skip bytes placed by the NIC"
+[ $((copied * 100)) -le 67108864 ] || fail "$A $CMD: host copied $copied bytes"
 CMD="run --l5p nvme-tls --offload on --rw randread --io-size 16K --depth 8 --bytes 16M --loss 2% --reorder 2% --json"
 $A $CMD > "$T/nt2.json"
 [ "$(j .verified "$T/nt2.json")" = true ] || fail "$A $CMD: not verified"
