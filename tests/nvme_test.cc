@@ -72,8 +72,8 @@ struct Script {
   }
 };
 
-Report run_script(const Script& s) {
-  ScenarioConfig c = nvme(OffloadMode::kOn, "randread", 4096, 1, 4096);
+Report run_script(const Script& s, L5pKind l5p = L5pKind::kNvme) {
+  ScenarioConfig c = autonic::testing::nvme_config(l5p, OffloadMode::kOn, "randread", 4096, 1, 4096);
   c.nvme_raw_script = s.bytes;
   c.stall_s = 2;
   return run_isolated(c);
@@ -166,6 +166,36 @@ TEST(NvmeMalformed, DuplicateCid) {
   s.pdu(0x04, Script::write_cmd(5, 4096, false));  // waits for data: CID 5 stays in flight
   s.pdu(0x04, Script::write_cmd(5, 4096, false));
   EXPECT_EQ(run_script(s).outcome, "controller:nvme:duplicate_cid");
+}
+
+// Over TLS the same checks hold, and the TermReq reaches the peer inside a TLS record before the
+// session closes (the scripted peer speaks TLS; its bytes are the records' content).
+TEST(NvmeMalformed, OverTlsUnknownPduType) {
+  Script s(false);
+  const size_t at = s.pdu(0x04, Bytes(64, 0));
+  s.bytes[at] = 0x08;
+  const Report r = run_script(s, L5pKind::kNvmeTls);
+  EXPECT_EQ(r.outcome, "controller:nvme:malformed_pdu");
+  EXPECT_EQ(x(r, "raw_termreq_fes"), 1) << "peer got " << x(r, "raw_rx_bytes") << " bytes";
+}
+
+TEST(NvmeMalformed, OverTlsBadHeaderDigest) {
+  Script s(true);
+  const size_t at = s.pdu(0x04, Script::write_cmd(1, 512, true), Bytes(512, 7));
+  s.bytes[at + 72] ^= 0x01;  // HDGST
+  const Report r = run_script(s, L5pKind::kNvmeTls);
+  EXPECT_EQ(r.outcome, "controller:nvme:header_digest_error");
+  EXPECT_EQ(x(r, "raw_termreq_fes"), 3);
+}
+
+TEST(NvmeMalformed, OverTlsBadDataDigestFailsTheCommandOnly) {
+  Script s(true);
+  const size_t at = s.pdu(0x04, Script::write_cmd(1, 512, true), Bytes(512, 7));
+  s.bytes[at + 76 + 512] ^= 0x01;  // DDGST: checked by the controller's NIC inside the record
+  const Report r = run_script(s, L5pKind::kNvmeTls);
+  EXPECT_EQ(x(r, "raw_first_status"), kScDataTransferError);
+  EXPECT_EQ(ctr(r.server, "nvme_ddgst_errors"), 1u);
+  EXPECT_EQ(x(r, "raw_termreq_fes"), -1);
 }
 
 TEST(NvmeMalformed, WrongDirectionPdu) {

@@ -245,8 +245,11 @@ Report run_scenario(const ScenarioConfig& cfg) {
   std::unique_ptr<l5p::Stream> raw_stream;
   if (nvme && !cfg.nvme_raw_script.empty()) {
     raw_peer.script = &cfg.nvme_raw_script;
-    raw_stream = std::make_unique<l5p::PlainStream>(
-        tcpip::TcpConn::connect(client.nif(), kClientIp, kClientPortBase, kServerIp, cfg.nvme_port));
+    auto conn = tcpip::TcpConn::connect(client.nif(), kClientIp, kClientPortBase, kServerIp, cfg.nvme_port);
+    if (nvme_tls)  // the script travels as TLS application data
+      raw_stream = make_tls(cfg, std::move(conn), true, client, tls);
+    else
+      raw_stream = std::make_unique<l5p::PlainStream>(std::move(conn));
     raw_peer.s = raw_stream.get();
     raw_stream->set_handler(&raw_peer);
   }
