@@ -178,6 +178,44 @@ void Nic::transmit_packet(SendDesc& d) {
   }
 }
 
+// Placed data is handed up by reference only for packets processed in sequence (marked);
+// otherwise the original bytes go up and the L5P copies (and checks) them itself. `base`: the
+// buffer the plug-in read the packet's bytes from, at the packet's own offsets.
+static void hand_up_placements(const std::vector<Placement>& placed, const uint8_t* base, size_t len,
+                               size_t payload_off, RxCompletion& c) {
+  for (const Placement& pl : placed) {
+    if (pl.src < base || pl.src + pl.len > base + len) continue;  // not from this packet
+    c.payload_off = payload_off;
+    c.placed.push_back(RxCompletion::Placed{size_t(pl.src - base), pl.len, pl.dst});
+  }
+}
+
+void Nic::offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload, size_t payload_off,
+                     RxCompletion& c) {
+  touch(id, ctx);
+  std::vector<Placement>* placed = ctx.rx->plugin_flow().placements();
+  if (placed) placed->clear();
+  Context* in = ctx.inner ? find(ctx.inner) : nullptr;
+  InnerRx* inner = in ? in->inner_rx.get() : nullptr;
+  std::vector<Placement>* iplaced = inner ? in->rx->plugin_flow().placements() : nullptr;
+  if (inner) inner->begin_packet();
+  if (iplaced) iplaced->clear();
+  const RxVerdict verdict = ctx.rx->process(seq, payload, ostats_[size_t(ctx.proto)]);
+  c.ctx = id;
+  c.offloaded = verdict.marked;
+  c.resync_req = verdict.resync_req;
+  if (placed && verdict.marked) hand_up_placements(*placed, payload.data(), payload.size(), payload_off, c);
+  if (!inner) return;
+  // The inner verdict stands only on bytes the outer engine processed in sequence.
+  c.inner_ctx = ctx.inner;
+  c.inner_marked = verdict.marked && inner->all_marked();
+  c.inner_resync_req = inner->resync_req();
+  // Composed DDP: the inner engine placed decrypted payload (NVMe C2HData inside TLS records),
+  // reading it where the outer engine decrypted it; once marked, those are the packet's bytes.
+  if (iplaced && verdict.marked)
+    hand_up_placements(*iplaced, ctx.rx->work_base(), payload.size(), payload_off, c);
+}
+
 void Nic::deliver(Bytes frame) {
   {
     CpuScope scope(meter_, domain_);
@@ -193,46 +231,9 @@ void Nic::deliver(Bytes frame) {
       auto ft = rx_flow_table_.find(v->key);
       if (ft != rx_flow_table_.end()) {
         auto it = ctxs_.find(ft->second);
-        if (it != ctxs_.end() && it->second.rx) {
-          touch(ft->second, it->second);
-          MutByteSpan payload(frame.data() + v->payload_off, v->payload_len);
-          std::vector<Placement>* placed = it->second.rx->plugin_flow().placements();
-          if (placed) placed->clear();
-          Context* in = it->second.inner ? find(it->second.inner) : nullptr;
-          InnerRx* inner = in ? in->inner_rx.get() : nullptr;
-          std::vector<Placement>* iplaced = inner ? in->rx->plugin_flow().placements() : nullptr;
-          if (inner) inner->begin_packet();
-          if (iplaced) iplaced->clear();
-          const RxVerdict verdict =
-              it->second.rx->process(v->seq, payload, ostats_[size_t(it->second.proto)]);
-          c.ctx = ft->second;
-          c.offloaded = verdict.marked;
-          c.resync_req = verdict.resync_req;
-          if (inner) {
-            // The inner verdict stands only on bytes the outer engine processed in sequence.
-            c.inner_ctx = it->second.inner;
-            c.inner_marked = verdict.marked && inner->all_marked();
-            c.inner_resync_req = inner->resync_req();
-            // Composed DDP: the inner engine placed decrypted payload (NVMe C2HData inside TLS
-            // records); it saw the bytes where the outer engine decrypted them, at the packet's
-            // offsets, and those bytes are what the packet carries up once marked.
-            if (iplaced && verdict.marked && !iplaced->empty()) {
-              c.payload_off = v->payload_off;
-              const uint8_t* base = it->second.rx->work_base();
-              for (const Placement& pl : *iplaced) {
-                if (pl.src < base || pl.src + pl.len > base + payload.size()) continue;  // not this packet's
-                c.placed.push_back(RxCompletion::Placed{size_t(pl.src - base), pl.len, pl.dst});
-              }
-            }
-          }
-          // Placed data is handed up by reference only for packets processed in sequence;
-          // otherwise the original bytes go up and the L5P copies (and checks) them itself.
-          if (placed && verdict.marked) {
-            c.payload_off = v->payload_off;
-            for (const Placement& pl : *placed)
-              c.placed.push_back(RxCompletion::Placed{size_t(pl.src - payload.data()), pl.len, pl.dst});
-          }
-        }
+        if (it != ctxs_.end() && it->second.rx)
+          offload_rx(ft->second, it->second, v->seq, MutByteSpan(frame.data() + v->payload_off, v->payload_len),
+                     v->payload_off, c);
       }
     }
     c.frame = std::move(frame);

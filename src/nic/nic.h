@@ -73,6 +73,8 @@ class Nic final : public wire::FrameSink {
     PluginFlow& plugin_flow() { return tx ? tx->plugin_flow() : rx->plugin_flow(); }
   };
   void create_ctx(SendDesc& d);
+  // Runs a received packet through its RX context (and the inner one stacked on it, if any).
+  void offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload, size_t payload_off, RxCompletion& c);
   void touch(uint32_t id, Context& c);
   Context* find(uint32_t id) {
     auto it = ctxs_.find(id);
