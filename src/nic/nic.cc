@@ -130,7 +130,11 @@ void Nic::create_ctx(SendDesc& d) {
     c.tx = std::make_unique<TxOffloadFlow>(*p, p->make_flow(*d.state, c.dir), d.tcpsn);
   } else {
     c.rx = std::make_unique<RxOffloadFlow>(*p, p->make_flow(*d.state, c.dir), d.tcpsn);
-    c.rx->set_trace(&cfg_.trace, d.ctx);
+    if (outer)
+      c.rx->set_trace(&cfg_.trace, "ctx " + std::to_string(d.ctx) + " (inside ctx " + std::to_string(d.outer) + ")",
+                      "payload byte");
+    else
+      c.rx->set_trace(&cfg_.trace, "ctx " + std::to_string(d.ctx));
     if (!outer) rx_flow_table_[d.flow] = d.ctx;
   }
   c.plugin_flow().attach(c.rr.get(), st);

@@ -16,8 +16,8 @@ const char* rx_sync_state_name(RxSyncState s) {
 
 void RxOffloadFlow::set_state(RxSyncState s, TcpSeq at, const char* why) {
   if (trace_ && *trace_) {
-    (*trace_)("ctx " + std::to_string(ctx_) + ": " + rx_sync_state_name(state_) + " -> " + rx_sync_state_name(s) +
-              " at tcpsn " + std::to_string(at.raw()) + " (" + why + ")");
+    (*trace_)(who_ + ": " + rx_sync_state_name(state_) + " -> " + rx_sync_state_name(s) + " at " + pos_ + " " +
+              std::to_string(at.raw()) + " (" + why + ")");
   }
   state_ = s;
 }
@@ -93,7 +93,7 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
       // This packet holds the next header: jump to it (its state depends only on its index).
       ++st.rx_resync_jump;
       if (trace_ && *trace_)
-        (*trace_)("ctx " + std::to_string(ctx_) + ": offloading: hardware jump to the next header at tcpsn " +
+        (*trace_)(who_ + ": offloading: hardware jump to the next header at " + pos_ + " " +
                   std::to_string(m.raw()));
       cur_.advance(plugin_);
       if (seq == m) {

@@ -47,7 +47,13 @@ class RxOffloadFlow {
   RxSyncState state() const { return state_; }
   // Optional trace of every state change (autonic run --trace), for reading the mechanism.
   using Trace = std::function<void(const std::string&)>;
-  void set_trace(const Trace* t, uint32_t ctx) { trace_ = t; ctx_ = ctx; }
+  // who: how the context is named in the trace; pos: what its positions count (an inner
+  // context's are bytes of the outer L5P's payload stream, not tcpsn).
+  void set_trace(const Trace* t, std::string who, const char* pos = "tcpsn") {
+    trace_ = t;
+    who_ = std::move(who);
+    pos_ = pos;
+  }
   TcpSeq expected() const { return cur_.pos(); }
   size_t context_bytes() const { return flow_->context_bytes() + sizeof(MsgCursor) + 48; }
   PluginFlow& plugin_flow() { return *flow_; }
@@ -67,7 +73,8 @@ class RxOffloadFlow {
   const Plugin& plugin_;
   std::unique_ptr<PluginFlow> flow_;
   const Trace* trace_ = nullptr;
-  uint32_t ctx_ = 0;
+  std::string who_;
+  const char* pos_ = "tcpsn";
   RxSyncState state_ = RxSyncState::kOffloading;
   MsgCursor cur_;  // kOffloading: the next expected byte is cur_.pos()
   Bytes scratch_;
