@@ -42,7 +42,9 @@ class NvmeHost::Queue final : public QueueHandler {
 
   void on_established() override { up_(); }
   void on_failed(const std::string& o) override {
-    // Outstanding commands never complete with data: the connection is gone.
+    // Outstanding commands never complete with data: the connection is gone. Their buffers go
+    // back to the caller, so the NIC must lose every mapping to them first.
+    for (auto& [cid, c] : cmds_) q_.del_rr(c.rr);
     cmds_.clear();
     host_.on_failed_(o);
   }
