@@ -13,7 +13,8 @@ inline std::string nvme_replay(const testbed::ScenarioConfig& c) {
   o << "replay: build/autonic run --l5p " << testbed::l5p_name(c.l5p) << " --offload " << testbed::offload_name(c.offload)
     << " --rw " << c.rw << " --io-size " << c.io_size << " --depth " << c.depth << " --bytes " << c.bytes
     << " --ns-size " << c.ns_size << " --lba-size " << c.lba_size << " --loss " << c.link.loss << " --reorder "
-    << c.link.reorder << " --dup " << c.link.dup << " --tamper " << c.link.tamper << " --seed " << c.seed;
+    << c.link.reorder << " --dup " << c.link.dup << " --tamper " << c.link.tamper << " --seed " << c.seed
+    << (c.openssl_peer ? " --openssl-peer" : "");
   return o.str();
 }
 

@@ -48,7 +48,7 @@ void add_run_options(CLI::App* run, RunArgs& a) {
       ->check(CLI::IsMember({"mss", "none"}));
   run->add_option("--keylog", a.keylog, "tls: write TLS secrets to this file (SSLKEYLOGFILE format)");
   run->add_flag("--bidir", a.bidir, "the server sends the same amount back on every flow");
-  run->add_flag("--openssl-peer", a.openssl_peer, "tls: the server is a plain OpenSSL endpoint (interop)");
+  run->add_flag("--openssl-peer", a.openssl_peer, "tls / nvme-tls: the server / controller uses OpenSSL's own record layer (interop)");
   run->add_option("--bytes", a.bytes, "bytes to transfer (K/M/G suffixes, powers of 2)");
   run->add_option("--flows", a.flows, "parallel connections");
   run->add_option("--msg-size", a.msg_size, "L5P message payload size");

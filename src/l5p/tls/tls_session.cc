@@ -77,11 +77,20 @@ size_t TlsSession::send(ByteSpan data, bool more) {
     size_t written = 0;
     if (SSL_write_ex(hs_->ssl(), data.data(), n, &written) != 1) return 0;
     flush_handshake();
+    ossl_tx_ += written;
     return written;
   }
   const size_t n = tx_->queue(data, more);
   tx_->pump(*conn_);
   return n;
+}
+
+size_t TlsSession::send_room() const {
+  if (!usable()) return 0;
+  if (tx_) return tx_->room();
+  // OpenSSL endpoint: send() takes up to half of TCP's free buffer (records grow by their overhead).
+  const size_t room = conn_->sndbuf();
+  return room < 2 * (kMaxPlaintext + 64) ? 0 : room / 2;
 }
 
 size_t TlsSession::send_gather(ByteSpan data, bool more) {
@@ -124,6 +133,7 @@ void TlsSession::openssl_read() {
     size_t got = 0;
     const int rc = SSL_read_ex(hs_->ssl(), ossl_buf_.data(), ossl_buf_.size(), &got);
     if (rc == 1) {
+      ossl_rx_ += got;
       if (h_) h_->on_data(ByteSpan(ossl_buf_.data(), got));
       continue;
     }

@@ -45,11 +45,13 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   bool usable() const { return ready_ && !failed_ && conn_->alive(); }
   // Gathering send: sub-record tails are kept in an open record until !more (MSG_MORE).
   size_t send_gather(ByteSpan data, bool more);
-  size_t send_room() const { return usable() && tx_ ? tx_->room() : 0; }
+  size_t send_room() const;
   // Payload (application data) stream positions, the inner L5P's coordinates.
-  TcpSeq tx_payload_pos() const { return tx_ ? tx_->payload_pos() : TcpSeq(); }
-  TcpSeq rx_payload_pos() const { return rx_ ? rx_->payload_pos() : TcpSeq(); }
-  TcpSeq oldest_retained_payload() const { return tx_ ? tx_->oldest_payload() : TcpSeq(); }
+  // (An OpenSSL-only endpoint counts what it wrote and read; OpenSSL copies what it is given, so
+  // it retains nothing of ours.)
+  TcpSeq tx_payload_pos() const { return tx_ ? tx_->payload_pos() : TcpSeq(uint32_t(ossl_tx_)); }
+  TcpSeq rx_payload_pos() const { return rx_ ? rx_->payload_pos() : TcpSeq(uint32_t(ossl_rx_)); }
+  TcpSeq oldest_retained_payload() const { return tx_ ? tx_->oldest_payload() : tx_payload_pos(); }
   l5o::L5oHandle tx_handle() const { return tx_h_; }
   l5o::L5oHandle rx_handle() const { return rx_h_; }
   // Closes the sending side after what is queued (deferred while delivering received data).
@@ -84,6 +86,7 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   uint64_t hs_fed_ = 0;  // bytes fed to OpenSSL during the handshake
   l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;
   Bytes ossl_buf_;
+  uint64_t ossl_tx_ = 0, ossl_rx_ = 0;  // application bytes through OpenSSL's record layer
 };
 
 }  // namespace autonic::l5p::tls
