@@ -139,6 +139,10 @@ $A $CMD > "$T/nt2.json"
 for k in client.rx_tls_resync_res_ok client.rx_nvme_tcp_resync server.tx_tls_ooo server.tx_nvme_tcp_ooo; do
   [ "$(j ".stats.$k" "$T/nt2.json")" -gt 0 ] || fail "$A $CMD: $k is 0"
 done
+CMD="run --l5p nvme-tls --openssl-peer --offload on --rw randrw --io-size 64K --depth 8 --bytes 16M --loss 1% --json"
+$A $CMD > "$T/nt5.json"
+[ "$(j .verified "$T/nt5.json")" = true ] || fail "$A $CMD: not verified (OpenSSL record layer at the controller)"
+[ "$(j .stats.client.rx_nvme_tcp_crc_ok_packets "$T/nt5.json")" -gt 0 ] || fail "$A $CMD: no crc_ok at the host"
 # tshark decrypts every application-data record of both queues, both ways, with the keylog.
 $A run --l5p nvme-tls --offload on --rw randrw --io-size 64K --depth 8 --bytes 4M --pcap "$T/nt.pcap" \
   --keylog "$T/ntkeys" --json > "$T/nt3.json"
