@@ -154,7 +154,8 @@ dec=$(tshark -r "$T/nt.pcap" -o "tls.keylog_file:$T/ntkeys" -d tcp.port==4420,tl
 # 6. bad input: clear error, non-zero exit, no crash.
 for bad_args in "--bytes 12Q" "--loss 150%" "--l5p nosuch" "--mtu 100" "--flows 0" "--l5p tls --record-size 32K" \
                 "--l5p framed --offload zc" "--l5p tls --cipher des" "--l5p nvme --io-size 1000" \
-                "--l5p nvme --rw sideways" "--l5p nvme --lba-size 1024" "--l5p nvme-tls --offload ddp"; do
+                "--l5p nvme --rw sideways" "--l5p nvme --lba-size 1024" "--l5p nvme-tls --offload ddp" \
+                "--l5p nvme --queues 0"; do
   $A run $bad_args > "$T/out" 2>&1; rc=$?
   { [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -qi "error\|must\|not a\|not in\|invalid\|fail" "$T/out"; } \
     || fail "$A run $bad_args: rc=$rc, output: $(head -c 200 "$T/out")"

@@ -272,6 +272,24 @@ TEST(NvmeScenario, TamperNeverDeliversWrongData) {
   }
 }
 
+TEST(NvmeScenario, SeveralIoQueuesEachWithItsOwnContexts) {
+  for (L5pKind l5p : {L5pKind::kNvme, L5pKind::kNvmeTls}) {
+    ScenarioConfig c = autonic::testing::nvme_config(l5p, OffloadMode::kOn, "randread", 64 * 1024, 32, 16u << 20);
+    c.io_queues = 4;
+    const Report r = run_isolated(c);
+    ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+    // One NVMe RX context per I/O queue (the admin queue is not offloaded) ...
+    EXPECT_EQ(ctr(r.client, "rx_nvme_tcp_sk_add"), 4u) << replay(c);
+    if (l5p == L5pKind::kNvmeTls) {
+      EXPECT_EQ(ctr(r.client, "rx_tls_sk_add"), 5u) << "admin + 4 I/O sessions " << replay(c);
+    }
+    // ... and the reads, spread over the queues (least busy first), were placed by the NICs.
+    const uint64_t skip = ctr(r.client, "nvme_ddp_skip_bytes"), copied = ctr(r.client, "nvme_sw_copy_bytes");
+    EXPECT_GE(double(skip), 0.99 * double(skip + copied)) << replay(c);
+    EXPECT_EQ(ctr(r.server, "nvme_cmds"), ctr(r.client, "nvme_cmds")) << replay(c);
+  }
+}
+
 TEST(NvmeScenario, FourKLbaAndFileBackedNamespace) {
   ScenarioConfig c = nvme(OffloadMode::kOn, "randrw", 16 * 1024, 4, 2u << 20);
   c.lba_size = 4096;

@@ -17,7 +17,7 @@ struct RunArgs {
               dup = "0", corrupt = "0", tamper = "0", clock = "virtual", pcap, ctx_cache = "4M",
               cipher = "aes128gcm", record_size = "16K", keylog, record_align = "mss", rw = "randread",
               io_size = "4K", ns_size = "64M", ns_file;
-  uint32_t depth = 1, lba_size = 512, nvme_port = 4420;
+  uint32_t depth = 1, lba_size = 512, nvme_port = 4420, queues = 1;
   bool no_hdgst = false, no_ddgst = false;
   uint32_t flows = 1;
   double rate = 100, delay_us = 10;
@@ -35,6 +35,7 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_option("--rw", a.rw, "nvme: read | write | randread | randwrite | randrw");
   run->add_option("--io-size", a.io_size, "nvme: I/O size");
   run->add_option("--depth", a.depth, "nvme: queue depth");
+  run->add_option("--queues", a.queues, "nvme: I/O queues (connections), each with its own offload contexts");
   run->add_option("--ns-size", a.ns_size, "nvme: namespace size");
   run->add_option("--lba-size", a.lba_size, "nvme: 512 | 4096");
   run->add_option("--ns-file", a.ns_file, "nvme: back the namespace with this file instead of RAM");
@@ -128,6 +129,7 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   if (ios == 0 || ios > (32u << 20)) throw CLI::ValidationError("--io-size", "must be 1 .. 32M");
   c.io_size = uint32_t(ios);
   c.depth = a.depth;
+  c.io_queues = a.queues;
   c.ns_size = size(a.ns_size, "--ns-size");
   c.lba_size = a.lba_size;
   c.ns_file = a.ns_file;

@@ -46,6 +46,7 @@ struct ScenarioConfig {
   std::string rw = "randread";
   uint32_t io_size = 4096;
   uint32_t depth = 1;
+  uint32_t io_queues = 1;  // nvme: I/O queues (connections) the host brings up
   uint64_t ns_size = 64ull << 20;
   uint32_t lba_size = 512;
   std::string ns_file;        // file-backed namespace instead of RAM

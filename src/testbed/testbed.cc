@@ -110,6 +110,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
       throw std::invalid_argument("--io-size must be a multiple of the LBA size, up to 32M");
     if (cfg.ns_size < cfg.io_size) throw std::invalid_argument("--ns-size must hold at least one I/O");
     if (cfg.depth == 0 || cfg.depth > 1000) throw std::invalid_argument("--depth must be 1..1000");
+    if (cfg.io_queues == 0 || cfg.io_queues > 64) throw std::invalid_argument("--queues must be 1..64");
     static const char* kRw[] = {"read", "write", "randread", "randwrite", "randrw"};
     if (std::find(std::begin(kRw), std::end(kRw), cfg.rw) == std::end(kRw))
       throw std::invalid_argument("--rw must be read|write|randread|randwrite|randrw");
@@ -222,7 +223,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
                                 true, client);
         },
         admin, qcfg(client), host_nst, [&] { fio->start(); },
-        [&](const std::string& o) { if (nvme_failure.empty()) nvme_failure = o; });
+        [&](const std::string& o) { if (nvme_failure.empty()) nvme_failure = o; }, cfg.io_queues);
     fio = std::make_unique<apps::Fio>(*nhost, clock, fc, &meter);
     if (cfg.nvme_raw_script.empty()) nhost->start();
   }

@@ -1,5 +1,7 @@
 #include "l5p/nvme/nvme_host.h"
 
+#include <algorithm>
+
 #include <cstring>
 #include <map>
 
@@ -120,13 +122,18 @@ class NvmeHost::Queue final : public QueueHandler {
 };
 
 NvmeHost::NvmeHost(Connect connect, const QueueConfig& admin_cfg, const QueueConfig& io_cfg, NvmeStats& st,
-                   std::function<void()> on_ready, std::function<void(const std::string&)> on_failed)
+                   std::function<void()> on_ready, std::function<void(const std::string&)> on_failed,
+                   unsigned io_queues)
     : connect_(std::move(connect)), admin_cfg_(admin_cfg), io_cfg_(io_cfg), st_(st), on_ready_(std::move(on_ready)),
-      on_failed_(std::move(on_failed)) {}
+      on_failed_(std::move(on_failed)), io_queues_(std::max(1u, io_queues)) {}
 
 NvmeHost::~NvmeHost() = default;
 
-size_t NvmeHost::inflight() const { return io_ ? io_->inflight() : 0; }
+size_t NvmeHost::inflight() const {
+  size_t n = 0;
+  for (const auto& q : io_) n += q->inflight();
+  return n;
+}
 
 void NvmeHost::start() {
   admin_ = std::make_unique<Queue>(*this, connect_(), admin_cfg_, [this] { admin_step(); });
@@ -210,16 +217,18 @@ void NvmeHost::admin_step() {
       });
       return;
     }
-    case 7: {  // the I/O queue
-      io_ = std::make_unique<Queue>(*this, connect_(), io_cfg_, [this] {
+    case 7: {  // the I/O queues, one after the other (qid 1..n)
+      const uint16_t qid = uint16_t(io_.size() + 1);
+      io_.push_back(std::make_unique<Queue>(*this, connect_(), io_cfg_, [this, qid] {
         uint8_t s[kSqeLen];
         Bytes d;
-        connect_cmd(s, 1, d, cntlid_);
-        io_->command(s, d, nullptr, false, [this](uint16_t st, uint64_t) {
+        connect_cmd(s, qid, d, cntlid_);
+        io_[qid - 1]->command(s, d, nullptr, false, [this](uint16_t st, uint64_t) {
           if (st != kScSuccess) return on_failed_("nvme:init_failed:io_connect");
+          if (io_.size() < io_queues_) return admin_step();
           on_ready_();
         });
-      });
+      }));
       return;
     }
     default:
@@ -228,7 +237,10 @@ void NvmeHost::admin_step() {
 }
 
 bool NvmeHost::submit(BlockIo io) {
-  if (!io_) return false;
+  if (io_.size() < io_queues_) return false;  // still bringing the queues up
+  Queue* q = io_[0].get();
+  for (const auto& c : io_)
+    if (c->inflight() < q->inflight()) q = c.get();
   uint8_t sqe[kSqeLen] = {};
   sqe[0] = io.write ? kOpWrite : kOpRead;
   sqe[1] = 0x40;
@@ -245,7 +257,7 @@ bool NvmeHost::submit(BlockIo io) {
     sqe[39] = kSglTransportDataBlock;
   }
   auto done = std::move(io.done);
-  return io_->command(sqe, incap, io.buf, io.write, [done](uint16_t st, uint64_t) { done(st); });
+  return q->command(sqe, incap, io.buf, io.write, [done](uint16_t st, uint64_t) { done(st); });
 }
 
 }  // namespace autonic::l5p::nvme

@@ -23,8 +23,11 @@ struct BlockIo {
 class NvmeHost {
  public:
   using Connect = std::function<std::unique_ptr<Transport>()>;  // a new queue's connection
+  // io_queues: I/O queues to bring up (each its own connection and offload contexts, as a
+  // Linux host has one per CPU); I/Os go to the least busy one.
   NvmeHost(Connect connect, const QueueConfig& admin_cfg, const QueueConfig& io_cfg, NvmeStats& st,
-           std::function<void()> on_ready, std::function<void(const std::string&)> on_failed);
+           std::function<void()> on_ready, std::function<void(const std::string&)> on_failed,
+           unsigned io_queues = 1);
   ~NvmeHost();
   void start();
   // Submits an I/O on the I/O queue; false if all CIDs are in use.
@@ -41,7 +44,9 @@ class NvmeHost {
   NvmeStats& st_;
   std::function<void()> on_ready_;
   std::function<void(const std::string&)> on_failed_;
-  std::unique_ptr<Queue> admin_, io_;
+  std::unique_ptr<Queue> admin_;
+  std::vector<std::unique_ptr<Queue>> io_;
+  unsigned io_queues_ = 1;
   int admin_state_ = 0;
   uint32_t lba_size_ = 512;
   uint64_t nsze_ = 0;
