@@ -122,6 +122,41 @@ TEST(NvmeTlsScenario, InteropWithAnOpenSslRecordLayer) {
   EXPECT_GT(ctr(r.client, "tx_nvme_tcp_crc_bytes"), 0u) << replay(c);
 }
 
+TEST(NvmeTlsScenario, APaddingPeerTakesTheInnerOffloadAway) {
+  // The controller's OpenSSL pads every record to a multiple of 256 bytes (RFC 8446 §5.4). The
+  // NIC counts padding as payload, so inner positions stop matching the NVMe queue's: the NIC's
+  // inner engine stops at the first padded record and the queue never (re)creates its inner RX
+  // context. Reads still verify -- digests and copies in software -- and TLS stays offloaded.
+  ScenarioConfig c = nvme_tls(OffloadMode::kOn, "randread", 64 * 1024, 8, 8u << 20);
+  c.openssl_peer = true;
+  c.tls_peer_pad = 256;
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c) << " (+ tls_peer_pad 256)";
+  EXPECT_GT(ctr(r.client, "rx_tls_decrypted_bytes"), 0u);
+  EXPECT_EQ(ctr(r.client, "rx_nvme_tcp_crc_ok_packets"), 0u);
+  EXPECT_EQ(ctr(r.client, "nvme_ddp_skip_bytes"), 0u);
+  const uint64_t copied = ctr(r.client, "nvme_sw_copy_bytes");
+  EXPECT_GE(copied, c.bytes);
+  EXPECT_GE(ctr(r.client, "nvme_sw_crc_bytes"), c.bytes);
+}
+
+TEST(NvmeTlsScenario, PaddingMidStreamStopsTheInnerEngineInTheNicAndTheQueue) {
+  // Padding starts after 2 MiB: up to there the NIC checks digests and places data; at the first
+  // padded record the NIC's inner engine stops (rx_nvme_tcp_err) and the NVMe queue destroys its
+  // inner context (rx_nvme_tcp_sk_del before teardown). Nothing is misplaced: verified.
+  ScenarioConfig c = nvme_tls(OffloadMode::kOn, "randread", 64 * 1024, 8, 8u << 20);
+  c.openssl_peer = true;
+  c.tls_peer_pad = 256;
+  c.tls_peer_pad_after = 2u << 20;
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c) << " (+ tls_peer_pad 256 after 2M)";
+  EXPECT_GT(ctr(r.client, "rx_nvme_tcp_crc_ok_packets"), 0u);
+  EXPECT_GT(ctr(r.client, "nvme_ddp_skip_bytes"), 0u);
+  EXPECT_LT(ctr(r.client, "nvme_ddp_skip_bytes"), c.bytes / 2);
+  EXPECT_GE(ctr(r.client, "rx_nvme_tcp_err"), 1u) << "the NIC's inner engine saw the padding";
+  EXPECT_EQ(ctr(r.client, "rx_nvme_tcp_sk_del"), 1u) << "the queue dropped its inner context";
+}
+
 TEST(NvmeTlsScenario, DdpAndCrcOnlyModesAreRefused) {
   for (OffloadMode m : {OffloadMode::kCrc, OffloadMode::kDdp}) {
     ScenarioConfig c = nvme_tls(m, "randread", 4096, 1, 1u << 20);

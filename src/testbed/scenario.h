@@ -42,6 +42,8 @@ struct ScenarioConfig {
   bool openssl_peer = false;  // the server uses OpenSSL's record layer (interop peer), no offload
   Bytes tls_peer_raw;         // tests: the server writes these raw bytes after its handshake
   bool tls_peer_fin = false;  // ... and then closes its sending side
+  uint16_t tls_peer_pad = 0;  // tests: the OpenSSL peer pads its records to a multiple of this
+  uint64_t tls_peer_pad_after = 0;  // ... from this many application bytes on
   // NVMe/TCP
   std::string rw = "randread";
   uint32_t io_size = 4096;

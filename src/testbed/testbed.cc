@@ -67,6 +67,8 @@ std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::u
     if (!client) {
       sc.peer_raw = cfg.tls_peer_raw;
       sc.peer_fin = cfg.tls_peer_fin;
+      sc.pad_block = cfg.tls_peer_pad;
+      sc.pad_after = cfg.tls_peer_pad_after;
     }
     return std::make_unique<l5p::tls::TlsSession>(
         std::move(c), client ? l5p::tls::TlsSession::Role::kClient : l5p::tls::TlsSession::Role::kServer, sc);

@@ -61,7 +61,7 @@ void NvmeQueue::establish() {
   auto state = std::make_shared<nic::NvmeL5State>(hdgst_, ddgst_, ddp);
   if (cfg_.offload && cfg_.offload_tx)
     tx_h_ = t_->create_offload(cfg_.offload, l5o::Direction::kTx, state, t_->tx_pos(), this);
-  if (cfg_.offload && (cfg_.offload_rx || ddp))
+  if (cfg_.offload && (cfg_.offload_rx || ddp) && !rx_offload_lost_)
     rx_h_ = t_->create_offload(cfg_.offload, l5o::Direction::kRx, state, seq_, this);
   h_->on_established();
 }
@@ -333,6 +333,7 @@ void NvmeQueue::on_transport_inner_lost() {
   // take its receive context away; digests and copies are done here from now on.
   if (cfg_.offload && rx_h_) cfg_.offload->destroy(rx_h_);
   rx_h_ = l5o::kNoHandle;
+  rx_offload_lost_ = true;  // (also if it comes before the context would have been set up)
 }
 
 void NvmeQueue::on_transport_error(const std::string& what) {

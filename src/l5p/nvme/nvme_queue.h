@@ -86,7 +86,7 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps {
   NvmeStats& st_;
   TxMsgMap map_;
   RxResyncAnswerer resync_;
-  bool ic_done_ = false, failed_ = false, hdgst_ = false, ddgst_ = false;
+  bool ic_done_ = false, failed_ = false, hdgst_ = false, ddgst_ = false, rx_offload_lost_ = false;
   uint32_t maxh2cdata_ = 0;
   l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;
   // receive parser

@@ -12,6 +12,7 @@ TlsSession::TlsSession(std::unique_ptr<tcpip::TcpConn> conn, Role role, const Se
       hs_(std::make_unique<TlsHandshake>(role, cfg.cipher, *cfg.creds, cfg.keylog)) {
   conn_->set_handler(this);
   if (role_ == Role::kServer) rx_base_ = conn_->rcv_nxt();  // accepted: waits for ClientHello
+  if (cfg_.openssl_only && cfg_.pad_block > 1 && cfg_.pad_after == 0) SSL_set_block_padding(hs_->ssl(), cfg_.pad_block);
 }
 
 TlsSession::~TlsSession() {
@@ -74,6 +75,8 @@ size_t TlsSession::send(ByteSpan data, bool more) {
     const size_t room = conn_->sndbuf();
     if (room < 2 * (kMaxPlaintext + 64)) return 0;
     const size_t n = std::min(data.size(), room / 2);
+    if (cfg_.pad_block > 1 && cfg_.pad_after > 0 && ossl_tx_ >= cfg_.pad_after)
+      SSL_set_block_padding(hs_->ssl(), cfg_.pad_block);
     size_t written = 0;
     if (SSL_write_ex(hs_->ssl(), data.data(), n, &written) != 1) return 0;
     flush_handshake();

@@ -25,6 +25,8 @@ struct SessionConfig {
   // TCP (bypassing any record layer) and, if peer_fin, closes its sending side.
   Bytes peer_raw;
   bool peer_fin = false;
+  size_t pad_block = 0;  // OpenSSL peer: pad records to a multiple of this (RFC 8446 §5.4) ...
+  uint64_t pad_after = 0;  // ... once it has sent this many application bytes
 };
 
 class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o::L5pOps {

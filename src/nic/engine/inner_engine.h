@@ -32,9 +32,18 @@ class InnerRx final : public InnerEngine {
     req_.reset();
   }
   void on_payload(TcpSeq pos, MutByteSpan bytes) override {
+    if (broken_) {
+      all_marked_ = false;
+      return;
+    }
     const RxVerdict v = flow_->process(pos, bytes, *st_);
     all_marked_ = all_marked_ && v.marked;
     if (v.resync_req) req_ = v.resync_req;
+  }
+  void on_broken() override {
+    if (!broken_) ++st_->rx_err;
+    broken_ = true;
+    all_marked_ = false;
   }
   // Every payload chunk of the packet was processed in sequence and verified (vacuously true
   // for a packet without payload bytes: it carries nothing the inner L5P must check).
@@ -44,7 +53,7 @@ class InnerRx final : public InnerEngine {
  private:
   RxOffloadFlow* flow_;
   OffloadStats* st_;
-  bool all_marked_ = true;
+  bool all_marked_ = true, broken_ = false;
   std::optional<TcpSeq> req_;
 };
 

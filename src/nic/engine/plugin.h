@@ -60,6 +60,9 @@ class InnerEngine {
  public:
   virtual ~InnerEngine() = default;
   virtual void on_payload(TcpSeq pos, MutByteSpan bytes) = 0;
+  // The outer stream's payload no longer maps onto the inner positions (a padded TLS record:
+  // the NIC counted the padding as payload): the inner engine stops for good.
+  virtual void on_broken() {}
 };
 
 class Plugin {

@@ -52,14 +52,23 @@ class TlsFlow final : public PluginFlow {
     if (offset < data_end_) {
       i = std::min<size_t>(data_end_ - offset, in.size());
       gcm_.update(in.first(i), out.first(i));
-      if (inner_) to_inner(offset, out.first(i));  // RX order "TLS then NVMe"
+      if (inner_) {
+        to_inner(offset, out.first(i));  // RX order "TLS then NVMe"
+        if (offset + i == data_end_) last_plain_ = out[i - 1];  // the inner content type, unless padded
+      }
     }
     for (; i < in.size(); ++i) {
       tag_[offset + i - data_end_] = in[i];
       out[i] = in[i];
     }
   }
-  bool rx_verify() override { return gcm_.check_tag(tag_); }
+  bool rx_verify() override {
+    const bool ok = gcm_.check_tag(tag_);
+    // A zero where the content type belongs means padding (RFC 8446 §5.4): the padding went to
+    // the inner engine as payload, so its positions no longer match the inner L5P's.
+    if (ok && inner_ && last_plain_ == 0) inner_->on_broken();
+    return ok;
+  }
   size_t context_bytes() const override {
     // key + iv + record seq + GCM dynamic state (H, Y, GHASH acc, lengths, held partial block,
     // its keystream) + tag: what a NIC keeps per TLS flow.
@@ -85,6 +94,7 @@ class TlsFlow final : public PluginFlow {
   uint8_t tag_[16] = {};
   InnerEngine* inner_ = nullptr;
   TcpSeq payload_pos_;
+  uint8_t last_plain_ = 0;
 };
 
 }  // namespace
