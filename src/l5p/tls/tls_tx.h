@@ -31,6 +31,7 @@ class TlsTx {
   size_t queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more = false);
   void queue_alert(uint8_t level, uint8_t desc);
   void pump(tcpip::TcpConn& c) { map_.pump(c, aligned_); }
+  void pump(TxMsgMap::Writer& w) { map_.pump(w, aligned_); }  // (tests: records to memory)
   void on_acked(TcpSeq snd_una) { map_.on_acked(snd_una); }
   l5o::TxMsgState msgstate(TcpSeq t) { return map_.msgstate(t); }
   bool idle() const { return map_.idle() && open_.empty(); }
