@@ -1,5 +1,6 @@
 #include "tcpip/lwip_glue.h"
 
+#include <array>
 #include <cstring>
 #include <stdexcept>
 
@@ -62,48 +63,59 @@ pbuf* make_rx_pbuf(Bytes&& frame, size_t offset, bool offloaded) {
 }
 
 namespace {
-struct SharedRxPbuf {
-  pbuf_custom pc;
-  std::shared_ptr<Bytes> frame;
+// DDP (make_rx_pbuf_placed): one allocation holds the frame and every pbuf of its chain -- the
+// frame pieces around the placed ranges, and the placed ranges themselves, whose payload is the
+// L5P's own buffer where the NIC already wrote the bytes. (A driver builds such an skb from page
+// fragments at the cost of a plain one; a heap allocation per piece would charge the host for
+// the model's bookkeeping.)
+struct ChainPiece {
+  pbuf_custom pc;  // first: lwIP hands this address back as the pbuf
+  struct PlacedChain* chain;
+  bool placed;
 };
-void free_shared_rx_pbuf(pbuf* p) { delete reinterpret_cast<SharedRxPbuf*>(p); }
-pbuf* frame_piece(const std::shared_ptr<Bytes>& f, size_t from, size_t len) {
-  auto* sp = new SharedRxPbuf{};
-  sp->frame = f;
-  sp->pc.custom_free_function = free_shared_rx_pbuf;
-  return pbuf_alloced_custom(PBUF_RAW, u16_t(len), PBUF_REF, &sp->pc, f->data() + from, u16_t(len));
+struct PlacedChain {
+  static constexpr size_t kMaxPieces = 16;
+  Bytes frame;
+  size_t live = 0;
+  std::array<ChainPiece, kMaxPieces> pieces;
+};
+void free_chain_piece(pbuf* p) {
+  PlacedChain* c = reinterpret_cast<ChainPiece*>(p)->chain;
+  if (--c->live == 0) delete c;
 }
-}  // namespace
-
-namespace {
-// DDP: a pbuf whose payload is the L5P's own buffer, where the NIC already wrote the bytes.
-struct PlacedPbuf {
-  pbuf_custom pc;
-};
-void free_placed_pbuf(pbuf* p) { delete reinterpret_cast<PlacedPbuf*>(p); }
 }  // namespace
 
 bool is_placed(const pbuf* p) {
   return (p->flags & PBUF_FLAG_IS_CUSTOM) != 0 &&
-         reinterpret_cast<const pbuf_custom*>(p)->custom_free_function == free_placed_pbuf;
+         reinterpret_cast<const pbuf_custom*>(p)->custom_free_function == free_chain_piece &&
+         reinterpret_cast<const ChainPiece*>(p)->placed;
 }
 
 pbuf* make_rx_pbuf_placed(Bytes&& frame, size_t offset, bool offloaded, const std::vector<PlacedRange>& placed) {
-  auto f = std::make_shared<Bytes>(std::move(frame));
+  if (2 * placed.size() + 1 > PlacedChain::kMaxPieces) {
+    // More ranges than a chain holds (tiny PDUs in a jumbo frame): the packet goes up as it is,
+    // and the L5P copies those bytes itself.
+    return make_rx_pbuf(std::move(frame), offset, offloaded);
+  }
+  auto* c = new PlacedChain;
+  c->frame = std::move(frame);
   pbuf* head = nullptr;
-  auto append = [&](pbuf* q) {
+  auto append = [&](uint8_t* data, size_t len, bool is_placed_range) {
+    ChainPiece& piece = c->pieces[c->live++];
+    piece.chain = c;
+    piece.placed = is_placed_range;
+    piece.pc.custom_free_function = free_chain_piece;
+    pbuf* q = pbuf_alloced_custom(PBUF_RAW, u16_t(len), PBUF_REF, &piece.pc, data, u16_t(len));
     if (offloaded) q->flags |= kPbufFlagOffloaded;
     if (!head) head = q; else pbuf_cat(head, q);
   };
   size_t pos = offset;
   for (const PlacedRange& r : placed) {
-    if (r.off > pos) append(frame_piece(f, pos, r.off - pos));
-    auto* pp = new PlacedPbuf{};
-    pp->pc.custom_free_function = free_placed_pbuf;
-    append(pbuf_alloced_custom(PBUF_RAW, u16_t(r.len), PBUF_REF, &pp->pc, r.dst, u16_t(r.len)));
+    if (r.off > pos) append(c->frame.data() + pos, r.off - pos, false);
+    append(r.dst, r.len, true);
     pos = r.off + r.len;
   }
-  if (pos < f->size()) append(frame_piece(f, pos, f->size() - pos));
+  if (pos < c->frame.size()) append(c->frame.data() + pos, c->frame.size() - pos, false);
   return head;
 }
 
