@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "composed_fixture.h"
 #include "l5p/common/rx_resync_answerer.h"
 #include "l5p/nvme/nvme_pdu.h"
 #include "l5p/tls/tls_rx.h"
@@ -23,40 +24,10 @@
 
 using namespace autonic;
 using namespace autonic::l5p;
+using namespace autonic::testing;
 
 namespace {
 
-tls::TrafficKeys test_keys() {
-  tls::TrafficKeys k;
-  k.cipher = tls::Cipher::kAes128Gcm;
-  k.key.assign(16, 0x5A);
-  for (size_t i = 0; i < k.iv.size(); ++i) k.iv[i] = uint8_t(i * 13 + 1);
-  return k;
-}
-
-Bytes c2h_pdu(size_t data_len, uint8_t fill, bool bad_digest) {
-  Bytes p(24 + 4 + data_len + 4, 0);
-  p[0] = uint8_t(nvme::PduType::kC2HData);
-  p[1] = nvme::kFlagHdgst | nvme::kFlagDdgst;
-  p[2] = 24;
-  p[3] = 28;
-  nvme::put32(p.data() + 4, uint32_t(p.size()));
-  nvme::put32(p.data() + 16, uint32_t(data_len));
-  nvme::put32(p.data() + 24, nvme::digest(ByteSpan(p.data(), 24)));
-  for (size_t i = 0; i < data_len; ++i) p[28 + i] = uint8_t(fill + i * 3);
-  nvme::put32(p.data() + 28 + data_len, nvme::digest(ByteSpan(p.data() + 28, data_len)) ^ (bad_digest ? 1u : 0u));
-  return p;
-}
-
-struct MemWriter final : TxMsgMap::Writer {
-  Bytes out;
-  size_t room() override { return size_t(1) << 30; }
-  size_t write(const uint8_t* d, size_t n, bool) override {
-    out.insert(out.end(), d, d + n);
-    return n;
-  }
-  void flush() override {}
-};
 
 // Head PDUs (the pattern is applied to their packets; the second has a wrong data digest), then
 // tail PDUs sent in order.
@@ -74,12 +45,12 @@ struct Stream {
 Stream make_stream() {
   Stream s;
   tls::TlsStats st;
-  tls::TlsTx tx(test_keys(), tls::TxMode::kSoftware, kRecord, 0, 0, st);
+  tls::TlsTx tx(composed_keys(), tls::TxMode::kSoftware, kRecord, 0, 0, st);
   uint8_t fill = 1;
   size_t head_app = 0;
   for (size_t i = 0; i < kHead.size() + kTailPdus; ++i) {
     const bool bad = i == 1;
-    Bytes p = c2h_pdu(i < kHead.size() ? kHead[i] : kTailData, fill++, bad);
+    Bytes p = c2h_pdu(i < kHead.size() ? kHead[i] : kTailData, fill++, bad ? Ddgst::kWrong : Ddgst::kRight);
     s.bad.push_back(bad);
     s.app.insert(s.app.end(), p.begin(), p.end());
     if (i + 1 == kHead.size()) head_app = s.app.size();
@@ -89,7 +60,7 @@ Stream make_stream() {
   tx.pump(w);
   s.wire = w.out;
   s.plain = s.wire;
-  tls::RecordCrypto rc(test_keys());
+  tls::RecordCrypto rc(composed_keys());
   size_t content = 0;
   for (uint32_t o = 0, seq = 0; o < s.wire.size(); ++seq) {
     const uint32_t len = load_be16(&s.wire[o + 3]);
@@ -110,11 +81,11 @@ class ComposedRx {
  public:
   ComposedRx(const Stream& s, TcpSeq base)
       : s_(s), base_(base),
-        outer_(tls_plugin_, tls_plugin_.make_flow(nic::TlsL5State(test_keys(), 0), l5o::Direction::kRx), base),
+        outer_(tls_plugin_, tls_plugin_.make_flow(nic::TlsL5State(composed_keys(), 0), l5o::Direction::kRx), base),
         inner_(nvme_plugin_, nvme_plugin_.make_flow(nic::NvmeL5State(true, true, false), l5o::Direction::kRx),
                TcpSeq(0)),
         adapter_(&inner_, &ist_),
-        tls_(test_keys(), tst_, [this](ByteSpan d, bool m) { nvme_input(d, m); },
+        tls_(composed_keys(), tst_, [this](ByteSpan d, bool m) { nvme_input(d, m); },
              [this](TcpSeq t, bool ok, uint64_t i, TcpSeq p) { outer_.resync_resp(t, ok, i, p, ost_); }),
         answer_([this](TcpSeq t, bool ok, uint64_t i, TcpSeq) { inner_.resync_resp(t, ok, i, TcpSeq(), ist_); }) {
     outer_.plugin_flow().set_inner(&adapter_);

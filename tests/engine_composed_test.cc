@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "composed_fixture.h"
 #include "l5p/nvme/nvme_pdu.h"
 #include "l5p/tls/tls_tx.h"
 #include "nic/engine/inner_engine.h"
@@ -17,42 +18,10 @@
 
 using namespace autonic;
 using namespace autonic::l5p;
+using namespace autonic::testing;
 
 namespace {
 
-tls::TrafficKeys test_keys() {
-  tls::TrafficKeys k;
-  k.cipher = tls::Cipher::kAes128Gcm;
-  k.key.assign(16, 0x3C);
-  for (size_t i = 0; i < k.iv.size(); ++i) k.iv[i] = uint8_t(i * 11 + 5);
-  return k;
-}
-
-// A C2HData PDU (header + header digest + data + data digest); dummy = the data digest left 0,
-// as the NVMe L5P hands it to its transport when the NIC fills it.
-Bytes c2h_pdu(size_t data_len, uint8_t fill, bool dummy) {
-  Bytes p(24 + 4 + data_len + 4, 0);
-  p[0] = uint8_t(nvme::PduType::kC2HData);
-  p[1] = nvme::kFlagHdgst | nvme::kFlagDdgst;
-  p[2] = 24;
-  p[3] = 28;
-  nvme::put32(p.data() + 4, uint32_t(p.size()));
-  nvme::put32(p.data() + 16, uint32_t(data_len));
-  nvme::put32(p.data() + 24, nvme::digest(ByteSpan(p.data(), 24)));
-  for (size_t i = 0; i < data_len; ++i) p[28 + i] = uint8_t(fill + i * 7);
-  if (!dummy) nvme::put32(p.data() + 28 + data_len, nvme::digest(ByteSpan(p.data() + 28, data_len)));
-  return p;
-}
-
-struct MemWriter final : TxMsgMap::Writer {
-  Bytes out;
-  size_t room() override { return size_t(1) << 30; }
-  size_t write(const uint8_t* d, size_t n, bool) override {
-    out.insert(out.end(), d, d + n);
-    return n;
-  }
-  void flush() override {}
-};
 
 constexpr size_t kRecord = 64;  // small records: PDUs span several, records hold PDU edges
 const size_t kPduData[] = {100, 37, 150};
@@ -60,10 +29,10 @@ const size_t kPduData[] = {100, 37, 150};
 // The TCP byte stream a TLS sender hands TCP for these PDUs (records of kRecord bytes).
 Bytes tls_stream(tls::TxMode mode, bool dummy, tls::TlsTx* keep = nullptr) {
   tls::TlsStats st;
-  tls::TlsTx local(test_keys(), mode, kRecord, 0, 0, st);
+  tls::TlsTx local(composed_keys(), mode, kRecord, 0, 0, st);
   tls::TlsTx& tx = keep ? *keep : local;
   uint8_t fill = 1;
-  for (size_t n : kPduData) EXPECT_EQ(tx.queue_gather(c2h_pdu(n, fill++, dummy), true), 28 + n + 4);
+  for (size_t n : kPduData) EXPECT_EQ(tx.queue_gather(c2h_pdu(n, fill++, dummy ? Ddgst::kDummy : Ddgst::kRight), true), 28 + n + 4);
   tx.queue_gather({}, false);
   MemWriter w;
   tx.pump(w);
@@ -73,15 +42,15 @@ Bytes tls_stream(tls::TxMode mode, bool dummy, tls::TlsTx* keep = nullptr) {
 // The driver and NIC on the TX side of a composed flow.
 struct ComposedTx {
   explicit ComposedTx(TcpSeq base)
-      : tls_(test_keys(), tls::TxMode::kOffload, kRecord, 0, 0, st_),
-        outer_(tls_plugin_, tls_plugin_.make_flow(nic::TlsL5State(test_keys(), 0), l5o::Direction::kTx), base),
+      : tls_(composed_keys(), tls::TxMode::kOffload, kRecord, 0, 0, st_),
+        outer_(tls_plugin_, tls_plugin_.make_flow(nic::TlsL5State(composed_keys(), 0), l5o::Direction::kTx), base),
         inner_(nvme_plugin_, nvme_plugin_.make_flow(nic::NvmeL5State(true, true, false), l5o::Direction::kTx),
                TcpSeq(0)),
         adapter_(&inner_, &ist_), base_(base), expected_(base) {
     tls_.start(base);
     nmap_.start(TcpSeq(0));
     uint8_t fill = 1;
-    for (size_t n : kPduData) nmap_.push({owned_piece(c2h_pdu(n, fill++, true))});
+    for (size_t n : kPduData) nmap_.push({owned_piece(c2h_pdu(n, fill++, Ddgst::kDummy))});
     input_ = tls_stream(tls::TxMode::kOffload, true, &tls_);
     wire_ = tls_stream(tls::TxMode::kSoftware, false);
     outer_.plugin_flow().set_inner(&adapter_);
