@@ -76,6 +76,9 @@ class Plugin {
   // Bytes of a message (header `hdr`, already probed) that belong to an inner L5P's stream:
   // 0 unless the protocol can carry another (TLS: the record's content).
   virtual uint32_t payload_len(ByteSpan /*hdr*/) const { return 0; }
+  // False if RX leaves every byte as it is (only checks, and may place): the engine then works
+  // on the packet in place instead of through a scratch copy.
+  virtual bool rx_transforms() const { return true; }
   virtual std::unique_ptr<PluginFlow> make_flow(const l5o::L5State& state, l5o::Direction dir) const = 0;
 };
 

@@ -54,9 +54,15 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
   const TcpSeq e = cur_.pos();
   const TcpSeq end = seq + uint32_t(payload.size());
   if (seq == e) {
-    // In sequence: process into scratch; write back and mark only if everything verified.
-    scratch_.resize(payload.size());
-    const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, payload, scratch_);
+    // In sequence: process into scratch; write back and mark only if everything verified. A
+    // plug-in that only checks (and places) leaves the bytes as they are: processed in place.
+    MutByteSpan work = payload;
+    if (plugin_.rx_transforms()) {
+      scratch_.resize(payload.size());
+      work = scratch_;
+    }
+    work_ = work.data();
+    const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, payload, work);
     if (r.bad_header) {
       // Our idea of the stream is wrong (e.g. a tampered length): search from the bad header.
       ++st.rx_resync_bad_pattern;
@@ -74,7 +80,7 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
       tail_len_ = 0;
       return;
     }
-    std::memcpy(payload.data(), scratch_.data(), payload.size());
+    if (work.data() != payload.data()) std::memcpy(payload.data(), work.data(), payload.size());
     v.marked = true;
     return;
   }

@@ -59,7 +59,7 @@ class RxOffloadFlow {
   PluginFlow& plugin_flow() { return *flow_; }
   // Where a marked packet was processed before being written back: an inner engine fed by this
   // flow saw (and placed from) these bytes, at the packet's own offsets.
-  const uint8_t* work_base() const { return scratch_.data(); }
+  const uint8_t* work_base() const { return work_; }
 
  private:
   void set_state(RxSyncState s, TcpSeq at, const char* why);
@@ -78,6 +78,7 @@ class RxOffloadFlow {
   RxSyncState state_ = RxSyncState::kOffloading;
   MsgCursor cur_;  // kOffloading: the next expected byte is cur_.pos()
   Bytes scratch_;
+  const uint8_t* work_ = nullptr;  // where the last in-sequence packet was processed
 
   // kSearching: tail of the last packet, so patterns split across in-order packets are found.
   std::array<uint8_t, kMaxHeaderLen> tail_{};

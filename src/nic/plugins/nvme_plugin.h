@@ -17,6 +17,7 @@ class NvmePlugin final : public Plugin {
   l5o::L5Proto proto() const override { return l5o::L5Proto::kNvmeTcp; }
   size_t header_len() const override { return 8; }
   std::optional<uint32_t> probe(ByteSpan hdr) const override;
+  bool rx_transforms() const override { return false; }  // digests checked, payload untouched
   std::unique_ptr<PluginFlow> make_flow(const l5o::L5State& state, l5o::Direction dir) const override;
 };
 
