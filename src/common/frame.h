@@ -27,6 +27,13 @@ struct FlowKeyHash {
   }
 };
 
+// DDP: bytes [off, off + len) of a received frame (offset from the frame's start) that the NIC
+// already wrote to `dst`, an L5P's buffer; the driver hands them up by reference.
+struct PlacedRange {
+  size_t off, len;
+  uint8_t* dst;
+};
+
 struct TcpFrameView {
   size_t ip_off = kEthHeaderLen;
   size_t ip_len = 0;       // IPv4 total length

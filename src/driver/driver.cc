@@ -152,9 +152,7 @@ void Driver::poll_rx() {
     c.frame.resize(kEthHeaderLen + ip_len);
     pbuf* p;
     if (!c.placed.empty()) {
-      std::vector<tcpip::PlacedRange> ranges;
-      for (const auto& pl : c.placed) ranges.push_back(tcpip::PlacedRange{c.payload_off + pl.off, pl.len, pl.dst});
-      p = tcpip::make_rx_pbuf_placed(std::move(c.frame), kEthHeaderLen, c.offloaded, ranges);
+      p = tcpip::make_rx_pbuf_placed(std::move(c.frame), kEthHeaderLen, c.offloaded, c.placed);
     } else {
       p = tcpip::make_rx_pbuf(std::move(c.frame), kEthHeaderLen, c.offloaded);
     }

@@ -189,8 +189,7 @@ static void hand_up_placements(const std::vector<Placement>& placed, const uint8
                                size_t payload_off, RxCompletion& c) {
   for (const Placement& pl : placed) {
     if (pl.src < base || pl.src + pl.len > base + len) continue;  // not from this packet
-    c.payload_off = payload_off;
-    c.placed.push_back(RxCompletion::Placed{size_t(pl.src - base), pl.len, pl.dst});
+    c.placed.push_back(PlacedRange{payload_off + size_t(pl.src - base), pl.len, pl.dst});
   }
 }
 

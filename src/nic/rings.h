@@ -57,9 +57,7 @@ struct RxCompletion {
   bool offloaded = false;            // the NIC's mark: decrypted / crc_ok
   std::optional<TcpSeq> resync_req;  // ask the L5P to confirm a header at this tcpsn
   // DDP: payload ranges the NIC already wrote to host buffers (payload offset, length, where).
-  struct Placed { size_t off, len; uint8_t* dst; };
-  std::vector<Placed> placed;
-  size_t payload_off = 0;  // from frame start
+  std::vector<PlacedRange> placed;
   // Composed offloads: the inner context's verdict on this packet's payload (e.g. NVMe crc_ok
   // inside TLS records the NIC decrypted) and its own resync request (inner-stream position).
   uint32_t inner_ctx = 0;

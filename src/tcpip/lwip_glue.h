@@ -8,6 +8,7 @@
 
 #include "common/bytes.h"
 #include "common/clock.h"
+#include "common/frame.h"
 #include "tcpip/lwip.h"
 
 namespace autonic::tcpip {
@@ -30,11 +31,10 @@ Nanos lwip_run_timers();
 pbuf* make_rx_pbuf(Bytes&& frame, size_t offset, bool offloaded);
 // DDP: the same packet as a chain in which the placed payload ranges are PBUF_REF pbufs pointing
 // into the host buffers the NIC wrote them to (so the L5P's copy finds src == dst, §5.1).
-struct PlacedRange { size_t off, len; uint8_t* dst; };  // off: from frame start
+pbuf* make_rx_pbuf_placed(Bytes&& frame, size_t offset, bool offloaded, const std::vector<PlacedRange>& placed);
 // True for the pbufs of make_rx_pbuf_placed whose payload is a placed range: the bytes live in the
 // L5P's destination buffer (stable until the L5P lets go of it), not in the frame.
 bool is_placed(const pbuf* p);
-pbuf* make_rx_pbuf_placed(Bytes&& frame, size_t offset, bool offloaded, const std::vector<PlacedRange>& placed);
 
 // One host's network interface inside the shared lwIP instance.
 class HostNetif {
