@@ -92,15 +92,27 @@ size_t TlsTx::next_record_len(size_t avail, bool more) {
   return std::min(full, avail);
 }
 
-size_t TlsTx::queue(ByteSpan data, bool more) {
+// Cuts records from `data` while TCP's side has room; with `more`, stops before a tail shorter
+// than a record (the caller keeps it, or offers it again with what follows).
+size_t TlsTx::frame_records(ByteSpan data, bool more, const std::shared_ptr<const Bytes>* lent) {
   size_t taken = 0;
   while (taken < data.size() && room() > 0) {
     const size_t n = next_record_len(data.size() - taken, more);
     if (n == 0) break;
-    push_record(ContentType::kApplicationData, data.subspan(taken, n), nullptr);
+    push_record(ContentType::kApplicationData, data.subspan(taken, n), lent);
     taken += n;
   }
   return taken;
+}
+
+size_t TlsTx::queue(ByteSpan data, bool more) {
+  close_open_record();
+  return frame_records(data, more, nullptr);
+}
+
+size_t TlsTx::queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more) {
+  close_open_record();
+  return frame_records(ByteSpan(buf->data() + off, len), more, &buf);
 }
 
 void TlsTx::close_open_record() {
@@ -117,30 +129,16 @@ size_t TlsTx::queue_gather(ByteSpan data, bool more) {
     const size_t n = std::min(full - open_.size(), data.size());
     open_.insert(open_.end(), data.begin(), data.begin() + long(n));
     taken = n;
-    if (open_.size() < full && (more || taken < data.size())) return taken;
+    if (open_.size() < full && more) return taken;
     close_open_record();
   }
-  while (taken < data.size() && room() > 0) {
-    const size_t n = next_record_len(data.size() - taken, more);
-    if (n == 0) {  // a tail shorter than a record: keep it open for the next call
-      open_.assign(data.begin() + long(taken), data.end());
-      return data.size();
-    }
-    push_record(ContentType::kApplicationData, data.subspan(taken, n), nullptr);
-    taken += n;
+  taken += frame_records(data.subspan(taken), more, nullptr);
+  if (taken < data.size() && more && room() > 0) {
+    // A tail shorter than a record: keep it open for the next call to fill.
+    open_.assign(data.begin() + long(taken), data.end());
+    return data.size();
   }
   if (!more && taken == data.size()) close_open_record();
-  return taken;
-}
-
-size_t TlsTx::queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more) {
-  size_t taken = 0;
-  while (taken < len && room() > 0) {
-    const size_t n = next_record_len(len - taken, more);
-    if (n == 0) break;
-    push_record(ContentType::kApplicationData, ByteSpan(buf->data() + off + taken, n), &buf);
-    taken += n;
-  }
   return taken;
 }
 

@@ -43,6 +43,7 @@ class TlsTx {
 
  private:
   size_t next_record_len(size_t avail, bool more);
+  size_t frame_records(ByteSpan data, bool more, const std::shared_ptr<const Bytes>* lent);
   void close_open_record();
   void push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent);
   TrafficKeys keys_;
