@@ -52,28 +52,26 @@ l5p::tls::Cipher parse_cipher(const std::string& c) {
 
 std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
                                                bool client, Host& host, TlsShared& tls) {
-  {
-    l5p::tls::SessionConfig sc;
-    sc.cipher = parse_cipher(cfg.cipher);
-    sc.record_size = cfg.record_size;
-    sc.offload = host.driver();
-    const OffloadMode m = cfg.offload;
-    sc.offload_tx = m == OffloadMode::kTx || m == OffloadMode::kOn || m == OffloadMode::kZc || m == OffloadMode::kTls;
-    sc.offload_rx = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kZc || m == OffloadMode::kTls;
-    sc.zc = cfg.offload == OffloadMode::kZc;
-    sc.creds = tls.creds.get();
-    sc.keylog = tls.keylog.get();
-    sc.openssl_only = cfg.openssl_peer && !client;
-    sc.align_records = cfg.record_align;
-    if (!client) {
-      sc.peer_raw = cfg.tls_peer_raw;
-      sc.peer_fin = cfg.tls_peer_fin;
-      sc.pad_block = cfg.tls_peer_pad;
-      sc.pad_after = cfg.tls_peer_pad_after;
-    }
-    return std::make_unique<l5p::tls::TlsSession>(
-        std::move(c), client ? l5p::tls::TlsSession::Role::kClient : l5p::tls::TlsSession::Role::kServer, sc);
+  l5p::tls::SessionConfig sc;
+  sc.cipher = parse_cipher(cfg.cipher);
+  sc.record_size = cfg.record_size;
+  sc.offload = host.driver();
+  const OffloadMode m = cfg.offload;
+  sc.offload_tx = m == OffloadMode::kTx || m == OffloadMode::kOn || m == OffloadMode::kZc || m == OffloadMode::kTls;
+  sc.offload_rx = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kZc || m == OffloadMode::kTls;
+  sc.zc = cfg.offload == OffloadMode::kZc;
+  sc.creds = tls.creds.get();
+  sc.keylog = tls.keylog.get();
+  sc.openssl_only = cfg.openssl_peer && !client;
+  sc.align_records = cfg.record_align;
+  if (!client) {
+    sc.peer_raw = cfg.tls_peer_raw;
+    sc.peer_fin = cfg.tls_peer_fin;
+    sc.pad_block = cfg.tls_peer_pad;
+    sc.pad_after = cfg.tls_peer_pad_after;
   }
+  return std::make_unique<l5p::tls::TlsSession>(
+      std::move(c), client ? l5p::tls::TlsSession::Role::kClient : l5p::tls::TlsSession::Role::kServer, sc);
 }
 
 std::unique_ptr<l5p::Stream> make_stream(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,

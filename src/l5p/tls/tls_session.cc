@@ -72,9 +72,8 @@ size_t TlsSession::send(ByteSpan data, bool more) {
   if (!ready_ || failed_ || !conn_->alive()) return 0;
   if (cfg_.openssl_only) {
     // OpenSSL frames and seals; we move its output to TCP as buffer space allows.
-    const size_t room = conn_->sndbuf();
-    if (room < 2 * (kMaxPlaintext + 64)) return 0;
-    const size_t n = std::min(data.size(), room / 2);
+    const size_t n = std::min(data.size(), send_room());
+    if (n == 0) return 0;
     if (cfg_.pad_block > 1 && cfg_.pad_after > 0 && ossl_tx_ >= cfg_.pad_after)
       SSL_set_block_padding(hs_->ssl(), cfg_.pad_block);
     size_t written = 0;
