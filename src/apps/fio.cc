@@ -13,9 +13,15 @@ Fio::Fio(l5p::nvme::NvmeHost& host, const Clock& clock, const FioConfig& cfg, Cp
     : cfg_(cfg), host_(host), clock_(clock), rng_(cfg.seed, 0xF10), meter_(meter) {}
 
 void Fio::start() {
-  const uint64_t ns_bytes = host_.nsze() * host_.lba_size();
+  // The namespace size is the controller's word: the region the workload tracks (one slot per
+  // I/O) is bounded by what it was configured for, never by what a peer announces.
+  const uint64_t ns_bytes = std::min(host_.nsze() * host_.lba_size(), cfg_.region_limit);
   if (cfg_.io_size == 0 || cfg_.io_size % host_.lba_size() != 0 || cfg_.io_size > ns_bytes) {
     failure = "fio:bad_io_size";
+    return;
+  }
+  if (host_.max_transfer() && cfg_.io_size > host_.max_transfer()) {
+    failure = "fio:io_size_exceeds_mdts";
     return;
   }
   slots_ = ns_bytes / cfg_.io_size;

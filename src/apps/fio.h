@@ -20,6 +20,7 @@ struct FioConfig {
   uint32_t depth = 1;
   uint64_t bytes = 1 << 20;
   uint64_t seed = 1;
+  uint64_t region_limit = 64ull << 30;  // bytes of the namespace the workload may use at most
 };
 
 // What a namespace holds before any write, and what the workload writes.

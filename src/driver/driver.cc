@@ -228,14 +228,28 @@ l5o::RrStateId Driver::add_rr_state(l5o::L5oHandle h, const l5o::RrState& rr) {
   return id;
 }
 
-void Driver::del_rr_state(l5o::L5oHandle h, l5o::RrStateId id) {
-  if (auto it = shadows_.find(h); it != shadows_.end()) ++ostats_[size_t(it->second.proto)].rx_rr_teardown;
+l5o::RrTeardown Driver::del_rr_state(l5o::L5oHandle h, l5o::RrStateId id) {
+  auto it = shadows_.find(h);
+  if (it != shadows_.end()) ++ostats_[size_t(it->second.proto)].rx_rr_teardown;
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kRrDel;
   d.ctx = h;
   d.rr_id = id;
   post(std::move(d));
   nic_.doorbell();
+  // The teardown counts only once the NIC says so: without its completion the mapping may be
+  // live, and the L5P must keep the buffer and the tag (fail closed).
+  l5o::RrTeardown t;
+  auto& ring = nic_.cmd_ring();
+  while (!ring.empty()) {
+    const nic::CmdCompletion c = ring.pop();
+    if (c.kind == nic::SendDesc::Kind::kRrDel && c.ctx == h && c.rr_id == id) {
+      t.confirmed = c.ok;
+      t.fence = c.fence;
+    }
+  }
+  if (!t.confirmed && it != shadows_.end()) ++ostats_[size_t(it->second.proto)].rx_rr_teardown_unconfirmed;
+  return t;
 }
 
 void Driver::resync_rx_resp(l5o::L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t msg_index, TcpSeq payload_pos) {

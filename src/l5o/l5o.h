@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "common/bytes.h"
 #include "common/frame.h"
@@ -57,6 +58,17 @@ struct RrState {
   MutByteSpan dest;
 };
 
+// Answer to del_rr_state. Placement is valid only while the L5P holds the request (§5.1): once
+// confirmed, the NIC places nothing more for the mapping -- but it may already have placed bytes
+// of packets the L5P has not parsed yet (the NIC runs ahead of the stack). All of them lie before
+// `fence` (a position in the context's stream); until the L5P has parsed up to it, it must
+// neither hand the buffer back nor reuse the tag (Linux ulp_ddp: teardown completes before the
+// request does).
+struct RrTeardown {
+  bool confirmed = false;        // false: the NIC may still hold the mapping (never reuse it)
+  std::optional<TcpSeq> fence;   // nullopt: nothing was ever placed through this context
+};
+
 // Listing 1: operations the driver provides to the L5P.
 class Offload {
  public:
@@ -67,7 +79,7 @@ class Offload {
                            TcpSeq tcpsn, L5pOps* ops) = 0;
   virtual void destroy(L5oHandle h) = 0;
   virtual RrStateId add_rr_state(L5oHandle h, const RrState& rr) = 0;
-  virtual void del_rr_state(L5oHandle h, RrStateId id) = 0;
+  virtual RrTeardown del_rr_state(L5oHandle h, RrStateId id) = 0;
   // The L5P's verdict on a resync request; msg_index is the index of the message at tcpsn
   // (the dynamic state at a message boundary depends only on it, §3.3).
   // payload_pos: for a context carrying an inner L5P, where that message's payload begins in

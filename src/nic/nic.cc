@@ -99,16 +99,36 @@ void Nic::run_cmd(SendDesc& d) {
       auto it = ctxs_.find(d.ctx);
       if (it == ctxs_.end()) {
         ++stats_.cmd_err;
+        // No context, no mapping: nothing can be placed for it (any more).
+        if (d.kind == SendDesc::Kind::kRrDel) cmd_ring_.push(CmdCompletion{d.kind, d.ctx, d.rr_id, true, std::nullopt});
         return;
       }
       Context& c = it->second;
       if (d.kind == SendDesc::Kind::kRrAdd) {
-        (*c.rr)[d.rr.tag] = d.rr;
+        // A tag registered again replaces the older registration (its id no longer names it).
+        if (auto old = c.rr->find(d.rr.tag); old != c.rr->end()) {
+          c.rr_tag.erase(old->second.id);
+          c.rr_retired[old->second.id] = old->second.placed_end;  // its teardown still needs it
+        }
+        (*c.rr)[d.rr.tag] = RrEntry{d.rr, d.rr_id};
         c.rr_tag[d.rr_id] = d.rr.tag;
-      } else if (auto t = c.rr_tag.find(d.rr_id); t != c.rr_tag.end()) {
-        c.rr->erase(t->second);
-        c.rr_tag.erase(t);
+        return;
       }
+      std::optional<TcpSeq> fence;
+      if (auto t = c.rr_tag.find(d.rr_id); t != c.rr_tag.end()) {
+        if (auto e = c.rr->find(t->second); e != c.rr->end() && e->second.id == d.rr_id) {
+          fence = e->second.placed_end;
+          c.rr->erase(e);
+        }
+        c.rr_tag.erase(t);
+      } else if (auto r = c.rr_retired.find(d.rr_id); r != c.rr_retired.end()) {
+        fence = r->second;
+        c.rr_retired.erase(r);
+      }
+      // From here on the plug-in places nothing for it (it checks the registration per packet);
+      // what it placed before lies in stream bytes before `fence`.
+      CmdCompletion cc{d.kind, d.ctx, d.rr_id, true, fence};
+      if (!cmd_ring_.push(std::move(cc))) ++stats_.cmd_err;
       return;
     }
   }

@@ -45,6 +45,7 @@ class Nic final : public wire::FrameSink {
   bool post_send(SendDesc&& d);  // returns false if the ring is full
   void doorbell();               // the NIC processes the send ring
   Ring<RxCompletion>& rx_ring() { return rx_ring_; }
+  Ring<CmdCompletion>& cmd_ring() { return cmd_ring_; }
 
   // Wire side.
   void deliver(Bytes frame) override;
@@ -63,7 +64,9 @@ class Nic final : public wire::FrameSink {
     std::unique_ptr<TxOffloadFlow> tx;
     std::unique_ptr<RxOffloadFlow> rx;
     std::unique_ptr<RrMap> rr = std::make_unique<RrMap>();  // by tag (e.g. CID)
-    std::unordered_map<uint32_t, uint32_t> rr_tag;         // rr_state id -> tag
+    std::unordered_map<uint32_t, uint32_t> rr_tag;         // rr_state id -> tag (live ones)
+    // Registrations replaced by a newer one for the same tag, until their own teardown.
+    std::unordered_map<uint32_t, std::optional<TcpSeq>> rr_retired;
     // Composed offloads: an outer context names its inner one; an inner one its outer and the
     // adapter through which the outer's plug-in feeds it.
     uint32_t inner = 0, outer = 0;
@@ -91,6 +94,7 @@ class Nic final : public wire::FrameSink {
   std::function<void()> rx_irq_;
   Ring<SendDesc> send_ring_;
   Ring<RxCompletion> rx_ring_;
+  Ring<CmdCompletion> cmd_ring_{1024};
   std::array<std::unique_ptr<Plugin>, 3> plugins_;
   std::unordered_map<uint32_t, Context> ctxs_;
   std::unordered_map<FlowKey, uint32_t, FlowKeyHash> rx_flow_table_;

@@ -51,6 +51,15 @@ struct SendDesc {
   Bytes inner_prefix;
 };
 
+// Completion of a context command the driver waits for (the model's NIC runs commands when the
+// doorbell rings, so the driver reads these right after it; mlx5 posts them on its ICOSQ's CQ).
+struct CmdCompletion {
+  SendDesc::Kind kind = SendDesc::Kind::kRrDel;
+  uint32_t ctx = 0, rr_id = 0;
+  bool ok = false;
+  std::optional<TcpSeq> fence;  // kRrDel: see l5o::RrTeardown
+};
+
 struct RxCompletion {
   Bytes frame;
   uint32_t ctx = 0;

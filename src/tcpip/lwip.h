@@ -1,5 +1,9 @@
 // lwIP headers for C++ (lwIP is C; Debian 2.1.3 built unmodified with our lwipopts.h).
 #pragma once
+// The C library's byte-order functions are declared before lwIP's def.h turns htonl & co. into
+// macros: a later <netinet/in.h> (pcap, netdb) is then already included and clang does not see
+// two declarations of one function disagree on exception specifications.
+#include <netinet/in.h>
 extern "C" {
 #include "lwip/init.h"
 #include "lwip/ip4.h"

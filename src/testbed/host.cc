@@ -77,6 +77,9 @@ void Host::export_stats(CounterMap& m, L5pKind l5p) const {
       // (rx_nvme_tcp_sk_add / _sk_del come with the engine's counters above.)
       add_counter(m, "rx_nvme_tcp_setup", d.rx_rr_setup);
       add_counter(m, "rx_nvme_tcp_teardown", d.rx_rr_teardown);
+      add_counter(m, "rx_nvme_tcp_teardown_unconfirmed", d.rx_rr_teardown_unconfirmed);
+      add_counter(m, "rx_nvme_tcp_ddp_stale", n.rx_ddp_stale);
+      add_counter(m, "rx_nvme_tcp_ddp_hdgst_skip", n.rx_ddp_hdgst_skip);
       break;
     }
   }

@@ -221,6 +221,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
     fc.depth = cfg.depth;
     fc.bytes = cfg.bytes;
     fc.seed = cfg.seed;
+    fc.region_limit = cfg.ns_size;
     uint16_t next_port = kClientPortBase;
     l5p::nvme::QueueConfig admin = qcfg(client);
     admin.offload_tx = admin.offload_rx = admin.ddp = false;  // the data path is the I/O queue

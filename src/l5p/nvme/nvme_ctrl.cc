@@ -70,9 +70,13 @@ class NvmeController::Conn final : public QueueHandler {
     if (ch.type == uint8_t(PduType::kH2CData)) {
       const DataFields f = data_fields(hdr);
       auto it = writes_.find(f.cccid);
-      // Data must answer an R2T we sent, stay inside it, and respect MAXH2CDATA.
-      if (it == writes_.end() || f.ttag != it->second.ttag || f.length != ch.data_len() ||
-          f.length > q_.maxh2cdata() || uint64_t(f.offset) + f.length > it->second.data->size())
+      // Data must answer an R2T we sent, stay inside it, respect MAXH2CDATA, and continue exactly
+      // where the last H2CData stopped (Linux nvmet: data_offset == rbytes_done): overlapping or
+      // skipped ranges would leave staged bytes that no PDU wrote -- zeros stored as success.
+      // (parse_common already refused an H2CData without data.)
+      if (it == writes_.end() || f.ttag != it->second.ttag || f.length != ch.data_len() || f.length == 0 ||
+          f.length > q_.maxh2cdata() || f.offset != it->second.received ||
+          uint64_t(f.offset) + f.length > it->second.data->size())
         return {};
       return MutByteSpan(it->second.data->data() + f.offset, f.length);
     }
@@ -210,7 +214,7 @@ class NvmeController::Conn final : public QueueHandler {
     if (it == writes_.end()) return q_.fatal(Fes::kPduSequenceError, "nvme:h2c_without_r2t");
     PendingWrite& w = it->second;
     ++c_.st_.nvme_h2c_pdus;
-    w.received += f.length;
+    w.received += uint32_t(p.data.size());  // what landed, not what the header claims (== here)
     w.digest_error = w.digest_error || !p.data_ok;
     if (!(p.ch.flags & kFlagLast)) return;
     if (w.received != w.data->size()) return q_.fatal(Fes::kPduSequenceError, "nvme:h2c_incomplete");

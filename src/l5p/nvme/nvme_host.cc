@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 
+#include "l5p/nvme/identify.h"
 #include "l5p/nvme/nvme_ctrl.h"
 
 namespace autonic::l5p::nvme {
@@ -18,6 +19,13 @@ class NvmeHost::Queue final : public QueueHandler {
     bool digest_error = false;
     l5o::RrStateId rr = 0;
     std::function<void(uint16_t status, uint64_t dw0)> done;
+    uint32_t received = 0;  // C2HData bytes so far (they must arrive in order, without gaps)
+    // Answered, but the NIC may have placed bytes ahead of the parser into its buffer: the
+    // command (its buffer and its CID) completes once the parser reaches `fence`.
+    bool responded = false;
+    uint16_t status = 0;
+    uint64_t dw0 = 0;
+    TcpSeq fence;
   };
 
   Queue(NvmeHost& host, std::unique_ptr<Transport> c, const QueueConfig& cfg, std::function<void()> up)
@@ -46,7 +54,8 @@ class NvmeHost::Queue final : public QueueHandler {
   void on_failed(const std::string& o) override {
     // Outstanding commands never complete with data: the connection is gone. Their buffers go
     // back to the caller, so the NIC must lose every mapping to them first.
-    for (auto& [cid, c] : cmds_) q_.del_rr(c.rr);
+    for (auto& [cid, c] : cmds_)
+      if (!q_.del_rr(c.rr).confirmed && c.buf) held_.push_back(c.buf);  // the NIC may still write it
     cmds_.clear();
     host_.on_failed_(o);
   }
@@ -55,9 +64,12 @@ class NvmeHost::Queue final : public QueueHandler {
     if (ch.type != uint8_t(PduType::kC2HData)) return {};
     const DataFields f = data_fields(hdr);
     auto it = cmds_.find(f.cccid);
-    if (it == cmds_.end() || it->second.write || !it->second.buf || f.length != ch.data_len() ||
+    // Data for a command we hold, not yet answered, inside its buffer, continuing exactly where
+    // the previous C2HData stopped (so no byte is written twice and none is left unwritten).
+    if (it == cmds_.end() || it->second.responded || it->second.write || !it->second.buf ||
+        f.length != ch.data_len() || f.offset != it->second.received ||
         uint64_t(f.offset) + f.length > it->second.buf->size())
-      return {};  // data beyond the command: fatal, never placed anywhere else
+      return {};  // fatal, never placed anywhere else
     return MutByteSpan(it->second.buf->data() + f.offset, f.length);
   }
 
@@ -65,14 +77,18 @@ class NvmeHost::Queue final : public QueueHandler {
     switch (PduType(p.ch.type)) {
       case PduType::kC2HData: {
         auto it = cmds_.find(data_fields(p.hdr).cccid);
-        if (it != cmds_.end() && !p.data_ok) it->second.digest_error = true;
+        if (it != cmds_.end()) {
+          it->second.received += uint32_t(p.data.size());
+          if (!p.data_ok) it->second.digest_error = true;
+        }
         ++host_.st_.nvme_c2h_pdus;
-        return;
+        break;
       }
-      case PduType::kR2T: return on_r2t(p);
-      case PduType::kCapsuleResp: return on_resp(p);
+      case PduType::kR2T: on_r2t(p); break;
+      case PduType::kCapsuleResp: on_resp(p); break;
       default: q_.fatal(Fes::kInvalidHeaderField, "nvme:unexpected_pdu_at_host");
     }
+    if (!fenced_.empty()) complete_fenced();
   }
 
  private:
@@ -81,8 +97,8 @@ class NvmeHost::Queue final : public QueueHandler {
   void on_r2t(const Pdu& p) {
     const DataFields f = data_fields(p.hdr);
     auto it = cmds_.find(f.cccid);
-    if (it == cmds_.end() || !it->second.write || uint64_t(f.offset) + f.length > it->second.buf->size() ||
-        f.length == 0)
+    if (it == cmds_.end() || it->second.responded || !it->second.write || !it->second.buf ||
+        uint64_t(f.offset) + f.length > it->second.buf->size() || f.length == 0)
       return q_.fatal(Fes::kDataOutOfRange, "nvme:bad_r2t");
     ++host_.st_.nvme_r2t;
     // Several H2CData PDUs per R2T, each at most MAXH2CDATA; the buffer is sent by reference.
@@ -104,21 +120,65 @@ class NvmeHost::Queue final : public QueueHandler {
     const uint8_t* cqe = p.hdr + 8;
     const uint16_t cid = le16(cqe + 12);
     auto it = cmds_.find(cid);
-    if (it == cmds_.end()) return q_.fatal(Fes::kInvalidHeaderField, "nvme:response_for_unknown_cid");
-    Cmd c = std::move(it->second);
+    if (it == cmds_.end() || it->second.responded)
+      return q_.fatal(Fes::kInvalidHeaderField, "nvme:response_for_unknown_cid");
+    Cmd& c = it->second;
     uint16_t status = uint16_t(le16(cqe + 14) >> 1);
     // A bad data digest fails the command: its data is never handed out (§ data digest).
     if (c.digest_error && status == kScSuccess) status = kScDataTransferError;
+    // "Success" for a read whose data did not all arrive would hand out whatever the buffer held.
+    if (status == kScSuccess && !c.write && c.buf && c.received != c.buf->size()) {
+      status = kScDataTransferError;
+      ++host_.st_.nvme_short_reads;
+    }
     if (status != kScSuccess) ++host_.st_.nvme_cmd_errors;
-    q_.del_rr(c.rr);  // mapping gone before the CID can be reused
+    c.responded = true;
+    c.status = status;
+    c.dw0 = le64(cqe);
+    // The NIC's mapping goes first; the buffer and the CID follow once nothing it may have
+    // placed is still ahead of the parser (§5.1: placement only while the request is held).
+    const l5o::RrTeardown t = q_.del_rr(c.rr);
+    if (!t.confirmed) {
+      if (c.buf) held_.push_back(c.buf);
+      return q_.fatal(Fes::kUnsupportedParameter, "nvme:ddp_teardown_unconfirmed");
+    }
+    if (t.fence && *t.fence > q_.parsed_pos()) {
+      c.fence = *t.fence;
+      fenced_.push_back(cid);
+      ++host_.st_.nvme_fenced_completions;
+      return;
+    }
+    finish(it);
+  }
+
+  void finish(std::map<uint16_t, Cmd>::iterator it) {
+    Cmd c = std::move(it->second);
     cmds_.erase(it);
-    if (c.done) c.done(status, le64(cqe));
+    if (c.done) c.done(c.status, c.dw0);
+  }
+
+  void complete_fenced() {
+    for (size_t i = 0; i < fenced_.size() && !q_.failed();) {
+      auto it = cmds_.find(fenced_[i]);
+      if (it == cmds_.end()) {
+        fenced_.erase(fenced_.begin() + long(i));
+      } else if (it->second.fence <= q_.parsed_pos()) {
+        fenced_.erase(fenced_.begin() + long(i));
+        finish(it);  // may submit (and send) more: fenced_ is re-read each round
+      } else {
+        ++i;
+      }
+    }
   }
 
   NvmeHost& host_;
+  // Buffers the NIC may still write (a teardown it did not confirm): kept alive until the queue,
+  // declared after them, has destroyed its offload contexts.
+  std::vector<std::shared_ptr<Bytes>> held_;
   NvmeQueue q_;
   std::function<void()> up_;
   std::map<uint16_t, Cmd> cmds_;
+  std::vector<uint16_t> fenced_;  // answered commands waiting for the parser to pass their fence
 };
 
 NvmeHost::NvmeHost(Connect connect, const QueueConfig& admin_cfg, const QueueConfig& io_cfg, NvmeStats& st,
@@ -182,7 +242,10 @@ void NvmeHost::admin_step() {
       fabrics(sqe, kFcPropertyGet);
       sqe[40] = admin_state_ == 1 ? 1 : 0;
       put32(sqe + 44, admin_state_ == 1 ? 0x00 : 0x08);
-      admin_->command(sqe, {}, nullptr, false, [next](uint16_t st, uint64_t v) { next(st, v, "property_get"); });
+      admin_->command(sqe, {}, nullptr, false, [this, next](uint16_t st, uint64_t v) {
+        if (admin_state_ == 1) cap_ = v;
+        next(st, v, "property_get");
+      });
       return;
     case 3:  // CC.EN = 1
       fabrics(sqe, kFcPropertySet);
@@ -193,7 +256,7 @@ void NvmeHost::admin_step() {
     case 4:  // CSTS.RDY
       fabrics(sqe, kFcPropertyGet);
       put32(sqe + 44, 0x1C);
-      admin_->command(sqe, {}, nullptr, false, [this, next, fail](uint16_t st, uint64_t v) {
+      admin_->command(sqe, {}, nullptr, false, [next, fail](uint16_t st, uint64_t v) {
         if (st == kScSuccess && !(v & 1)) return fail("not_ready");
         next(st, v, "csts");
       });
@@ -207,11 +270,21 @@ void NvmeHost::admin_step() {
       put32(sqe + 32, 4096);
       sqe[39] = kSglTransportDataBlock;
       sqe[40] = admin_state_ == 5 ? 1 : 0;
-      auto buf = std::make_shared<Bytes>(4096);
-      admin_->command(sqe, {}, buf, false, [this, buf, next](uint16_t st, uint64_t v) {
-        if (admin_state_ == 6 && st == kScSuccess) {
-          nsze_ = le64(buf->data());
-          lba_size_ = 1u << (*buf)[130];
+      auto buf = std::make_shared<Bytes>(kIdentifyLen);
+      admin_->command(sqe, {}, buf, false, [this, buf, next, fail](uint16_t st, uint64_t v) {
+        if (st == kScSuccess) {
+          std::optional<std::string> bad;
+          if (admin_state_ == 5) {
+            CtrlInfo ci;
+            bad = parse_identify_ctrl(*buf, cap_, &ci);
+            max_transfer_ = ci.max_transfer;
+          } else {
+            NsInfo ni;
+            bad = parse_identify_ns(*buf, &ni);
+            nsze_ = ni.nsze;
+            lba_size_ = ni.lba_size;
+          }
+          if (bad) return fail(*bad);
         }
         next(st, v, "identify");
       });
@@ -238,6 +311,12 @@ void NvmeHost::admin_step() {
 
 bool NvmeHost::submit(BlockIo io) {
   if (io_.size() < io_queues_) return false;  // still bringing the queues up
+  // Within the namespace, within one command's NLB (16 bits, 0-based), within MDTS, and a
+  // buffer that holds it: a request the controller could misread is never sent.
+  const uint64_t bytes = uint64_t(io.nlb) * lba_size_;
+  if (io.nlb == 0 || io.nlb > 65536 || io.slba > nsze_ || io.nlb > nsze_ - io.slba ||
+      (max_transfer_ && bytes > max_transfer_) || !io.buf || io.buf->size() != bytes)
+    return false;
   Queue* q = io_[0].get();
   for (const auto& c : io_)
     if (c->inflight() < q->inflight()) q = c.get();

@@ -34,6 +34,8 @@ class NvmeHost {
   bool submit(BlockIo io);
   uint32_t lba_size() const { return lba_size_; }
   uint64_t nsze() const { return nsze_; }
+  // Largest I/O the controller takes (Identify MDTS); 0 = no limit.
+  uint64_t max_transfer() const { return max_transfer_; }
   size_t inflight() const;
 
  private:
@@ -51,6 +53,7 @@ class NvmeHost {
   uint32_t lba_size_ = 512;
   uint64_t nsze_ = 0;
   uint16_t cntlid_ = 0;
+  uint64_t cap_ = 0, max_transfer_ = 0;
 };
 
 }  // namespace autonic::l5p::nvme

@@ -106,11 +106,12 @@ void NvmeQueue::send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan dat
   t_->pump(map_);
 }
 
-void NvmeQueue::fatal(Fes fes, const std::string& outcome) {
+void NvmeQueue::fatal(Fes fes, const std::string& outcome, uint32_t fei) {
   if (failed_) return;
   if (t_->alive()) {
     uint8_t spec[16] = {};
     put16(spec, uint16_t(fes));
+    put32(spec + 2, fei);
     send(role_ == Role::kHost ? PduType::kH2CTermReq : PduType::kC2HTermReq, 0, spec, {});
     ++st_.nvme_termreq_sent;
     t_->shutdown_tx();
@@ -124,8 +125,10 @@ l5o::RrStateId NvmeQueue::add_rr(uint16_t cid, MutByteSpan dest) {
   return cfg_.offload->add_rr_state(rx_h_, l5o::RrState{cid, dest});
 }
 
-void NvmeQueue::del_rr(l5o::RrStateId id) {
-  if (id && ddp()) cfg_.offload->del_rr_state(rx_h_, id);
+l5o::RrTeardown NvmeQueue::del_rr(l5o::RrStateId id) {
+  // No registration, or the context is gone (destroying it removed every mapping with it).
+  if (!id || !ddp()) return l5o::RrTeardown{true, std::nullopt};
+  return cfg_.offload->del_rr_state(rx_h_, id);
 }
 
 void NvmeQueue::resync_rx_req(TcpSeq tcpsn) {
@@ -139,9 +142,9 @@ void NvmeQueue::on_transport_closed() {
   h_->on_failed("nvme:connection_closed");
 }
 
-bool NvmeQueue::on_transport_data(ByteSpan d, bool marked) {
+bool NvmeQueue::on_transport_data(ByteSpan d, bool marked, bool placed) {
   if (failed_) return false;
-  return !input(d, marked) && !failed_;
+  return !input(d, marked, placed) && !failed_;
 }
 
 void NvmeQueue::reset_pdu() {
@@ -154,7 +157,7 @@ void NvmeQueue::reset_pdu() {
   any_marked_ = false;
 }
 
-std::optional<std::string> NvmeQueue::input(ByteSpan d, bool marked) {
+std::optional<std::string> NvmeQueue::input(ByteSpan d, bool marked, bool placed) {
   size_t i = 0;
   while (i < d.size() && !failed_) {
     if (phase_ == Phase::kHeader && hdr_.empty()) {
@@ -170,7 +173,7 @@ std::optional<std::string> NvmeQueue::input(ByteSpan d, bool marked) {
         break;
       }
       case Phase::kPad:
-        n = std::min<size_t>(ch_.pdo - ch_.header_bytes() - got_, d.size() - i);
+        n = std::min<size_t>(ch_.pad_len() - got_, d.size() - i);
         got_ += uint32_t(n);
         break;
       case Phase::kData: {
@@ -178,6 +181,11 @@ std::optional<std::string> NvmeQueue::input(ByteSpan d, bool marked) {
         uint8_t* dst = dest_.data() + got_;
         if (d.data() + i == dst) {
           st_.nvme_ddp_skip_bytes += n;  // the NIC already put it here: src == dst (§5.1)
+        } else if (placed) {
+          // Placed for another request than the one this PDU belongs to: that memory is not
+          // this PDU's to read (it may already be back with its owner). Never copy from it.
+          fatal(Fes::kInvalidHeaderField, "nvme:ddp_mismatch");
+          return "nvme:ddp_mismatch";
         } else {
           AppScope copy(cfg_.meter, AppScope::Kind::kCopy);
           std::memcpy(dst, d.data() + i, n);
@@ -200,13 +208,13 @@ std::optional<std::string> NvmeQueue::input(ByteSpan d, bool marked) {
     if (phase_ == Phase::kHeader && hdr_.size() == kCommonLen) {
       const HeaderError e = parse_common(hdr_, &ch_);
       if (e != HeaderError::kNone) {
-        fatal(Fes::kInvalidHeaderField, "nvme:malformed_pdu");
+        fatal(Fes::kInvalidHeaderField, "nvme:malformed_pdu", fei_for(e));
         return "nvme:malformed_pdu";
       }
       if (ic_done_) resync_.on_msg_len(pdu_start_, ch_.plen);
     }
     if (phase_ == Phase::kHeader && hdr_.size() >= kCommonLen && hdr_.size() == ch_.header_bytes()) err = header_done();
-    else if (phase_ == Phase::kPad && got_ == uint32_t(ch_.pdo - ch_.header_bytes())) {
+    else if (phase_ == Phase::kPad && got_ == ch_.pad_len()) {
       phase_ = Phase::kData;
       got_ = 0;
       if (dest_.empty()) err = pdu_done();
@@ -234,7 +242,7 @@ std::optional<std::string> NvmeQueue::header_done() {
     fatal(Fes::kInvalidHeaderField, "nvme:wrong_direction_pdu");
     return "nvme:wrong_direction_pdu";
   }
-  if (!is_ic && (ch_.hdgst() != hdgst_ || (ch_.data_len() > 0 && ch_.ddgst() != ddgst_))) {
+  if (!is_ic && !ch_.is_term() && (ch_.hdgst() != hdgst_ || (ch_.data_len() > 0 && ch_.ddgst() != ddgst_))) {
     fatal(Fes::kInvalidHeaderField, "nvme:digest_flags_mismatch");
     return "nvme:digest_flags_mismatch";
   }
@@ -244,21 +252,14 @@ std::optional<std::string> NvmeQueue::header_done() {
     return "nvme:header_digest_error";
   }
   got_ = 0;
-  if (ch_.data_len() == 0) {
-    if (ch_.pdo != 0) {  // data offset but no data: only the digest follows
-      phase_ = ch_.ddgst() ? Phase::kDigest : Phase::kHeader;
-      if (!ch_.ddgst()) return pdu_done();
-      return std::nullopt;
-    }
-    return pdu_done();
-  }
+  if (ch_.data_len() == 0) return pdu_done();  // parse_common: no data means plen == header
   dest_ = h_->data_dest(ch_, hdr_.data());
   if (failed_) return "nvme:rejected";
   if (dest_.size() != ch_.data_len()) {
     fatal(Fes::kDataOutOfRange, "nvme:data_out_of_range");
     return "nvme:data_out_of_range";
   }
-  phase_ = ch_.pdo > ch_.header_bytes() ? Phase::kPad : Phase::kData;
+  phase_ = ch_.pad_len() > 0 ? Phase::kPad : Phase::kData;
   return std::nullopt;
 }
 

@@ -53,16 +53,21 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps {
   // copied otherwise.
   void send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan data, std::shared_ptr<const void> keep = {});
   // Fatal transport error: TermReq with FES, then close (spec "Transport Errors").
-  void fatal(Fes fes, const std::string& outcome);
+  // fei: Fatal Error Information (for an invalid header field, the offset of the field).
+  void fatal(Fes fes, const std::string& outcome, uint32_t fei = 0);
   bool failed() const { return failed_; }
   uint32_t maxh2cdata() const { return maxh2cdata_; }
   bool ddp() const { return cfg_.ddp && rx_h_ != l5o::kNoHandle; }
   // DDP registration for a read's buffer (l5o add/del_rr_state; paper §4.1).
   l5o::RrStateId add_rr(uint16_t cid, MutByteSpan dest);
-  void del_rr(l5o::RrStateId id);
+  // The NIC's answer: until the queue has parsed up to `fence`, the buffer and the CID stay
+  // the request's (bytes the NIC placed ahead of the parser may still point into it).
+  l5o::RrTeardown del_rr(l5o::RrStateId id);
+  // Stream position of the next byte the parser will read.
+  TcpSeq parsed_pos() const { return seq_; }
 
   void on_transport_up() override;
-  bool on_transport_data(ByteSpan d, bool marked) override;
+  bool on_transport_data(ByteSpan d, bool marked, bool placed = false) override;
   void on_transport_closed() override;
   void on_transport_sent() override;
   void on_transport_error(const std::string& what) override;
@@ -74,7 +79,7 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps {
   enum class Phase : uint8_t { kHeader, kPad, kData, kDigest };
   void send_raw(ByteSpan bytes);
   void establish();
-  std::optional<std::string> input(ByteSpan d, bool marked);
+  std::optional<std::string> input(ByteSpan d, bool marked, bool placed);
   std::optional<std::string> header_done();
   std::optional<std::string> pdu_done();
   void reset_pdu();

@@ -15,6 +15,8 @@ struct NvmeStats {
   uint64_t nvme_ddgst_errors = 0, nvme_hdgst_errors = 0, nvme_termreq_sent = 0, nvme_termreq_received = 0;
   uint64_t nvme_cmds = 0, nvme_cmd_errors = 0, nvme_r2t = 0, nvme_h2c_pdus = 0, nvme_c2h_pdus = 0;
   uint64_t nvme_resync_answer_ok = 0, nvme_resync_answer_fail = 0;
+  uint64_t nvme_short_reads = 0;          // "success" for a read whose data did not all arrive: failed
+  uint64_t nvme_fenced_completions = 0;   // completions held until the parser passed the DDP fence
 
   void export_to(CounterMap& m) const {
 #define C(x) add_counter(m, #x, x);
@@ -22,6 +24,7 @@ struct NvmeStats {
     C(rx_nvme_tcp_msgs_full) C(rx_nvme_tcp_msgs_partial) C(rx_nvme_tcp_msgs_none) C(nvme_ddgst_errors)
     C(nvme_hdgst_errors) C(nvme_termreq_sent) C(nvme_termreq_received) C(nvme_cmds) C(nvme_cmd_errors)
     C(nvme_r2t) C(nvme_h2c_pdus) C(nvme_c2h_pdus) C(nvme_resync_answer_ok) C(nvme_resync_answer_fail)
+    C(nvme_short_reads) C(nvme_fenced_completions)
 #undef C
   }
 };

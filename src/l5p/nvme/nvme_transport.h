@@ -20,8 +20,9 @@ class TransportUser {
   virtual ~TransportUser() = default;
   // Ready for PDUs (TCP connected / TLS handshake done).
   virtual void on_transport_up() = 0;
-  // Bytes in stream order; marked = the NIC's crc_ok mark for them. False: stop delivering.
-  virtual bool on_transport_data(ByteSpan d, bool marked) = 0;
+  // Bytes in stream order; marked = the NIC's crc_ok mark for them; placed = `d` is not packet
+  // memory but the host buffer the NIC placed it in (DDP). False: stop delivering.
+  virtual bool on_transport_data(ByteSpan d, bool marked, bool placed = false) = 0;
   virtual void on_transport_closed() = 0;  // the peer closed its side
   virtual void on_transport_sent() = 0;    // acknowledgements: release sent PDUs, write more
   virtual void on_transport_error(const std::string& what) = 0;

@@ -43,7 +43,9 @@ class TcpTransport final : public Transport, public tcpip::TcpConnHandler {
       if (q->len == 0) continue;  // a header pbuf emptied by lwIP before a placed (DDP) one
       // (placed pbufs point into the read buffer itself: the queue's copy finds src == dst)
       const bool marked = (q->flags & tcpip::kPbufFlagOffloaded) != 0;
-      if (!user_->on_transport_data(ByteSpan(static_cast<const uint8_t*>(q->payload), q->len), marked)) break;
+      if (!user_->on_transport_data(ByteSpan(static_cast<const uint8_t*>(q->payload), q->len), marked,
+                                    tcpip::is_placed(q)))
+        break;
     }
     in_recv_ = false;
     pbuf_free(p);

@@ -40,6 +40,9 @@ struct OffloadStats {
   uint64_t rx_crc_bytes = 0;          // data bytes whose digest the NIC checked
   // driver: context and request-response state lifecycle
   uint64_t rx_sk_add = 0, rx_sk_del = 0, rx_rr_setup = 0, rx_rr_teardown = 0;
+  uint64_t rx_rr_teardown_unconfirmed = 0;  // the NIC did not confirm a teardown: tag kept forever
+  uint64_t rx_ddp_stale = 0;  // placements refused: the registration was gone or replaced (§5.1)
+  uint64_t rx_ddp_hdgst_skip = 0;  // PDUs not placed: the header digest (covers CID, offset) failed
 
   void export_to(CounterMap& m, const std::string& proto) const;
   void add(const OffloadStats& o);

@@ -27,7 +27,7 @@ FeedResult feed(MsgCursor& cur, const Plugin& plugin, PluginFlow& flow, l5o::Dir
         return r;
       }
       cur.msg_len = *len;
-      flow.begin(cur.msg_index, ByteSpan(cur.hdr.data(), hlen), cur.payload);
+      flow.begin(cur.msg_index, cur.msg_start, ByteSpan(cur.hdr.data(), hlen), cur.payload);
     } else {
       const size_t n = std::min<size_t>(cur.msg_len - cur.offset, in.size() - i);
       if (dir == l5o::Direction::kTx)

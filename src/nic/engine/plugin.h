@@ -18,7 +18,16 @@ inline constexpr size_t kMaxHeaderLen = 32;
 
 struct OffloadStats;
 // Request-response state by tag (e.g. NVMe CID -> read buffer), installed with add_rr_state.
-using RrMap = std::unordered_map<uint32_t, l5o::RrState>;
+// `id` is the registration (its generation): a plug-in that looked a mapping up when a message
+// began checks per packet that the very same registration is still there before placing.
+// `placed_end`: end of the furthest stream byte placed through it -- the fence its teardown
+// reports (l5o::RrTeardown).
+struct RrEntry {
+  l5o::RrState rr;
+  uint32_t id = 0;
+  std::optional<TcpSeq> placed_end;
+};
+using RrMap = std::unordered_map<uint32_t, RrEntry>;
 // Bytes a plug-in placed directly in host memory (DDP, §5.1) while processing a packet.
 struct Placement {
   const uint8_t* src;  // in the packet's payload
@@ -33,7 +42,9 @@ class PluginFlow {
   virtual ~PluginFlow() = default;
   // A new message starts: reset dynamic state. header = its header_len() bytes; payload_pos =
   // where its payload begins in the inner stream (composed offloads only, see InnerEngine).
-  virtual void begin(uint64_t msg_index, ByteSpan header, TcpSeq payload_pos) = 0;
+  // msg_start: the message's first byte in the context's stream (tcpsn, or the inner stream's
+  // position for an inner context).
+  virtual void begin(uint64_t msg_index, TcpSeq msg_start, ByteSpan header, TcpSeq payload_pos) = 0;
   // Bytes [offset, offset + in.size()) of the current message, offset >= header_len(); any
   // split is allowed. TX: out = wire bytes (transform + fill the trailer). RX: out = plain bytes
   // (trailer copied unchanged). in and out may alias.
@@ -44,7 +55,7 @@ class PluginFlow {
   // Bytes this flow's state takes in NIC context memory.
   virtual size_t context_bytes() const = 0;
   // Optional hooks for plug-ins that place data or keep their own counters.
-  virtual void attach(const RrMap* /*rr*/, OffloadStats* /*stats*/) {}
+  virtual void attach(RrMap* /*rr*/, OffloadStats* /*stats*/) {}
   virtual std::vector<Placement>* placements() { return nullptr; }
   // Composed offloads: hand this flow's message payload to an inner L5P's engine.
   virtual void set_inner(class InnerEngine* /*inner*/) {}

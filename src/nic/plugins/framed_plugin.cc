@@ -6,7 +6,7 @@ namespace {
 class FramedFlow final : public PluginFlow {
  public:
   explicit FramedFlow(const l5p::framed::Key& k) : c_(k) {}
-  void begin(uint64_t msg_index, ByteSpan header, TcpSeq) override { c_.begin(msg_index, header); }
+  void begin(uint64_t msg_index, TcpSeq, ByteSpan header, TcpSeq) override { c_.begin(msg_index, header); }
   void tx(uint32_t offset, ByteSpan in, MutByteSpan out) override { c_.tx(offset, in, out); }
   void rx(uint32_t offset, ByteSpan in, MutByteSpan out) override { c_.rx(offset, in, out); }
   bool rx_verify() override { return c_.verify(); }

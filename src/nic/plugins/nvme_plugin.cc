@@ -15,20 +15,26 @@ class NvmeFlow final : public PluginFlow {
  public:
   NvmeFlow(const NvmeL5State& s, bool tx) : st_(s), tx_(tx) {}
 
-  void attach(const RrMap* rr, OffloadStats* stats) override {
+  void attach(RrMap* rr, OffloadStats* stats) override {
     rr_ = rr;
     stats_ = stats;
   }
   std::vector<Placement>* placements() override { return &placements_; }
 
-  void begin(uint64_t, ByteSpan header, TcpSeq) override {
+  void begin(uint64_t, TcpSeq msg_start, ByteSpan header, TcpSeq) override {
+    // The engine begins a message only at a header probe() accepted: the same parser as the
+    // L5P's, so data lies exactly where the queue will look for it.
     parse_common(header, &h_);
+    msg_start_ = msg_start;
+    std::copy(header.begin(), header.begin() + long(std::min(header.size(), spec_.size())), spec_.begin());
     crc_ = kCrcInit;
     recv_ = 0;
     data_start_ = h_.pdo;
-    data_end_ = h_.pdo ? h_.plen - (h_.ddgst() ? uint32_t(kDigestLen) : 0) : 0;
-    spec_.fill(0);
-    dst_ = nullptr;
+    data_end_ = h_.pdo + h_.data_len();
+    hdgst_ok_ = !h_.hdgst();  // without a header digest there is nothing to check
+    hdgst_recv_ = 0;
+    reg_ = 0;
+    dead_ = false;
   }
   void tx(uint32_t offset, ByteSpan in, MutByteSpan out) override { walk(offset, in, out); }
   void rx(uint32_t offset, ByteSpan in, MutByteSpan out) override { walk(offset, in, out); }
@@ -49,6 +55,15 @@ class NvmeFlow final : public PluginFlow {
         for (size_t j = 0; j < n; ++j)
           if (o + j < spec_.size()) spec_[o + j] = in[i + j];
         i += n;
+      } else if (h_.hdgst() && o < uint32_t(h_.hlen) + kDigestLen) {
+        // The header digest covers the CID and data offset DDP steers by: a header whose digest
+        // fails is placed nowhere (the L5P then fails the connection on it).
+        hdgst_recv_ |= uint32_t(in[i]) << (8 * (o - h_.hlen));
+        if (o + 1 == uint32_t(h_.hlen) + kDigestLen) {
+          hdgst_ok_ = h_.hlen <= spec_.size() && hdgst_recv_ == digest(ByteSpan(spec_.data(), h_.hlen));
+          if (!hdgst_ok_ && stats_ && st_.ddp && h_.type == uint8_t(PduType::kC2HData)) ++stats_->rx_ddp_hdgst_skip;
+        }
+        ++i;
       } else if (data_end_ > data_start_ && o >= data_start_ && o < data_end_) {
         const size_t n = std::min<size_t>(data_end_ - o, in.size() - i);
         ByteSpan piece = in.subspan(i, n);
@@ -75,31 +90,44 @@ class NvmeFlow final : public PluginFlow {
   }
 
   // Copy offload: C2HData payload goes straight to the buffer registered for its command.
+  // Placement is valid only while the L5P holds the request (§5.1): the registration found at
+  // the PDU's first data byte must still be the live one for every packet -- a pointer kept
+  // across packets would outlive a del_rr_state issued between them.
   void place(uint32_t data_off, ByteSpan piece) {
-    if (!st_.ddp || !rr_ || h_.type != uint8_t(PduType::kC2HData)) return;
-    if (!dst_) {
-      const uint16_t cid = le16(&spec_[8]);
-      const uint32_t datao = le32(&spec_[12]);
-      auto it = rr_->find(cid);
-      if (it == rr_->end()) return;
-      const MutByteSpan dest = it->second.dest;
-      const uint32_t dlen = h_.data_len();
-      if (uint64_t(datao) + dlen > dest.size()) return;  // out of range: leave it to software
-      dst_ = dest.data() + datao;
+    if (!st_.ddp || !rr_ || h_.type != uint8_t(PduType::kC2HData) || dead_ || !hdgst_ok_) return;
+    const uint16_t cid = le16(&spec_[8]);
+    const uint32_t datao = le32(&spec_[12]);
+    auto it = rr_->find(cid);
+    if (it == rr_->end() || (reg_ != 0 && it->second.id != reg_)) {
+      if (reg_ != 0 && stats_) ++stats_->rx_ddp_stale;  // deleted / replaced mid-PDU
+      dead_ = true;  // the rest of this PDU goes up as it came: software copies it
+      return;
     }
-    std::memcpy(dst_ + data_off, piece.data(), piece.size());
-    placements_.push_back(Placement{piece.data(), piece.size(), dst_ + data_off});
+    const MutByteSpan dest = it->second.rr.dest;
+    if (uint64_t(datao) + h_.data_len() > dest.size()) {  // out of range: leave it to software
+      dead_ = true;
+      return;
+    }
+    reg_ = it->second.id;
+    uint8_t* dst = dest.data() + datao + data_off;
+    std::memcpy(dst, piece.data(), piece.size());
+    const TcpSeq end = msg_start_ + (data_start_ + data_off + uint32_t(piece.size()));
+    if (!it->second.placed_end || *it->second.placed_end < end) it->second.placed_end = end;
+    placements_.push_back(Placement{piece.data(), piece.size(), dst});
     if (stats_) stats_->rx_ddp_bytes += piece.size();
   }
 
   NvmeL5State st_;
   bool tx_;
-  const RrMap* rr_ = nullptr;
+  RrMap* rr_ = nullptr;
+  TcpSeq msg_start_;
   OffloadStats* stats_ = nullptr;
   CommonHeader h_{};
   uint32_t crc_ = kCrcInit, recv_ = 0, data_start_ = 0, data_end_ = 0;
   std::array<uint8_t, 24> spec_{};
-  uint8_t* dst_ = nullptr;
+  bool hdgst_ok_ = true, dead_ = false;
+  uint32_t hdgst_recv_ = 0;
+  uint32_t reg_ = 0;  // the registration this PDU places into (0: none yet)
   std::vector<Placement> placements_;
 };
 

@@ -17,7 +17,7 @@ class TlsFlow final : public PluginFlow {
 
   void set_inner(InnerEngine* inner) override { inner_ = inner; }
 
-  void begin(uint64_t msg_index, ByteSpan header, TcpSeq payload_pos) override {
+  void begin(uint64_t msg_index, TcpSeq, ByteSpan header, TcpSeq payload_pos) override {
     payload_pos_ = payload_pos;
     uint8_t nonce[12];
     record_nonce(keys_.iv, start_seq_ + msg_index, nonce);
