@@ -161,6 +161,45 @@ TEST(NvmeMalformed, H2CDataWithoutR2T) {
   EXPECT_EQ(run_script(s).outcome, "controller:nvme:data_out_of_range");
 }
 
+// Issue #8 defect 4: an H2CData without data used to be counted by the length its header
+// claimed, and with LAST the controller stored its zero-filled staging buffer and answered
+// success. Now it is a malformed PDU (TermReq FES 1, FEI = PLEN's offset) and nothing is stored.
+TEST(NvmeMalformed, H2CDataWithoutDataIsMalformed) {
+  Script s(false);
+  s.pdu(0x04, Script::write_cmd(1, 4096, false));         // R2T for 4096 bytes (ttag 1)
+  const size_t at = s.pdu(0x06, Script::h2c(1, 1, 0, 4096));  // claims 4096 bytes, carries none
+  s.bytes[at + 1] |= kFlagLast;
+  const Report r = run_script(s);
+  EXPECT_EQ(r.outcome, "controller:nvme:malformed_pdu");
+  EXPECT_EQ(x(r, "raw_termreq_fes"), 1);
+  EXPECT_EQ(x(r, "raw_first_status"), -1) << "no response, least of all success";
+}
+
+TEST(NvmeMalformed, H2CDataWithADataOffsetButNoData) {
+  Script s(true);
+  s.pdu(0x04, Script::write_cmd(1, 4096, false));
+  const size_t at = s.pdu(0x06, Script::h2c(1, 1, 0, 4096));
+  s.bytes[at + 1] |= kFlagLast;
+  s.bytes[at + 3] = 28;  // PDO right after the header digest, PLEN unchanged (28): no data
+  put32(s.bytes.data() + at + 24, digest(ByteSpan(s.bytes.data() + at, 24)));  // HDGST still valid
+  const Report r = run_script(s);
+  EXPECT_EQ(r.outcome, "controller:nvme:malformed_pdu");
+  EXPECT_EQ(x(r, "raw_first_status"), -1);
+}
+
+TEST(NvmeMalformed, OverlappingH2CDataIsRefused) {
+  // Two PDUs for the first half, none for the second: counting lengths said "complete".
+  Script s(false);
+  s.pdu(0x04, Script::write_cmd(1, 4096, false));
+  s.pdu(0x06, Script::h2c(1, 1, 0, 2048), Bytes(2048, 1));
+  const size_t at = s.pdu(0x06, Script::h2c(1, 1, 0, 2048), Bytes(2048, 2));
+  s.bytes[at + 1] |= kFlagLast;
+  const Report r = run_script(s);
+  EXPECT_EQ(r.outcome, "controller:nvme:data_out_of_range");
+  EXPECT_EQ(x(r, "raw_termreq_fes"), 4);
+  EXPECT_EQ(x(r, "raw_first_status"), -1);
+}
+
 TEST(NvmeMalformed, DuplicateCid) {
   Script s(false);
   s.pdu(0x04, Script::write_cmd(5, 4096, false));  // waits for data: CID 5 stays in flight

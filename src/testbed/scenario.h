@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,8 @@
 #include "wire/sim_link.h"
 
 namespace autonic::testbed {
+
+class ScriptedCtrl;
 
 enum class L5pKind : uint8_t { kTcp, kFramed, kTls, kNvme, kNvmeTls };  // kNvmeTls: NVMe/TCP over TLS
 // zc (tls) = on + zero-copy send; crc / ddp (nvme) = only the digest / only the copy offload
@@ -57,6 +60,8 @@ struct ScenarioConfig {
   // Tests: instead of the host, a raw TCP client sends exactly these bytes to the controller
   // (malformed-PDU checks); the run ends when the controller gives up.
   Bytes nvme_raw_script;
+  // Tests / fuzzing: the host talks to this scripted (hostile) controller instead of ours.
+  std::shared_ptr<ScriptedCtrl> scripted_ctrl;
 };
 
 struct Report {

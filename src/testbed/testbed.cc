@@ -22,6 +22,7 @@
 #include "l5p/tls/tls_session.h"
 #include "l5p/plain_stream.h"
 #include "testbed/host.h"
+#include "testbed/scripted_ctrl.h"
 
 namespace autonic::testbed {
 namespace {
@@ -187,6 +188,29 @@ Report run_scenario(const ScenarioConfig& cfg) {
   std::unique_ptr<apps::Fio> fio;
   std::unique_ptr<tcpip::TcpListener> nvme_listener;
   std::string nvme_failure;
+  // A scripted controller's connections: whatever the host sends, the script answers.
+  struct ScriptedPeer final : l5p::StreamHandler {
+    ScriptedCtrl* ctrl = nullptr;
+    unsigned conn = 0;
+    std::unique_ptr<l5p::Stream> s;
+    Bytes pending;
+    void on_data(ByteSpan d) override {
+      const Bytes out = ctrl->on_bytes(conn, d);
+      pending.insert(pending.end(), out.begin(), out.end());
+      on_writable();
+    }
+    void on_writable() override {
+      size_t sent = 0;
+      while (sent < pending.size()) {
+        const size_t n = s->send(ByteSpan(pending.data() + sent, pending.size() - sent));
+        if (n == 0) break;
+        sent += n;
+      }
+      pending.erase(pending.begin(), pending.begin() + long(sent));
+    }
+    void on_failed(const std::string&) override {}
+  };
+  std::vector<std::unique_ptr<ScriptedPeer>> scripted_peers;
   if (nvme) {
     auto ns = cfg.ns_file.empty() ? l5p::nvme::Namespace::ram(cfg.ns_size, cfg.lba_size)
                                   : l5p::nvme::Namespace::file(cfg.ns_file, cfg.ns_size, cfg.lba_size);
@@ -211,10 +235,29 @@ Report run_scenario(const ScenarioConfig& cfg) {
       q.meter = &meter;
       return q;
     };
-    ctrl = std::make_unique<l5p::nvme::NvmeController>(ns, qcfg(server), ctrl_nst);
-    nvme_listener = std::make_unique<tcpip::TcpListener>(
-        server.nif(), kServerIp, cfg.nvme_port,
-        [&](std::unique_ptr<tcpip::TcpConn> c) { ctrl->accept(nvme_transport(std::move(c), false, server)); });
+    if (cfg.scripted_ctrl) {
+      // The controller's side is a scripted peer on a plain stream (TLS: the script's bytes are
+      // the records' content); each connection gets the next index (admin first).
+      auto& sc = *cfg.scripted_ctrl;
+      sc.lba_size = cfg.lba_size;
+      sc.ns_bytes = ns->bytes();
+      sc.pattern_seed = apps::ns_pattern_seed(cfg.seed);
+      nvme_listener = std::make_unique<tcpip::TcpListener>(
+          server.nif(), kServerIp, cfg.nvme_port, [&](std::unique_ptr<tcpip::TcpConn> c) {
+            auto p = std::make_unique<ScriptedPeer>();
+            p->ctrl = cfg.scripted_ctrl.get();
+            p->conn = unsigned(scripted_peers.size());
+            if (nvme_tls) p->s = make_tls(cfg, std::move(c), false, server, tls);
+            else p->s = std::make_unique<l5p::PlainStream>(std::move(c));
+            p->s->set_handler(p.get());
+            scripted_peers.push_back(std::move(p));
+          });
+    } else {
+      ctrl = std::make_unique<l5p::nvme::NvmeController>(ns, qcfg(server), ctrl_nst);
+      nvme_listener = std::make_unique<tcpip::TcpListener>(
+          server.nif(), kServerIp, cfg.nvme_port,
+          [&](std::unique_ptr<tcpip::TcpConn> c) { ctrl->accept(nvme_transport(std::move(c), false, server)); });
+    }
     apps::FioConfig fc;
     fc.rw = cfg.rw;
     fc.io_size = cfg.io_size;
@@ -306,7 +349,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
       progress = fio->bytes_read_ok + fio->bytes_written + fio->ios;
       if (outcome.empty() && fio->failure) outcome = *fio->failure;
       if (outcome.empty() && !nvme_failure.empty()) outcome = nvme_failure;
-      if (outcome.empty() && !ctrl->failure().empty()) outcome = "controller:" + ctrl->failure();
+      if (outcome.empty() && ctrl && !ctrl->failure().empty()) outcome = "controller:" + ctrl->failure();
       if (raw_stream) done = false;  // a scripted peer never completes: only the controller's verdict ends it
     }
     if (done || !outcome.empty()) break;
@@ -424,6 +467,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
   // Tear down in order: streams (they destroy offload contexts) before hosts.
   flows.clear();
   raw_stream.reset();
+  scripted_peers.clear();
   fio.reset();
   nhost.reset();
   ctrl.reset();

@@ -1,0 +1,143 @@
+#include "testbed/scripted_ctrl.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "apps/pattern.h"
+#include "l5p/nvme/nvme_pdu.h"
+
+namespace autonic::testbed {
+
+using namespace l5p::nvme;
+
+Bytes ScriptedCtrl::pdu(const Conn& c, uint8_t type, uint8_t flags, const uint8_t* spec, ByteSpan data) const {
+  const uint8_t hlen = *hlen_for(type);
+  const uint32_t hb = hlen + (c.hdgst ? 4 : 0);
+  const bool dd = c.ddgst && !data.empty();
+  Bytes b(hb, 0);
+  b[0] = type;
+  b[1] = uint8_t(flags | (c.hdgst ? kFlagHdgst : 0) | (dd ? kFlagDdgst : 0));
+  b[2] = hlen;
+  b[3] = data.empty() ? 0 : uint8_t(hb);
+  put32(&b[4], uint32_t(hb + data.size() + (dd ? 4 : 0)));
+  std::memcpy(&b[8], spec, hlen - 8u);
+  if (c.hdgst) put32(&b[hlen], digest(ByteSpan(b.data(), hlen)));
+  b.insert(b.end(), data.begin(), data.end());
+  if (dd) {
+    uint8_t g[4];
+    put32(g, digest(data));
+    b.insert(b.end(), g, g + 4);
+  }
+  return b;
+}
+
+Bytes ScriptedCtrl::c2h_data(unsigned conn, uint16_t cid, uint32_t off, ByteSpan data, bool last) const {
+  uint8_t spec[16] = {};
+  put16(spec, cid);
+  put32(spec + 4, off);
+  put32(spec + 8, uint32_t(data.size()));
+  return pdu(conns_.at(conn), uint8_t(PduType::kC2HData), last ? kFlagLast : 0, spec, data);
+}
+
+Bytes ScriptedCtrl::capsule_resp(unsigned conn, uint16_t cid, uint16_t status, uint64_t dw0) const {
+  uint8_t spec[16] = {};
+  put64(spec, dw0);
+  put16(spec + 12, cid);
+  put16(spec + 14, uint16_t(status << 1));
+  return pdu(conns_.at(conn), uint8_t(PduType::kCapsuleResp), 0, spec, {});
+}
+
+Bytes ScriptedCtrl::on_bytes(unsigned conn, ByteSpan in) {
+  Conn& c = conns_[conn];
+  c.in.insert(c.in.end(), in.begin(), in.end());
+  Bytes out;
+  size_t at = 0;
+  // Whole PDUs only; a host that sends garbage gets no answer (the tests drive the host).
+  while (c.in.size() - at >= kCommonLen) {
+    CommonHeader h{};
+    if (parse_common(ByteSpan(&c.in[at], kCommonLen), &h) != HeaderError::kNone) {
+      c.in.clear();
+      return out;
+    }
+    if (c.in.size() - at < h.plen) break;
+    const uint8_t* p = &c.in[at];
+    if (h.type == uint8_t(PduType::kICReq)) {
+      c.ic = true;
+      c.hdgst = p[11] & 1;
+      c.ddgst = p[11] & 2;
+      uint8_t ic[128] = {};
+      ic[0] = uint8_t(PduType::kICResp);
+      ic[2] = 128;
+      put32(ic + 4, 128);
+      ic[11] = p[11] & 3;
+      put32(ic + 12, 128 * 1024);  // MAXH2CDATA
+      out.insert(out.end(), ic, ic + 128);
+    } else if (h.type == uint8_t(PduType::kCapsuleCmd)) {
+      on_cmd(conn, p + 8, out);
+    }
+    at += h.plen;
+  }
+  c.in.erase(c.in.begin(), c.in.begin() + long(at));
+  return out;
+}
+
+void ScriptedCtrl::on_cmd(unsigned conn, const uint8_t* sqe, Bytes& out) {
+  const Cmd cmd{conn, le16(sqe + 2), sqe[0], sqe};
+  Bytes a;
+  auto resp = [&](uint16_t st, uint64_t dw0 = 0) {
+    const Bytes r = capsule_resp(conn, cmd.cid, st, dw0);
+    a.insert(a.end(), r.begin(), r.end());
+  };
+  auto data = [&](ByteSpan d) {
+    for (size_t o = 0; o < d.size(); o += c2h_chunk) {
+      const size_t n = std::min(c2h_chunk, d.size() - o);
+      const Bytes b = c2h_data(conn, cmd.cid, uint32_t(o), d.subspan(o, n), o + n == d.size());
+      a.insert(a.end(), b.begin(), b.end());
+    }
+  };
+  if (cmd.opc == kOpFabrics) {
+    const uint8_t fct = sqe[4];
+    const uint32_t ofst = le32(sqe + 44);
+    if (fct == kFcConnect) resp(kScSuccess, 1);
+    else if (fct == kFcPropertyGet)
+      resp(kScSuccess, ofst == 0x00 ? (uint64_t(255) | uint64_t(1) << 16 | uint64_t(10) << 24 | uint64_t(1) << 37)
+                       : ofst == 0x08 ? 0x00010400 : ofst == 0x1C ? 1 : 0);
+    else resp(kScSuccess);
+  } else if (cmd.opc == kOpIdentify) {
+    Bytes id(4096, 0);
+    const uint8_t cns = sqe[40];
+    if (cns == 1) {
+      put16(&id[78], 1);
+    } else {
+      const uint64_t nsze = ns_bytes / lba_size;
+      put64(&id[0], nsze);
+      put64(&id[8], nsze);
+      put64(&id[16], nsze);
+      uint8_t lbads = 0;
+      while ((1u << lbads) < lba_size) ++lbads;
+      id[130] = lbads;
+    }
+    if (identify) identify(cns, id);
+    data(id);
+    resp(kScSuccess);
+  } else if (cmd.opc == kOpRead) {
+    const uint64_t off = le64(sqe + 40) * lba_size;
+    const uint64_t len = (uint64_t(le16(sqe + 48)) + 1) * lba_size;
+    if (off + len > ns_bytes) {
+      resp(kScLbaOutOfRange);
+    } else {
+      Bytes d(len);
+      apps::pattern_fill(pattern_seed, off, d);
+      data(d);
+      resp(kScSuccess);
+    }
+  } else if (cmd.opc == kOpWrite && sqe[39] == kSglInCapsuleOffset) {
+    resp(kScSuccess);  // (data not kept: tests read the pattern)
+  } else {
+    resp(kScInvalidOpcode);
+  }
+  if (answer) answer(cmd, a);
+  out.insert(out.end(), a.begin(), a.end());
+}
+
+}  // namespace autonic::testbed
