@@ -33,7 +33,44 @@ void lwip_start(const Clock* clock, uint64_t seed) {
   g_started = true;
 }
 
-void lwip_stop() { g_clock = nullptr; }
+// What a run leaves behind -- pcbs in TIME_WAIT or still closing, pending timeouts -- is thrown
+// away, so that lwip_start can bring lwIP up again in the same process (a fuzzer runs thousands
+// of testbeds in one). The owners of those pcbs are gone: their callbacks are cut first.
+void lwip_stop() {
+  if (!g_started) return;
+  auto drop = [](tcp_pcb* pcb) {
+    tcp_arg(pcb, nullptr);
+    tcp_recv(pcb, nullptr);
+    tcp_sent(pcb, nullptr);
+    tcp_err(pcb, nullptr);
+    tcp_poll(pcb, nullptr, 0);
+    tcp_abort(pcb);  // frees it, unlinked from its list
+  };
+  while (tcp_active_pcbs) drop(tcp_active_pcbs);
+  while (tcp_tw_pcbs) drop(tcp_tw_pcbs);
+  while (tcp_bound_pcbs) drop(tcp_bound_pcbs);
+  while (tcp_listen_pcbs.listen_pcbs) {
+    tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs;
+    tcp_arg(reinterpret_cast<tcp_pcb*>(l), nullptr);
+    tcp_close(reinterpret_cast<tcp_pcb*>(l));
+  }
+  // Timeouts: the TCP timer's handler, run once with no pcb left, clears lwIP's private "TCP
+  // timer active" flag (else no later run would ever get TCP timers); the rest are dropped.
+  sys_timeo** head = sys_timeouts_get_next_timeout();
+  while (sys_timeo* t = *head) {
+    *head = t->next;
+    const sys_timeout_handler h = t->h;
+    void* arg = t->arg;
+    memp_free(MEMP_SYS_TIMEOUT, t);
+    if (h != lwip_cyclic_timer) h(arg);
+  }
+  while (sys_timeo* t = *head) {  // what that handler may have re-armed
+    *head = t->next;
+    memp_free(MEMP_SYS_TIMEOUT, t);
+  }
+  g_clock = nullptr;
+  g_started = false;
+}
 
 Nanos lwip_run_timers() {
   sys_check_timeouts();

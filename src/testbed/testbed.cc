@@ -133,6 +133,11 @@ Report run_scenario(const ScenarioConfig& cfg) {
   EventQueue events;
   CpuMeter meter;
   tcpip::lwip_start(&clock, cfg.seed);
+  // lwIP is stopped after everything below is gone (listeners, connections, netifs), also when
+  // a run ends in an exception: another run may follow in this process (fuzzing).
+  struct LwipRun {
+    ~LwipRun() { tcpip::lwip_stop(); }
+  } lwip_run;
   TlsShared tls;
   if (cfg.l5p == L5pKind::kTls || cfg.l5p == L5pKind::kNvmeTls) {
     l5p::tls::install_deterministic_rand(cfg.seed);  // reproducible handshakes
@@ -471,7 +476,6 @@ Report run_scenario(const ScenarioConfig& cfg) {
   fio.reset();
   nhost.reset();
   ctrl.reset();
-  tcpip::lwip_stop();
   return r;
 }
 

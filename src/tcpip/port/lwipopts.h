@@ -38,6 +38,10 @@
 #define IP_FRAG                    0
 #define LWIP_NETIF_LOOPBACK        0
 #define LWIP_HAVE_LOOPIF           0
+/* Exposes lwIP's timeout list (sys_timeouts_get_next_timeout) and nothing else of note: what
+   lwip_stop needs to leave the process ready for another run (in-process fuzzing). A
+   configuration switch of lwIP's own, not a patch. */
+#define LWIP_TESTMODE              1
 #define LWIP_SINGLE_NETIF          0
 
 /* Checksums per netif: the NIC model does TCP checksum offload both ways. */
