@@ -6,7 +6,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PKGS="build-essential cmake ninja-build pkg-config dpkg-dev xz-utils libssl-dev libisal-dev \
-libpcap-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev tshark jq"
+libpcap-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev tshark jq \
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
