@@ -250,17 +250,19 @@ TEST(NvmeHostile, DataOffsetWithoutDataIsMalformed) {
 }
 
 TEST(NvmeHostile, HiddenPduInsidePaddingEndsTheConnection) {
+  // A C2HData whose PDO == PLEN: everything after its header is "padding" to the NIC, and a
+  // complete second C2HData (200 bytes of 0xEE for the same CID) to a host that ends the PDU
+  // after its header. Before the fix the host copied those bytes over data the NIC had placed.
   for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kOn}) {
     const Report r = run_against([](ScriptedCtrl& s) {
       s.answer = [&s](const ScriptedCtrl::Cmd& c, Bytes& out) {
         if (c.conn == 0 || c.opc != kOpRead) return;
-        const uint32_t len = (uint32_t(le16(c.sqe + 48)) + 1) * s.lba_size;
-        const Bytes hidden = s.c2h_data(c.conn, c.cid, 0, Bytes(len, 0xEE), false);
+        const Bytes hidden = s.c2h_data(c.conn, c.cid, 0, Bytes(200, 0xEE), false);
         Bytes front(24, 0);
-        front[0] = 0x07; front[2] = 24; front[3] = uint8_t(24 + 8);
-        put32(&front[4], uint32_t(24 + 8));  // "padding" of 8 bytes, then plen ends: no data
+        const uint32_t plen = uint32_t(24 + hidden.size());
+        front[0] = 0x07; front[2] = 24; front[3] = uint8_t(plen);
+        put32(&front[4], plen);
         put16(&front[8], c.cid);
-        front.insert(front.end(), 8, 0);
         front.insert(front.end(), hidden.begin(), hidden.end());
         out.insert(out.begin(), front.begin(), front.end());
       };
