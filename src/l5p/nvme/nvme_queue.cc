@@ -31,7 +31,7 @@ NvmeQueue::NvmeQueue(std::unique_ptr<Transport> t, Role role, const QueueConfig&
 NvmeQueue::~NvmeQueue() {
   if (cfg_.offload) {
     if (tx_h_) cfg_.offload->destroy(tx_h_);
-    if (rx_h_) cfg_.offload->destroy(rx_h_);
+    if (rx_h_) cfg_.offload->destroy(rx_h_);  // every mapping goes with it
   }
 }
 
@@ -122,13 +122,31 @@ void NvmeQueue::fatal(Fes fes, const std::string& outcome, uint32_t fei) {
 
 l5o::RrStateId NvmeQueue::add_rr(uint16_t cid, MutByteSpan dest) {
   if (!ddp()) return 0;
-  return cfg_.offload->add_rr_state(rx_h_, l5o::RrState{cid, dest});
+  const l5o::RrStateId id = cfg_.offload->add_rr_state(rx_h_, l5o::RrState{cid, dest});
+  live_rr_.insert(id);
+  return id;
 }
 
 l5o::RrTeardown NvmeQueue::del_rr(l5o::RrStateId id) {
-  // No registration, or the context is gone (destroying it removed every mapping with it).
-  if (!id || !ddp()) return l5o::RrTeardown{true, std::nullopt};
+  if (!id) return l5o::RrTeardown{true, std::nullopt};
+  if (auto f = gone_rr_.find(id); f != gone_rr_.end()) {  // torn down with its context
+    const l5o::RrTeardown t = f->second;
+    gone_rr_.erase(f);
+    return t;
+  }
+  live_rr_.erase(id);
+  if (!ddp()) return l5o::RrTeardown{true, std::nullopt};
   return cfg_.offload->del_rr_state(rx_h_, id);
+}
+
+void NvmeQueue::drop_rx_offload() {
+  if (!cfg_.offload || !rx_h_) return;
+  // Each registration is torn down on its own first: its fence (what the NIC placed ahead of
+  // the parser) still holds for the command it belongs to after the context is gone.
+  for (l5o::RrStateId id : live_rr_) gone_rr_[id] = cfg_.offload->del_rr_state(rx_h_, id);
+  live_rr_.clear();
+  cfg_.offload->destroy(rx_h_);
+  rx_h_ = l5o::kNoHandle;
 }
 
 void NvmeQueue::resync_rx_req(TcpSeq tcpsn) {
@@ -332,8 +350,7 @@ void NvmeQueue::on_transport_sent() {
 void NvmeQueue::on_transport_inner_lost() {
   // The NIC could misread the stream from here on (and place data where it does not belong):
   // take its receive context away; digests and copies are done here from now on.
-  if (cfg_.offload && rx_h_) cfg_.offload->destroy(rx_h_);
-  rx_h_ = l5o::kNoHandle;
+  drop_rx_offload();
   rx_offload_lost_ = true;  // (also if it comes before the context would have been set up)
 }
 

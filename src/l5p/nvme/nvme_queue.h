@@ -3,7 +3,9 @@
 // of TX recovery and RX resync, and fatal errors (TermReq). Host and controller logic sit on top.
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "common/cpu_meter.h"
@@ -83,6 +85,7 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps {
   std::optional<std::string> header_done();
   std::optional<std::string> pdu_done();
   void reset_pdu();
+  void drop_rx_offload();
 
   std::unique_ptr<Transport> t_;
   Role role_;
@@ -94,6 +97,8 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps {
   bool ic_done_ = false, failed_ = false, hdgst_ = false, ddgst_ = false, rx_offload_lost_ = false;
   uint32_t maxh2cdata_ = 0;
   l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;
+  std::set<l5o::RrStateId> live_rr_;                       // registered with the RX context
+  std::map<l5o::RrStateId, l5o::RrTeardown> gone_rr_;      // torn down when it was dropped
   // receive parser
   TcpSeq seq_, pdu_start_;
   uint64_t pdu_index_ = 0;  // PDUs since the RX offload began
