@@ -200,6 +200,23 @@ TEST(NvmeMalformed, OverlappingH2CDataIsRefused) {
   EXPECT_EQ(x(r, "raw_first_status"), -1);
 }
 
+// Found by fuzz_nvme_stream: the controller sent 4096 bytes of Identify data whatever length the
+// command's SGL described. It must refuse the command instead (Invalid Field).
+TEST(NvmeMalformed, IdentifyLongerThanItsSglIsRefused) {
+  Script s(false);
+  Bytes sqe(64, 0);
+  sqe[0] = kOpIdentify;
+  sqe[1] = 0x40;
+  put16(sqe.data() + 2, 3);
+  put32(sqe.data() + 32, 100);  // SGL length: 100 bytes
+  sqe[39] = kSglTransportDataBlock;
+  sqe[40] = 1;  // CNS: controller
+  s.pdu(0x04, sqe);
+  const Report r = run_script(s);
+  EXPECT_EQ(x(r, "raw_first_status"), kScInvalidField);
+  EXPECT_EQ(x(r, "raw_rx_bytes"), 128 + 24) << "ICResp and one CapsuleResp, no C2HData";
+}
+
 TEST(NvmeMalformed, DuplicateCid) {
   Script s(false);
   s.pdu(0x04, Script::write_cmd(5, 4096, false));  // waits for data: CID 5 stays in flight

@@ -157,6 +157,9 @@ class NvmeController::Conn final : public QueueHandler {
     auto& ns = *c_.ns_;
     switch (opc) {
       case kOpIdentify: {
+        // The data goes where the command's SGL says, and only in the length it describes
+        // (Linux nvmet: nvmet_check_transfer_len(req, NVME_IDENTIFY_DATA_SIZE)).
+        if (sgl_id != kSglTransportDataBlock || sgl_len != 4096) return respond(cid, kScInvalidField);
         auto data = std::make_shared<Bytes>(4096, 0);
         const uint8_t cns = sqe[40];
         if (cns == 1) identify_ctrl(*data);
