@@ -4,7 +4,7 @@ BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN   = -G Ninja
 
-.PHONY: deps build build-asan demo test test-fast bench clean
+.PHONY: deps build build-asan demo test test-fast bench clean fuzz fuzz-smoke
 
 deps:
 	@./scripts/deps.sh
@@ -24,13 +24,24 @@ build-asan: deps $(BUILD_SAN)/build.ninja
 demo: build
 	@./scripts/demo.sh $(BUILD)/autonic
 
-# Full suite: release build tests (incl. CLI acceptance checks) + the same unit tests under ASan/UBSan.
+# Full suite: release build tests (incl. CLI acceptance checks), the same unit tests under
+# ASan/UBSan, then every fuzz target replays its corpus and fuzzes briefly (clang build).
 test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(BUILD_SAN) && ctest --output-on-failure -j $(JOBS) -L unit
+	./scripts/fuzz.sh build && ./scripts/fuzz.sh smoke
+
+# libFuzzer targets (clang, build-fuzz/; fuzz/README.md): every target FUZZ_SECONDS, one after
+# the other; fuzz-smoke replays the seed corpus and fuzzes 10 s per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	./scripts/fuzz.sh build && ./scripts/fuzz.sh run $(FUZZ_SECONDS)
+
+fuzz-smoke: deps
+	./scripts/fuzz.sh build && ./scripts/fuzz.sh smoke
 
 bench: build
 	$(BUILD)/autonic bench tcp
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz

@@ -259,6 +259,27 @@ TEST(TlsRxPlaced, AFullRecordHandsUpThePlacedAddressesItself) {
   EXPECT_EQ(spans[1].size(), 50u);
 }
 
+TEST(TlsRxPlaced, APaddedRecordWhoseTypeByteWasPlaced) {
+  // Found by fuzz_tls_rx: the NIC's inner engine takes a padded record's type byte and padding
+  // for payload and may place them; the type must be found there, not in the record copy (whose
+  // placed ranges were never filled), or the record fails or is cut at the wrong byte.
+  TlsStats st;
+  Bytes out;
+  TlsRx rx(test_keys(), st, [&](ByteSpan d, bool) { out.insert(out.end(), d.begin(), d.end()); },
+           [](TcpSeq, bool, uint64_t, TcpSeq) {});
+  rx.start(TcpSeq(0));
+  Bytes content(100);
+  for (size_t i = 0; i < content.size(); ++i) content[i] = uint8_t(i * 7 + 1);
+  const Bytes rec = decrypted_record(content, 7);  // content || 23 || 7 zeros || tag
+  // Inner bytes [90, 104): content tail, the type byte (100) and three zeros, placed.
+  Bytes dest(rec.begin() + kHeaderLen + 90, rec.begin() + kHeaderLen + 104);
+  ASSERT_FALSE(rx.input(ByteSpan(rec).first(kHeaderLen + 90), true, true));
+  ASSERT_FALSE(rx.input(dest, true, true, /*placed=*/true));
+  ASSERT_FALSE(rx.input(ByteSpan(rec).subspan(kHeaderLen + 104), true, true));
+  EXPECT_EQ(out, content);
+  EXPECT_FALSE(rx.inner_trusted());
+}
+
 TEST(TlsRxPlaced, APartlyDecryptedRecordFallsBackToSoftwareWithThePlacedBytes) {
   // The NIC decrypted (and placed) the middle packet but not the last one: software needs the
   // whole ciphertext, so the placed plaintext is copied back and re-encrypted before the check.

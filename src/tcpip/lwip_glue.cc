@@ -33,22 +33,27 @@ void lwip_start(const Clock* clock, uint64_t seed) {
   g_started = true;
 }
 
+namespace {
+// Frees a pcb without a word to the peer: no RST (the wire and the NIC it would go through may
+// already be gone), no callback (its owner is gone).
+void drop_pcb(tcp_pcb* pcb) {
+  tcp_arg(pcb, nullptr);
+  tcp_recv(pcb, nullptr);
+  tcp_sent(pcb, nullptr);
+  tcp_err(pcb, nullptr);
+  tcp_poll(pcb, nullptr, 0);
+  tcp_abandon(pcb, 0);  // frees it, unlinked from its list
+}
+}  // namespace
+
 // What a run leaves behind -- pcbs in TIME_WAIT or still closing, pending timeouts -- is thrown
 // away, so that lwip_start can bring lwIP up again in the same process (a fuzzer runs thousands
 // of testbeds in one). The owners of those pcbs are gone: their callbacks are cut first.
 void lwip_stop() {
   if (!g_started) return;
-  auto drop = [](tcp_pcb* pcb) {
-    tcp_arg(pcb, nullptr);
-    tcp_recv(pcb, nullptr);
-    tcp_sent(pcb, nullptr);
-    tcp_err(pcb, nullptr);
-    tcp_poll(pcb, nullptr, 0);
-    tcp_abort(pcb);  // frees it, unlinked from its list
-  };
-  while (tcp_active_pcbs) drop(tcp_active_pcbs);
-  while (tcp_tw_pcbs) drop(tcp_tw_pcbs);
-  while (tcp_bound_pcbs) drop(tcp_bound_pcbs);
+  while (tcp_active_pcbs) drop_pcb(tcp_active_pcbs);
+  while (tcp_tw_pcbs) drop_pcb(tcp_tw_pcbs);
+  while (tcp_bound_pcbs) drop_pcb(tcp_bound_pcbs);
   while (tcp_listen_pcbs.listen_pcbs) {
     tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs;
     tcp_arg(reinterpret_cast<tcp_pcb*>(l), nullptr);
@@ -182,7 +187,19 @@ HostNetif::HostNetif(uint32_t ip_be, uint16_t mtu, bool hw_csum, Output out) : o
   netif_set_link_up(&nif_);
 }
 
-HostNetif::~HostNetif() { netif_remove(&nif_); }
+HostNetif::~HostNetif() {
+  // netif_remove aborts the pcbs still using this interface with a RST sent through it -- into
+  // a driver, NIC and wire being torn down. Connections outliving their owners end silently.
+  auto mine = [this](tcp_pcb* p) { return ip_addr_cmp(&p->local_ip, &nif_.ip_addr) || p->netif_idx == netif_get_index(&nif_); };
+  for (tcp_pcb** list : {&tcp_active_pcbs, &tcp_tw_pcbs}) {
+    for (tcp_pcb* p = *list; p;) {
+      tcp_pcb* next = p->next;
+      if (mine(p)) drop_pcb(p);
+      p = next;
+    }
+  }
+  netif_remove(&nif_);
+}
 
 err_t HostNetif::output_trampoline(netif* n, pbuf* p, const ip4_addr_t*) {
   return static_cast<HostNetif*>(n->state)->out_(p);

@@ -138,6 +138,7 @@ class NvmeHost::Queue final : public QueueHandler {
     // The NIC's mapping goes first; the buffer and the CID follow once nothing it may have
     // placed is still ahead of the parser (§5.1: placement only while the request is held).
     const l5o::RrTeardown t = q_.del_rr(c.rr);
+    c.rr = 0;  // torn down: a later connection failure must not tear it down again
     if (!t.confirmed) {
       if (c.buf) held_.push_back(c.buf);
       return q_.fatal(Fes::kUnsupportedParameter, "nvme:ddp_teardown_unconfirmed");

@@ -126,10 +126,21 @@ std::optional<RxFailure> TlsRx::finish_record() {
     inner = plain_;
   }
   // TLSInnerPlaintext: content || ContentType || zeros (§5.4): the type is the last non-zero byte.
+  // In a record the NIC decrypted whole, placed ranges were never copied into rec_: their bytes
+  // are read where the NIC put them (a padded record can have its type byte placed -- the NIC
+  // cannot tell padding from content before the record ends).
+  auto inner_at = [&](size_t i) -> uint8_t {
+    if (all)
+      for (const Placed& p : placed_)
+        if (kHeaderLen + i >= p.off && kHeaderLen + i < size_t(p.off) + p.len) return p.at[kHeaderLen + i - p.off];
+    return inner[i];
+  };
   size_t end = inner.size();
-  while (end > 0 && inner[end - 1] == 0) --end;
+  while (end > 0 && inner_at(end - 1) == 0) --end;
   if (end == 0) return fatal(kUnexpectedMessage);
-  const uint8_t type = inner[end - 1];
+  const uint8_t type = inner_at(end - 1);
+  if (all && (type != uint8_t(ContentType::kApplicationData) || end != ct_len))
+    for (const Placed& p : placed_) std::memcpy(rec_.data() + p.off, p.at, p.len);  // rare: read as bytes
   ByteSpan content = inner.first(end - 1);
   std::optional<RxFailure> result;
   // The NIC counts every record's content as ct_len - 1 payload bytes; a padded or

@@ -1,0 +1,116 @@
+// Whole-testbed fuzz target: a real autonic host (lwIP, driver, NIC model, NVMe/TCP host, its
+// offloads) against a scripted hostile controller over a lossy wire -- or a scripted hostile
+// host against our controller. The input picks the scenario and then, answer by answer, how the
+// controller lies: bits flipped, bytes cut or appended, PDUs repeated, CIDs swapped, Identify
+// fields rewritten. Oracles: no sanitizer report, no crash, bounded work per input (virtual
+// time), and -- when digests are on and the lies are only bit flips, which a CRC always
+// catches -- not one wrong byte handed to the application.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "l5p/nvme/nvme_pdu.h"
+#include "testbed/scripted_ctrl.h"
+#include "testbed/testbed.h"
+
+using namespace autonic;
+using namespace autonic::testbed;
+
+namespace {
+
+// How one answer is rewritten.
+void mutate(FuzzedDataProvider& in, bool flips_only, Bytes& out) {
+  const unsigned ops = in.ConsumeIntegralInRange<unsigned>(0, flips_only ? 1 : 3);
+  for (unsigned k = 0; k < ops && !out.empty(); ++k) {
+    const unsigned op = flips_only ? 0 : in.ConsumeIntegralInRange<unsigned>(0, 5);
+    const size_t at = in.ConsumeIntegralInRange<size_t>(0, out.size() - 1);
+    switch (op) {
+      case 0:  // one bit
+        out[at] ^= uint8_t(1u << in.ConsumeIntegralInRange<unsigned>(0, 7));
+        break;
+      case 1:  // a byte set
+        out[at] = in.ConsumeIntegral<uint8_t>();
+        break;
+      case 2:  // cut here
+        out.resize(at);
+        break;
+      case 3: {  // raw bytes appended (possibly a whole forged PDU)
+        const Bytes extra = in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(0, 256));
+        out.insert(out.end(), extra.begin(), extra.end());
+        break;
+      }
+      case 4: {  // the answer twice (same CIDs again: data after the response)
+        const Bytes copy = out;
+        out.insert(out.end(), copy.begin(), copy.end());
+        break;
+      }
+      case 5:  // a 16-bit field (CID, offsets, lengths) rewritten in place
+        if (at + 2 <= out.size()) l5p::nvme::put16(&out[at], in.ConsumeIntegral<uint16_t>());
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider in(data, size);
+  ScenarioConfig c;
+  const bool over_tls = in.ConsumeBool();
+  c.l5p = over_tls ? L5pKind::kNvmeTls : L5pKind::kNvme;
+  static const OffloadMode kModes[] = {OffloadMode::kOff, OffloadMode::kOn, OffloadMode::kRx, OffloadMode::kTx};
+  static const OffloadMode kNvmeOnly[] = {OffloadMode::kDdp, OffloadMode::kCrc};
+  c.offload = !over_tls && in.ConsumeBool() ? kNvmeOnly[in.ConsumeIntegralInRange<int>(0, 1)]
+                                             : kModes[in.ConsumeIntegralInRange<int>(0, 3)];
+  c.hdgst = in.ConsumeBool();
+  c.ddgst = in.ConsumeBool();
+  c.rw = in.ConsumeBool() ? "randread" : "randrw";
+  c.io_size = 512u << in.ConsumeIntegralInRange<unsigned>(0, 5);  // 512 .. 16K
+  c.depth = in.ConsumeIntegralInRange<uint32_t>(1, 8);
+  c.bytes = uint64_t(c.io_size) * in.ConsumeIntegralInRange<uint32_t>(1, 16);
+  c.ns_size = 1u << 20;
+  c.link.loss = in.ConsumeIntegralInRange<int>(0, 3) * 0.01;
+  c.link.reorder = in.ConsumeIntegralInRange<int>(0, 3) * 0.01;
+  c.seed = in.ConsumeIntegral<uint8_t>();
+  c.time_limit_s = 5;
+  c.stall_s = 1;
+  const bool hostile_host = in.ConsumeIntegralInRange<int>(0, 3) == 0;
+  const bool flips_only = !hostile_host && c.hdgst && c.ddgst && in.ConsumeBool();
+  if (flips_only) c.rw = "randread";  // the script serves reads from the pattern, keeps no writes
+  if (hostile_host) {
+    // Our controller against a host script: a valid ICReq, then the input.
+    Bytes s(128, 0);
+    s[2] = 128;
+    l5p::nvme::put32(&s[4], 128);
+    s[11] = uint8_t((c.hdgst ? 1 : 0) | (c.ddgst ? 2 : 0));
+    const Bytes rest = in.ConsumeRemainingBytes<uint8_t>();
+    s.insert(s.end(), rest.begin(), rest.end());
+    c.nvme_raw_script = s;
+  } else {
+    auto sc = std::make_shared<ScriptedCtrl>();
+    sc->c2h_chunk = in.ConsumeIntegralInRange<size_t>(512, 8192);
+    sc->identify = [&in, flips_only](uint8_t, Bytes& id) {
+      if (flips_only || !in.ConsumeBool()) return;
+      for (unsigned k = in.ConsumeIntegralInRange<unsigned>(1, 4); k > 0; --k) {
+        // Mostly the fields the host reads: sizes, formats, MDTS.
+        static const size_t kHot[] = {0, 1, 7, 8, 15, 25, 26, 77, 78, 128, 129, 130, 132, 134};
+        const size_t at = in.ConsumeBool() ? kHot[in.ConsumeIntegralInRange<size_t>(0, 13)]
+                                           : in.ConsumeIntegralInRange<size_t>(0, id.size() - 1);
+        id[at] = in.ConsumeIntegral<uint8_t>();
+      }
+    };
+    sc->answer = [&in, flips_only](const ScriptedCtrl::Cmd&, Bytes& out) {
+      if (in.remaining_bytes() > 0 && in.ConsumeBool()) mutate(in, flips_only, out);
+    };
+    c.scripted_ctrl = sc;
+  }
+  const Report r = run_scenario(c);
+  if (flips_only && r.delivered_wrong_bytes != 0) {
+    std::fprintf(stderr, "fuzz_hostile_peer: %llu wrong bytes delivered although every lie was a bit flip "
+                 "under header and data digests (outcome %s)\n",
+                 (unsigned long long)r.delivered_wrong_bytes, r.outcome.c_str());
+    std::abort();
+  }
+  return 0;
+}
