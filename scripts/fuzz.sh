@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The libFuzzer targets in fuzz/ (see fuzz/README.md).
-#   scripts/fuzz.sh build          configure + build build-fuzz/ (clang, coverage + ASan/UBSan), one job
+#   scripts/fuzz.sh build          configure + build build-fuzz/ (clang, coverage + ASan/UBSan)
 #   scripts/fuzz.sh run SECONDS    every target SECONDS each, one after the other
 #   scripts/fuzz.sh smoke          replay the seed corpus (and build-fuzz/corpus), then 10 s fresh each
 #   scripts/fuzz.sh seeds          rewrite fuzz/corpus/<target>/ from each target's seed generator
@@ -22,8 +22,8 @@ build() {
     cmake -G Ninja -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUTONIC_FUZZ=ON \
       -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
   fi
-  # One compile job: the machine is shared with other builds.
-  cmake --build "$BUILD" -j 1
+  # FUZZ_JOBS=1 leaves a core to whatever else runs (a campaign, another build).
+  cmake --build "$BUILD" -j "${FUZZ_JOBS:-$(nproc)}"
 }
 
 binary() {
