@@ -58,10 +58,11 @@ class NvmeFlow final : public PluginFlow {
       } else if (h_.hdgst() && o < uint32_t(h_.hlen) + kDigestLen) {
         // The header digest covers the CID and data offset DDP steers by: a header whose digest
         // fails is placed nowhere (the L5P then fails the connection on it).
+        // Checked only where it steers a placement: never on TX, nor for PDUs DDP leaves alone.
         hdgst_recv_ |= uint32_t(in[i]) << (8 * (o - h_.hlen));
-        if (o + 1 == uint32_t(h_.hlen) + kDigestLen) {
-          hdgst_ok_ = h_.hlen <= spec_.size() && hdgst_recv_ == digest(ByteSpan(spec_.data(), h_.hlen));
-          if (!hdgst_ok_ && stats_ && st_.ddp && h_.type == uint8_t(PduType::kC2HData)) ++stats_->rx_ddp_hdgst_skip;
+        if (o + 1 == uint32_t(h_.hlen) + kDigestLen && places()) {
+          hdgst_ok_ = hdgst_recv_ == digest(ByteSpan(spec_.data(), h_.hlen));
+          if (!hdgst_ok_ && stats_) ++stats_->rx_ddp_hdgst_skip;
         }
         ++i;
       } else if (data_end_ > data_start_ && o >= data_start_ && o < data_end_) {
@@ -89,12 +90,16 @@ class NvmeFlow final : public PluginFlow {
     }
   }
 
+  // DDP applies to this PDU: a C2HData on a receive flow that places (its header, hlen 24, is
+  // all in spec_).
+  bool places() const { return !tx_ && st_.ddp && rr_ && h_.type == uint8_t(PduType::kC2HData); }
+
   // Copy offload: C2HData payload goes straight to the buffer registered for its command.
   // Placement is valid only while the L5P holds the request (§5.1): the registration found at
   // the PDU's first data byte must still be the live one for every packet -- a pointer kept
   // across packets would outlive a del_rr_state issued between them.
   void place(uint32_t data_off, ByteSpan piece) {
-    if (!st_.ddp || !rr_ || h_.type != uint8_t(PduType::kC2HData) || dead_ || !hdgst_ok_) return;
+    if (!places() || dead_ || !hdgst_ok_) return;
     const uint16_t cid = le16(&spec_[8]);
     const uint32_t datao = le32(&spec_[12]);
     auto it = rr_->find(cid);
