@@ -188,6 +188,10 @@ TEST(NvmeHostile, NicStopsPlacingTheMomentTheMappingIsDeleted) {
   add.rr = l5o::RrState{5, MutByteSpan(buf, 4096)};
   ASSERT_TRUE(n.post_send(std::move(add)));
   n.doorbell();
+  ASSERT_FALSE(n.cmd_ring().empty());
+  const nic::CmdCompletion created = n.cmd_ring().pop();
+  ASSERT_EQ(created.kind, nic::SendDesc::Kind::kCtxCreate);
+  ASSERT_TRUE(created.ok) << "the driver hands out a handle only for a context the NIC confirmed";
   // One C2HData PDU (CID 5, 4096 bytes), sent as two packets.
   Bytes pdu(24 + 4096, 0x5A);
   pdu[0] = 0x07; pdu[1] = kFlagLast; pdu[2] = 24; pdu[3] = 24;

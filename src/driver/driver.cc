@@ -1,5 +1,6 @@
 #include "driver/driver.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace autonic::driver {
@@ -10,8 +11,134 @@ Driver::Driver(nic::Nic& nic, CpuMeter* meter, CpuDomain host, std::array<uint8_
   nic_.set_rx_interrupt([this] { poll_rx(); });
 }
 
+Driver::~Driver() {
+  if (notify_armed_) sys_untimeout(&Driver::deliver_lost, this);
+}
+
+void Driver::notify_lost(uint32_t id) {
+  lost_notify_.push_back(id);
+  if (notify_armed_) return;
+  notify_armed_ = true;
+  sys_timeout(0, &Driver::deliver_lost, this);
+}
+
+void Driver::deliver_lost(void* self) {
+  auto* d = static_cast<Driver*>(self);
+  d->notify_armed_ = false;
+  std::vector<uint32_t> ids;
+  ids.swap(d->lost_notify_);
+  for (uint32_t id : ids)
+    if (const Shadow* sh = d->shadow(id); sh && sh->ops) sh->ops->offload_lost(sh->dir);
+}
+
 void Driver::post(nic::SendDesc&& d) {
-  if (!nic_.post_send(std::move(d))) ++stats_.tx_ring_full_drops;
+  while (!deferred_.empty() && nic_.post_send(std::move(deferred_.front()))) deferred_.pop_front();
+  const bool must_keep = d.kind == nic::SendDesc::Kind::kCtxDestroy;
+  nic::SendDesc keep;
+  if (must_keep) keep = d;
+  if (nic_.post_send(std::move(d))) return;
+  if (d.kind == nic::SendDesc::Kind::kPacket) {
+    ++stats_.tx_ring_full_drops;  // TCP retransmits it
+    return;
+  }
+  ++stats_.cmd_ring_full;
+  // A destroy must reach the NIC (the context would go on processing the flow); a create the
+  // caller sees fail (take_done finds nothing); a resync answer or mapping lost here only costs
+  // offload (the tracker gives up; an unregistered buffer is never placed into).
+  if (must_keep) deferred_.push_back(std::move(keep));
+}
+
+void Driver::ring_doorbell() {
+  nic_.doorbell();
+  collect_cmds();
+  restore_lost();
+}
+
+void Driver::collect_cmds() {
+  auto& ring = nic_.cmd_ring();
+  while (!ring.empty()) {
+    nic::CmdCompletion c = ring.pop();
+    if (c.event == nic::CmdCompletion::Event::kDone) done_.push_back(c);
+    else if (c.event == nic::CmdCompletion::Event::kCtxLost) on_ctx_lost(c);
+    // kDevReset: every context it took was reported lost just before it.
+  }
+}
+
+std::optional<nic::CmdCompletion> Driver::take_done(nic::SendDesc::Kind kind, uint32_t ctx, uint32_t rr_id) {
+  std::optional<nic::CmdCompletion> r;
+  for (const nic::CmdCompletion& c : done_)
+    if (c.kind == kind && c.ctx == ctx && c.rr_id == rr_id) r = c;
+  done_.clear();  // every command is awaited right after its doorbell: the rest are stale
+  return r;
+}
+
+void Driver::on_ctx_lost(const nic::CmdCompletion& ev) {
+  Shadow* sh = shadow(ev.ctx);
+  if (!sh || sh->lost || sh->dead) return;  // destroyed by the L5P, or already known
+  sh->lost = true;
+  sh->rr_valid_from = next_rr_;
+  if (ev.fence && (!sh->lost_fence || *sh->lost_fence < *ev.fence)) sh->lost_fence = ev.fence;
+  lost_.push_back(ev.ctx);
+}
+
+// The driver holds each context's static state, so a context the NIC lost (evicted and not
+// restorable, device reset) is created again; its dynamic state is rebuilt the usual way: TX by
+// recovery from the L5P's message map before the next packet (§4.2), RX by resync (§4.3).
+void Driver::restore_lost() {
+  if (restoring_) return;
+  restoring_ = true;
+  while (!lost_.empty()) {
+    // Outer contexts first: an inner one is created on its outer's.
+    std::vector<uint32_t> ids;
+    ids.swap(lost_);
+    std::stable_partition(ids.begin(), ids.end(), [this](uint32_t id) {
+      const Shadow* s = shadow(id);
+      return s && !s->outer;
+    });
+    for (uint32_t id : ids) restore(id);
+  }
+  restoring_ = false;
+}
+
+void Driver::restore(uint32_t id) {
+  Shadow* sh = shadow(id);
+  if (!sh || !sh->lost) return;
+  nic::OffloadStats& st = ostats_[size_t(sh->proto)];
+  const Shadow* outer = sh->outer ? shadow(sh->outer) : nullptr;
+  const bool ok = !(outer && (outer->lost || outer->dead)) && nic_create(id, *sh);
+  sh = shadow(id);
+  sh->lost = false;
+  if (ok) {
+    ++(sh->dir == l5o::Direction::kTx ? st.tx_ctx_restore : st.rx_ctx_restore);
+    if (sh->dir == l5o::Direction::kTx) {
+      sh->resync_tx = true;
+      if (Shadow* o = sh->outer ? shadow(sh->outer) : nullptr) o->resync_tx = true;  // it recovers us
+    }
+    return;
+  }
+  sh->dead = true;
+  notify_lost(id);
+  if (Shadow* in = sh->inner ? shadow(sh->inner) : nullptr) {  // nothing left to carry it
+    in->dead = true;
+    in->lost = false;
+    notify_lost(sh->inner);
+  }
+}
+
+bool Driver::nic_create(uint32_t id, const Shadow& s) {
+  nic::SendDesc d;
+  d.kind = nic::SendDesc::Kind::kCtxCreate;
+  d.ctx = id;
+  d.dir = s.dir;
+  d.flow = s.flow;
+  d.outer = s.outer;
+  d.tcpsn = s.start;
+  d.state = s.state;
+  post(std::move(d));
+  nic_.doorbell();
+  collect_cmds();
+  const auto c = take_done(nic::SendDesc::Kind::kCtxCreate, id);
+  return c && c->ok;
 }
 
 err_t Driver::xmit(pbuf* p) {
@@ -31,63 +158,84 @@ err_t Driver::xmit(pbuf* p) {
 
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kPacket;
-  if (!tx_by_flow_.empty()) {
+  if (!tx_by_flow_.empty() || !tx_closed_.empty()) {
     auto v = TcpFrameView::parse(frame);
-    auto it = v ? tx_by_flow_.find(v->key) : tx_by_flow_.end();
-    if (it != tx_by_flow_.end() && v->payload_len > 0) {
-      Shadow& sh = *it->second.second;
-      nic::OffloadStats& st = ostats_[size_t(sh.proto)];
-      d.ctx = it->second.first;
-      if (v->seq != sh.expected) {
-        // Out of sequence (a retransmission, or a probe): recover the NIC context from the
-        // L5P's message map before the packet (§4.2, Fig. 6).
-        ++st.tx_ooo;
-        const l5o::TxMsgState ms = sh.ops->get_tx_msgstate(v->seq);
-        switch (ms.kind) {
-          case l5o::TxMsgState::Kind::kFound: {
-            nic::SendDesc r;
-            r.kind = nic::SendDesc::Kind::kTxRecover;
-            r.ctx = d.ctx;
-            r.msg_start = ms.msg_start;
-            r.msg_index = ms.msg_index;
-            r.payload_pos = ms.payload_pos;
-            r.prefix.assign(ms.prefix.begin(), ms.prefix.end());
-            recover_inner(sh, ms.payload_pos, r);
-            post(std::move(r));
-            break;
-          }
-          case l5o::TxMsgState::Kind::kBeforeOffload: {
-            const TcpSeq end = v->seq + uint32_t(v->payload_len);
-            if (end <= sh.start) {  // entirely before the offload: sent as the L5P wrote it
-              ++st.tx_bypass_packets;
-              d.ctx = 0;
-              break;
-            }
-            // Straddles the offload's start (lwIP put the last handshake bytes and the first
-            // record in one segment): rewind the context to its start; the NIC passes the lead
-            // bytes through untouched.
-            nic::SendDesc r;
-            r.kind = nic::SendDesc::Kind::kTxRecover;
-            r.ctx = d.ctx;
-            r.msg_start = sh.start;
-            r.msg_index = 0;
-            if (sh.inner) r.inner = nic::SendDesc::InnerRecover::kToStart;
-            post(std::move(r));
-            break;
-          }
-          case l5o::TxMsgState::Kind::kNoSyncData:
-            // Cannot be described any more: never send it wrong (mlx5 tx_tls_drop_no_sync_data).
-            ++st.tx_drop_no_sync_data;
-            return ERR_OK;
-        }
-      }
-      if (d.ctx != 0) sh.expected = v->seq + uint32_t(v->payload_len);
+    auto it = v && v->payload_len > 0 ? tx_by_flow_.find(v->key) : tx_by_flow_.end();
+    if (it != tx_by_flow_.end()) {
+      if (!bind_tx(*v, it->second.first, *it->second.second, d)) return ERR_OK;
+    } else if (v && v->payload_len > 0 && unbound_must_drop(*v)) {
+      return ERR_OK;
     }
   }
   d.frame = std::move(frame);
   post(std::move(d));
-  nic_.doorbell();
+  ring_doorbell();
   return ERR_OK;
+}
+
+bool Driver::unbound_must_drop(const TcpFrameView& v) {
+  auto c = tx_closed_.find(v.key);
+  if (c == tx_closed_.end() || v.seq + uint32_t(v.payload_len) <= c->second.start) return false;
+  ++ostats_[size_t(c->second.proto)].tx_drop_no_ctx;
+  return true;
+}
+
+bool Driver::bind_tx(const TcpFrameView& v, uint32_t id, Shadow& sh, nic::SendDesc& d) {
+  nic::OffloadStats& st = ostats_[size_t(sh.proto)];
+  const TcpSeq end = v.seq + uint32_t(v.payload_len);
+  if (sh.dead) {  // no context will ever transform these bytes: never send them as they are
+    if (end <= sh.start) return !unbound_must_drop(v);
+    ++st.tx_drop_no_ctx;
+    return false;
+  }
+  d.ctx = id;
+  d.proto = sh.proto;
+  if (v.seq != sh.expected || sh.resync_tx) {
+    // Out of sequence (a retransmission, or a probe) or a re-created context: recover the NIC
+    // context from the L5P's message map before the packet (§4.2, Fig. 6).
+    sh.resync_tx = false;
+    ++st.tx_ooo;
+    const l5o::TxMsgState ms = sh.ops->get_tx_msgstate(v.seq);
+    switch (ms.kind) {
+      case l5o::TxMsgState::Kind::kFound: {
+        nic::SendDesc r;
+        r.kind = nic::SendDesc::Kind::kTxRecover;
+        r.ctx = d.ctx;
+        r.msg_start = ms.msg_start;
+        r.msg_index = ms.msg_index;
+        r.payload_pos = ms.payload_pos;
+        r.prefix.assign(ms.prefix.begin(), ms.prefix.end());
+        recover_inner(sh, ms.payload_pos, r);
+        post(std::move(r));
+        break;
+      }
+      case l5o::TxMsgState::Kind::kBeforeOffload: {
+        if (end <= sh.start) {  // entirely before the offload: sent as the L5P wrote it
+          if (unbound_must_drop(v)) return false;  // ... unless an earlier context covered it
+          ++st.tx_bypass_packets;
+          d.ctx = 0;
+          return true;  // the context did not see it: sh.expected stays where it was
+        }
+        // Straddles the offload's start (lwIP put the last handshake bytes and the first
+        // record in one segment): rewind the context to its start; the NIC passes the lead
+        // bytes through untouched.
+        nic::SendDesc r;
+        r.kind = nic::SendDesc::Kind::kTxRecover;
+        r.ctx = d.ctx;
+        r.msg_start = sh.start;
+        r.msg_index = 0;
+        if (sh.inner) r.inner = nic::SendDesc::InnerRecover::kToStart;
+        post(std::move(r));
+        break;
+      }
+      case l5o::TxMsgState::Kind::kNoSyncData:
+        // Cannot be described any more: never send it wrong (mlx5 tx_tls_drop_no_sync_data).
+        ++st.tx_drop_no_sync_data;
+        return false;
+    }
+  }
+  sh.expected = end;
+  return true;
 }
 
 void Driver::recover_inner(const Shadow& outer, TcpSeq payload_pos, nic::SendDesc& r) {
@@ -118,6 +266,8 @@ void Driver::recover_inner(const Shadow& outer, TcpSeq payload_pos, nic::SendDes
 
 void Driver::poll_rx() {
   CpuScope scope(meter_, host_);
+  collect_cmds();  // the NIC may have lost an RX context on the way
+  restore_lost();
   auto& ring = nic_.rx_ring();
   while (!ring.empty()) {
     nic::RxCompletion c = ring.pop();
@@ -167,95 +317,110 @@ l5o::L5oHandle Driver::create(const FlowKey& flow, l5o::Direction dir,
                               l5o::L5pOps* ops) {
   CpuScope scope(meter_, host_);
   if (!state) return l5o::kNoHandle;
-  const Shadow sh{state->proto, dir, flow, tcpsn, tcpsn, ops};  // before `state` is moved from
-  return add_context(sh, std::move(state));
+  Shadow sh{state->proto, dir, flow, tcpsn, tcpsn, ops};
+  sh.state = std::move(state);
+  return add_context(std::move(sh));
 }
 
 l5o::L5oHandle Driver::create_inner(l5o::L5oHandle outer, std::shared_ptr<const l5o::L5State> state, TcpSeq start,
                                     l5o::L5pOps* ops) {
   CpuScope scope(meter_, host_);
   const Shadow* o = shadow(outer);
-  if (!state || !o || o->inner || o->outer) return l5o::kNoHandle;  // one level, one inner
+  if (!state || !o || o->inner || o->outer || o->dead) return l5o::kNoHandle;  // one level, one inner
   Shadow sh{state->proto, o->dir, o->flow, start, start, ops};
   sh.outer = outer;
-  return add_context(sh, std::move(state));
+  sh.state = std::move(state);
+  return add_context(std::move(sh));
 }
 
-l5o::L5oHandle Driver::add_context(const Shadow& s, std::shared_ptr<const l5o::L5State> state) {
+// Fail closed (Linux: tls_set_device_offload falls back to software when tls_dev_add fails):
+// the handle exists only if the NIC confirmed the context; otherwise the L5P stays in software.
+l5o::L5oHandle Driver::add_context(Shadow s) {
   const uint32_t id = next_ctx_++;
-  Shadow& sh = shadows_[id] = s;
+  nic::OffloadStats& st = ostats_[size_t(s.proto)];
+  if (!nic_create(id, s)) {
+    ++(s.dir == l5o::Direction::kTx ? st.tx_ctx_add_fail : st.rx_ctx_add_fail);
+    return l5o::kNoHandle;
+  }
+  s.rr_valid_from = next_rr_;
+  Shadow& sh = shadows_[id] = std::move(s);
   if (sh.outer) shadow(sh.outer)->inner = id;
   else if (sh.dir == l5o::Direction::kTx) tx_by_flow_[sh.flow] = {id, &sh};
-  if (sh.dir == l5o::Direction::kRx) ++ostats_[size_t(sh.proto)].rx_sk_add;
-  nic::SendDesc d;
-  d.kind = nic::SendDesc::Kind::kCtxCreate;
-  d.ctx = id;
-  d.dir = sh.dir;
-  d.flow = sh.flow;
-  d.outer = sh.outer;
-  d.tcpsn = sh.start;
-  d.state = std::move(state);
-  post(std::move(d));
-  nic_.doorbell();
+  if (sh.dir == l5o::Direction::kRx) ++st.rx_sk_add;
   return id;
 }
 
 void Driver::destroy(l5o::L5oHandle h) {
   auto it = shadows_.find(h);
   if (it == shadows_.end()) return;
-  if (Shadow* o = it->second.outer ? shadow(it->second.outer) : nullptr) o->inner = 0;
-  if (Shadow* in = it->second.inner ? shadow(it->second.inner) : nullptr) in->outer = 0;
-  if (it->second.dir == l5o::Direction::kTx && !it->second.outer) tx_by_flow_.erase(it->second.flow);
-  else ++ostats_[size_t(it->second.proto)].rx_sk_del;
+  Shadow& sh = it->second;
+  if (Shadow* o = sh.outer ? shadow(sh.outer) : nullptr) o->inner = 0;
+  if (Shadow* in = sh.inner ? shadow(sh.inner) : nullptr) in->outer = 0;
+  if (sh.dir == l5o::Direction::kTx && !sh.outer) {
+    tx_by_flow_.erase(sh.flow);
+    // TCP may still hold (and retransmit) bytes handed over for this context.
+    auto [c, fresh] = tx_closed_.try_emplace(sh.flow, Closed{sh.proto, sh.start});
+    if (!fresh && sh.start < c->second.start) c->second.start = sh.start;
+  } else {
+    ++ostats_[size_t(sh.proto)].rx_sk_del;
+  }
+  const bool on_nic = !sh.lost && !sh.dead;
   shadows_.erase(it);
+  if (!on_nic) return;
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kCtxDestroy;
   d.ctx = h;
   post(std::move(d));
-  nic_.doorbell();
+  ring_doorbell();
 }
 
 l5o::RrStateId Driver::add_rr_state(l5o::L5oHandle h, const l5o::RrState& rr) {
-  if (auto it = shadows_.find(h); it != shadows_.end()) ++ostats_[size_t(it->second.proto)].rx_rr_setup;
+  const uint32_t id = next_rr_++;
+  Shadow* sh = shadow(h);
+  if (!sh || sh->dead) return id;  // nothing will be placed for it: the L5P copies
+  ++ostats_[size_t(sh->proto)].rx_rr_setup;
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kRrAdd;
   d.ctx = h;
-  d.rr_id = next_rr_++;
+  d.rr_id = id;
   d.rr = rr;
-  const uint32_t id = d.rr_id;
   post(std::move(d));
-  nic_.doorbell();
+  ring_doorbell();
   return id;
 }
 
 l5o::RrTeardown Driver::del_rr_state(l5o::L5oHandle h, l5o::RrStateId id) {
-  auto it = shadows_.find(h);
-  if (it != shadows_.end()) ++ostats_[size_t(it->second.proto)].rx_rr_teardown;
+  Shadow* sh = shadow(h);
+  if (sh) ++ostats_[size_t(sh->proto)].rx_rr_teardown;
+  if (sh && (sh->dead || id < sh->rr_valid_from)) {
+    // The mapping died with a context the NIC lost: nothing is placed for it any more; what
+    // was placed lies before the fence the NIC reported with the loss.
+    return l5o::RrTeardown{true, sh->lost_fence};
+  }
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kRrDel;
   d.ctx = h;
   d.rr_id = id;
   post(std::move(d));
   nic_.doorbell();
+  collect_cmds();
   // The teardown counts only once the NIC says so: without its completion the mapping may be
   // live, and the L5P must keep the buffer and the tag (fail closed).
   l5o::RrTeardown t;
-  auto& ring = nic_.cmd_ring();
-  while (!ring.empty()) {
-    const nic::CmdCompletion c = ring.pop();
-    if (c.kind == nic::SendDesc::Kind::kRrDel && c.ctx == h && c.rr_id == id) {
-      t.confirmed = c.ok;
-      t.fence = c.fence;
-    }
+  if (auto c = take_done(nic::SendDesc::Kind::kRrDel, h, id)) {
+    t.confirmed = c->ok;
+    t.fence = c->fence;
   }
-  if (!t.confirmed && it != shadows_.end()) ++ostats_[size_t(it->second.proto)].rx_rr_teardown_unconfirmed;
+  sh = shadow(h);
+  if (!t.confirmed && sh) ++ostats_[size_t(sh->proto)].rx_rr_teardown_unconfirmed;
+  restore_lost();
   return t;
 }
 
 void Driver::resync_rx_resp(l5o::L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t msg_index, TcpSeq payload_pos) {
-  auto it = shadows_.find(h);
-  if (it == shadows_.end()) return;
-  ++ostats_[size_t(it->second.proto)].rx_resync_req_end;
+  Shadow* sh = shadow(h);
+  if (!sh || sh->dead) return;
+  ++ostats_[size_t(sh->proto)].rx_resync_req_end;
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kRxResyncResp;
   d.ctx = h;
@@ -264,7 +429,7 @@ void Driver::resync_rx_resp(l5o::L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t ms
   d.msg_index = msg_index;
   d.payload_pos = payload_pos;
   post(std::move(d));
-  nic_.doorbell();
+  ring_doorbell();
 }
 
 void Driver::export_stats(CounterMap& m) const {
@@ -273,6 +438,7 @@ void Driver::export_stats(CounterMap& m) const {
   add_counter(m, "drv_rx_offloaded_packets", stats_.rx_offloaded_packets);
   add_counter(m, "drv_tx_ring_full_drops", stats_.tx_ring_full_drops);
   add_counter(m, "drv_rx_nontcp", stats_.rx_nontcp);
+  add_counter(m, "drv_cmd_ring_full", stats_.cmd_ring_full);
 }
 
 }  // namespace autonic::driver

@@ -3,6 +3,8 @@
 // the l5o API (Listing 1) towards L5Ps.
 #pragma once
 #include <array>
+#include <deque>
+#include <vector>
 #include <unordered_map>
 
 #include "common/cpu_meter.h"
@@ -14,12 +16,16 @@ namespace autonic::driver {
 struct DriverStats {
   uint64_t tx_packets = 0, rx_packets = 0, rx_offloaded_packets = 0, tx_ring_full_drops = 0;
   uint64_t rx_nontcp = 0;
+  uint64_t cmd_ring_full = 0;  // context commands the send ring refused (creates fail, destroys retried)
 };
 
 class Driver final : public l5o::Offload {
  public:
   Driver(nic::Nic& nic, CpuMeter* meter, CpuDomain host, std::array<uint8_t, 6> own_mac,
          std::array<uint8_t, 6> peer_mac);
+  ~Driver() override;
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
 
   // lwIP side. Attach after the netif exists (its input is where RX pbufs go).
   void attach_netif(tcpip::HostNetif* nif) { nif_ = nif; }
@@ -50,10 +56,42 @@ class Driver final : public l5o::Offload {
     TcpSeq start;     // first byte of the offload (create's tcpsn)
     l5o::L5pOps* ops;
     uint32_t inner = 0, outer = 0;  // composed offloads
+    std::shared_ptr<const l5o::L5State> state;  // kept to re-create the context if the NIC loses it
+    bool lost = false;        // the NIC no longer holds it; re-creation pending
+    bool dead = false;        // lost and refused again: frames bound to it are dropped for good
+    bool resync_tx = false;   // TX: re-created: rebuild its state before the next packet (§4.2)
+    // Mappings registered before rr_valid_from died with a lost context; what the NIC placed
+    // through them lies before lost_fence (handed to the L5P at their teardown).
+    l5o::RrStateId rr_valid_from = 0;
+    std::optional<TcpSeq> lost_fence;
   };
+  // A TX context the L5P destroyed: bytes from `start` on were handed to TCP for the NIC to
+  // transform, so a retransmission of them must never leave as is (fail closed).
+  struct Closed {
+    l5o::L5Proto proto;
+    TcpSeq start;
+  };
+  // Posts a command (or packet); commands that must not be lost wait in deferred_ if the ring is full.
   void post(nic::SendDesc&& d);
-  // Registers a shadow (linking it to its outer one, if any) and posts the NIC's create command.
-  l5o::L5oHandle add_context(const Shadow& s, std::shared_ptr<const l5o::L5State> state);
+  // Rings the doorbell, reads back the NIC's completions and events, re-creates lost contexts.
+  void ring_doorbell();
+  void collect_cmds();
+  void on_ctx_lost(const nic::CmdCompletion& ev);
+  void restore_lost();
+  void restore(uint32_t id);
+  // The L5P hears of a context gone for good from an lwIP timeout, outside lwIP's call path
+  // (the loss is found while lwIP is sending: it must not call back into TCP from there).
+  void notify_lost(uint32_t id);
+  static void deliver_lost(void* self);
+  // Posts a create command and waits for the NIC's answer.
+  bool nic_create(uint32_t id, const Shadow& s);
+  std::optional<nic::CmdCompletion> take_done(nic::SendDesc::Kind kind, uint32_t ctx, uint32_t rr_id = 0);
+  // xmit for a frame of a flow with a TX context: sets d.ctx, or returns false to drop it.
+  bool bind_tx(const TcpFrameView& v, uint32_t id, Shadow& sh, nic::SendDesc& d);
+  // A frame not bound to a live context that carries bytes meant for one: dropped.
+  bool unbound_must_drop(const TcpFrameView& v);
+  // Registers a shadow (linking it to its outer one, if any) once the NIC confirmed its context.
+  l5o::L5oHandle add_context(Shadow s);
   // TX recovery of an inner context, at the inner-stream position where the outer message
   // being recovered begins its payload.
   void recover_inner(const Shadow& outer, TcpSeq payload_pos, nic::SendDesc& r);
@@ -70,6 +108,13 @@ class Driver final : public l5o::Offload {
   std::unordered_map<uint32_t, Shadow> shadows_;
   // TX flow -> (context id, its shadow); shadows_ is node-based, so the pointer stays valid.
   std::unordered_map<FlowKey, std::pair<uint32_t, Shadow*>, FlowKeyHash> tx_by_flow_;
+  std::unordered_map<FlowKey, Closed, FlowKeyHash> tx_closed_;
+  std::deque<nic::SendDesc> deferred_;        // destroys the full ring refused, retried first
+  std::vector<nic::CmdCompletion> done_;      // command completions not yet taken
+  std::vector<uint32_t> lost_;                // contexts to re-create
+  bool restoring_ = false;
+  std::vector<uint32_t> lost_notify_;
+  bool notify_armed_ = false;
   uint32_t next_ctx_ = 1;
   uint32_t next_rr_ = 1;
   DriverStats stats_;

@@ -46,6 +46,12 @@ class L5pOps {
   virtual TxMsgState get_tx_msgstate(TcpSeq tcpsn) = 0;
   // The NIC guesses that a message header starts at tcpsn; answer later via resync_rx_resp.
   virtual void resync_rx_req(TcpSeq tcpsn) = 0;
+  // The context for direction `dir` is gone for good (the NIC lost it and refused to take it
+  // back). Fail closed: from now on the driver drops every frame bound to it, so TX bytes the
+  // L5P handed to TCP for the NIC to transform can never leave; RX simply stops being marked
+  // and placed. Called outside TCP's call path (the driver defers it), so the L5P may end the
+  // connection from here. Default: nothing (an RX-only user loses only the offload).
+  virtual void offload_lost(Direction dir) { (void)dir; }
 };
 
 using L5oHandle = uint32_t;

@@ -18,7 +18,10 @@ Nic::Nic(const NicConfig& cfg, CpuMeter* meter, CpuDomain domain)
 Nic::~Nic() = default;
 
 bool Nic::post_send(SendDesc&& d) {
-  if (!send_ring_.push(std::move(d))) {
+  const NicFaults& f = cfg_.faults;
+  const bool forced_full = d.kind == SendDesc::Kind::kCtxCreate && f.cmd_ring_full_from &&
+                           ++create_posts_ >= f.cmd_ring_full_from;
+  if (forced_full || !send_ring_.push(std::move(d))) {
     ++stats_.tx_ring_full;
     return false;
   }
@@ -40,27 +43,19 @@ void Nic::run_cmd(SendDesc& d) {
   switch (d.kind) {
     case SendDesc::Kind::kPacket:
       return;
-    case SendDesc::Kind::kCtxCreate:
-      create_ctx(d);
+    case SendDesc::Kind::kCtxCreate: {
+      // The driver waits for this completion: a context it was not told exists does not exist.
+      CmdCompletion cc{CmdCompletion::Event::kDone, d.kind, d.ctx, 0, create_ctx(d), std::nullopt};
+      if (!cmd_ring_.push(std::move(cc))) ++stats_.cmd_err;
       return;
-    case SendDesc::Kind::kCtxDestroy: {
-      auto it = ctxs_.find(d.ctx);
-      if (it == ctxs_.end()) {
+    }
+    case SendDesc::Kind::kCtxDestroy:
+      if (!find(d.ctx)) {
         ++stats_.cmd_err;
         return;
       }
-      Context& c = it->second;
-      if (c.dir == l5o::Direction::kRx && !c.outer) rx_flow_table_.erase(c.flow);
-      // Unlink a composed pair: the outer keeps running alone; an orphaned inner stays idle.
-      if (Context* o = c.outer ? find(c.outer) : nullptr) {
-        o->plugin_flow().set_inner(nullptr);
-        o->inner = 0;
-      }
-      if (Context* in = c.inner ? find(c.inner) : nullptr) in->outer = 0;
-      cache_.remove(d.ctx);
-      ctxs_.erase(it);
+      destroy_ctx(d.ctx);
       return;
-    }
     case SendDesc::Kind::kTxRecover: {
       Context* c = find(d.ctx);
       if (!c || !c->tx) {
@@ -100,7 +95,8 @@ void Nic::run_cmd(SendDesc& d) {
       if (it == ctxs_.end()) {
         ++stats_.cmd_err;
         // No context, no mapping: nothing can be placed for it (any more).
-        if (d.kind == SendDesc::Kind::kRrDel) cmd_ring_.push(CmdCompletion{d.kind, d.ctx, d.rr_id, true, std::nullopt});
+        if (d.kind == SendDesc::Kind::kRrDel)
+          cmd_ring_.push(CmdCompletion{CmdCompletion::Event::kDone, d.kind, d.ctx, d.rr_id, true, std::nullopt});
         return;
       }
       Context& c = it->second;
@@ -127,19 +123,23 @@ void Nic::run_cmd(SendDesc& d) {
       }
       // From here on the plug-in places nothing for it (it checks the registration per packet);
       // what it placed before lies in stream bytes before `fence`.
-      CmdCompletion cc{d.kind, d.ctx, d.rr_id, true, fence};
+      CmdCompletion cc{CmdCompletion::Event::kDone, d.kind, d.ctx, d.rr_id, true, fence};
       if (!cmd_ring_.push(std::move(cc))) ++stats_.cmd_err;
       return;
     }
   }
 }
 
-void Nic::create_ctx(SendDesc& d) {
+bool Nic::create_ctx(SendDesc& d) {
   const Plugin* p = d.state ? plugin_for(d.state->proto) : nullptr;
   Context* outer = d.outer ? find(d.outer) : nullptr;
   if (!p || ctxs_.count(d.ctx) || (d.outer && (!outer || outer->inner))) {
     ++stats_.cmd_err;
-    return;
+    return false;
+  }
+  if (cfg_.faults.reject_create_from && ++creates_seen_ >= cfg_.faults.reject_create_from) {
+    ++stats_.ctx_create_rejected;  // e.g. out of context memory: mlx5e_ktls_add_* fails
+    return false;
   }
   Context c;
   c.proto = d.state->proto;
@@ -171,6 +171,64 @@ void Nic::create_ctx(SendDesc& d) {
     }
   }
   ctxs_.emplace(d.ctx, std::move(c));
+  return true;
+}
+
+void Nic::destroy_ctx(uint32_t id) {
+  auto it = ctxs_.find(id);
+  if (it == ctxs_.end()) return;
+  Context& c = it->second;
+  if (c.dir == l5o::Direction::kRx && !c.outer) rx_flow_table_.erase(c.flow);
+  // Unlink a composed pair: the outer keeps running alone; an orphaned inner stays idle.
+  if (Context* o = c.outer ? find(c.outer) : nullptr) {
+    o->plugin_flow().set_inner(nullptr);
+    o->inner = 0;
+  }
+  if (Context* in = c.inner ? find(c.inner) : nullptr) in->outer = 0;
+  cache_.remove(id);
+  ctxs_.erase(it);
+}
+
+std::optional<TcpSeq> Nic::placed_fence(const Context& c) const {
+  std::optional<TcpSeq> f;
+  auto later = [&f](const std::optional<TcpSeq>& e) {
+    if (e && (!f || *f < *e)) f = e;
+  };
+  for (const auto& [tag, e] : *c.rr) later(e.placed_end);
+  for (const auto& [id, e] : c.rr_retired) later(e);
+  return f;
+}
+
+void Nic::lose_ctx(uint32_t id) {
+  Context* c = find(id);
+  if (!c) return;
+  // A composed pair lives and dies together (one cache line set on a real NIC).
+  if (c->inner) lose_ctx(c->inner);
+  c = find(id);
+  OffloadStats& st = ostats_[size_t(c->proto)];
+  ++(c->tx ? st.tx_ctx_lost : st.rx_ctx_lost);
+  CmdCompletion ev{CmdCompletion::Event::kCtxLost, SendDesc::Kind::kCtxDestroy, id, 0, false, placed_fence(*c)};
+  destroy_ctx(id);
+  if (!cmd_ring_.push(std::move(ev))) ++stats_.cmd_err;
+}
+
+bool Nic::ctx_fetch_fails() {
+  const uint32_t n = cfg_.faults.lose_ctx_every;
+  return n && ++offloaded_seen_ % n == 0;
+}
+
+void Nic::reset() {
+  ++stats_.dev_resets;
+  // The driver learns per context what was placed (its fence), then that the device is reset.
+  std::vector<uint32_t> ids;
+  for (const auto& [id, c] : ctxs_)
+    if (!c.outer) ids.push_back(id);
+  for (uint32_t id : ids) lose_ctx(id);
+  ctxs_.clear();
+  rx_flow_table_.clear();
+  if (!cmd_ring_.push(CmdCompletion{CmdCompletion::Event::kDevReset, SendDesc::Kind::kCtxDestroy, 0, 0, false,
+                                    std::nullopt}))
+    ++stats_.cmd_err;
 }
 
 void Nic::touch(uint32_t id, Context& c) {
@@ -181,13 +239,25 @@ void Nic::touch(uint32_t id, Context& c) {
 void Nic::transmit_packet(SendDesc& d) {
   Bytes& f = d.frame;
   auto v = TcpFrameView::parse(f);
-  if (v && d.ctx != 0) {
+  if (d.ctx != 0) {
+    // Fail closed: a frame bound to a context is sent only as that context makes it. One the
+    // NIC does not hold (never created, refused, lost, destroyed, reset) is dropped: its bytes
+    // were handed over to be transformed (plaintext for TLS), never to leave as they are.
     auto it = ctxs_.find(d.ctx);
-    if (it != ctxs_.end() && it->second.tx) {
-      touch(d.ctx, it->second);
-      MutByteSpan payload(f.data() + v->payload_off, v->payload_len);
-      if (!it->second.tx->process(v->seq, payload, ostats_[size_t(it->second.proto)])) return;
+    if (it != ctxs_.end() && it->second.tx && ctx_fetch_fails()) {
+      lose_ctx(d.ctx);
+      it = ctxs_.end();
     }
+    if (!v || it == ctxs_.end() || !it->second.tx) {
+      ++ostats_[size_t(d.proto)].tx_drop_no_ctx;
+      if (it == ctxs_.end())  // tell the driver (again) that it is gone
+        cmd_ring_.push(CmdCompletion{CmdCompletion::Event::kCtxLost, SendDesc::Kind::kCtxDestroy, d.ctx, 0, false,
+                                     std::nullopt});
+      return;
+    }
+    touch(d.ctx, it->second);
+    MutByteSpan payload(f.data() + v->payload_off, v->payload_len);
+    if (!it->second.tx->process(v->seq, payload, ostats_[size_t(it->second.proto)])) return;
   }
   if (v) {
     // TCP checksum offload: computed over the final (transformed) bytes.
@@ -200,6 +270,7 @@ void Nic::transmit_packet(SendDesc& d) {
     CpuScope wire_scope(meter_, CpuDomain::kOther);
     link_->transmit(std::move(f));
   }
+  if (cfg_.faults.reset_after_tx && stats_.tx_packets == cfg_.faults.reset_after_tx) reset();
 }
 
 // Placed data is handed up by reference only for packets processed in sequence (marked);
@@ -252,6 +323,10 @@ void Nic::deliver(Bytes frame) {
         return;
       }
       auto ft = rx_flow_table_.find(v->key);
+      if (ft != rx_flow_table_.end() && ctx_fetch_fails()) {
+        lose_ctx(ft->second);  // goes up unmarked: software handles it
+        ft = rx_flow_table_.end();
+      }
       if (ft != rx_flow_table_.end()) {
         auto it = ctxs_.find(ft->second);
         if (it != ctxs_.end() && it->second.rx)
@@ -283,6 +358,8 @@ void Nic::export_stats(CounterMap& m) const {
   add_counter(m, "nic_rx_ring_full", stats_.rx_ring_full);
   add_counter(m, "nic_tx_ring_full", stats_.tx_ring_full);
   add_counter(m, "nic_cmd_err", stats_.cmd_err);
+  add_counter(m, "nic_ctx_create_rejected", stats_.ctx_create_rejected);
+  add_counter(m, "nic_dev_resets", stats_.dev_resets);
   cache_.export_to(m);
 }
 

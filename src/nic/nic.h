@@ -8,6 +8,7 @@
 
 #include "common/cpu_meter.h"
 #include "nic/ctx_cache.h"
+#include "nic/nic_faults.h"
 #include "nic/engine/engine_stats.h"
 #include "nic/engine/inner_engine.h"
 #include "nic/engine/rx_offload.h"
@@ -22,6 +23,7 @@ struct NicConfig {
   size_t send_ring_entries = 8192;
   size_t rx_ring_entries = 8192;
   RxOffloadFlow::Trace trace;  // set: every RX resync state change is reported
+  NicFaults faults;
 };
 
 struct NicStats {
@@ -30,6 +32,8 @@ struct NicStats {
   uint64_t rx_ring_full = 0;     // completion ring overflow: dropped
   uint64_t tx_ring_full = 0;
   uint64_t cmd_err = 0;          // context command for an unknown context / bad state
+  uint64_t ctx_create_rejected = 0;  // create commands the NIC refused (no context was made)
+  uint64_t dev_resets = 0;
 };
 
 class Nic final : public wire::FrameSink {
@@ -55,6 +59,9 @@ class Nic final : public wire::FrameSink {
   const OffloadStats& offload_stats(l5o::L5Proto p) const { return ostats_[size_t(p)]; }
   // For tests: the RX context's sync state.
   std::optional<RxSyncState> rx_state(uint32_t ctx) const;
+  // Device reset (Linux tls_device_down, CVE-2021-47131): every context and mapping is gone at
+  // once; the driver learns it from a kDevReset event and must not send as if they existed.
+  void reset();
 
  private:
   struct Context {
@@ -75,7 +82,14 @@ class Nic final : public wire::FrameSink {
     size_t bytes() const { return tx ? tx->context_bytes() : rx->context_bytes(); }
     PluginFlow& plugin_flow() { return tx ? tx->plugin_flow() : rx->plugin_flow(); }
   };
-  void create_ctx(SendDesc& d);
+  bool create_ctx(SendDesc& d);
+  void destroy_ctx(uint32_t id);
+  // The context is gone without the driver asking (fault): drop it and tell the driver.
+  void lose_ctx(uint32_t id);
+  // End of the last stream byte placed through any mapping of the context (nullopt: none).
+  std::optional<TcpSeq> placed_fence(const Context& c) const;
+  // Fault: true if this offloaded packet finds its context evicted and not restorable.
+  bool ctx_fetch_fails();
   // Runs a received packet through its RX context (and the inner one stacked on it, if any).
   void offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload, size_t payload_off, RxCompletion& c);
   void touch(uint32_t id, Context& c);
@@ -100,6 +114,7 @@ class Nic final : public wire::FrameSink {
   std::unordered_map<FlowKey, uint32_t, FlowKeyHash> rx_flow_table_;
   ContextCache cache_;
   NicStats stats_;
+  uint64_t create_posts_ = 0, creates_seen_ = 0, offloaded_seen_ = 0;  // fault counters (NicFaults)
   std::array<OffloadStats, 3> ostats_{};
 };
 

@@ -29,6 +29,9 @@ struct SendDesc {
   Kind kind = Kind::kPacket;
   uint32_t ctx = 0;
   Bytes frame;
+  // kPacket with ctx != 0: the protocol the driver bound it to, so a frame the NIC must drop
+  // (its context is gone) is counted against the right L5P (tx_<proto>_drop_no_ctx).
+  l5o::L5Proto proto = l5o::L5Proto::kFramed;
   // command fields
   l5o::Direction dir = l5o::Direction::kTx;
   FlowKey flow;
@@ -52,12 +55,22 @@ struct SendDesc {
 };
 
 // Completion of a context command the driver waits for (the model's NIC runs commands when the
-// doorbell rings, so the driver reads these right after it; mlx5 posts them on its ICOSQ's CQ).
+// doorbell rings, so the driver reads these right after it; mlx5 posts them on its ICOSQ's CQ),
+// and the NIC's asynchronous events about contexts, on the same queue (mlx5's async EQ).
 struct CmdCompletion {
+  enum class Event : uint8_t {
+    kDone,       // completion of command `kind` for ctx (kCtxCreate, kRrDel)
+    kCtxLost,    // the NIC no longer holds ctx (evicted and not restorable): it processes nothing
+                 // for it; frames bound to it are dropped
+    kDevReset,   // device reset: every context and mapping is gone (Linux tls_device_down)
+  };
+  Event event = Event::kDone;
   SendDesc::Kind kind = SendDesc::Kind::kRrDel;
   uint32_t ctx = 0, rr_id = 0;
   bool ok = false;
-  std::optional<TcpSeq> fence;  // kRrDel: see l5o::RrTeardown
+  // kRrDel: see l5o::RrTeardown. kCtxLost: end of the last stream byte placed through any of
+  // ctx's mappings (what the L5P must parse before it reuses their buffers).
+  std::optional<TcpSeq> fence;
 };
 
 struct RxCompletion {

@@ -9,6 +9,7 @@
 
 #include "common/bytes.h"
 #include "common/counters.h"
+#include "nic/nic_faults.h"
 #include "wire/sim_link.h"
 
 namespace autonic::testbed {
@@ -33,6 +34,7 @@ struct ScenarioConfig {
   bool bare = false;  // lwIP over a bare wire: NIC model and driver bypassed (benchmark baseline)
   std::string pcap;
   size_t ctx_cache_bytes = 4u << 20;
+  nic::NicFaults nic_faults;  // fail-closed checks: contexts refused, lost, reset (both NICs)
   double time_limit_s = 600;  // simulated seconds
   double stall_s = 30;        // no progress for this long => outcome "stalled"
   bool trace = false;         // print every NIC RX resync state change (stderr)

@@ -148,6 +148,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
   auto nic_cfg = [&](const char* who) {
     nic::NicConfig n;
     n.ctx_cache_bytes = cfg.ctx_cache_bytes;
+    n.faults = cfg.nic_faults;
     if (cfg.trace)
       n.trace = [&clock, who](const std::string& line) {
         std::fprintf(stderr, "%12.6f %s NIC %s\n", double(clock.now()) / 1e9, who, line.c_str());

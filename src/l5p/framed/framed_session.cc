@@ -137,6 +137,12 @@ l5o::TxMsgState FramedSession::get_tx_msgstate(TcpSeq tcpsn) {
   return tx_->msgstate(tcpsn);
 }
 
+// Fail closed (l5o::L5pOps::offload_lost): messages handed to TCP for the NIC to transform
+// cannot leave any more, so the connection ends; an RX context gone costs only the offload.
+void FramedSession::offload_lost(l5o::Direction dir) {
+  if (dir == l5o::Direction::kTx) fail("framed:tx_offload_lost");
+}
+
 void FramedSession::resync_rx_req(TcpSeq tcpsn) {
   if (rx_) rx_->resync_rx_req(tcpsn);
 }

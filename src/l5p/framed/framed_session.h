@@ -43,6 +43,7 @@ class FramedSession final : public Stream, public tcpip::TcpConnHandler, public 
   // l5o::L5pOps (Listing 2)
   l5o::TxMsgState get_tx_msgstate(TcpSeq tcpsn) override;
   void resync_rx_req(TcpSeq tcpsn) override;
+  void offload_lost(l5o::Direction dir) override;
 
  private:
   void establish(uint64_t nonce, TcpSeq rx_first);

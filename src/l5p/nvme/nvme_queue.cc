@@ -154,6 +154,17 @@ void NvmeQueue::resync_rx_req(TcpSeq tcpsn) {
   resync_.request(tcpsn, seq_, at_boundary, pdu_start_, hdr_.size() >= kCommonLen ? ch_.plen : 0);
 }
 
+// Fail closed (l5o::L5pOps::offload_lost): PDUs handed to TCP for the NIC to finish (digests)
+// can no longer leave, so the queue ends; an RX context gone only ends placement and checks.
+void NvmeQueue::offload_lost(l5o::Direction dir) {
+  if (dir == l5o::Direction::kRx) return drop_rx_offload();
+  tx_h_ = l5o::kNoHandle;  // the driver keeps dropping its frames; nothing to destroy on the NIC
+  if (failed_) return;
+  failed_ = true;
+  t_->abort();
+  h_->on_failed("nvme:tx_offload_lost");
+}
+
 void NvmeQueue::on_transport_closed() {
   if (failed_) return;
   failed_ = true;

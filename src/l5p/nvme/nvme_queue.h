@@ -76,6 +76,7 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps {
   void on_transport_inner_lost() override;
   l5o::TxMsgState get_tx_msgstate(TcpSeq tcpsn) override { return map_.msgstate(tcpsn); }
   void resync_rx_req(TcpSeq tcpsn) override;
+  void offload_lost(l5o::Direction dir) override;
 
  private:
   enum class Phase : uint8_t { kHeader, kPad, kData, kDigest };

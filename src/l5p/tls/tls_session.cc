@@ -247,4 +247,13 @@ void TlsSession::resync_rx_req(TcpSeq tcpsn) {
   if (rx_) rx_->resync_rx_req(tcpsn);
 }
 
+// Fail closed (l5o::L5pOps::offload_lost): records handed to TCP as plaintext for the NIC to
+// encrypt can never be sent now (the driver drops them), so the connection ends with a clear
+// outcome; Linux re-encrypts them in software (tls_sw_fallback) -- a possible refinement. An RX
+// context gone costs only the offload: records are decrypted in software.
+void TlsSession::offload_lost(l5o::Direction dir) {
+  if (dir == l5o::Direction::kRx) return;
+  fail(RxFailure{"tls:tx_offload_lost", std::nullopt});
+}
+
 }  // namespace autonic::l5p::tls

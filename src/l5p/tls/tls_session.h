@@ -67,6 +67,7 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
 
   l5o::TxMsgState get_tx_msgstate(TcpSeq tcpsn) override;
   void resync_rx_req(TcpSeq tcpsn) override;
+  void offload_lost(l5o::Direction dir) override;
 
  private:
   void flush_handshake();

@@ -14,6 +14,7 @@ struct OffloadStats {
   uint64_t tx_encrypted_bytes = 0;
   uint64_t tx_drop_no_sync_data = 0;  // packet did not match the context and nothing to recover from
   uint64_t tx_err = 0;                // bytes the engine could not frame (bad header from the L5P)
+  uint64_t tx_drop_no_ctx = 0;  // frames bound to a context the NIC does not hold: dropped, never sent as is
   // TX (driver)
   uint64_t tx_ooo = 0;           // out-of-sequence packets that needed context recovery (§4.2)
   uint64_t tx_dump_packets = 0;  // recovery descriptors carrying a message prefix
@@ -43,6 +44,12 @@ struct OffloadStats {
   uint64_t rx_rr_teardown_unconfirmed = 0;  // the NIC did not confirm a teardown: tag kept forever
   uint64_t rx_ddp_stale = 0;  // placements refused: the registration was gone or replaced (§5.1)
   uint64_t rx_ddp_hdgst_skip = 0;  // PDUs not placed: the header digest (covers CID, offset) failed
+  // context set-up and loss (fail closed, DESIGN.md): a context the NIC refused (or whose
+  // command found the ring full) leaves the L5P in software; a lost one is re-created by the
+  // driver from its shadow, or the L5P is told it is gone.
+  uint64_t tx_ctx_add_fail = 0, rx_ctx_add_fail = 0;
+  uint64_t tx_ctx_lost = 0, rx_ctx_lost = 0;
+  uint64_t tx_ctx_restore = 0, rx_ctx_restore = 0;
 
   void export_to(CounterMap& m, const std::string& proto) const;
   void add(const OffloadStats& o);
