@@ -2,7 +2,7 @@
 // teardown; end-to-end workloads with and without the offloads (each run in its own process).
 #include <gtest/gtest.h>
 
-#include "l5p/nvme/nvme_pdu.h"
+#include "proto/nvme/nvme_pdu.h"
 #include "nvme_fixture.h"
 #include "test_util.h"
 #include "testbed/testbed.h"
@@ -10,7 +10,7 @@
 using namespace autonic;
 using namespace autonic::testbed;
 using autonic::testing::ctr;
-using namespace autonic::l5p::nvme;
+using namespace autonic::proto::nvme;
 
 namespace {
 
