@@ -14,13 +14,13 @@
 
 #include "composed_fixture.h"
 #include "l5p/common/rx_resync_answerer.h"
-#include "proto/nvme/nvme_pdu.h"
 #include "l5p/tls/tls_rx.h"
 #include "l5p/tls/tls_sw.h"
 #include "l5p/tls/tls_tx.h"
 #include "nic/engine/inner_engine.h"
 #include "nic/plugins/nvme_plugin.h"
 #include "nic/plugins/tls_plugin.h"
+#include "proto/nvme/nvme_pdu.h"
 
 using namespace autonic;
 using namespace autonic::l5p;

@@ -6,12 +6,12 @@
 
 #include <cstring>
 
+#include "common/inet_csum.h"
 #include "l5p/nvme/identify.h"
-#include "proto/nvme/nvme_pdu.h"
 #include "nic/nic.h"
 #include "nic/plugins/nvme_plugin.h"
-#include "common/inet_csum.h"
 #include "nvme_fixture.h"
+#include "proto/nvme/nvme_pdu.h"
 #include "test_util.h"
 #include "testbed/scripted_ctrl.h"
 #include "testbed/testbed.h"

@@ -2,8 +2,8 @@
 // teardown; end-to-end workloads with and without the offloads (each run in its own process).
 #include <gtest/gtest.h>
 
-#include "proto/nvme/nvme_pdu.h"
 #include "nvme_fixture.h"
+#include "proto/nvme/nvme_pdu.h"
 #include "test_util.h"
 #include "testbed/testbed.h"
 

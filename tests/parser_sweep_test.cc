@@ -6,8 +6,8 @@
 
 #include "common/frame.h"
 #include "common/inet_csum.h"
-#include "proto/nvme/nvme_pdu.h"
 #include "nic/plugins/nvme_plugin.h"
+#include "proto/nvme/nvme_pdu.h"
 
 using namespace autonic;
 

@@ -12,9 +12,9 @@
 #include "cli/bench.h"
 #include "cli/bench_util.h"
 #include "cli/parse.h"
-#include "proto/nvme/nvme_pdu.h"
 #include "nic/engine/msg_cursor.h"
 #include "nic/plugins/nvme_plugin.h"
+#include "proto/nvme/nvme_pdu.h"
 #include "testbed/testbed.h"
 
 namespace autonic::cli {
