@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "l5p/nvme/nvme_pdu.h"
+#include "proto/nvme/nvme_pdu.h"
 #include "testbed/scripted_ctrl.h"
 #include "testbed/testbed.h"
 
@@ -46,7 +46,7 @@ void mutate(FuzzedDataProvider& in, bool flips_only, Bytes& out) {
         break;
       }
       case 5:  // a 16-bit field (CID, offsets, lengths) rewritten in place
-        if (at + 2 <= out.size()) l5p::nvme::put16(&out[at], in.ConsumeIntegral<uint16_t>());
+        if (at + 2 <= out.size()) proto::nvme::put16(&out[at], in.ConsumeIntegral<uint16_t>());
         break;
     }
   }
@@ -82,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Our controller against a host script: a valid ICReq, then the input.
     Bytes s(128, 0);
     s[2] = 128;
-    l5p::nvme::put32(&s[4], 128);
+    proto::nvme::put32(&s[4], 128);
     s[11] = uint8_t((c.hdgst ? 1 : 0) | (c.ddgst ? 2 : 0));
     const Bytes rest = in.ConsumeRemainingBytes<uint8_t>();
     s.insert(s.end(), rest.begin(), rest.end());

@@ -409,14 +409,14 @@ void Harness::create(const CreateArgs& a) {
     case CreateArgs::kNvmeRx:
     case CreateArgs::kNvmeTx:
       d.dir = a.kind == CreateArgs::kNvmeRx ? l5o::Direction::kRx : l5o::Direction::kTx;
-      d.state = std::make_shared<nic::NvmeL5State>(hd, dd, ddp);
+      d.state = std::make_shared<proto::nvme::NvmeL5State>(hd, dd, ddp);
       d.tcpsn = TcpSeq(f.isn + uint32_t(f.stream.size()) + skew);
       if (a.kind == CreateArgs::kNvmeRx) f.tls = false, f.hd = hd, f.dd = dd;
       break;
     case CreateArgs::kTlsRx:
     case CreateArgs::kTlsTx:
       d.dir = a.kind == CreateArgs::kTlsRx ? l5o::Direction::kRx : l5o::Direction::kTx;
-      d.state = std::make_shared<nic::TlsL5State>(keys_, 0);
+      d.state = std::make_shared<proto::tls::TlsL5State>(keys_, 0);
       d.tcpsn = TcpSeq(f.isn + uint32_t(f.stream.size()) + skew);
       if (a.kind == CreateArgs::kTlsRx) {
         f.tls = true;
@@ -427,7 +427,7 @@ void Harness::create(const CreateArgs& a) {
     case CreateArgs::kNvmeInnerRx:
     case CreateArgs::kNvmeInnerTx:
       d.outer = a.outer;
-      d.state = std::make_shared<nic::NvmeL5State>(hd, dd, ddp);
+      d.state = std::make_shared<proto::nvme::NvmeL5State>(hd, dd, ddp);
       d.tcpsn = TcpSeq(uint32_t(f.inner.size() - f.inner_base) + skew);  // in the TLS payload stream
       if (a.kind == CreateArgs::kNvmeInnerRx) f.hd = hd, f.dd = dd;
       break;

@@ -237,7 +237,7 @@ Cmd parse_cmd(const uint8_t* sqe, ByteSpan data, uint32_t lba) {
 
 struct Wire {
   size_t idx = 0;
-  nv::TransportUser* user = nullptr;  // null once the queue (and its transport) is gone
+  l5p::nvme::TransportUser* user = nullptr;  // null once the queue (and its transport) is gone
   bool up = false, shut = false, aborted = false;
   bool failed = false;  // the queue stopped taking data (sticky)
   bool clean = true;
@@ -337,11 +337,11 @@ class FakeOffload final : public l5o::Offload {
   l5o::RrStateId next_rr_ = 1;
 };
 
-class FakeTransport final : public nv::Transport {
+class FakeTransport final : public l5p::nvme::Transport {
  public:
   FakeTransport(Harness& h, Wire& w) : h_(h), w_(w) {}
   ~FakeTransport() override { w_.user = nullptr; }
-  void set_user(nv::TransportUser* u) override { w_.user = u; }
+  void set_user(l5p::nvme::TransportUser* u) override { w_.user = u; }
   bool alive() const override { return !w_.aborted; }
   TcpSeq rx_pos() const override { return w_.rx_pos(); }
   TcpSeq tx_pos() const override { return TcpSeq(kTxIsn + uint32_t(w_.out.size())); }
@@ -442,13 +442,13 @@ class Harness {
   nic::NvmePlugin probe_;
   std::deque<Wire> wires_;
   std::deque<Io> ios_;
-  nv::NvmeStats st_;
+  l5p::nvme::NvmeStats st_;
   Bytes ns_model_ = Bytes(kNsBytes, 0);  // controller role: the namespace as confirmed writes left it
   bool host_ready_ = false;
   int ops_ = 0, completions_ = 0, answers_ = 0;
   int last_cmd_cid_ = -1;
-  std::unique_ptr<nv::NvmeHost> host_;
-  std::unique_ptr<nv::NvmeController> ctrl_;
+  std::unique_ptr<l5p::nvme::NvmeHost> host_;
+  std::unique_ptr<l5p::nvme::NvmeController> ctrl_;
 };
 
 // ---- the fakes ----
@@ -949,7 +949,7 @@ void Harness::host_submit(const SubmitArgs& a) {
   io.write = a.write;
   io.buf = std::make_shared<Bytes>(a.write ? pattern(len, a.seed) : Bytes(len, kCanary));
   io.shadow = *io.buf;
-  nv::BlockIo b;
+  l5p::nvme::BlockIo b;
   b.write = a.write;
   b.slba = a.slba;
   b.nlb = a.nlb;
@@ -1246,7 +1246,7 @@ bool Harness::ctrl_auto() {
 // ---- the run ----
 
 void Harness::run() {
-  nv::QueueConfig q;
+  l5p::nvme::QueueConfig q;
   q.hdgst = c_.hd;
   q.ddgst = c_.dd;
   q.offload_rx = c_.offload;
@@ -1254,12 +1254,12 @@ void Harness::run() {
   q.offload = c_.offload ? &off_ : nullptr;
   q.maxh2cdata = c_.small_h2c ? 4096 : 128 * 1024;
   if (c_.controller) {
-    ctrl_ = std::make_unique<nv::NvmeController>(nv::Namespace::ram(kNsBytes, lba()), q, st_);
+    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(l5p::nvme::Namespace::ram(kNsBytes, lba()), q, st_);
     ctrl_accept(c_.prologue);
   } else {
     q.ddp = c_.offload;
-    host_ = std::make_unique<nv::NvmeHost>(
-        [this] { return std::unique_ptr<nv::Transport>(new FakeTransport(*this, new_wire())); }, q, q, st_,
+    host_ = std::make_unique<l5p::nvme::NvmeHost>(
+        [this] { return std::unique_ptr<l5p::nvme::Transport>(new FakeTransport(*this, new_wire())); }, q, q, st_,
         [this] { host_ready_ = true; }, [](const std::string&) {}, 1);
     host_->start();
     settle();

@@ -322,7 +322,7 @@ class NicPath {
  public:
   NicPath(const TrafficKeys& k, const Sent& s, const Bytes& wire, const View& v, TcpSeq isn)
       : wire_(wire), v_(v), isn_(isn),
-        flow_(plugin_, plugin_.make_flow(nic::TlsL5State(k, 0), l5o::Direction::kRx), isn),
+        flow_(plugin_, plugin_.make_flow(proto::tls::TlsL5State(k, 0), l5o::Direction::kRx), isn),
         r_(k, s, [this](TcpSeq t, bool ok, uint64_t idx, TcpSeq p) { flow_.resync_resp(t, ok, idx, p, ost_); }) {
     r_.rx().start(isn);
   }

@@ -5,11 +5,11 @@
 #include <optional>
 
 #include "common/bytes.h"
-#include "l5p/nvme/nvme_pdu.h"
+#include "proto/nvme/nvme_pdu.h"
 
 namespace autonic::fuzz {
 
-namespace nv = l5p::nvme;
+namespace nv = proto::nvme;  // the NVMe/TCP wire format
 
 struct PduSpec {
   uint8_t type = 0;

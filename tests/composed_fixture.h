@@ -2,14 +2,14 @@
 // map writer that collects the TCP byte stream in memory.
 #pragma once
 #include "l5p/common/tx_msg_map.h"
-#include "l5p/nvme/nvme_pdu.h"
-#include "l5p/tls/tls_record.h"
+#include "proto/nvme/nvme_pdu.h"
+#include "proto/tls/tls_record.h"
 
 namespace autonic::testing {
 
-inline l5p::tls::TrafficKeys composed_keys() {
-  l5p::tls::TrafficKeys k;
-  k.cipher = l5p::tls::Cipher::kAes128Gcm;
+inline proto::tls::TrafficKeys composed_keys() {
+  proto::tls::TrafficKeys k;
+  k.cipher = proto::tls::Cipher::kAes128Gcm;
   k.key.assign(16, 0x3C);
   for (size_t i = 0; i < k.iv.size(); ++i) k.iv[i] = uint8_t(i * 11 + 5);
   return k;
@@ -20,7 +20,7 @@ enum class Ddgst : uint8_t { kRight, kDummy, kWrong };
 // A C2HData PDU: header, header digest, data, data digest -- right, left 0 (as the NVMe L5P hands
 // it to its transport when the NIC fills it), or wrong.
 inline Bytes c2h_pdu(size_t data_len, uint8_t fill, Ddgst d) {
-  namespace nv = l5p::nvme;
+  namespace nv = proto::nvme;
   Bytes p(24 + 4 + data_len + 4, 0);
   p[0] = uint8_t(nv::PduType::kC2HData);
   p[1] = nv::kFlagHdgst | nv::kFlagDdgst;

@@ -14,13 +14,13 @@
 
 #include "composed_fixture.h"
 #include "l5p/common/rx_resync_answerer.h"
-#include "l5p/nvme/nvme_pdu.h"
 #include "l5p/tls/tls_rx.h"
 #include "l5p/tls/tls_sw.h"
 #include "l5p/tls/tls_tx.h"
 #include "nic/engine/inner_engine.h"
 #include "nic/plugins/nvme_plugin.h"
 #include "nic/plugins/tls_plugin.h"
+#include "proto/nvme/nvme_pdu.h"
 
 using namespace autonic;
 using namespace autonic::l5p;
@@ -81,8 +81,8 @@ class ComposedRx {
  public:
   ComposedRx(const Stream& s, TcpSeq base)
       : s_(s), base_(base),
-        outer_(tls_plugin_, tls_plugin_.make_flow(nic::TlsL5State(composed_keys(), 0), l5o::Direction::kRx), base),
-        inner_(nvme_plugin_, nvme_plugin_.make_flow(nic::NvmeL5State(true, true, false), l5o::Direction::kRx),
+        outer_(tls_plugin_, tls_plugin_.make_flow(proto::tls::TlsL5State(composed_keys(), 0), l5o::Direction::kRx), base),
+        inner_(nvme_plugin_, nvme_plugin_.make_flow(proto::nvme::NvmeL5State(true, true, false), l5o::Direction::kRx),
                TcpSeq(0)),
         adapter_(&inner_, &ist_),
         tls_(composed_keys(), tst_, [this](ByteSpan d, bool m) { nvme_input(d, m); },
@@ -147,8 +147,8 @@ class ComposedRx {
       pdu_.push_back(b);
       app_.push_back(b);
       pdu_all_marked_ = pdu_all_marked_ && marked;
-      if (pdu_.size() == 8) answer_.on_msg_len(pdu_start_, nvme::le32(&pdu_[4]));
-      if (pdu_.size() >= 8 && pdu_.size() == nvme::le32(&pdu_[4])) pdu_done();
+      if (pdu_.size() == 8) answer_.on_msg_len(pdu_start_, proto::nvme::le32(&pdu_[4]));
+      if (pdu_.size() >= 8 && pdu_.size() == proto::nvme::le32(&pdu_[4])) pdu_done();
     }
   }
   void pdu_done() {
@@ -162,7 +162,7 @@ class ComposedRx {
   }
   void nvme_resync_req(TcpSeq t) {
     const TcpSeq pos(uint32_t(app_.size()));
-    const uint32_t cur_len = pdu_.size() >= 8 ? nvme::le32(&pdu_[4]) : 0;
+    const uint32_t cur_len = pdu_.size() >= 8 ? proto::nvme::le32(&pdu_[4]) : 0;
     answer_.request(t, pos, pdu_.empty(), pdu_start_, cur_len);
   }
 

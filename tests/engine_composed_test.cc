@@ -10,11 +10,11 @@
 #include <sstream>
 
 #include "composed_fixture.h"
-#include "l5p/nvme/nvme_pdu.h"
 #include "l5p/tls/tls_tx.h"
 #include "nic/engine/inner_engine.h"
 #include "nic/plugins/nvme_plugin.h"
 #include "nic/plugins/tls_plugin.h"
+#include "proto/nvme/nvme_pdu.h"
 
 using namespace autonic;
 using namespace autonic::l5p;
@@ -43,8 +43,8 @@ Bytes tls_stream(tls::TxMode mode, bool dummy, tls::TlsTx* keep = nullptr) {
 struct ComposedTx {
   explicit ComposedTx(TcpSeq base)
       : tls_(composed_keys(), tls::TxMode::kOffload, kRecord, 0, 0, st_),
-        outer_(tls_plugin_, tls_plugin_.make_flow(nic::TlsL5State(composed_keys(), 0), l5o::Direction::kTx), base),
-        inner_(nvme_plugin_, nvme_plugin_.make_flow(nic::NvmeL5State(true, true, false), l5o::Direction::kTx),
+        outer_(tls_plugin_, tls_plugin_.make_flow(proto::tls::TlsL5State(composed_keys(), 0), l5o::Direction::kTx), base),
+        inner_(nvme_plugin_, nvme_plugin_.make_flow(proto::nvme::NvmeL5State(true, true, false), l5o::Direction::kTx),
                TcpSeq(0)),
         adapter_(&inner_, &ist_), base_(base), expected_(base) {
     tls_.start(base);

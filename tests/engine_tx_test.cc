@@ -18,7 +18,7 @@ namespace {
 struct TxModel {
   TxModel(const FramedStream& s, TcpSeq base)
       : s_(s), base_(base), tx_(s.key, true, 20, st_),
-        flow_(plugin_, plugin_.make_flow(nic::FramedL5State(s.key), l5o::Direction::kTx), base),
+        flow_(plugin_, plugin_.make_flow(proto::framed::FramedL5State(s.key), l5o::Direction::kTx), base),
         expected_(base) {
     tx_.start(base);
     EXPECT_EQ(tx_.queue(s.app), s.app.size());
@@ -102,7 +102,7 @@ TEST(EngineTx, MismatchWithoutRecoveryIsDroppedNeverSentWrong) {
   const FramedStream s = make_stream({20, 20});
   nic::FramedPlugin plugin;
   nic::OffloadStats ost;
-  nic::TxOffloadFlow flow(plugin, plugin.make_flow(nic::FramedL5State(s.key), l5o::Direction::kTx), TcpSeq(0));
+  nic::TxOffloadFlow flow(plugin, plugin.make_flow(proto::framed::FramedL5State(s.key), l5o::Direction::kTx), TcpSeq(0));
   Bytes pkt(s.tx_input.begin() + 10, s.tx_input.begin() + 20);
   EXPECT_FALSE(flow.process(TcpSeq(10), pkt, ost));
   EXPECT_EQ(ost.tx_drop_no_sync_data, 1u);
@@ -112,7 +112,7 @@ TEST(EngineTx, GarbageFromTheL5pIsNotSent) {
   // Bytes where a header must start are not a header: never put them on the wire.
   nic::FramedPlugin plugin;
   nic::OffloadStats ost;
-  nic::TxOffloadFlow flow(plugin, plugin.make_flow(nic::FramedL5State({1, 2}), l5o::Direction::kTx), TcpSeq(0));
+  nic::TxOffloadFlow flow(plugin, plugin.make_flow(proto::framed::FramedL5State({1, 2}), l5o::Direction::kTx), TcpSeq(0));
   Bytes junk(40, 0xAB);
   EXPECT_FALSE(flow.process(TcpSeq(0), junk, ost));
   EXPECT_EQ(ost.tx_err, 1u);

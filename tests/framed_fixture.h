@@ -54,7 +54,7 @@ class RxModel {
  public:
   RxModel(const FramedStream& s, TcpSeq base)
       : s_(s), base_(base),
-        flow_(plugin_, plugin_.make_flow(nic::FramedL5State(s.key), l5o::Direction::kRx), base),
+        flow_(plugin_, plugin_.make_flow(proto::framed::FramedL5State(s.key), l5o::Direction::kRx), base),
         l5p_(s.key, st_, [this](ByteSpan d) { app_.insert(app_.end(), d.begin(), d.end()); },
              [this](TcpSeq t, bool ok, uint64_t idx) { flow_.resync_resp(t, ok, idx, TcpSeq(), ost_); }) {
     l5p_.start(base);

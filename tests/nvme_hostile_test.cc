@@ -6,12 +6,12 @@
 
 #include <cstring>
 
+#include "common/inet_csum.h"
 #include "l5p/nvme/identify.h"
-#include "l5p/nvme/nvme_pdu.h"
 #include "nic/nic.h"
 #include "nic/plugins/nvme_plugin.h"
-#include "common/inet_csum.h"
 #include "nvme_fixture.h"
+#include "proto/nvme/nvme_pdu.h"
 #include "test_util.h"
 #include "testbed/scripted_ctrl.h"
 #include "testbed/testbed.h"
@@ -19,6 +19,7 @@
 using namespace autonic;
 using namespace autonic::testbed;
 using namespace autonic::l5p::nvme;
+using namespace autonic::proto::nvme;
 using autonic::testing::ctr;
 
 namespace {
@@ -178,7 +179,7 @@ TEST(NvmeHostile, NicStopsPlacingTheMomentTheMappingIsDeleted) {
   cr.dir = l5o::Direction::kRx;
   cr.flow = flow;
   cr.tcpsn = TcpSeq(1000);
-  cr.state = std::make_shared<nic::NvmeL5State>(false, false, true);
+  cr.state = std::make_shared<proto::nvme::NvmeL5State>(false, false, true);
   ASSERT_TRUE(n.post_send(std::move(cr)));
   auto* buf = new uint8_t[4096];
   nic::SendDesc add;

@@ -2,15 +2,15 @@
 // teardown; end-to-end workloads with and without the offloads (each run in its own process).
 #include <gtest/gtest.h>
 
-#include "l5p/nvme/nvme_pdu.h"
 #include "nvme_fixture.h"
+#include "proto/nvme/nvme_pdu.h"
 #include "test_util.h"
 #include "testbed/testbed.h"
 
 using namespace autonic;
 using namespace autonic::testbed;
 using autonic::testing::ctr;
-using namespace autonic::l5p::nvme;
+using namespace autonic::proto::nvme;
 
 namespace {
 

@@ -6,8 +6,8 @@
 
 #include "common/frame.h"
 #include "common/inet_csum.h"
-#include "l5p/nvme/nvme_pdu.h"
 #include "nic/plugins/nvme_plugin.h"
+#include "proto/nvme/nvme_pdu.h"
 
 using namespace autonic;
 
@@ -58,7 +58,7 @@ TEST(ParserSweep, TcpFrameViewTruncateAndBitFlip) {
 }
 
 TEST(ParserSweep, NvmeCommonHeaderEveryFlipIsConsistent) {
-  using namespace l5p::nvme;
+  using namespace proto::nvme;
   nic::NvmePlugin plugin;
   for (uint8_t type : {0x04, 0x05, 0x06, 0x07, 0x09}) {
     uint8_t h[8] = {type, kFlagHdgst | kFlagDdgst, *hlen_for(type), 0, 0, 0, 0, 0};

@@ -12,7 +12,7 @@ namespace {
 
 struct Flow {
   explicit Flow(const FramedStream& s)
-      : s_(s), f(plugin, plugin.make_flow(nic::FramedL5State(s.key), l5o::Direction::kRx), TcpSeq(0)) {}
+      : s_(s), f(plugin, plugin.make_flow(proto::framed::FramedL5State(s.key), l5o::Direction::kRx), TcpSeq(0)) {}
   nic::RxVerdict rx(uint32_t off, uint32_t len) {
     Bytes p(s_.wire.begin() + off, s_.wire.begin() + off + len);
     auto v = f.process(TcpSeq(off), p, st);

@@ -58,7 +58,7 @@ TEST(TlsPlugin, NicEncryptionEqualsSoftwareForEverySegmentSize) {
     }
     nic::TlsPlugin plugin;
     for (size_t seg = 1; seg <= 1500; seg += (seg < 40 ? 1 : 97)) {
-      auto flow = plugin.make_flow(nic::TlsL5State(k, 0), l5o::Direction::kTx);
+      auto flow = plugin.make_flow(proto::tls::TlsL5State(k, 0), l5o::Direction::kTx);
       nic::MsgCursor cur;
       cur.reset(TcpSeq(0), 0);
       Bytes out = input;

@@ -12,15 +12,15 @@
 #include "cli/bench.h"
 #include "cli/bench_util.h"
 #include "cli/parse.h"
-#include "l5p/nvme/nvme_pdu.h"
 #include "nic/engine/msg_cursor.h"
 #include "nic/plugins/nvme_plugin.h"
+#include "proto/nvme/nvme_pdu.h"
 #include "testbed/testbed.h"
 
 namespace autonic::cli {
 namespace {
 
-using namespace l5p::nvme;
+using namespace proto::nvme;
 constexpr size_t kPduData = 128 * 1024, kPdus = 16, kSegment = 1448;
 
 // C2HData PDUs as a controller sends them (header digest, data, data digest).
@@ -49,7 +49,7 @@ Bytes pdu_stream() {
 void BM_NicCrcEngine(benchmark::State& st) {
   nic::NvmePlugin plugin;
   Bytes buf = pdu_stream();
-  auto flow = plugin.make_flow(nic::NvmeL5State(true, true, false), l5o::Direction::kRx);
+  auto flow = plugin.make_flow(proto::nvme::NvmeL5State(true, true, false), l5o::Direction::kRx);
   bool ok = true;
   for (auto _ : st) {
     nic::MsgCursor cur;

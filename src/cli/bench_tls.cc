@@ -52,7 +52,7 @@ void BM_NicEngineSegments(benchmark::State& st) {
   nic::TlsPlugin plugin;
   const Bytes in = offload_stream();
   Bytes buf = in;
-  auto flow = plugin.make_flow(nic::TlsL5State(k, 0), l5o::Direction::kTx);
+  auto flow = plugin.make_flow(proto::tls::TlsL5State(k, 0), l5o::Direction::kTx);
   for (auto _ : st) {
     // In place, as the NIC transforms its own DMA copy of each packet. Headers are restored
     // so every pass parses the same records (the transform does not touch them anyway).

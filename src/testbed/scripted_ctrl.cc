@@ -4,11 +4,11 @@
 #include <cstring>
 
 #include "apps/pattern.h"
-#include "l5p/nvme/nvme_pdu.h"
+#include "proto/nvme/nvme_pdu.h"
 
 namespace autonic::testbed {
 
-using namespace l5p::nvme;
+using namespace proto::nvme;
 
 Bytes ScriptedCtrl::pdu(const Conn& c, uint8_t type, uint8_t flags, const uint8_t* spec, ByteSpan data) const {
   const uint8_t hlen = *hlen_for(type);

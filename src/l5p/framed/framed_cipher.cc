@@ -12,7 +12,7 @@ namespace autonic::l5p::framed {
 void MsgCipher::begin(uint64_t index, ByteSpan hdr) {
   base_ = splitmix64(key_.k0 ^ splitmix64(index + key_.k1));
   payload_len_ = load_be32(&hdr[8]);
-  const uint32_t seed = uint32_t(splitmix64(base_ ^ 0xC3C3C3C3ull));
+  const uint32_t seed = uint32_t(splitmix64(base_ ^ kCrcSeedSalt));
   crc_ = crc32_iscsi(const_cast<uint8_t*>(hdr.data()), int(kHeaderLen), seed);
   recv_check_ = 0;
 }

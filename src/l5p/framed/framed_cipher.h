@@ -1,13 +1,18 @@
-// The framed L5P's per-message transform, used identically by the software path and by the NIC
-// plug-in (like AES-GCM in kTLS and in the NIC). Constant-size dynamic state: message index,
-// keystream base, running CRC32C, received check bytes.
+// The framed L5P's software implementation of its per-message transform (proto/framed/
+// framed_wire.h "Transform"); the NIC model has its own (nic/plugins/framed_transform.h), like
+// AES-GCM in kTLS and in the NIC. Constant-size dynamic state: message index, keystream base,
+// running CRC32C, received check bytes.
 #pragma once
 #include <cstdint>
 
 #include "common/bytes.h"
-#include "l5p/framed/framed_wire.h"
+#include "proto/framed/framed_wire.h"
 
 namespace autonic::l5p::framed {
+
+// The wire format lives in src/proto/framed/, shared with the NIC model; this L5P speaks it
+// unqualified.
+using namespace proto::framed;
 
 class MsgCipher {
  public:

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "common/rng.h"
-#include "nic/plugins/framed_plugin.h"
+#include "proto/framed/framed_l5_state.h"
 #include "tcpip/lwip_glue.h"
 
 namespace autonic::l5p::framed {
@@ -46,7 +46,7 @@ void FramedSession::establish(uint64_t nonce, TcpSeq rx_first) {
   bool off_tx = false;
   if (cfg_.offload && cfg_.offload_tx) {
     tx_h_ = cfg_.offload->create(conn_->tx_flow(), l5o::Direction::kTx,
-                                 std::make_shared<nic::FramedL5State>(txk), tx_first, this);
+                                 std::make_shared<proto::framed::FramedL5State>(txk), tx_first, this);
     off_tx = tx_h_ != l5o::kNoHandle;  // no context: stay in software, never send plaintext
   }
   tx_ = std::make_unique<FramedTx>(txk, off_tx, cfg_.msg_payload, st_);
@@ -59,7 +59,7 @@ void FramedSession::establish(uint64_t nonce, TcpSeq rx_first) {
   rx_->start(rx_first);
   if (cfg_.offload && cfg_.offload_rx)
     rx_h_ = cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
-                                 std::make_shared<nic::FramedL5State>(rxk), rx_first, this);
+                                 std::make_shared<proto::framed::FramedL5State>(rxk), rx_first, this);
   ready_ = true;
 }
 

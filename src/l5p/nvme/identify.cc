@@ -1,8 +1,12 @@
 #include "l5p/nvme/identify.h"
+#include "proto/nvme/nvme_pdu.h"
 
-#include "l5p/nvme/nvme_pdu.h"
 
 namespace autonic::l5p::nvme {
+
+// The wire format lives in src/proto/nvme/, shared with the NIC model; this L5P speaks it
+// unqualified.
+using namespace proto::nvme;
 
 std::optional<std::string> parse_identify_ctrl(ByteSpan d, uint64_t cap, CtrlInfo* out) {
   if (d.size() != kIdentifyLen) return "identify_ctrl_length";

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "nic/plugins/nvme_plugin.h"
+#include "proto/nvme/nvme_l5_state.h"
 
 namespace autonic::l5p::nvme {
 
@@ -58,7 +58,7 @@ void NvmeQueue::establish() {
   map_.start(t_->tx_pos());
   pdu_index_ = 0;
   const bool ddp = cfg_.ddp && role_ == Role::kHost && t_->supports_ddp();
-  auto state = std::make_shared<nic::NvmeL5State>(hdgst_, ddgst_, ddp);
+  auto state = std::make_shared<proto::nvme::NvmeL5State>(hdgst_, ddgst_, ddp);
   if (cfg_.offload && cfg_.offload_tx)
     tx_h_ = t_->create_offload(cfg_.offload, l5o::Direction::kTx, state, t_->tx_pos(), this);
   if (cfg_.offload && (cfg_.offload_rx || ddp) && !rx_offload_lost_)

@@ -12,11 +12,15 @@
 #include "l5o/l5o.h"
 #include "l5p/common/rx_resync_answerer.h"
 #include "l5p/common/tx_msg_map.h"
-#include "l5p/nvme/nvme_pdu.h"
 #include "l5p/nvme/nvme_stats.h"
 #include "l5p/nvme/nvme_transport.h"
+#include "proto/nvme/nvme_pdu.h"
 
 namespace autonic::l5p::nvme {
+
+// The wire format lives in src/proto/nvme/, shared with the NIC model; this L5P speaks it
+// unqualified.
+using namespace proto::nvme;
 
 struct QueueConfig {
   bool hdgst = true, ddgst = true;

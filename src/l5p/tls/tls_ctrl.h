@@ -9,9 +9,13 @@
 #include <string>
 
 #include "common/bytes.h"
-#include "l5p/tls/tls_record.h"
+#include "proto/tls/tls_record.h"
 
 namespace autonic::l5p::tls {
+
+// The wire format lives in src/proto/tls/, shared with the NIC model; this L5P speaks it
+// unqualified.
+using namespace proto::tls;
 
 // Makes OpenSSL's randomness a function of the run seed so that handshakes, and so the frames on
 // the wire, are reproducible. For a simulator only: never do this where secrecy matters.

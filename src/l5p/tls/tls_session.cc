@@ -2,7 +2,7 @@
 
 #include <openssl/err.h>
 
-#include "nic/plugins/tls_plugin.h"
+#include "proto/tls/tls_l5_state.h"
 #include "tcpip/lwip_glue.h"
 
 namespace autonic::l5p::tls {
@@ -43,7 +43,7 @@ void TlsSession::establish(TcpSeq rx_first) {
   TxMode mode = TxMode::kSoftware;
   if (cfg_.offload && cfg_.offload_tx && offloadable(cfg_.cipher)) {
     tx_h_ = cfg_.offload->create(conn_->tx_flow(), l5o::Direction::kTx,
-                                 std::make_shared<nic::TlsL5State>(txk, 0), tx_first, this);
+                                 std::make_shared<proto::tls::TlsL5State>(txk, 0), tx_first, this);
     if (tx_h_ != l5o::kNoHandle) mode = cfg_.zc ? TxMode::kOffloadZc : TxMode::kOffload;
   }
   tx_ = std::make_unique<TlsTx>(txk, mode, cfg_.record_size, cfg_.align_records ? conn_->mss() : 0,
@@ -65,7 +65,7 @@ void TlsSession::establish(TcpSeq rx_first) {
   rx_->start(rx_first);
   if (cfg_.offload && cfg_.offload_rx && offloadable(cfg_.cipher))
     rx_h_ = cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
-                                 std::make_shared<nic::TlsL5State>(rxk, 0), rx_first, this);
+                                 std::make_shared<proto::tls::TlsL5State>(rxk, 0), rx_first, this);
 }
 
 size_t TlsSession::send(ByteSpan data, bool more) {

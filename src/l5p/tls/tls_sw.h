@@ -4,9 +4,13 @@
 #pragma once
 #include <openssl/evp.h>
 
-#include "l5p/tls/tls_record.h"
+#include "proto/tls/tls_record.h"
 
 namespace autonic::l5p::tls {
+
+// The wire format lives in src/proto/tls/, shared with the NIC model; this L5P speaks it
+// unqualified.
+using namespace proto::tls;
 
 class RecordCrypto {
  public:

@@ -1,15 +1,24 @@
 #include "nic/plugins/nvme_plugin.h"
 
+#include <isa-l/crc.h>
+
 #include <algorithm>
 #include <cstring>
 
-#include "l5p/nvme/nvme_pdu.h"
 #include "nic/engine/engine_stats.h"
+#include "proto/nvme/nvme_pdu.h"
 
 namespace autonic::nic {
 namespace {
 
-using namespace l5p::nvme;
+using namespace proto::nvme;  // PDU formats and parse_common, the one framing rule
+
+// The NIC's own CRC32C (ISA-L, the iSCSI polynomial NVMe/TCP digests use): running, uninverted
+// register; the digest on the wire is its complement, little-endian (NVMe/TCP "PDU digests").
+uint32_t nic_crc32c(uint32_t crc, ByteSpan data) {
+  if (data.empty()) return crc;
+  return crc32_iscsi(const_cast<uint8_t*>(data.data()), int(data.size()), crc);
+}
 
 class NvmeFlow final : public PluginFlow {
  public:
@@ -61,14 +70,14 @@ class NvmeFlow final : public PluginFlow {
         // Checked only where it steers a placement: never on TX, nor for PDUs DDP leaves alone.
         hdgst_recv_ |= uint32_t(in[i]) << (8 * (o - h_.hlen));
         if (o + 1 == uint32_t(h_.hlen) + kDigestLen && places()) {
-          hdgst_ok_ = hdgst_recv_ == digest(ByteSpan(spec_.data(), h_.hlen));
+          hdgst_ok_ = hdgst_recv_ == ~nic_crc32c(kCrcInit, ByteSpan(spec_.data(), h_.hlen));
           if (!hdgst_ok_ && stats_) ++stats_->rx_ddp_hdgst_skip;
         }
         ++i;
       } else if (data_end_ > data_start_ && o >= data_start_ && o < data_end_) {
         const size_t n = std::min<size_t>(data_end_ - o, in.size() - i);
         ByteSpan piece = in.subspan(i, n);
-        crc_ = crc_update(crc_, piece);
+        crc_ = nic_crc32c(crc_, piece);
         if (tx_) {
           if (stats_) stats_->tx_crc_bytes += n;
         } else {

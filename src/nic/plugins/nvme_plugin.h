@@ -4,13 +4,9 @@
 // (rr_state: CID -> buffer) -- copy offload.
 #pragma once
 #include "nic/engine/plugin.h"
+#include "proto/nvme/nvme_l5_state.h"
 
 namespace autonic::nic {
-
-struct NvmeL5State final : l5o::L5State {
-  NvmeL5State(bool hd, bool dd, bool place) : L5State(l5o::L5Proto::kNvmeTcp), hdgst(hd), ddgst(dd), ddp(place) {}
-  bool hdgst, ddgst, ddp;
-};
 
 class NvmePlugin final : public Plugin {
  public:

@@ -8,7 +8,7 @@
 namespace autonic::nic {
 namespace {
 
-using namespace l5p::tls;
+using namespace proto::tls;  // record framing and nonce rule (RFC 8446 §5.2, §5.3)
 
 class TlsFlow final : public PluginFlow {
  public:

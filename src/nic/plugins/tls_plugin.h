@@ -2,22 +2,16 @@
 // length <= 2^14 + 256 (the record layer's own bound, RFC 8446 §5.2); per record: nonce from
 // the record sequence number, AAD = header, incremental GCM over the encrypted_record, tag last.
 #pragma once
-#include "l5p/tls/tls_record.h"
 #include "nic/engine/plugin.h"
+#include "proto/tls/tls_l5_state.h"
+#include "proto/tls/tls_record.h"
 
 namespace autonic::nic {
-
-struct TlsL5State final : l5o::L5State {
-  TlsL5State(l5p::tls::TrafficKeys k, uint64_t first_seq)
-      : L5State(l5o::L5Proto::kTls), keys(std::move(k)), start_seq(first_seq) {}
-  l5p::tls::TrafficKeys keys;
-  uint64_t start_seq;  // TLS record sequence number of the offload's first record
-};
 
 class TlsPlugin final : public Plugin {
  public:
   l5o::L5Proto proto() const override { return l5o::L5Proto::kTls; }
-  size_t header_len() const override { return l5p::tls::kHeaderLen; }
+  size_t header_len() const override { return proto::tls::kHeaderLen; }
   std::optional<uint32_t> probe(ByteSpan hdr) const override;
   uint32_t payload_len(ByteSpan hdr) const override;
   std::unique_ptr<PluginFlow> make_flow(const l5o::L5State& state, l5o::Direction dir) const override;

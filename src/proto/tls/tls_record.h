@@ -9,7 +9,7 @@
 
 #include "common/bytes.h"
 
-namespace autonic::l5p::tls {
+namespace autonic::proto::tls {
 
 inline constexpr size_t kHeaderLen = 5;
 inline constexpr size_t kTagLen = 16;
@@ -51,4 +51,4 @@ inline HeaderCheck check_header(ByteSpan h, uint16_t* len) {
   return HeaderCheck::kOk;
 }
 
-}  // namespace autonic::l5p::tls
+}  // namespace autonic::proto::tls

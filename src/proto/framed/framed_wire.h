@@ -16,7 +16,7 @@
 
 #include "common/bytes.h"
 
-namespace autonic::l5p::framed {
+namespace autonic::proto::framed {
 
 inline constexpr size_t kHeaderLen = 12;
 inline constexpr size_t kTrailerLen = 4;
@@ -57,4 +57,12 @@ struct Key {
   uint64_t k0 = 0, k1 = 0;
 };
 
-}  // namespace autonic::l5p::framed
+// Transform of message `index` (both the L5P's software cipher and the NIC model implement it,
+// each its own way; splitmix64 is common/rng.h's, CRC32C the iSCSI polynomial):
+//   base     = splitmix64(k0 ^ splitmix64(index + k1))
+//   payload byte at offset o  ^=  byte (o mod 8) of splitmix64(base + o / 8), little-endian
+//   check    = CRC32C over header || encrypted payload, register seeded with
+//              uint32(splitmix64(base ^ kCrcSeedSalt)), stored big-endian after the payload
+inline constexpr uint64_t kCrcSeedSalt = 0xC3C3C3C3ull;
+
+}  // namespace autonic::proto::framed

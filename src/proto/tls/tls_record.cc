@@ -1,6 +1,6 @@
-#include "l5p/tls/tls_record.h"
+#include "proto/tls/tls_record.h"
 
-namespace autonic::l5p::tls {
+namespace autonic::proto::tls {
 
 const char* cipher_name(Cipher c) {
   switch (c) {
@@ -11,4 +11,4 @@ const char* cipher_name(Cipher c) {
   return "?";
 }
 
-}  // namespace autonic::l5p::tls
+}  // namespace autonic::proto::tls

@@ -9,7 +9,7 @@
 
 #include "common/bytes.h"
 
-namespace autonic::l5p::nvme {
+namespace autonic::proto::nvme {
 
 enum class PduType : uint8_t {
   kICReq = 0x00, kICResp = 0x01, kH2CTermReq = 0x02, kC2HTermReq = 0x03,
@@ -146,4 +146,4 @@ inline constexpr uint8_t kSglTransportDataBlock = 0x5A, kSglInCapsuleOffset = 0x
 inline constexpr uint16_t kScSuccess = 0x00, kScInvalidOpcode = 0x01, kScInvalidField = 0x02,
                           kScDataTransferError = 0x04, kScLbaOutOfRange = 0x80;
 
-}  // namespace autonic::l5p::nvme
+}  // namespace autonic::proto::nvme
