@@ -18,7 +18,7 @@
 #include "common/clock.h"
 #include "driver/driver.h"
 #include "nic/nic.h"
-#include "nic/plugins/tls_plugin.h"
+#include "proto/tls/tls_l5_state.h"
 #include "tcpip/lwip_glue.h"
 #include "common/frame.h"
 #include "common/rng.h"
@@ -258,10 +258,10 @@ TEST(FailClosedDriver, DestroyedTxContextNeverSendsItsBytesAsTheyAre) {
     const FlowKey flow{0x0A000001, 0x0A000002, 40000, 443};
     OneRecordOps ops;
     ops.start = TcpSeq(5000);
-    l5p::tls::TrafficKeys keys;
+    proto::tls::TrafficKeys keys;
     keys.key.assign(16, 0x11);
     const l5o::L5oHandle h = drv.create(flow, l5o::Direction::kTx,
-                                        std::make_shared<nic::TlsL5State>(keys, 0), ops.start, &ops);
+                                        std::make_shared<proto::tls::TlsL5State>(keys, 0), ops.start, &ops);
     ASSERT_NE(h, l5o::kNoHandle);
     // One TLS record (header + 1000 plaintext bytes + room for the tag), as the L5P hands it over.
     Bytes rec(5 + 1000 + 16, 0);
