@@ -15,6 +15,11 @@ namespace autonic::testbed {
 
 class ScriptedCtrl;
 
+// IP MTU range the model runs with: 576, the datagram every IPv4 host must accept (RFC 791), up
+// to 9000, jumbo frames -- lwIP's TCP_MSS (src/tcpip/port/lwipopts.h) is 9000 - 40 bytes of
+// IPv4 + TCP headers, and frames beyond it are not sized for (netif mtu is a u16 in lwIP).
+inline constexpr uint16_t kMinMtu = 576, kMaxMtu = 9000;
+
 enum class L5pKind : uint8_t { kTcp, kFramed, kTls, kNvme, kNvmeTls };  // kNvmeTls: NVMe/TCP over TLS
 // zc (tls) = on + zero-copy send; crc / ddp (nvme) = only the digest / only the copy offload
 // tls (nvme-tls) = the TLS offload only, NVMe digests in software

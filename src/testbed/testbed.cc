@@ -96,7 +96,7 @@ std::unique_ptr<l5p::Stream> make_stream(const ScenarioConfig& cfg, std::unique_
 
 Report run_scenario(const ScenarioConfig& cfg) {
   if (cfg.flows == 0 || cfg.flows > 1000) throw std::invalid_argument("--flows must be 1..1000");
-  if (cfg.mtu < 576 || cfg.mtu > 9000) throw std::invalid_argument("--mtu must be 576..9000");
+  if (cfg.mtu < kMinMtu || cfg.mtu > kMaxMtu) throw std::invalid_argument("--mtu must be 576..9000");
   if (cfg.bytes == 0) throw std::invalid_argument("--bytes must be > 0");
   if (cfg.bare && cfg.l5p != L5pKind::kTcp) throw std::invalid_argument("bare wire only carries --l5p tcp");
   if (cfg.offload == OffloadMode::kZc && cfg.l5p != L5pKind::kTls)
