@@ -13,7 +13,7 @@
 #include "common/inet_csum.h"
 #include "nvme_fixture.h"
 #include "test_util.h"
-#include "testbed/scripted_ctrl.h"
+#include "support/scripted_ctrl.h"
 #include "testbed/testbed.h"
 
 using namespace autonic;
@@ -30,8 +30,9 @@ Report run_against(const std::function<void(ScriptedCtrl&)>& attack, OffloadMode
   c.lba_size = lba;
   c.hdgst = c.ddgst = digests;
   c.stall_s = 2;
-  c.scripted_ctrl = std::make_shared<ScriptedCtrl>();
-  attack(*c.scripted_ctrl);
+  auto ctrl = std::make_shared<ScriptedCtrl>();
+  attack(*ctrl);
+  c.nvme_peer = ctrl;
   return run_isolated(c);
 }
 

@@ -13,7 +13,7 @@
 
 namespace autonic::testbed {
 
-class ScriptedCtrl;
+class NvmePeerHook;
 
 // IP MTU range the model runs with: 576, the datagram every IPv4 host must accept (RFC 791), up
 // to 9000, jumbo frames -- lwIP's TCP_MSS (src/tcpip/port/lwipopts.h) is 9000 - 40 bytes of
@@ -62,11 +62,10 @@ struct ScenarioConfig {
   std::string ns_file;        // file-backed namespace instead of RAM
   uint16_t nvme_port = 4420;  // IANA NVMe/TCP port
   bool hdgst = true, ddgst = true;
-  // Tests: instead of the host, a raw TCP client sends exactly these bytes to the controller
-  // (malformed-PDU checks); the run ends when the controller gives up.
-  Bytes nvme_raw_script;
-  // Tests / fuzzing: the host talks to this scripted (hostile) controller instead of ours.
-  std::shared_ptr<ScriptedCtrl> scripted_ctrl;
+  // Tests / fuzzing: a stand-in for our controller (the host talks to a scripted, hostile one)
+  // or for the host (a byte script talks to our controller; the run then ends only with the
+  // controller's verdict). See testbed/peer_hook.h; implementations in tests/support/.
+  std::shared_ptr<NvmePeerHook> nvme_peer;
 };
 
 struct Report {
