@@ -151,6 +151,16 @@ dec=$(tshark -r "$T/nt.pcap" -o "tls.keylog_file:$T/ntkeys" -d tcp.port==4420,tl
       2>/dev/null | tr ',\t' '\n\n' | grep -cx 23)
 [ "$dec" = "$recs" ] || fail "nvme-tls: tshark decrypted $dec application-data records of $recs sent"
 
+# 5b. --bidir: delivered and target both count the two directions (was "16777216 / 8388608").
+CMD="run --l5p tls --openssl-peer --bidir --bytes 8M --loss 1%"
+$A $CMD --json > "$T/bidir.json"; $A $CMD > "$T/bidir.txt"
+[ "$(j .verified "$T/bidir.json")" = true ] || fail "$A $CMD: not verified"
+[ "$(j .bytes "$T/bidir.json")" = 16777216 ] && [ "$(j .bytes_delivered "$T/bidir.json")" = 16777216 ] \
+  && [ "$(j .directions "$T/bidir.json")" = 2 ] && [ "$(j .bytes_per_direction "$T/bidir.json")" = 8388608 ] \
+  || fail "$A $CMD --json: bytes $(j .bytes "$T/bidir.json") delivered $(j .bytes_delivered "$T/bidir.json") directions $(j .directions "$T/bidir.json")"
+grep -q "delivered      16777216 / 16777216 bytes (2 directions x 8388608)" "$T/bidir.txt" \
+  || fail "$A $CMD: $(grep delivered "$T/bidir.txt")"
+
 # 6. bad input: clear error, non-zero exit, no crash.
 for bad_args in "--bytes 12Q" "--loss 150%" "--l5p nosuch" "--mtu 100" "--flows 0" "--l5p tls --record-size 32K" \
                 "--l5p framed --offload zc" "--l5p tls --cipher des" "--l5p nvme --io-size 1000" \

@@ -72,7 +72,10 @@ struct Report {
   bool verified = false;
   std::string outcome = "ok";
   uint64_t delivered_wrong_bytes = 0;
+  // bytes: the target bytes_delivered is checked against, over every direction that carries
+  // the workload (bulk --bidir: 2 x --bytes; NVMe: reads and writes together, one workload).
   uint64_t bytes = 0, bytes_delivered = 0;
+  uint32_t directions = 1;
   uint64_t seed = 0;
   double sim_seconds = 0, wall_seconds = 0, throughput_gbps = 0;
   double host_cpb_client = 0, host_cpb_server = 0, nic_cpb_client = 0, nic_cpb_server = 0;

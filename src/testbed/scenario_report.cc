@@ -19,7 +19,7 @@ uint64_t ScenarioRun::report_delivery(Report& r) const {
       r.bytes_delivered += rcv->received();
       all_complete = all_complete && rcv->complete();
     }
-  uint64_t expected = cfg_.bidirectional ? 2 * cfg_.bytes : cfg_.bytes;
+  uint64_t expected = r.bytes;  // every direction's target
   if (nvme_) {
     r.delivered_wrong_bytes = fio_->wrong_bytes;
     r.bytes_delivered = fio_->bytes_read_ok + fio_->bytes_written;
@@ -74,7 +74,8 @@ void ScenarioRun::report_counters(Report& r) const {
 Report ScenarioRun::report(const std::string& outcome) {
   Report r;
   r.seed = cfg_.seed;
-  r.bytes = cfg_.bytes;
+  r.directions = cfg_.bidirectional && !nvme_ ? 2 : 1;  // --bidir: the server sends --bytes back
+  r.bytes = cfg_.bytes * r.directions;
   r.l5p = l5p_name(cfg_.l5p);
   r.offload = cfg_.bare ? "bare" : offload_name(cfg_.offload);
   r.clock = cfg_.real_clock ? "real" : "virtual";
