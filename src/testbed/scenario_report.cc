@@ -1,6 +1,7 @@
 // ScenarioRun, step 3: the report -- what was delivered and whether every byte matched, the CPU
 // cost per byte per domain, the wire's statistics and every layer's counters.
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "testbed/peer_hook.h"
@@ -9,8 +10,8 @@
 namespace autonic::testbed {
 
 // Fills the delivery fields (and NVMe's I/O figures); returns the byte count a verified run
-// delivers, or 0 when the workload did not complete.
-uint64_t ScenarioRun::report_delivery(Report& r) const {
+// delivers, or nullopt when the workload did not complete.
+std::optional<uint64_t> ScenarioRun::report_delivery(Report& r) const {
   bool all_complete = true;
   for (const Flow& f : flows_)
     for (const apps::BulkReceiver* rcv : {f.receiver.get(), f.rreceiver.get()}) {
@@ -34,7 +35,8 @@ uint64_t ScenarioRun::report_delivery(Report& r) const {
     r.extra["lat_p99_us"] = lat.empty() ? 0 : lat[std::min(lat.size() - 1, size_t(double(lat.size()) * 0.99))];
     if (cfg_.nvme_peer) cfg_.nvme_peer->report(r.extra);
   }
-  return all_complete ? expected : 0;
+  if (!all_complete) return std::nullopt;
+  return expected;
 }
 
 void ScenarioRun::report_cpu(Report& r) const {
@@ -79,9 +81,9 @@ Report ScenarioRun::report(const std::string& outcome) {
   r.l5p = l5p_name(cfg_.l5p);
   r.offload = cfg_.bare ? "bare" : offload_name(cfg_.offload);
   r.clock = cfg_.real_clock ? "real" : "virtual";
-  const uint64_t expected = report_delivery(r);
+  const std::optional<uint64_t> expected = report_delivery(r);
   r.outcome = outcome.empty() ? "ok" : outcome;
-  r.verified = outcome.empty() && expected != 0 && r.delivered_wrong_bytes == 0 && r.bytes_delivered == expected;
+  r.verified = outcome.empty() && expected && r.delivered_wrong_bytes == 0 && r.bytes_delivered == *expected;
   r.sim_seconds = double(clock_.now()) / 1e9;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count();
   r.throughput_gbps = r.sim_seconds > 0 ? double(r.bytes_delivered) * 8 / r.sim_seconds / 1e9 : 0;

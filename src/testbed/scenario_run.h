@@ -4,6 +4,7 @@
 #pragma once
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,7 +68,7 @@ class ScenarioRun {
   void advance(Nanos& next_timer);
   void drain();
   // report
-  uint64_t report_delivery(Report& r) const;
+  std::optional<uint64_t> report_delivery(Report& r) const;
   void report_cpu(Report& r) const;
   void report_counters(Report& r) const;
   void teardown();
