@@ -11,7 +11,8 @@
 #include <cstdlib>
 
 #include "proto/nvme/nvme_pdu.h"
-#include "testbed/scripted_ctrl.h"
+#include "support/raw_nvme_host.h"
+#include "support/scripted_ctrl.h"
 #include "testbed/testbed.h"
 
 using namespace autonic;
@@ -86,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     s[11] = uint8_t((c.hdgst ? 1 : 0) | (c.ddgst ? 2 : 0));
     const Bytes rest = in.ConsumeRemainingBytes<uint8_t>();
     s.insert(s.end(), rest.begin(), rest.end());
-    c.nvme_raw_script = s;
+    c.nvme_peer = std::make_shared<RawNvmeHost>(s);
   } else {
     auto sc = std::make_shared<ScriptedCtrl>();
     sc->c2h_chunk = in.ConsumeIntegralInRange<size_t>(512, 8192);
@@ -103,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     sc->answer = [&in, flips_only](const ScriptedCtrl::Cmd&, Bytes& out) {
       if (in.remaining_bytes() > 0 && in.ConsumeBool()) mutate(in, flips_only, out);
     };
-    c.scripted_ctrl = sc;
+    c.nvme_peer = sc;
   }
   const Report r = run_scenario(c);
   if (flips_only && r.delivered_wrong_bytes != 0) {

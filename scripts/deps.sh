@@ -18,15 +18,8 @@ SRC_LIST=/etc/apt/sources.list.d/autonic-deb-src.sources
 need_src=0
 apt-cache showsrc lwip 2>/dev/null | grep -q '^Version: 2.1.3' || need_src=1
 
-# The deb-src entry is derived from the machine's own Debian archive entry (same mirror,
-# same release), so it works behind whatever snapshot/mirror the machine already uses.
-derive_src() {
-  uri=$(grep -h -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
-        | grep -v security | grep -E 'debian/?( |$)' | head -1 | awk '{print $2}')
-  [ -n "$uri" ] || uri=http://deb.debian.org/debian
-  suite=$( . /etc/os-release; echo "${VERSION_CODENAME:-bookworm}")
-  printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" "$suite"
-}
+# derive_src: the deb-src entry, from the machine's own Debian archive entry.
+. ./scripts/deps_src.sh
 
 if [ -n "$missing" ] || [ "$need_src" = 1 ]; then
   if [ "$(id -u)" != 0 ]; then

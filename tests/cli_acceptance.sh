@@ -151,15 +151,36 @@ dec=$(tshark -r "$T/nt.pcap" -o "tls.keylog_file:$T/ntkeys" -d tcp.port==4420,tl
       2>/dev/null | tr ',\t' '\n\n' | grep -cx 23)
 [ "$dec" = "$recs" ] || fail "nvme-tls: tshark decrypted $dec application-data records of $recs sent"
 
+# 5b. --bidir: delivered and target both count the two directions (was "16777216 / 8388608").
+CMD="run --l5p tls --openssl-peer --bidir --bytes 8M --loss 1%"
+$A $CMD --json > "$T/bidir.json"; $A $CMD > "$T/bidir.txt"
+[ "$(j .verified "$T/bidir.json")" = true ] || fail "$A $CMD: not verified"
+[ "$(j .bytes "$T/bidir.json")" = 16777216 ] && [ "$(j .bytes_delivered "$T/bidir.json")" = 16777216 ] \
+  && [ "$(j .directions "$T/bidir.json")" = 2 ] && [ "$(j .bytes_per_direction "$T/bidir.json")" = 8388608 ] \
+  || fail "$A $CMD --json: bytes $(j .bytes "$T/bidir.json") delivered $(j .bytes_delivered "$T/bidir.json") directions $(j .directions "$T/bidir.json")"
+grep -q "delivered      16777216 / 16777216 bytes (2 directions x 8388608)" "$T/bidir.txt" \
+  || fail "$A $CMD: $(grep delivered "$T/bidir.txt")"
+
 # 6. bad input: clear error, non-zero exit, no crash.
 for bad_args in "--bytes 12Q" "--loss 150%" "--l5p nosuch" "--mtu 100" "--flows 0" "--l5p tls --record-size 32K" \
                 "--l5p framed --offload zc" "--l5p tls --cipher des" "--l5p nvme --io-size 1000" \
                 "--l5p nvme --rw sideways" "--l5p nvme --lba-size 1024" "--l5p nvme-tls --offload ddp" \
-                "--l5p nvme --queues 0"; do
+                "--l5p nvme --queues 0" \
+                "--mtu 70000" "--mtu 65536" "--mtu 575" "--mtu 9001" "--seed -1" "--seed abc" "--seed 1e3" \
+                "--seed 18446744073709551616" "--flows -1" "--flows 4294967297" "--l5p nvme --depth -1" \
+                "--l5p nvme --port 70000" "--l5p nvme --port 0" "--l5p nvme --queues 4294967297" \
+                "--l5p nvme --lba-size -512"; do
   $A run $bad_args > "$T/out" 2>&1; rc=$?
   { [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -qi "error\|must\|not a\|not in\|invalid\|fail" "$T/out"; } \
     || fail "$A run $bad_args: rc=$rc, output: $(head -c 200 "$T/out")"
 done
+
+# 6b. the edges of those ranges are accepted.
+for ok_args in "--mtu 576" "--mtu 9000" "--seed 18446744073709551615" "--seed 0"; do
+  $A run --bytes 64K $ok_args --json > "$T/out" 2>&1 || fail "$A run --bytes 64K $ok_args: rejected"
+  [ "$(j .verified "$T/out")" = true ] || fail "$A run --bytes 64K $ok_args: not verified"
+done
+[ "$(j .seed "$T/out")" = 0 ] || fail "--seed 0: report says seed $(j .seed "$T/out")"
 
 [ "$fails" = 0 ] && echo "cli acceptance: all checks passed"
 exit "$fails"

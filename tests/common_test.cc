@@ -45,6 +45,20 @@ TEST(CliParse, Sizes) {
   EXPECT_FALSE(cli::parse_size(""));
 }
 
+TEST(CliParse, UnsignedIntegers) {
+  EXPECT_EQ(cli::parse_uint("0"), 0u);
+  EXPECT_EQ(cli::parse_uint("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(cli::parse_uint("18446744073709551616"));  // 2^64: no wrap to 0
+  EXPECT_FALSE(cli::parse_uint("-1"));                    // strtoull would say 2^64 - 1
+  EXPECT_FALSE(cli::parse_uint("+1"));
+  EXPECT_FALSE(cli::parse_uint("1e3"));
+  EXPECT_FALSE(cli::parse_uint(""));
+  EXPECT_FALSE(cli::parse_uint(" 1"));
+  EXPECT_EQ(cli::parse_uint("9000", 576, 9000), 9000u);
+  EXPECT_FALSE(cli::parse_uint("70000", 576, 9000));  // was accepted and wrapped to 4464 as a u16
+  EXPECT_FALSE(cli::parse_uint("575", 576, 9000));
+}
+
 TEST(CliParse, Probabilities) {
   EXPECT_DOUBLE_EQ(*cli::parse_prob("2%"), 0.02);
   EXPECT_DOUBLE_EQ(*cli::parse_prob("0.02"), 0.02);

@@ -5,15 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <iterator>
+#include <set>
 
 #include "common/inet_csum.h"
 #include "l5p/nvme/identify.h"
+#include "l5p/nvme/nvme_host.h"
 #include "nic/nic.h"
 #include "nic/plugins/nvme_plugin.h"
 #include "nvme_fixture.h"
 #include "proto/nvme/nvme_pdu.h"
 #include "test_util.h"
-#include "testbed/scripted_ctrl.h"
+#include "support/scripted_ctrl.h"
 #include "testbed/testbed.h"
 
 using namespace autonic;
@@ -31,8 +34,9 @@ Report run_against(const std::function<void(ScriptedCtrl&)>& attack, OffloadMode
   c.lba_size = lba;
   c.hdgst = c.ddgst = digests;
   c.stall_s = 2;
-  c.scripted_ctrl = std::make_shared<ScriptedCtrl>();
-  attack(*c.scripted_ctrl);
+  auto ctrl = std::make_shared<ScriptedCtrl>();
+  attack(*ctrl);
+  c.nvme_peer = ctrl;
   return run_isolated(c);
 }
 
@@ -49,6 +53,41 @@ TEST(NvmeHostile, WellBehavedScriptedControllerVerifies) {
   }
   const Report t = run_against([](ScriptedCtrl&) {}, OffloadMode::kOn, 4096, 512, L5pKind::kNvmeTls);
   EXPECT_TRUE(t.verified) << why(t);
+}
+
+// ---- the host's start-up state machine (NvmeHost::InitState) ----
+
+TEST(NvmeHostInit, EveryStateHasItsOwnName) {
+  using S = NvmeHost::InitState;
+  std::set<std::string> names;
+  for (S s : {S::kIdle, S::kAdminConnect, S::kReadCap, S::kReadVs, S::kEnable, S::kWaitReady, S::kIdentifyCtrl,
+              S::kIdentifyNs, S::kIoConnect, S::kReady}) {
+    EXPECT_STRNE(NvmeHost::init_state_name(s), "?");
+    names.insert(NvmeHost::init_state_name(s));
+  }
+  EXPECT_EQ(names.size(), 10u);
+}
+
+// The controller refuses the n-th start-up command: the host stops in that state and says which
+// step failed -- the steps in the order of NVMe's controller initialization over Fabrics.
+TEST(NvmeHostInit, ARefusedCommandFailsItsOwnStep) {
+  const char* kStep[] = {"connect",  "property_get" /* CAP */, "property_get" /* VS */, "enable", "csts",
+                         "identify" /* ctrl */, "identify" /* ns */, "io_connect"};
+  for (unsigned n = 0; n < std::size(kStep); ++n) {
+    const Report r = run_against([n](ScriptedCtrl& s) {
+      s.answer = [n, &s, seen = 0u](const ScriptedCtrl::Cmd& c, Bytes& out) mutable {
+        if (seen++ == n) out = s.capsule_resp(c.conn, c.cid, kScInvalidField);
+      };
+    });
+    EXPECT_EQ(r.outcome, std::string("nvme:init_failed:") + kStep[n]) << "command " << n << ": " << why(r);
+  }
+  // CSTS.RDY = 0 after CC.EN = 1: the controller never became ready.
+  const Report r = run_against([](ScriptedCtrl& s) {
+    s.answer = [&s, seen = 0u](const ScriptedCtrl::Cmd& c, Bytes& out) mutable {
+      if (seen++ == 4) out = s.capsule_resp(c.conn, c.cid, kScSuccess, 0);
+    };
+  });
+  EXPECT_EQ(r.outcome, "nvme:init_failed:not_ready") << why(r);
 }
 
 // ---- defect 1: Identify data decides the host's arithmetic ----

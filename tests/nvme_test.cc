@@ -4,6 +4,7 @@
 
 #include "nvme_fixture.h"
 #include "proto/nvme/nvme_pdu.h"
+#include "support/raw_nvme_host.h"
 #include "test_util.h"
 #include "testbed/testbed.h"
 
@@ -74,7 +75,7 @@ struct Script {
 
 Report run_script(const Script& s, L5pKind l5p = L5pKind::kNvme) {
   ScenarioConfig c = autonic::testing::nvme_config(l5p, OffloadMode::kOn, "randread", 4096, 1, 4096);
-  c.nvme_raw_script = s.bytes;
+  c.nvme_peer = std::make_shared<RawNvmeHost>(s.bytes);
   c.stall_s = 2;
   return run_isolated(c);
 }

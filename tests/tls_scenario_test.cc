@@ -98,6 +98,8 @@ TEST(TlsScenario, OpensslPeerInteropBothWaysUnderLoss) {
   const Report r = run_isolated(c);
   ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
   EXPECT_EQ(r.bytes_delivered, 2 * c.bytes);
+  EXPECT_EQ(r.bytes, 2 * c.bytes) << "the target covers both directions, like bytes_delivered";
+  EXPECT_EQ(r.directions, 2u);
   EXPECT_GT(ctr(r.client, "tx_tls_encrypted_bytes"), 0u) << replay(c);
   EXPECT_GT(ctr(r.client, "rx_tls_msgs_full"), 0u) << replay(c);
   EXPECT_GT(ctr(r.client, "rx_tls_decrypted_bytes"), 0u);

@@ -17,12 +17,12 @@ struct RunArgs {
               dup = "0", corrupt = "0", tamper = "0", clock = "virtual", pcap, ctx_cache = "4M",
               cipher = "aes128gcm", record_size = "16K", keylog, record_align = "mss", rw = "randread",
               io_size = "4K", ns_size = "64M", ns_file;
-  uint32_t depth = 1, lba_size = 512, nvme_port = 4420, queues = 1;
+  // Integers as text: parsed by cli::parse_uint, which rejects a sign and out-of-range values
+  // (a plain uint16_t / uint64_t option would wrap "70000" or "-1" silently).
+  std::string depth = "1", lba_size = "512", nvme_port = "4420", queues = "1", flows = "1", mtu = "1500",
+              seed = "1";
   bool no_hdgst = false, no_ddgst = false;
-  uint32_t flows = 1;
   double rate = 100, delay_us = 10;
-  uint32_t mtu = 1500;
-  uint64_t seed = 1;
   bool json = false, bare = false, bidir = false, openssl_peer = false, trace = false;
 };
 
@@ -60,8 +60,8 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_option("--tamper", a.tamper, "attacker payload bit flip probability (checksum fixed)");
   run->add_option("--rate", a.rate, "link rate, Gbps");
   run->add_option("--delay", a.delay_us, "one-way delay, microseconds");
-  run->add_option("--mtu", a.mtu, "IP MTU (1500; 9000 = jumbo frames)");
-  run->add_option("--seed", a.seed, "random seed (same seed => same frames on the wire)");
+  run->add_option("--mtu", a.mtu, "IP MTU, 576 .. 9000 (1500; 9000 = jumbo frames)");
+  run->add_option("--seed", a.seed, "random seed, 0 .. 2^64-1 (same seed => same frames on the wire)");
   run->add_option("--clock", a.clock, "virtual | real")->check(CLI::IsMember({"virtual", "real"}));
   run->add_option("--pcap", a.pcap, "record the wire to this pcap file");
   run->add_option("--ctx-cache", a.ctx_cache, "NIC context cache capacity (bytes)");
@@ -76,6 +76,13 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
     auto s = cli::parse_size(v);
     if (!s) throw CLI::ValidationError(what, "not a size: '" + v + "' (use e.g. 64M, 16K, 1G)");
     return *s;
+  };
+  auto uint = [](const std::string& v, const char* what, uint64_t lo, uint64_t hi) {
+    auto n = cli::parse_uint(v, lo, hi);
+    if (!n)
+      throw CLI::ValidationError(what, "must be an unsigned integer in " + std::to_string(lo) + " .. " +
+                                           std::to_string(hi) + ", got '" + v + "'");
+    return *n;
   };
   auto prob = [](const std::string& v, const char* what) {
     auto p = cli::parse_prob(v);
@@ -99,7 +106,7 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   const uint64_t ms = size(a.msg_size, "--msg-size");
   if (ms == 0 || ms > (1u << 20)) throw CLI::ValidationError("--msg-size", "must be 1 .. 1M");
   c.msg_size = uint32_t(ms);
-  c.flows = a.flows;
+  c.flows = uint32_t(uint(a.flows, "--flows", 1, 1000));
   c.link.loss = prob(a.loss, "--loss");
   c.link.reorder = prob(a.reorder, "--reorder");
   c.link.dup = prob(a.dup, "--dup");
@@ -109,8 +116,8 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   if (!(a.delay_us >= 0 && a.delay_us <= 1e6)) throw CLI::ValidationError("--delay", "must be 0 .. 1e6 us");
   c.link.rate_gbps = a.rate;
   c.link.delay_ns = Nanos(a.delay_us * 1000);
-  c.mtu = uint16_t(a.mtu);
-  c.seed = a.seed;
+  c.mtu = uint16_t(uint(a.mtu, "--mtu", testbed::kMinMtu, testbed::kMaxMtu));
+  c.seed = uint(a.seed, "--seed", 0, UINT64_MAX);
   c.real_clock = a.clock == "real";
   c.pcap = a.pcap;
   c.bare = a.bare;
@@ -128,12 +135,12 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   const uint64_t ios = size(a.io_size, "--io-size");
   if (ios == 0 || ios > (32u << 20)) throw CLI::ValidationError("--io-size", "must be 1 .. 32M");
   c.io_size = uint32_t(ios);
-  c.depth = a.depth;
-  c.io_queues = a.queues;
+  c.depth = uint32_t(uint(a.depth, "--depth", 1, 1000));
+  c.io_queues = uint32_t(uint(a.queues, "--queues", 1, 64));
   c.ns_size = size(a.ns_size, "--ns-size");
-  c.lba_size = a.lba_size;
+  c.lba_size = uint32_t(uint(a.lba_size, "--lba-size", 512, 4096));  // 512 | 4096: the testbed says
   c.ns_file = a.ns_file;
-  c.nvme_port = uint16_t(a.nvme_port);
+  c.nvme_port = uint16_t(uint(a.nvme_port, "--port", 1, 65535));
   c.hdgst = !a.no_hdgst;
   c.ddgst = !a.no_ddgst;
   return c;

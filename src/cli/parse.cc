@@ -36,4 +36,17 @@ std::optional<double> parse_prob(const std::string& s) {
   return v;
 }
 
+std::optional<uint64_t> parse_uint(const std::string& s, uint64_t lo, uint64_t hi) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  uint64_t v = 0;
+  for (const char ch : s) {
+    if (ch < '0' || ch > '9') return std::nullopt;  // strtoull would take "-1" as 2^64 - 1
+    const uint64_t d = uint64_t(ch - '0');
+    if (v > (UINT64_MAX - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  if (v < lo || v > hi) return std::nullopt;
+  return v;
+}
+
 }  // namespace autonic::cli

@@ -12,13 +12,11 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual Nanos now() const = 0;
-  virtual bool is_virtual() const = 0;
 };
 
 class VirtualClock final : public Clock {
  public:
   Nanos now() const override { return now_; }
-  bool is_virtual() const override { return true; }
   void advance_to(Nanos t) { if (t > now_) now_ = t; }
 
  private:
@@ -32,7 +30,6 @@ class RealClock final : public Clock {
     return Nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
                      std::chrono::steady_clock::now() - start_).count());
   }
-  bool is_virtual() const override { return false; }
 
  private:
   std::chrono::steady_clock::time_point start_;

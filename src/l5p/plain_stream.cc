@@ -9,7 +9,6 @@ PlainStream::PlainStream(std::unique_ptr<tcpip::TcpConn> conn) : conn_(std::move
 }
 
 void PlainStream::on_connected() {
-  connected_ = true;
   if (h_) h_->on_writable();
 }
 

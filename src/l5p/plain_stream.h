@@ -23,7 +23,6 @@ class PlainStream final : public Stream, public tcpip::TcpConnHandler {
  private:
   std::unique_ptr<tcpip::TcpConn> conn_;
   StreamHandler* h_ = nullptr;
-  bool connected_ = false;
 };
 
 }  // namespace autonic::l5p

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -39,6 +40,8 @@ nlohmann::json Report::to_json() const {
   j["delivered_wrong_bytes"] = delivered_wrong_bytes;
   j["bytes"] = bytes;
   j["bytes_delivered"] = bytes_delivered;
+  j["directions"] = directions;
+  j["bytes_per_direction"] = bytes / std::max<uint32_t>(directions, 1);
   j["seed"] = seed;
   j["l5p"] = l5p;
   j["offload"] = offload;
@@ -68,6 +71,7 @@ Report Report::from_json(const nlohmann::json& j) {
   r.delivered_wrong_bytes = j.at("delivered_wrong_bytes");
   r.bytes = j.at("bytes");
   r.bytes_delivered = j.at("bytes_delivered");
+  r.directions = j.value("directions", 1u);
   r.seed = j.at("seed");
   r.l5p = j.at("l5p");
   r.offload = j.at("offload");
@@ -104,7 +108,9 @@ std::string Report::summary() const {
   };
   o << "autonic run: l5p=" << l5p << " offload=" << offload << " clock=" << clock << " seed=" << seed << "\n";
   o << "  outcome        " << outcome << (verified ? "  (verified: every byte matches)" : "  (NOT verified)") << "\n";
-  o << "  delivered      " << bytes_delivered << " / " << bytes << " bytes, wrong bytes: " << delivered_wrong_bytes << "\n";
+  o << "  delivered      " << bytes_delivered << " / " << bytes << " bytes";
+  if (directions > 1) o << " (" << directions << " directions x " << bytes / directions << ")";
+  o << ", wrong bytes: " << delivered_wrong_bytes << "\n";
   char line[256];
   std::snprintf(line, sizeof line, "  time           %.4f s simulated, %.3f s wall, %.2f Gbps\n", sim_seconds, wall_seconds, throughput_gbps);
   o << line;

@@ -14,7 +14,12 @@
 
 namespace autonic::testbed {
 
-class ScriptedCtrl;
+class NvmePeerHook;
+
+// IP MTU range the model runs with: 576, the datagram every IPv4 host must accept (RFC 791), up
+// to 9000, jumbo frames -- lwIP's TCP_MSS (src/tcpip/port/lwipopts.h) is 9000 - 40 bytes of
+// IPv4 + TCP headers, and frames beyond it are not sized for (netif mtu is a u16 in lwIP).
+inline constexpr uint16_t kMinMtu = 576, kMaxMtu = 9000;
 
 enum class L5pKind : uint8_t { kTcp, kFramed, kTls, kNvme, kNvmeTls };  // kNvmeTls: NVMe/TCP over TLS
 // zc (tls) = on + zero-copy send; crc / ddp (nvme) = only the digest / only the copy offload
@@ -59,18 +64,20 @@ struct ScenarioConfig {
   std::string ns_file;        // file-backed namespace instead of RAM
   uint16_t nvme_port = 4420;  // IANA NVMe/TCP port
   bool hdgst = true, ddgst = true;
-  // Tests: instead of the host, a raw TCP client sends exactly these bytes to the controller
-  // (malformed-PDU checks); the run ends when the controller gives up.
-  Bytes nvme_raw_script;
-  // Tests / fuzzing: the host talks to this scripted (hostile) controller instead of ours.
-  std::shared_ptr<ScriptedCtrl> scripted_ctrl;
+  // Tests / fuzzing: a stand-in for our controller (the host talks to a scripted, hostile one)
+  // or for the host (a byte script talks to our controller; the run then ends only with the
+  // controller's verdict). See testbed/peer_hook.h; implementations in tests/support/.
+  std::shared_ptr<NvmePeerHook> nvme_peer;
 };
 
 struct Report {
   bool verified = false;
   std::string outcome = "ok";
   uint64_t delivered_wrong_bytes = 0;
+  // bytes: the target bytes_delivered is checked against, over every direction that carries
+  // the workload (bulk --bidir: 2 x --bytes; NVMe: reads and writes together, one workload).
   uint64_t bytes = 0, bytes_delivered = 0;
+  uint32_t directions = 1;
   uint64_t seed = 0;
   double sim_seconds = 0, wall_seconds = 0, throughput_gbps = 0;
   double host_cpb_client = 0, host_cpb_server = 0, nic_cpb_client = 0, nic_cpb_server = 0;

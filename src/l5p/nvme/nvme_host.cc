@@ -197,6 +197,7 @@ size_t NvmeHost::inflight() const {
 }
 
 void NvmeHost::start() {
+  set_init_state(InitState::kAdminConnect);  // the admin queue's ICReq first (the queue's work)
   admin_ = std::make_unique<Queue>(*this, connect_(), admin_cfg_, [this] { admin_step(); });
 }
 
@@ -220,41 +221,76 @@ static void connect_cmd(uint8_t* sqe, uint16_t qid, Bytes& data, uint16_t cntlid
   std::memcpy(data.data() + 512, host, sizeof host);
 }
 
-// Admin bring-up, one command at a time (NVMe base spec "Controller Initialization").
+const char* NvmeHost::init_state_name(InitState s) {
+  switch (s) {
+    case InitState::kIdle: return "idle";
+    case InitState::kAdminConnect: return "admin_connect";
+    case InitState::kReadCap: return "read_cap";
+    case InitState::kReadVs: return "read_vs";
+    case InitState::kEnable: return "enable";
+    case InitState::kWaitReady: return "wait_ready";
+    case InitState::kIdentifyCtrl: return "identify_ctrl";
+    case InitState::kIdentifyNs: return "identify_ns";
+    case InitState::kIoConnect: return "io_connect";
+    case InitState::kReady: return "ready";
+  }
+  return "?";
+}
+
+// The state a successful completion leads to. kIoConnect stays until every I/O queue is up
+// (its completion sets kReady); kIdle and kReady issue nothing, so nothing completes in them.
+NvmeHost::InitState NvmeHost::next_init_state(InitState s) {
+  switch (s) {
+    case InitState::kIdle: return InitState::kAdminConnect;
+    case InitState::kAdminConnect: return InitState::kReadCap;
+    case InitState::kReadCap: return InitState::kReadVs;
+    case InitState::kReadVs: return InitState::kEnable;
+    case InitState::kEnable: return InitState::kWaitReady;
+    case InitState::kWaitReady: return InitState::kIdentifyCtrl;
+    case InitState::kIdentifyCtrl: return InitState::kIdentifyNs;
+    case InitState::kIdentifyNs: return InitState::kIoConnect;
+    case InitState::kIoConnect: return InitState::kIoConnect;
+    case InitState::kReady: return InitState::kReady;
+  }
+  return s;
+}
+
+// Admin bring-up, one command at a time (NVMe base spec "Controller Initialization"): each
+// state issues its command; a successful completion moves to the next state and issues its own.
 void NvmeHost::admin_step() {
   uint8_t sqe[kSqeLen];
   auto fail = [this](const std::string& what) { on_failed_("nvme:init_failed:" + what); };
   auto next = [this](uint16_t st, uint64_t, const char* what) {
     if (st != kScSuccess) return on_failed_(std::string("nvme:init_failed:") + what);
-    ++admin_state_;
+    set_init_state(next_init_state(init_state_));
     admin_step();
   };
   Bytes data;
-  switch (admin_state_) {
-    case 0:
+  switch (init_state_) {
+    case InitState::kAdminConnect:  // NVMe-oF §3.3: the admin queue's Connect assigns CNTLID
       connect_cmd(sqe, 0, data, 0xFFFF);
       admin_->command(sqe, data, nullptr, false, [this, next](uint16_t st, uint64_t dw0) {
         cntlid_ = uint16_t(dw0);
         next(st, dw0, "connect");
       });
       return;
-    case 1:  // CAP, then VS
-    case 2:
+    case InitState::kReadCap:  // CAP, then VS (NVMe-oF §3.5.1; CAP is 8 bytes: ATTRIB 1)
+    case InitState::kReadVs:
       fabrics(sqe, kFcPropertyGet);
-      sqe[40] = admin_state_ == 1 ? 1 : 0;
-      put32(sqe + 44, admin_state_ == 1 ? 0x00 : 0x08);
+      sqe[40] = init_state_ == InitState::kReadCap ? 1 : 0;
+      put32(sqe + 44, init_state_ == InitState::kReadCap ? 0x00 : 0x08);
       admin_->command(sqe, {}, nullptr, false, [this, next](uint16_t st, uint64_t v) {
-        if (admin_state_ == 1) cap_ = v;
+        if (init_state_ == InitState::kReadCap) cap_ = v;
         next(st, v, "property_get");
       });
       return;
-    case 3:  // CC.EN = 1
+    case InitState::kEnable:  // CC.EN = 1
       fabrics(sqe, kFcPropertySet);
       put32(sqe + 44, 0x14);
       put64(sqe + 48, 1);
       admin_->command(sqe, {}, nullptr, false, [next](uint16_t st, uint64_t v) { next(st, v, "enable"); });
       return;
-    case 4:  // CSTS.RDY
+    case InitState::kWaitReady:  // CSTS.RDY
       fabrics(sqe, kFcPropertyGet);
       put32(sqe + 44, 0x1C);
       admin_->command(sqe, {}, nullptr, false, [next, fail](uint16_t st, uint64_t v) {
@@ -262,20 +298,20 @@ void NvmeHost::admin_step() {
         next(st, v, "csts");
       });
       return;
-    case 5:  // Identify controller, then namespace 1
-    case 6: {
+    case InitState::kIdentifyCtrl:  // Identify controller, then namespace 1
+    case InitState::kIdentifyNs: {
       std::memset(sqe, 0, kSqeLen);
       sqe[0] = kOpIdentify;
       sqe[1] = 0x40;
-      put32(sqe + 4, admin_state_ == 6 ? 1 : 0);
+      put32(sqe + 4, init_state_ == InitState::kIdentifyNs ? 1 : 0);
       put32(sqe + 32, 4096);
       sqe[39] = kSglTransportDataBlock;
-      sqe[40] = admin_state_ == 5 ? 1 : 0;
+      sqe[40] = init_state_ == InitState::kIdentifyCtrl ? 1 : 0;
       auto buf = std::make_shared<Bytes>(kIdentifyLen);
       admin_->command(sqe, {}, buf, false, [this, buf, next, fail](uint16_t st, uint64_t v) {
         if (st == kScSuccess) {
           std::optional<std::string> bad;
-          if (admin_state_ == 5) {
+          if (init_state_ == InitState::kIdentifyCtrl) {
             CtrlInfo ci;
             bad = parse_identify_ctrl(*buf, cap_, &ci);
             max_transfer_ = ci.max_transfer;
@@ -291,7 +327,7 @@ void NvmeHost::admin_step() {
       });
       return;
     }
-    case 7: {  // the I/O queues, one after the other (qid 1..n)
+    case InitState::kIoConnect: {  // the I/O queues, one after the other (qid 1..n)
       const uint16_t qid = uint16_t(io_.size() + 1);
       io_.push_back(std::make_unique<Queue>(*this, connect_(), io_cfg_, [this, qid] {
         uint8_t s[kSqeLen];
@@ -300,12 +336,14 @@ void NvmeHost::admin_step() {
         io_[qid - 1]->command(s, d, nullptr, false, [this](uint16_t st, uint64_t) {
           if (st != kScSuccess) return on_failed_("nvme:init_failed:io_connect");
           if (io_.size() < io_queues_) return admin_step();
+          set_init_state(InitState::kReady);
           on_ready_();
         });
       }));
       return;
     }
-    default:
+    case InitState::kIdle:   // start() not called: nothing to issue
+    case InitState::kReady:  // all up: the admin queue stays idle
       return;
   }
 }

@@ -22,6 +22,23 @@ struct BlockIo {
 
 class NvmeHost {
  public:
+  // Start-up, one admin command at a time: NVMe base spec 2.0 §3.5.1 "Controller
+  // Initialization" as NVMe over Fabrics 1.1 §3.3 (Connect) and §3.5 (Property Get/Set) do it,
+  // on NVMe/TCP 1.0 queues (each connection opens with ICReq/ICResp, the queue's own work).
+  enum class InitState : uint8_t {
+    kIdle,          // start() not called yet
+    kAdminConnect,  // admin queue up (ICResp in): Fabrics Connect, QID 0, CNTLID FFFFh
+    kReadCap,       // Property Get CAP (offset 00h): MQES, timeouts; MDTS is in CAP.MPSMIN units
+    kReadVs,        // Property Get VS (08h)
+    kEnable,        // Property Set CC (14h), EN = 1
+    kWaitReady,     // Property Get CSTS (1Ch): RDY must be 1
+    kIdentifyCtrl,  // Identify CNS 01h: MDTS, I/O command sets
+    kIdentifyNs,    // Identify CNS 00h, NSID 1: NSZE, LBA format
+    kIoConnect,     // per I/O queue (QID 1..n): a connection, ICReq, Fabrics Connect
+    kReady,         // every I/O queue connected: on_ready called, submit() takes I/O
+  };
+  static const char* init_state_name(InitState s);
+
   using Connect = std::function<std::unique_ptr<Transport>()>;  // a new queue's connection
   // io_queues: I/O queues to bring up (each its own connection and offload contexts, as a
   // Linux host has one per CPU); I/Os go to the least busy one.
@@ -37,10 +54,13 @@ class NvmeHost {
   // Largest I/O the controller takes (Identify MDTS); 0 = no limit.
   uint64_t max_transfer() const { return max_transfer_; }
   size_t inflight() const;
+  InitState init_state() const { return init_state_; }
 
  private:
   class Queue;
   void admin_step();
+  void set_init_state(InitState s) { init_state_ = s; }
+  static InitState next_init_state(InitState s);
   Connect connect_;
   QueueConfig admin_cfg_, io_cfg_;
   NvmeStats& st_;
@@ -49,7 +69,7 @@ class NvmeHost {
   std::unique_ptr<Queue> admin_;
   std::vector<std::unique_ptr<Queue>> io_;
   unsigned io_queues_ = 1;
-  int admin_state_ = 0;
+  InitState init_state_ = InitState::kIdle;
   uint32_t lba_size_ = 512;
   uint64_t nsze_ = 0;
   uint16_t cntlid_ = 0;

@@ -76,8 +76,11 @@ class TlsFlow final : public PluginFlow {
   }
  private:
   // Hands the content part of [offset, offset + bytes.size()) to the inner engine. The record's
-  // content ends one byte before the tag: the inner content type (RFC 8446 §5.2; our peers
-  // never pad, and the L5P stops trusting inner marks if a record was padded).
+  // content is taken to end one byte before the tag, at the inner content type (RFC 8446 §5.2).
+  // A padded record (§5.4: the OpenSSL peer with block padding, or a hostile peer) breaks that
+  // guess -- its type byte and zeros reach the inner engine as payload -- so rx_verify() tells
+  // the inner engine its positions are broken, and the L5P (which finds the type byte itself)
+  // stops trusting inner marks from the first padded record on.
   void to_inner(uint32_t offset, MutByteSpan bytes) {
     const uint32_t lo = std::max<uint32_t>(offset, uint32_t(kHeaderLen));
     const uint32_t hi = std::min<uint32_t>(offset + uint32_t(bytes.size()), data_end_ - 1);

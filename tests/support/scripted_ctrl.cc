@@ -1,4 +1,4 @@
-#include "testbed/scripted_ctrl.h"
+#include "support/scripted_ctrl.h"
 
 #include <algorithm>
 #include <cstring>
@@ -9,6 +9,48 @@
 namespace autonic::testbed {
 
 using namespace proto::nvme;
+
+// Whatever the host sends on this connection, the script answers; what the stream does not take
+// yet waits for on_writable.
+class ScriptedCtrl::Peer final : public l5p::StreamHandler {
+ public:
+  Peer(ScriptedCtrl& ctrl, unsigned conn, l5p::Stream& s) : ctrl_(ctrl), conn_(conn), s_(s) {}
+  void on_data(ByteSpan d) override {
+    const Bytes out = ctrl_.on_bytes(conn_, d);
+    pending_.insert(pending_.end(), out.begin(), out.end());
+    on_writable();
+  }
+  void on_writable() override {
+    size_t sent = 0;
+    while (sent < pending_.size()) {
+      const size_t n = s_.send(ByteSpan(pending_.data() + sent, pending_.size() - sent));
+      if (n == 0) break;
+      sent += n;
+    }
+    pending_.erase(pending_.begin(), pending_.begin() + long(sent));
+  }
+  void on_failed(const std::string&) override {}
+
+ private:
+  ScriptedCtrl& ctrl_;
+  unsigned conn_;
+  l5p::Stream& s_;
+  Bytes pending_;
+};
+
+ScriptedCtrl::ScriptedCtrl() = default;
+ScriptedCtrl::~ScriptedCtrl() = default;
+
+void ScriptedCtrl::on_namespace(const NamespaceInfo& ns) {
+  lba_size = ns.lba_size;
+  ns_bytes = ns.bytes;
+  pattern_seed = ns.pattern_seed;
+}
+
+l5p::StreamHandler* ScriptedCtrl::attach(l5p::Stream& s) {
+  peers_.push_back(std::make_unique<Peer>(*this, unsigned(peers_.size()), s));
+  return peers_.back().get();
+}
 
 Bytes ScriptedCtrl::pdu(const Conn& c, uint8_t type, uint8_t flags, const uint8_t* spec, ByteSpan data) const {
   const uint8_t hlen = *hlen_for(type);

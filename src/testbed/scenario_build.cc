@@ -1,0 +1,231 @@
+// ScenarioRun, step 1: the world a run needs, built from its config. The order of construction
+// is part of the run's determinism (lwIP's ISNs and ports, PRNG seeds): hosts, wire, flows'
+// receivers, NVMe controller and host, test peer, then the bulk connections.
+#include <malloc.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iterator>
+#include <stdexcept>
+
+#include "apps/pattern.h"
+#include "l5p/plain_stream.h"
+#include "testbed/peer_hook.h"
+#include "testbed/scenario_run.h"
+
+namespace autonic::testbed {
+namespace {
+
+constexpr uint32_t kClientIp = 0x0A000001, kServerIp = 0x0A000002;
+constexpr uint16_t kServerPort = 5001, kClientPortBase = 40000;
+constexpr std::array<uint8_t, 6> kClientMac{0x02, 0, 0, 0, 0, 1}, kServerMac{0x02, 0, 0, 0, 0, 2};
+
+bool is_tls(L5pKind k) { return k == L5pKind::kTls || k == L5pKind::kNvmeTls; }
+bool is_nvme(L5pKind k) { return k == L5pKind::kNvme || k == L5pKind::kNvmeTls; }
+
+void validate_nvme(const ScenarioConfig& cfg) {
+  if (cfg.lba_size != 512 && cfg.lba_size != 4096) throw std::invalid_argument("--lba-size must be 512 or 4096");
+  if (cfg.io_size == 0 || cfg.io_size % cfg.lba_size || cfg.io_size > (32u << 20))
+    throw std::invalid_argument("--io-size must be a multiple of the LBA size, up to 32M");
+  if (cfg.ns_size < cfg.io_size) throw std::invalid_argument("--ns-size must hold at least one I/O");
+  if (cfg.depth == 0 || cfg.depth > 1000) throw std::invalid_argument("--depth must be 1..1000");
+  if (cfg.io_queues == 0 || cfg.io_queues > 64) throw std::invalid_argument("--queues must be 1..64");
+  static const char* kRw[] = {"read", "write", "randread", "randwrite", "randrw"};
+  if (std::find(std::begin(kRw), std::end(kRw), cfg.rw) == std::end(kRw))
+    throw std::invalid_argument("--rw must be read|write|randread|randwrite|randrw");
+}
+
+}  // namespace
+
+void validate_config(const ScenarioConfig& cfg) {
+  if (cfg.flows == 0 || cfg.flows > 1000) throw std::invalid_argument("--flows must be 1..1000");
+  if (cfg.mtu < kMinMtu || cfg.mtu > kMaxMtu) throw std::invalid_argument("--mtu must be 576..9000");
+  if (cfg.bytes == 0) throw std::invalid_argument("--bytes must be > 0");
+  if (cfg.bare && cfg.l5p != L5pKind::kTcp) throw std::invalid_argument("bare wire only carries --l5p tcp");
+  if (cfg.offload == OffloadMode::kZc && cfg.l5p != L5pKind::kTls)
+    throw std::invalid_argument("--offload zc is for --l5p tls");
+  if ((cfg.offload == OffloadMode::kCrc || cfg.offload == OffloadMode::kDdp) && cfg.l5p != L5pKind::kNvme)
+    throw std::invalid_argument("--offload crc|ddp are for --l5p nvme (over TLS the NIC's NVMe engine runs inside "
+                                "the TLS context: use on | tx | rx | tls)");
+  if (cfg.offload == OffloadMode::kTls && cfg.l5p != L5pKind::kNvmeTls)
+    throw std::invalid_argument("--offload tls (TLS offload only, NVMe digests in software) is for --l5p nvme-tls");
+  if (is_nvme(cfg.l5p)) validate_nvme(cfg);
+  if (cfg.record_size == 0 || cfg.record_size > 16384) throw std::invalid_argument("--record-size must be 1 .. 16K");
+  if (is_tls(cfg.l5p)) parse_cipher(cfg.cipher);
+}
+
+ScenarioRun::LwipRun::LwipRun(const Clock* clock, uint64_t seed) { tcpip::lwip_start(clock, seed); }
+ScenarioRun::LwipRun::~LwipRun() { tcpip::lwip_stop(); }
+
+ScenarioRun::ScenarioRun(const ScenarioConfig& cfg)
+    : cfg_(cfg),
+      nvme_(is_nvme(cfg.l5p)),
+      nvme_tls_(cfg.l5p == L5pKind::kNvmeTls),
+      wall0_(std::chrono::steady_clock::now()),
+      clock_(cfg.real_clock ? static_cast<const Clock&>(rclock_) : vclock_),
+      lwip_(&clock_, cfg.seed) {
+  if (is_tls(cfg_.l5p)) {
+    l5p::tls::install_deterministic_rand(cfg_.seed);  // reproducible handshakes
+    tls_.creds = std::make_unique<l5p::tls::Credentials>();
+    if (!cfg_.keylog.empty()) tls_.keylog = std::make_unique<l5p::tls::KeylogSink>(cfg_.keylog);
+  }
+  build_hosts_and_wire();
+  build_flows();
+  if (nvme_) build_nvme();
+  listener_ = std::make_unique<tcpip::TcpListener>(
+      server_->nif(), kServerIp, kServerPort, [this](std::unique_ptr<tcpip::TcpConn> c) {
+        const uint32_t i = c->tx_flow().dport - kClientPortBase;
+        if (i >= flows_.size() || flows_[i].server) return;  // unknown peer: dropped (aborted)
+        Flow& f = flows_[i];
+        f.server = make_stream(cfg_, std::move(c), false, *server_, tls_);
+        if (cfg_.bidirectional)
+          f.rsender = std::make_unique<apps::BulkSender>(*f.server, f.seed ^ 0xB1D1ull, f.bytes, &meter_);
+        f.server_h = std::make_unique<apps::DuplexHandler>(f.rsender.get(), f.receiver.get());
+        f.server->set_handler(f.server_h.get());
+      });
+  connect_flows();
+}
+
+ScenarioRun::~ScenarioRun() { teardown(); }
+
+void ScenarioRun::teardown() {
+  // Streams (they destroy offload contexts) before the hosts; lwIP stops last (lwip_).
+  flows_.clear();
+  peer_streams_.clear();
+  fio_.reset();
+  nhost_.reset();
+  ctrl_.reset();
+}
+
+nic::NicConfig ScenarioRun::nic_config(const char* who) const {
+  nic::NicConfig n;
+  n.ctx_cache_bytes = cfg_.ctx_cache_bytes;
+  n.faults = cfg_.nic_faults;
+  if (cfg_.trace)
+    n.trace = [this, who](const std::string& line) {
+      std::fprintf(stderr, "%12.6f %s NIC %s\n", double(clock_.now()) / 1e9, who, line.c_str());
+    };
+  return n;
+}
+
+void ScenarioRun::build_hosts_and_wire() {
+  client_ = std::make_unique<Host>(kClientIp, kClientMac, kServerMac, cfg_.mtu, cfg_.bare, nic_config("client"),
+                                   &meter_, CpuDomain::kClientHost, CpuDomain::kClientNic);
+  server_ = std::make_unique<Host>(kServerIp, kServerMac, kClientMac, cfg_.mtu, cfg_.bare, nic_config("server"),
+                                   &meter_, CpuDomain::kServerHost, CpuDomain::kServerNic);
+  wire_ = std::make_unique<wire::SimWire>(cfg_.link, cfg_.seed, clock_, events_);
+  if (!cfg_.pcap.empty()) {
+    tap_ = std::make_unique<wire::PcapTap>(cfg_.pcap);
+    wire_->set_tap(tap_.get());
+  }
+  wire_->b_to_a().connect(client_->attach(&wire_->a_to_b()));
+  wire_->a_to_b().connect(server_->attach(&wire_->b_to_a()));
+}
+
+void ScenarioRun::build_flows() {
+  flows_.resize(nvme_ ? 0 : cfg_.flows);
+  for (uint32_t i = 0; i < flows_.size(); ++i) {
+    Flow& f = flows_[i];
+    f.seed = splitmix64(cfg_.seed * 1000003ull + i);
+    f.bytes = cfg_.bytes / cfg_.flows + (i + 1 == cfg_.flows ? cfg_.bytes % cfg_.flows : 0);
+    f.receiver = std::make_unique<apps::BulkReceiver>(f.seed, f.bytes, &meter_);
+    if (cfg_.bidirectional)
+      f.rreceiver = std::make_unique<apps::BulkReceiver>(f.seed ^ 0xB1D1ull, f.bytes, &meter_);
+  }
+}
+
+void ScenarioRun::connect_flows() {
+  for (uint32_t i = 0; i < flows_.size(); ++i) {
+    auto c = tcpip::TcpConn::connect(client_->nif(), kClientIp, uint16_t(kClientPortBase + i), kServerIp, kServerPort);
+    Flow& f = flows_[i];
+    f.client = make_stream(cfg_, std::move(c), true, *client_, tls_);
+    f.sender = std::make_unique<apps::BulkSender>(*f.client, f.seed, f.bytes, &meter_);
+    f.client_h = std::make_unique<apps::DuplexHandler>(f.sender.get(), f.rreceiver.get());
+    f.client->set_handler(f.client_h.get());
+  }
+}
+
+std::unique_ptr<l5p::nvme::Transport> ScenarioRun::nvme_transport(std::unique_ptr<tcpip::TcpConn> c, bool is_client,
+                                                                  Host& h) {
+  if (!nvme_tls_) return l5p::nvme::tcp_transport(std::move(c));
+  auto s = make_tls(cfg_, std::move(c), is_client, h, tls_);
+  nvme_tls_sessions_.push_back(s.get());
+  return l5p::nvme::tls_transport(std::move(s));
+}
+
+std::shared_ptr<l5p::nvme::Namespace> ScenarioRun::build_namespace() const {
+  auto ns = cfg_.ns_file.empty() ? l5p::nvme::Namespace::ram(cfg_.ns_size, cfg_.lba_size)
+                                 : l5p::nvme::Namespace::file(cfg_.ns_file, cfg_.ns_size, cfg_.lba_size);
+  // Initial content: a pattern the workload can check every read against.
+  Bytes chunk(1 << 20);
+  for (uint64_t o = 0; o < ns->bytes(); o += chunk.size()) {
+    const size_t n = size_t(std::min<uint64_t>(chunk.size(), ns->bytes() - o));
+    apps::pattern_fill(apps::ns_pattern_seed(cfg_.seed), o, MutByteSpan(chunk.data(), n));
+    ns->write(o, ByteSpan(chunk.data(), n));
+  }
+  return ns;
+}
+
+void ScenarioRun::attach_peer_stream(std::unique_ptr<l5p::Stream> s) {
+  s->set_handler(cfg_.nvme_peer->attach(*s));
+  peer_streams_.push_back(std::move(s));
+}
+
+void ScenarioRun::build_nvme() {
+  const auto ns = build_namespace();
+  const bool peer_ctrl = cfg_.nvme_peer && cfg_.nvme_peer->side() == NvmePeerHook::Side::kController;
+  const bool peer_host = cfg_.nvme_peer && cfg_.nvme_peer->side() == NvmePeerHook::Side::kHost;
+  if (cfg_.nvme_peer)
+    cfg_.nvme_peer->on_namespace({cfg_.lba_size, ns->bytes(), apps::ns_pattern_seed(cfg_.seed)});
+  if (peer_ctrl) {
+    // The controller's side is the test's peer on a plain stream (TLS: the peer's bytes are the
+    // records' content).
+    nvme_listener_ = std::make_unique<tcpip::TcpListener>(
+        server_->nif(), kServerIp, cfg_.nvme_port, [this](std::unique_ptr<tcpip::TcpConn> c) {
+          if (nvme_tls_) attach_peer_stream(make_tls(cfg_, std::move(c), false, *server_, tls_));
+          else attach_peer_stream(std::make_unique<l5p::PlainStream>(std::move(c)));
+        });
+  } else {
+    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(ns, nvme_queue_config(cfg_, *server_, &meter_), ctrl_nst_);
+    nvme_listener_ = std::make_unique<tcpip::TcpListener>(
+        server_->nif(), kServerIp, cfg_.nvme_port, [this](std::unique_ptr<tcpip::TcpConn> c) {
+          ctrl_->accept(nvme_transport(std::move(c), false, *server_));
+        });
+  }
+  build_nvme_host();
+  if (!peer_host) {
+    nhost_->start();
+    return;
+  }
+  // The test's peer stands in for the host: one connection to our controller.
+  auto conn = tcpip::TcpConn::connect(client_->nif(), kClientIp, kClientPortBase, kServerIp, cfg_.nvme_port);
+  if (nvme_tls_) attach_peer_stream(make_tls(cfg_, std::move(conn), true, *client_, tls_));  // bytes as app data
+  else attach_peer_stream(std::make_unique<l5p::PlainStream>(std::move(conn)));
+}
+
+void ScenarioRun::build_nvme_host() {
+  apps::FioConfig fc;
+  fc.rw = cfg_.rw;
+  fc.io_size = cfg_.io_size;
+  fc.depth = cfg_.depth;
+  fc.bytes = cfg_.bytes;
+  fc.seed = cfg_.seed;
+  fc.region_limit = cfg_.ns_size;
+  l5p::nvme::QueueConfig admin = nvme_queue_config(cfg_, *client_, &meter_);
+  admin.offload_tx = admin.offload_rx = admin.ddp = false;  // the data path is the I/O queue
+  uint16_t next_port = kClientPortBase;
+  nhost_ = std::make_unique<l5p::nvme::NvmeHost>(
+      [this, next_port]() mutable {
+        return nvme_transport(
+            tcpip::TcpConn::connect(client_->nif(), kClientIp, next_port++, kServerIp, cfg_.nvme_port), true,
+            *client_);
+      },
+      admin, nvme_queue_config(cfg_, *client_, &meter_), host_nst_, [this] { fio_->start(); },
+      [this](const std::string& o) {
+        if (nvme_failure_.empty()) nvme_failure_ = o;
+      },
+      cfg_.io_queues);
+  fio_ = std::make_unique<apps::Fio>(*nhost_, clock_, fc, &meter_);
+}
+
+}  // namespace autonic::testbed

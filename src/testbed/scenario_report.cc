@@ -1,0 +1,95 @@
+// ScenarioRun, step 3: the report -- what was delivered and whether every byte matched, the CPU
+// cost per byte per domain, the wire's statistics and every layer's counters.
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "testbed/peer_hook.h"
+#include "testbed/scenario_run.h"
+
+namespace autonic::testbed {
+
+// Fills the delivery fields (and NVMe's I/O figures); returns the byte count a verified run
+// delivers, or nullopt when the workload did not complete.
+std::optional<uint64_t> ScenarioRun::report_delivery(Report& r) const {
+  bool all_complete = true;
+  for (const Flow& f : flows_)
+    for (const apps::BulkReceiver* rcv : {f.receiver.get(), f.rreceiver.get()}) {
+      if (!rcv) continue;
+      r.delivered_wrong_bytes += rcv->wrong_bytes();
+      r.bytes_delivered += rcv->received();
+      all_complete = all_complete && rcv->complete();
+    }
+  uint64_t expected = r.bytes;  // every direction's target
+  if (nvme_) {
+    r.delivered_wrong_bytes = fio_->wrong_bytes;
+    r.bytes_delivered = fio_->bytes_read_ok + fio_->bytes_written;
+    all_complete = fio_->done() && !fio_->failure;
+    expected = r.bytes_delivered >= cfg_.bytes ? r.bytes_delivered : cfg_.bytes;
+    std::vector<double> lat = fio_->latencies_us;
+    std::sort(lat.begin(), lat.end());
+    double mean = 0;
+    for (double v : lat) mean += v;
+    r.extra["iops"] = fio_->main_seconds > 0 ? double(fio_->ios) / fio_->main_seconds : 0;
+    r.extra["lat_mean_us"] = lat.empty() ? 0 : mean / double(lat.size());
+    r.extra["lat_p99_us"] = lat.empty() ? 0 : lat[std::min(lat.size() - 1, size_t(double(lat.size()) * 0.99))];
+    if (cfg_.nvme_peer) cfg_.nvme_peer->report(r.extra);
+  }
+  if (!all_complete) return std::nullopt;
+  return expected;
+}
+
+void ScenarioRun::report_cpu(Report& r) const {
+  // Per byte the application actually received (a run cut short by an error is not diluted).
+  const double b = double(std::max<uint64_t>(r.bytes_delivered, 1));
+  auto per_byte = [&](CpuDomain d) { return double(meter_.cycles(d)) / b; };
+  // Host CPU = app + L5P + TCP + driver; the app's share (pattern generation / checking) is
+  // also reported apart, so the stack's own cost can be compared with the paper's.
+  r.app_cpb_client = per_byte(CpuDomain::kClientApp);
+  r.app_cpb_server = per_byte(CpuDomain::kServerApp);
+  r.copy_cpb_client = per_byte(CpuDomain::kClientCopy);
+  r.copy_cpb_server = per_byte(CpuDomain::kServerCopy);
+  r.digest_cpb_client = per_byte(CpuDomain::kClientDigest);
+  r.digest_cpb_server = per_byte(CpuDomain::kServerDigest);
+  r.host_cpb_client = per_byte(CpuDomain::kClientHost) + r.app_cpb_client + r.copy_cpb_client + r.digest_cpb_client;
+  r.host_cpb_server = per_byte(CpuDomain::kServerHost) + r.app_cpb_server + r.copy_cpb_server + r.digest_cpb_server;
+  r.nic_cpb_client = per_byte(CpuDomain::kClientNic);
+  r.nic_cpb_server = per_byte(CpuDomain::kServerNic);
+}
+
+void ScenarioRun::report_counters(Report& r) const {
+  r.trace_hash = wire_->trace_hash();
+  r.wire = wire_->stats();
+  client_->export_stats(r.client, cfg_.l5p);
+  server_->export_stats(r.server, cfg_.l5p);
+  for (const Flow& f : flows_) {
+    if (f.client) f.client->export_stats(r.client);
+    if (f.server) f.server->export_stats(r.server);
+  }
+  if (nvme_) {
+    host_nst_.export_to(r.client);
+    ctrl_nst_.export_to(r.server);
+  }
+  for (l5p::tls::TlsSession* s : nvme_tls_sessions_) s->export_stats(s->is_client() ? r.client : r.server);
+}
+
+Report ScenarioRun::report(const std::string& outcome) {
+  Report r;
+  r.seed = cfg_.seed;
+  r.directions = cfg_.bidirectional && !nvme_ ? 2 : 1;  // --bidir: the server sends --bytes back
+  r.bytes = cfg_.bytes * r.directions;
+  r.l5p = l5p_name(cfg_.l5p);
+  r.offload = cfg_.bare ? "bare" : offload_name(cfg_.offload);
+  r.clock = cfg_.real_clock ? "real" : "virtual";
+  const std::optional<uint64_t> expected = report_delivery(r);
+  r.outcome = outcome.empty() ? "ok" : outcome;
+  r.verified = outcome.empty() && expected && r.delivered_wrong_bytes == 0 && r.bytes_delivered == *expected;
+  r.sim_seconds = double(clock_.now()) / 1e9;
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count();
+  r.throughput_gbps = r.sim_seconds > 0 ? double(r.bytes_delivered) * 8 / r.sim_seconds / 1e9 : 0;
+  report_cpu(r);
+  report_counters(r);
+  return r;
+}
+
+}  // namespace autonic::testbed

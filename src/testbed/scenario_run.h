@@ -1,0 +1,104 @@
+// One run of a scenario, in three steps: the constructor builds the world from the config (hosts,
+// NICs and drivers, the wire, the L5P sessions and workloads), run() is the event loop, report()
+// collects the result and the counters. Private to the testbed (testbed.cc drives it).
+#pragma once
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apps/bulk.h"
+#include "apps/fio.h"
+#include "common/clock.h"
+#include "common/cpu_meter.h"
+#include "common/event_queue.h"
+#include "l5p/nvme/nvme_ctrl.h"
+#include "l5p/nvme/nvme_host.h"
+#include "testbed/host.h"
+#include "testbed/sessions.h"
+#include "wire/pcap_tap.h"
+#include "wire/sim_link.h"
+
+namespace autonic::testbed {
+
+// Throws std::invalid_argument naming the first option out of range or not meant for the L5P.
+void validate_config(const ScenarioConfig& cfg);
+
+class ScenarioRun {
+ public:
+  explicit ScenarioRun(const ScenarioConfig& cfg);
+  ~ScenarioRun();
+  ScenarioRun(const ScenarioRun&) = delete;
+  ScenarioRun& operator=(const ScenarioRun&) = delete;
+
+  // Runs until the workload completes or fails, stalls or hits the time limit; then drains the
+  // frames already on the wire. Returns the failure outcome, empty if none.
+  std::string run();
+  Report report(const std::string& outcome);
+
+ private:
+  // One bulk connection: client -> server, and server -> client when bidirectional.
+  struct Flow {
+    std::unique_ptr<l5p::Stream> client, server;
+    std::unique_ptr<apps::BulkSender> sender, rsender;        // client->server, server->client
+    std::unique_ptr<apps::BulkReceiver> receiver, rreceiver;  // at the server, at the client
+    std::unique_ptr<apps::DuplexHandler> client_h, server_h;
+    uint64_t seed = 0, bytes = 0;
+  };
+  // lwIP is global: started first, stopped after everything using it is gone -- also when a
+  // run ends in an exception, since another run may follow in this process (fuzzing).
+  struct LwipRun {
+    LwipRun(const Clock* clock, uint64_t seed);
+    ~LwipRun();
+  };
+
+  // build
+  nic::NicConfig nic_config(const char* who) const;
+  void build_hosts_and_wire();
+  void build_flows();
+  void build_nvme();
+  std::shared_ptr<l5p::nvme::Namespace> build_namespace() const;
+  void build_nvme_host();
+  void attach_peer_stream(std::unique_ptr<l5p::Stream> s);
+  std::unique_ptr<l5p::nvme::Transport> nvme_transport(std::unique_ptr<tcpip::TcpConn> c, bool is_client, Host& h);
+  void connect_flows();
+  // run
+  bool step_done(std::string& outcome, uint64_t& progress) const;
+  void advance(Nanos& next_timer);
+  void drain();
+  // report
+  std::optional<uint64_t> report_delivery(Report& r) const;
+  void report_cpu(Report& r) const;
+  void report_counters(Report& r) const;
+  void teardown();
+
+  const ScenarioConfig& cfg_;
+  const bool nvme_, nvme_tls_;
+  const std::chrono::steady_clock::time_point wall0_;
+  VirtualClock vclock_;
+  RealClock rclock_;
+  const Clock& clock_;
+  EventQueue events_;
+  CpuMeter meter_;
+  LwipRun lwip_;
+  TlsShared tls_;
+  std::unique_ptr<Host> client_, server_;
+  std::unique_ptr<wire::SimWire> wire_;
+  std::unique_ptr<wire::PcapTap> tap_;
+  // NVMe/TCP over TLS: each queue's TCP connection carries a TLS session (kept here too, for
+  // its counters); the NVMe offload is stacked inside the TLS one.
+  std::vector<l5p::tls::TlsSession*> nvme_tls_sessions_;
+  std::vector<Flow> flows_;
+  // NVMe/TCP: controller on the server, host + fio on the client
+  l5p::nvme::NvmeStats host_nst_, ctrl_nst_;
+  std::unique_ptr<l5p::nvme::NvmeController> ctrl_;
+  std::unique_ptr<l5p::nvme::NvmeHost> nhost_;
+  std::unique_ptr<apps::Fio> fio_;
+  std::unique_ptr<tcpip::TcpListener> nvme_listener_;
+  std::string nvme_failure_;
+  std::vector<std::unique_ptr<l5p::Stream>> peer_streams_;  // cfg.nvme_peer's side
+  std::unique_ptr<tcpip::TcpListener> listener_;            // bulk flows
+};
+
+}  // namespace autonic::testbed

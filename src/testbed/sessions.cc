@@ -1,0 +1,72 @@
+#include "testbed/sessions.h"
+
+#include <stdexcept>
+
+#include "l5p/framed/framed_session.h"
+#include "l5p/plain_stream.h"
+
+namespace autonic::testbed {
+
+l5p::tls::Cipher parse_cipher(const std::string& c) {
+  if (c == "aes128gcm") return l5p::tls::Cipher::kAes128Gcm;
+  if (c == "aes256gcm") return l5p::tls::Cipher::kAes256Gcm;
+  if (c == "chacha20poly1305") return l5p::tls::Cipher::kChacha20Poly1305;
+  throw std::invalid_argument("unknown cipher '" + c + "' (aes128gcm | aes256gcm | chacha20poly1305)");
+}
+
+std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
+                                               bool client, Host& host, TlsShared& tls) {
+  l5p::tls::SessionConfig sc;
+  sc.cipher = parse_cipher(cfg.cipher);
+  sc.record_size = cfg.record_size;
+  sc.offload = host.driver();
+  const OffloadMode m = cfg.offload;
+  sc.offload_tx = m == OffloadMode::kTx || m == OffloadMode::kOn || m == OffloadMode::kZc || m == OffloadMode::kTls;
+  sc.offload_rx = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kZc || m == OffloadMode::kTls;
+  sc.zc = cfg.offload == OffloadMode::kZc;
+  sc.creds = tls.creds.get();
+  sc.keylog = tls.keylog.get();
+  sc.openssl_only = cfg.openssl_peer && !client;
+  sc.align_records = cfg.record_align;
+  if (!client) {
+    sc.peer_raw = cfg.tls_peer_raw;
+    sc.peer_fin = cfg.tls_peer_fin;
+    sc.pad_block = cfg.tls_peer_pad;
+    sc.pad_after = cfg.tls_peer_pad_after;
+  }
+  return std::make_unique<l5p::tls::TlsSession>(
+      std::move(c), client ? l5p::tls::TlsSession::Role::kClient : l5p::tls::TlsSession::Role::kServer, sc);
+}
+
+std::unique_ptr<l5p::Stream> make_stream(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
+                                         bool client, Host& host, TlsShared& tls) {
+  if (cfg.l5p == L5pKind::kTcp) return std::make_unique<l5p::PlainStream>(std::move(c));
+  if (cfg.l5p == L5pKind::kTls) return make_tls(cfg, std::move(c), client, host, tls);
+  l5p::framed::SessionConfig sc;
+  sc.secret = splitmix64(cfg.seed ^ 0xF4A3Dull);
+  sc.msg_payload = cfg.msg_size;
+  sc.offload = host.driver();
+  // The client sends, the server receives; each side offloads the direction(s) asked for.
+  const bool tx = cfg.offload == OffloadMode::kTx || cfg.offload == OffloadMode::kOn;
+  const bool rx = cfg.offload == OffloadMode::kRx || cfg.offload == OffloadMode::kOn;
+  sc.offload_tx = tx;
+  sc.offload_rx = rx;
+  return std::make_unique<l5p::framed::FramedSession>(
+      std::move(c), client ? l5p::framed::FramedSession::Role::kClient : l5p::framed::FramedSession::Role::kServer, sc);
+}
+
+l5p::nvme::QueueConfig nvme_queue_config(const ScenarioConfig& cfg, Host& host, CpuMeter* meter) {
+  l5p::nvme::QueueConfig q;
+  q.hdgst = cfg.hdgst;
+  q.ddgst = cfg.ddgst;
+  q.offload = host.driver();
+  const OffloadMode m = cfg.offload;
+  q.offload_tx = m == OffloadMode::kTx || m == OffloadMode::kOn || m == OffloadMode::kCrc;
+  q.offload_rx = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kCrc;
+  q.ddp = m == OffloadMode::kRx || m == OffloadMode::kOn || m == OffloadMode::kDdp;
+  q.crc_offload = m != OffloadMode::kDdp;
+  q.meter = meter;
+  return q;
+}
+
+}  // namespace autonic::testbed

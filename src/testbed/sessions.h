@@ -1,0 +1,34 @@
+// The L5P sessions a run puts on its TCP connections, built from the ScenarioConfig: plain TCP,
+// framed, TLS (ours or the OpenSSL peer's record layer) and NVMe/TCP's queue settings -- each
+// side offloading what --offload asks for.
+#pragma once
+#include <memory>
+
+#include "common/cpu_meter.h"
+#include "l5p/nvme/nvme_queue.h"
+#include "l5p/stream.h"
+#include "l5p/tls/tls_session.h"
+#include "tcpip/tcp_conn.h"
+#include "testbed/host.h"
+#include "testbed/scenario.h"
+
+namespace autonic::testbed {
+
+// What every TLS session of a run shares: the certificate and the key log.
+struct TlsShared {
+  std::unique_ptr<l5p::tls::Credentials> creds;
+  std::unique_ptr<l5p::tls::KeylogSink> keylog;
+};
+
+// Throws std::invalid_argument for a cipher name the TLS layer does not know.
+l5p::tls::Cipher parse_cipher(const std::string& c);
+
+std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
+                                               bool client, Host& host, TlsShared& tls);
+// A bulk flow's stream: plain TCP, framed or TLS, as cfg.l5p says.
+std::unique_ptr<l5p::Stream> make_stream(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
+                                         bool client, Host& host, TlsShared& tls);
+// An NVMe/TCP queue's settings on `host`: digests negotiated, offloads as --offload asks.
+l5p::nvme::QueueConfig nvme_queue_config(const ScenarioConfig& cfg, Host& host, CpuMeter* meter);
+
+}  // namespace autonic::testbed
