@@ -3,7 +3,6 @@
 namespace autonic::l5p {
 
 void RxResyncAnswerer::reply(TcpSeq t, bool ok, uint64_t idx, TcpSeq payload) {
-  ++(ok ? answered_ok : answered_fail);
   pending_.reset();
   answer_(t, ok, idx, payload);
 }

@@ -24,7 +24,6 @@ class RxResyncAnswerer {
   void on_msg_start(TcpSeq start, uint64_t index, TcpSeq payload = TcpSeq());
   // The parser learnt the length of the message at `start`.
   void on_msg_len(TcpSeq start, uint32_t len);
-  uint64_t answered_ok = 0, answered_fail = 0;
 
  private:
   struct Start {

@@ -27,13 +27,6 @@ FramedSession::FramedSession(std::unique_ptr<tcpip::TcpConn> conn, Role role, co
   }
 }
 
-FramedSession::~FramedSession() {
-  if (cfg_.offload) {
-    if (tx_h_) cfg_.offload->destroy(tx_h_);
-    if (rx_h_) cfg_.offload->destroy(rx_h_);
-  }
-}
-
 Key FramedSession::key_for(uint64_t nonce, Role sender) const {
   const uint64_t d = sender == Role::kClient ? 0xC11Eull : 0x5E4Eull;
   return Key{splitmix64(cfg_.secret ^ nonce ^ d), splitmix64(cfg_.secret + nonce * 3 + d)};
@@ -45,21 +38,21 @@ void FramedSession::establish(uint64_t nonce, TcpSeq rx_first) {
   const TcpSeq tx_first = conn_->write_seq();
   bool off_tx = false;
   if (cfg_.offload && cfg_.offload_tx) {
-    tx_h_ = cfg_.offload->create(conn_->tx_flow(), l5o::Direction::kTx,
-                                 std::make_shared<proto::framed::FramedL5State>(txk), tx_first, this);
-    off_tx = tx_h_ != l5o::kNoHandle;  // no context: stay in software, never send plaintext
+    tx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow(), l5o::Direction::kTx,
+                                                             std::make_shared<proto::framed::FramedL5State>(txk), tx_first, this));
+    off_tx = bool(tx_h_);  // no context: stay in software, never send plaintext
   }
   tx_ = std::make_unique<FramedTx>(txk, off_tx, cfg_.msg_payload, st_);
   tx_->start(tx_first);
   rx_ = std::make_unique<FramedRx>(
       rxk, st_, [this](ByteSpan d) { if (h_) h_->on_data(d); },
       [this](TcpSeq s, bool ok, uint64_t idx) {
-        if (cfg_.offload && rx_h_) cfg_.offload->resync_rx_resp(rx_h_, s, ok, idx);
+        if (rx_h_) rx_h_.offload()->resync_rx_resp(rx_h_.get(), s, ok, idx);
       });
   rx_->start(rx_first);
   if (cfg_.offload && cfg_.offload_rx)
-    rx_h_ = cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
-                                 std::make_shared<proto::framed::FramedL5State>(rxk), rx_first, this);
+    rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
+                                                             std::make_shared<proto::framed::FramedL5State>(rxk), rx_first, this));
   ready_ = true;
 }
 

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "l5o/l5o.h"
+#include "l5p/common/offload_handle.h"
 #include "l5p/framed/framed_rx.h"
 #include "l5p/framed/framed_tx.h"
 #include "l5p/stream.h"
@@ -26,7 +27,6 @@ class FramedSession final : public Stream, public tcpip::TcpConnHandler, public 
  public:
   enum class Role : uint8_t { kClient, kServer };
   FramedSession(std::unique_ptr<tcpip::TcpConn> conn, Role role, const SessionConfig& cfg);
-  ~FramedSession() override;
 
   // Stream
   void set_handler(StreamHandler* h) override { h_ = h; }
@@ -61,7 +61,8 @@ class FramedSession final : public Stream, public tcpip::TcpConnHandler, public 
   bool failed_ = false;
   TcpSeq rx_base_;
   Bytes greeting_;
-  l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;
+  // Last, so destroyed first (TX, then RX: reverse order of declaration).
+  OffloadHandle rx_h_, tx_h_;
 };
 
 }  // namespace autonic::l5p::framed

@@ -87,7 +87,7 @@ class NvmeController::Conn final : public QueueHandler {
     switch (PduType(p.ch.type)) {
       case PduType::kCapsuleCmd: return on_cmd(p);
       case PduType::kH2CData: return on_h2c(p);
-      default: q_.fatal(Fes::kInvalidHeaderField, "nvme:unexpected_pdu_at_controller");
+      default: q_.fatal(NvmeError::kUnexpectedPduAtController);
     }
   }
 
@@ -130,7 +130,7 @@ class NvmeController::Conn final : public QueueHandler {
     const uint16_t cid = le16(sqe + 2);
     ++c_.st_.nvme_cmds;
     if (!inflight_.insert(cid).second) {  // a CID still in use: the host broke the protocol
-      q_.fatal(Fes::kInvalidHeaderField, "nvme:duplicate_cid");
+      q_.fatal(NvmeError::kDuplicateCid);
       return;
     }
     if (!p.data_ok) return respond(cid, kScDataTransferError);  // bad in-capsule data digest
@@ -214,13 +214,13 @@ class NvmeController::Conn final : public QueueHandler {
   void on_h2c(const Pdu& p) {
     const DataFields f = data_fields(p.hdr);
     auto it = writes_.find(f.cccid);
-    if (it == writes_.end()) return q_.fatal(Fes::kPduSequenceError, "nvme:h2c_without_r2t");
+    if (it == writes_.end()) return q_.fail(NvmeError::kH2cWithoutR2t);
     PendingWrite& w = it->second;
     ++c_.st_.nvme_h2c_pdus;
     w.received += uint32_t(p.data.size());  // what landed, not what the header claims (== here)
     w.digest_error = w.digest_error || !p.data_ok;
     if (!(p.ch.flags & kFlagLast)) return;
-    if (w.received != w.data->size()) return q_.fatal(Fes::kPduSequenceError, "nvme:h2c_incomplete");
+    if (w.received != w.data->size()) return q_.fail(NvmeError::kH2cIncomplete);
     // A bad data digest fails the command: the namespace is not touched.
     const uint16_t st = w.digest_error ? kScDataTransferError
                         : c_.ns_->write(w.off, *w.data) ? kScSuccess : kScDataTransferError;

@@ -86,7 +86,7 @@ class NvmeHost::Queue final : public QueueHandler {
       }
       case PduType::kR2T: on_r2t(p); break;
       case PduType::kCapsuleResp: on_resp(p); break;
-      default: q_.fatal(Fes::kInvalidHeaderField, "nvme:unexpected_pdu_at_host");
+      default: q_.fatal(NvmeError::kUnexpectedPduAtHost);
     }
     if (!fenced_.empty()) complete_fenced();
   }
@@ -99,7 +99,7 @@ class NvmeHost::Queue final : public QueueHandler {
     auto it = cmds_.find(f.cccid);
     if (it == cmds_.end() || it->second.responded || !it->second.write || !it->second.buf ||
         uint64_t(f.offset) + f.length > it->second.buf->size() || f.length == 0)
-      return q_.fatal(Fes::kDataOutOfRange, "nvme:bad_r2t");
+      return q_.fail(NvmeError::kBadR2t);
     ++host_.st_.nvme_r2t;
     // Several H2CData PDUs per R2T, each at most MAXH2CDATA; the buffer is sent by reference.
     const uint32_t maxd = q_.maxh2cdata();
@@ -121,7 +121,7 @@ class NvmeHost::Queue final : public QueueHandler {
     const uint16_t cid = le16(cqe + 12);
     auto it = cmds_.find(cid);
     if (it == cmds_.end() || it->second.responded)
-      return q_.fatal(Fes::kInvalidHeaderField, "nvme:response_for_unknown_cid");
+      return q_.fail(NvmeError::kResponseForUnknownCid);
     Cmd& c = it->second;
     uint16_t status = uint16_t(le16(cqe + 14) >> 1);
     // A bad data digest fails the command: its data is never handed out (§ data digest).
@@ -141,7 +141,7 @@ class NvmeHost::Queue final : public QueueHandler {
     c.rr = 0;  // torn down: a later connection failure must not tear it down again
     if (!t.confirmed) {
       if (c.buf) held_.push_back(c.buf);
-      return q_.fatal(Fes::kUnsupportedParameter, "nvme:ddp_teardown_unconfirmed");
+      return q_.fail(NvmeError::kDdpTeardownUnconfirmed);
     }
     if (t.fence && *t.fence > q_.parsed_pos()) {
       c.fence = *t.fence;
@@ -259,9 +259,9 @@ NvmeHost::InitState NvmeHost::next_init_state(InitState s) {
 // state issues its command; a successful completion moves to the next state and issues its own.
 void NvmeHost::admin_step() {
   uint8_t sqe[kSqeLen];
-  auto fail = [this](const std::string& what) { on_failed_("nvme:init_failed:" + what); };
+  auto fail = [this](const std::string& what) { on_failed_(init_failed_outcome(what)); };
   auto next = [this](uint16_t st, uint64_t, const char* what) {
-    if (st != kScSuccess) return on_failed_(std::string("nvme:init_failed:") + what);
+    if (st != kScSuccess) return on_failed_(init_failed_outcome(what));
     set_init_state(next_init_state(init_state_));
     admin_step();
   };
@@ -334,7 +334,7 @@ void NvmeHost::admin_step() {
         Bytes d;
         connect_cmd(s, qid, d, cntlid_);
         io_[qid - 1]->command(s, d, nullptr, false, [this](uint16_t st, uint64_t) {
-          if (st != kScSuccess) return on_failed_("nvme:init_failed:io_connect");
+          if (st != kScSuccess) return on_failed_(init_failed_outcome("io_connect"));
           if (io_.size() < io_queues_) return admin_step();
           set_init_state(InitState::kReady);
           on_ready_();

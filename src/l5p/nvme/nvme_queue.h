@@ -10,8 +10,10 @@
 
 #include "common/cpu_meter.h"
 #include "l5o/l5o.h"
-#include "l5p/common/rx_resync_answerer.h"
+#include "l5p/common/msg_framer.h"
+#include "l5p/common/offload_handle.h"
 #include "l5p/common/tx_msg_map.h"
+#include "l5p/nvme/nvme_error.h"
 #include "l5p/nvme/nvme_stats.h"
 #include "l5p/nvme/nvme_transport.h"
 #include "proto/nvme/nvme_pdu.h"
@@ -48,11 +50,10 @@ class QueueHandler {
   virtual void on_failed(const std::string& outcome) = 0;
 };
 
-class NvmeQueue final : public TransportUser, public l5o::L5pOps {
+class NvmeQueue final : public TransportUser, public l5o::L5pOps, private MsgParser<NvmeError> {
  public:
   enum class Role : uint8_t { kHost, kController };
   NvmeQueue(std::unique_ptr<Transport> t, Role role, const QueueConfig& cfg, QueueHandler* h, NvmeStats& st);
-  ~NvmeQueue() override;
   void start();  // host: sends ICReq
 
   // Sends a PDU. spec = bytes [8, hlen) of its header. Data is referenced if `keep` owns it,
@@ -60,17 +61,19 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps {
   void send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan data, std::shared_ptr<const void> keep = {});
   // Fatal transport error: TermReq with FES, then close (spec "Transport Errors").
   // fei: Fatal Error Information (for an invalid header field, the offset of the field).
-  void fatal(Fes fes, const std::string& outcome, uint32_t fei = 0);
+  // Returns `e`, for the caller to hand on.
+  NvmeError fatal(NvmeError e, uint32_t fei = 0);
+  void fail(NvmeError e) { fatal(e); }
   bool failed() const { return failed_; }
   uint32_t maxh2cdata() const { return maxh2cdata_; }
-  bool ddp() const { return cfg_.ddp && rx_h_ != l5o::kNoHandle; }
+  bool ddp() const { return cfg_.ddp && bool(rx_h_); }
   // DDP registration for a read's buffer (l5o add/del_rr_state; paper §4.1).
   l5o::RrStateId add_rr(uint16_t cid, MutByteSpan dest);
   // The NIC's answer: until the queue has parsed up to `fence`, the buffer and the CID stay
   // the request's (bytes the NIC placed ahead of the parser may still point into it).
   l5o::RrTeardown del_rr(l5o::RrStateId id);
   // Stream position of the next byte the parser will read.
-  TcpSeq parsed_pos() const { return seq_; }
+  TcpSeq parsed_pos() const { return framer_.pos(); }
 
   void on_transport_up() override;
   bool on_transport_data(ByteSpan d, bool marked, bool placed = false) override;
@@ -86,9 +89,16 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps {
   enum class Phase : uint8_t { kHeader, kPad, kData, kDigest };
   void send_raw(ByteSpan bytes);
   void establish();
-  std::optional<std::string> input(ByteSpan d, bool marked, bool placed);
-  std::optional<std::string> header_done();
-  std::optional<std::string> pdu_done();
+  // MsgParser: the PDU parser the shared framer drives (phases within one PDU).
+  Result check() override;
+  uint32_t piece_limit(uint32_t off) const override;
+  HeaderParse<NvmeError> parse_header(ByteSpan head) override;
+  Result on_bytes(uint32_t off, ByteSpan bytes, const RxMarks& m) override;
+  Result after_bytes() override;
+  Result on_msg(const RxMsg& m) override;
+  Result header_done();
+  Result on_termreq();
+  Result ic_done();
   void reset_pdu();
   void drop_rx_offload();
 
@@ -98,22 +108,21 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps {
   QueueHandler* h_;
   NvmeStats& st_;
   TxMsgMap map_;
-  RxResyncAnswerer resync_;
+  MsgFramer<NvmeError> framer_;
   bool ic_done_ = false, failed_ = false, hdgst_ = false, ddgst_ = false, rx_offload_lost_ = false;
   uint32_t maxh2cdata_ = 0;
-  l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;
   std::set<l5o::RrStateId> live_rr_;                       // registered with the RX context
   std::map<l5o::RrStateId, l5o::RrTeardown> gone_rr_;      // torn down when it was dropped
-  // receive parser
-  TcpSeq seq_, pdu_start_;
-  uint64_t pdu_index_ = 0;  // PDUs since the RX offload began
+  // receive parser (the framer keeps the position, the PDU's start and index, and its marks)
   Phase phase_ = Phase::kHeader;
   Bytes hdr_;
   CommonHeader ch_{};
   MutByteSpan dest_;
   uint32_t got_ = 0;     // bytes of the current phase
   uint32_t recv_dgst_ = 0;
-  bool all_marked_ = true, any_marked_ = false;
+  // Last, so destroyed first (TX, then RX: reverse order of declaration); every mapping goes
+  // with the RX context.
+  OffloadHandle rx_h_, tx_h_;
 };
 
 }  // namespace autonic::l5p::nvme

@@ -15,13 +15,6 @@ TlsSession::TlsSession(std::unique_ptr<tcpip::TcpConn> conn, Role role, const Se
   if (cfg_.openssl_only && cfg_.pad_block > 1 && cfg_.pad_after == 0) SSL_set_block_padding(hs_->ssl(), cfg_.pad_block);
 }
 
-TlsSession::~TlsSession() {
-  if (cfg_.offload) {
-    if (tx_h_) cfg_.offload->destroy(tx_h_);
-    if (rx_h_) cfg_.offload->destroy(rx_h_);
-  }
-}
-
 void TlsSession::on_connected() {
   rx_base_ = conn_->rcv_nxt();
   if (hs_->step() == TlsHandshake::Status::kFailed) return fail(RxFailure{hs_->error(), std::nullopt});
@@ -42,9 +35,9 @@ void TlsSession::establish(TcpSeq rx_first) {
   const TcpSeq tx_first = conn_->write_seq();
   TxMode mode = TxMode::kSoftware;
   if (cfg_.offload && cfg_.offload_tx && offloadable(cfg_.cipher)) {
-    tx_h_ = cfg_.offload->create(conn_->tx_flow(), l5o::Direction::kTx,
-                                 std::make_shared<proto::tls::TlsL5State>(txk, 0), tx_first, this);
-    if (tx_h_ != l5o::kNoHandle) mode = cfg_.zc ? TxMode::kOffloadZc : TxMode::kOffload;
+    tx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow(), l5o::Direction::kTx,
+                                                             std::make_shared<proto::tls::TlsL5State>(txk, 0), tx_first, this));
+    if (tx_h_) mode = cfg_.zc ? TxMode::kOffloadZc : TxMode::kOffload;
   }
   tx_ = std::make_unique<TlsTx>(txk, mode, cfg_.record_size, cfg_.align_records ? conn_->mss() : 0,
                                 conn_->open_segment_fill(), st_);
@@ -60,12 +53,12 @@ void TlsSession::establish(TcpSeq rx_first) {
         h_->on_payload(d, inner_marked);
       },
       [this](TcpSeq s, bool ok, uint64_t idx, TcpSeq payload) {
-        if (cfg_.offload && rx_h_) cfg_.offload->resync_rx_resp(rx_h_, s, ok, idx, payload);
+        if (rx_h_) rx_h_.offload()->resync_rx_resp(rx_h_.get(), s, ok, idx, payload);
       });
   rx_->start(rx_first);
   if (cfg_.offload && cfg_.offload_rx && offloadable(cfg_.cipher))
-    rx_h_ = cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
-                                 std::make_shared<proto::tls::TlsL5State>(rxk, 0), rx_first, this);
+    rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
+                                                             std::make_shared<proto::tls::TlsL5State>(rxk, 0), rx_first, this));
 }
 
 size_t TlsSession::send(ByteSpan data, bool more) {

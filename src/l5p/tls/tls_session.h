@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "l5o/l5o.h"
+#include "l5p/common/offload_handle.h"
 #include "l5p/stream.h"
 #include "l5p/tls/tls_ctrl.h"
 #include "l5p/tls/tls_rx.h"
@@ -33,7 +34,6 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
  public:
   using Role = TlsHandshake::Role;
   TlsSession(std::unique_ptr<tcpip::TcpConn> conn, Role role, const SessionConfig& cfg);
-  ~TlsSession() override;
 
   void set_handler(StreamHandler* h) override { h_ = h; }
   size_t send(ByteSpan data, bool more = false) override;
@@ -54,8 +54,8 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   TcpSeq tx_payload_pos() const { return tx_ ? tx_->payload_pos() : TcpSeq(uint32_t(ossl_tx_)); }
   TcpSeq rx_payload_pos() const { return rx_ ? rx_->payload_pos() : TcpSeq(uint32_t(ossl_rx_)); }
   TcpSeq oldest_retained_payload() const { return tx_ ? tx_->oldest_payload() : tx_payload_pos(); }
-  l5o::L5oHandle tx_handle() const { return tx_h_; }
-  l5o::L5oHandle rx_handle() const { return rx_h_; }
+  l5o::L5oHandle tx_handle() const { return tx_h_.get(); }
+  l5o::L5oHandle rx_handle() const { return rx_h_.get(); }
   // Closes the sending side after what is queued (deferred while delivering received data).
   void close_tx();
   void abort();
@@ -87,9 +87,10 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   bool in_recv_ = false, close_pending_ = false, inner_lost_ = false;
   TcpSeq rx_base_;
   uint64_t hs_fed_ = 0;  // bytes fed to OpenSSL during the handshake
-  l5o::L5oHandle tx_h_ = l5o::kNoHandle, rx_h_ = l5o::kNoHandle;
   Bytes ossl_buf_;
   uint64_t ossl_tx_ = 0, ossl_rx_ = 0;  // application bytes through OpenSSL's record layer
+  // Last, so destroyed first (TX, then RX: reverse order of declaration).
+  OffloadHandle rx_h_, tx_h_;
 };
 
 }  // namespace autonic::l5p::tls

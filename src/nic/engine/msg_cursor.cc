@@ -39,7 +39,6 @@ FeedResult feed(MsgCursor& cur, const Plugin& plugin, PluginFlow& flow, l5o::Dir
     }
     if (cur.len_known() && cur.offset == cur.msg_len) {
       if (dir == l5o::Direction::kRx && !flow.rx_verify()) r.all_verified = false;
-      ++r.msgs_completed;
       cur.advance(plugin);
     }
   }

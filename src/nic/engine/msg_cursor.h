@@ -45,7 +45,6 @@ struct MsgCursor {
 struct FeedResult {
   bool bad_header = false;      // bytes at a message boundary were not a header
   bool all_verified = true;     // RX: every message that ended in the range verified
-  uint32_t msgs_completed = 0;
 };
 
 // Runs the plug-in over `in` (which starts at cur.pos()), writing to `out` (same size; may
