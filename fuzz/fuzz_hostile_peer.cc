@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
   ScenarioConfig c;
   const bool over_tls = in.ConsumeBool();
-  c.l5p = over_tls ? L5pKind::kNvmeTls : L5pKind::kNvme;
+  c.l5p = over_tls ? L5pKind::kNvmeTls : L5pKind::kNvmeTcp;
   static const OffloadMode kModes[] = {OffloadMode::kOff, OffloadMode::kOn, OffloadMode::kRx, OffloadMode::kTx};
   static const OffloadMode kNvmeOnly[] = {OffloadMode::kDdp, OffloadMode::kCrc};
   c.offload = !over_tls && in.ConsumeBool() ? kNvmeOnly[in.ConsumeIntegralInRange<int>(0, 1)]

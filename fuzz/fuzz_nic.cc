@@ -24,8 +24,8 @@
 #include "fuzz_util.h"
 #include "l5p/tls/tls_sw.h"
 #include "nic/nic.h"
-#include "nic/plugins/nvme_plugin.h"
-#include "nic/plugins/tls_plugin.h"
+#include "nic/plugins/nvme/nvme_plugin.h"
+#include "nic/plugins/tls/tls_plugin.h"
 #include "nvme_wire.h"
 
 namespace autonic::fuzz {

@@ -35,7 +35,7 @@
 #include "fuzz_util.h"
 #include "l5p/nvme/nvme_ctrl.h"
 #include "l5p/nvme/nvme_host.h"
-#include "nic/plugins/nvme_plugin.h"
+#include "nic/plugins/nvme/nvme_plugin.h"
 #include "nvme_wire.h"
 
 namespace autonic::fuzz {

@@ -25,7 +25,7 @@
 #include "l5p/tls/tls_rx.h"
 #include "l5p/tls/tls_sw.h"
 #include "nic/engine/rx_offload.h"
-#include "nic/plugins/tls_plugin.h"
+#include "nic/plugins/tls/tls_plugin.h"
 
 namespace autonic::fuzz {
 namespace {

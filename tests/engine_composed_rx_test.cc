@@ -18,8 +18,8 @@
 #include "l5p/tls/tls_sw.h"
 #include "l5p/tls/tls_tx.h"
 #include "nic/engine/inner_engine.h"
-#include "nic/plugins/nvme_plugin.h"
-#include "nic/plugins/tls_plugin.h"
+#include "nic/plugins/nvme/nvme_plugin.h"
+#include "nic/plugins/tls/tls_plugin.h"
 #include "proto/nvme/nvme_pdu.h"
 
 using namespace autonic;

@@ -177,7 +177,7 @@ TEST_P(FailClosed, NoPlaintextOnTheWireNothingWrongDelivered) {
       EXPECT_GT(both(r, "tx_" + outer + "_drop_no_ctx"), 0u);
       break;
   }
-  if (k != L5pKind::kNvme) {  // NVMe/TCP alone is cleartext by design
+  if (k != L5pKind::kNvmeTcp) {  // NVMe/TCP alone is cleartext by design
     EXPECT_EQ(plaintext_hits(c.pcap, plaintext_words(c)), 0u) << "plaintext meant to be encrypted left the host";
   } else {
     EXPECT_EQ(both(r, "nvme_ddgst_errors") + both(r, "nvme_hdgst_errors"), 0u) << "a frame left without its digest";
@@ -193,7 +193,7 @@ std::string param_name(const ::testing::TestParamInfo<std::tuple<L5pKind, Fault>
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, FailClosed,
-                         ::testing::Combine(::testing::Values(L5pKind::kTls, L5pKind::kNvme, L5pKind::kNvmeTls),
+                         ::testing::Combine(::testing::Values(L5pKind::kTls, L5pKind::kNvmeTcp, L5pKind::kNvmeTls),
                                             ::testing::Values(Fault::kRejectCreate, Fault::kRingFull,
                                                               Fault::kEvictedLost, Fault::kReset,
                                                               Fault::kResetRefused)),

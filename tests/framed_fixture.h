@@ -10,7 +10,7 @@
 #include "l5p/framed/framed_rx.h"
 #include "nic/engine/rx_offload.h"
 #include "nic/engine/tx_offload.h"
-#include "nic/plugins/framed_plugin.h"
+#include "nic/plugins/framed/framed_plugin.h"
 
 namespace autonic::testing {
 

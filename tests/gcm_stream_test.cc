@@ -3,7 +3,7 @@
 #include <openssl/evp.h>
 
 #include "common/rng.h"
-#include "nic/plugins/gcm_stream.h"
+#include "nic/plugins/tls/gcm_stream.h"
 
 using namespace autonic;
 

@@ -12,7 +12,7 @@
 #include "l5p/nvme/identify.h"
 #include "l5p/nvme/nvme_host.h"
 #include "nic/nic.h"
-#include "nic/plugins/nvme_plugin.h"
+#include "nic/plugins/nvme/nvme_plugin.h"
 #include "nvme_fixture.h"
 #include "proto/nvme/nvme_pdu.h"
 #include "test_util.h"
@@ -29,7 +29,7 @@ namespace {
 
 // fio-like random reads from a scripted controller; `attack` installs the hostile behaviour.
 Report run_against(const std::function<void(ScriptedCtrl&)>& attack, OffloadMode m = OffloadMode::kOn,
-                   uint32_t io = 4096, uint32_t lba = 512, L5pKind l5p = L5pKind::kNvme, bool digests = true) {
+                   uint32_t io = 4096, uint32_t lba = 512, L5pKind l5p = L5pKind::kNvmeTcp, bool digests = true) {
   ScenarioConfig c = autonic::testing::nvme_config(l5p, m, "randread", io, 4, 64 * io);
   c.lba_size = lba;
   c.hdgst = c.ddgst = digests;
@@ -172,7 +172,7 @@ TEST(NvmeHostile, IdentifyParsersRejectShortData) {
 // data while the first read still holds the CID; the host must neither complete the first read
 // with it nor hand the second read bytes placed in another buffer.
 TEST(NvmeHostile, DataRightBehindTheResponseOnTheSameCid) {
-  for (L5pKind l5p : {L5pKind::kNvme, L5pKind::kNvmeTls}) {
+  for (L5pKind l5p : {L5pKind::kNvmeTcp, L5pKind::kNvmeTls}) {
     for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kOn}) {
       const Report r = run_against([](ScriptedCtrl& s) {
         s.answer = [&s](const ScriptedCtrl::Cmd& c, Bytes& out) {
@@ -310,7 +310,7 @@ TEST(NvmeHostile, HiddenPduInsidePaddingEndsTheConnection) {
         front.insert(front.end(), hidden.begin(), hidden.end());
         out.insert(out.begin(), front.begin(), front.end());
       };
-    }, m, 4096, 512, L5pKind::kNvme, /*digests=*/false);
+    }, m, 4096, 512, L5pKind::kNvmeTcp, /*digests=*/false);
     EXPECT_EQ(r.outcome, "nvme:malformed_pdu") << offload_name(m) << ": " << why(r);
     EXPECT_EQ(r.delivered_wrong_bytes, 0u);
   }

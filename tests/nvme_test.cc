@@ -19,7 +19,7 @@ namespace {
 std::string replay(const ScenarioConfig& c) { return autonic::testing::nvme_replay(c); }
 
 ScenarioConfig nvme(OffloadMode m, const char* rw, uint32_t io, uint32_t depth, uint64_t bytes) {
-  return autonic::testing::nvme_config(L5pKind::kNvme, m, rw, io, depth, bytes);
+  return autonic::testing::nvme_config(L5pKind::kNvmeTcp, m, rw, io, depth, bytes);
 }
 
 // ---- a scripted peer ----
@@ -73,7 +73,7 @@ struct Script {
   }
 };
 
-Report run_script(const Script& s, L5pKind l5p = L5pKind::kNvme) {
+Report run_script(const Script& s, L5pKind l5p = L5pKind::kNvmeTcp) {
   ScenarioConfig c = autonic::testing::nvme_config(l5p, OffloadMode::kOn, "randread", 4096, 1, 4096);
   c.nvme_peer = std::make_shared<RawNvmeHost>(s.bytes);
   c.stall_s = 2;
@@ -330,7 +330,7 @@ TEST(NvmeScenario, TamperNeverDeliversWrongData) {
 }
 
 TEST(NvmeScenario, SeveralIoQueuesEachWithItsOwnContexts) {
-  for (L5pKind l5p : {L5pKind::kNvme, L5pKind::kNvmeTls}) {
+  for (L5pKind l5p : {L5pKind::kNvmeTcp, L5pKind::kNvmeTls}) {
     ScenarioConfig c = autonic::testing::nvme_config(l5p, OffloadMode::kOn, "randread", 64 * 1024, 32, 16u << 20);
     c.io_queues = 4;
     const Report r = run_isolated(c);
@@ -372,7 +372,7 @@ TEST_P(NvmeFaultMatrix, ByteExactAndDeterministic) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Nvme, NvmeFaultMatrix,
-                         ::testing::Combine(::testing::Values(L5pKind::kNvme),
+                         ::testing::Combine(::testing::Values(L5pKind::kNvmeTcp),
                                             ::testing::Values(OffloadMode::kOff, OffloadMode::kCrc, OffloadMode::kDdp,
                                                               OffloadMode::kOn),
                                             ::testing::Values(0.0, 0.02, 0.05), ::testing::Values(0.0, 0.05)));

@@ -6,7 +6,7 @@
 
 #include "common/frame.h"
 #include "common/inet_csum.h"
-#include "nic/plugins/nvme_plugin.h"
+#include "nic/plugins/nvme/nvme_plugin.h"
 #include "proto/nvme/nvme_pdu.h"
 
 using namespace autonic;

@@ -6,7 +6,7 @@
 #include "l5p/tls/tls_rx.h"
 #include "l5p/tls/tls_sw.h"
 #include "nic/engine/msg_cursor.h"
-#include "nic/plugins/tls_plugin.h"
+#include "nic/plugins/tls/tls_plugin.h"
 
 using namespace autonic;
 using namespace autonic::l5p::tls;

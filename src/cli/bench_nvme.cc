@@ -13,7 +13,7 @@
 #include "cli/bench_util.h"
 #include "cli/parse.h"
 #include "nic/engine/msg_cursor.h"
-#include "nic/plugins/nvme_plugin.h"
+#include "nic/plugins/nvme/nvme_plugin.h"
 #include "proto/nvme/nvme_pdu.h"
 #include "testbed/testbed.h"
 
@@ -138,7 +138,7 @@ int run_bench_nvme(const BenchArgs& a) {
   for (uint32_t sz : sizes)
     for (uint32_t d : depths)
       for (const Mode& m : modes)
-        cpio[{sz, d, m.name}] = cycles_per_io(testbed::L5pKind::kNvme, m.m, sz, d,
+        cpio[{sz, d, m.name}] = cycles_per_io(testbed::L5pKind::kNvmeTcp, m.m, sz, d,
                                               m.m == testbed::OffloadMode::kOff ? &share[{sz, d}] : nullptr, 2);
 
   // (c) NVMe/TCP over TLS (§5.3): all software, the TLS offload alone, TLS + NVMe copy and CRC

@@ -14,7 +14,7 @@
 #include "common/rng.h"
 #include "l5p/tls/tls_sw.h"
 #include "nic/engine/msg_cursor.h"
-#include "nic/plugins/tls_plugin.h"
+#include "nic/plugins/tls/tls_plugin.h"
 #include "testbed/testbed.h"
 
 namespace autonic::cli {

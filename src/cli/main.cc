@@ -27,8 +27,8 @@ struct RunArgs {
 };
 
 void add_run_options(CLI::App* run, RunArgs& a) {
-  run->add_option("--l5p", a.l5p, "layer-5 protocol: tcp | framed | tls | nvme | nvme-tls (NVMe/TCP over TLS)")
-      ->check(CLI::IsMember({"tcp", "framed", "tls", "nvme", "nvme-tls"}));
+  run->add_option("--l5p", a.l5p, "layer-5 protocol: tcp, a registered L5P (l5o/l5p_registry.h), or nvme-tls (NVMe/TCP over TLS)")
+      ->check(CLI::IsMember(testbed::l5p_names()));
   run->add_option("--offload", a.offload,
                   "off | tx | rx | on | zc (tls: on + zero-copy send) | crc, ddp (nvme: digest only / copy only) | tls (nvme-tls: TLS only)")
       ->check(CLI::IsMember({"off", "tx", "rx", "on", "zc", "crc", "ddp", "tls"}));
@@ -89,11 +89,7 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
     if (!p) throw CLI::ValidationError(what, "not a probability: '" + v + "' (use e.g. 2% or 0.02)");
     return *p;
   };
-  c.l5p = a.l5p == "framed" ? testbed::L5pKind::kFramed
-          : a.l5p == "tls"  ? testbed::L5pKind::kTls
-          : a.l5p == "nvme" ? testbed::L5pKind::kNvme
-          : a.l5p == "nvme-tls" ? testbed::L5pKind::kNvmeTls
-                            : testbed::L5pKind::kTcp;
+  c.l5p = testbed::l5p_from_name(a.l5p).value_or(testbed::L5pKind::kTcp);  // checked by IsMember
   c.offload = a.offload == "off" ? testbed::OffloadMode::kOff
               : a.offload == "tx" ? testbed::OffloadMode::kTx
               : a.offload == "rx" ? testbed::OffloadMode::kRx

@@ -275,13 +275,14 @@ void Driver::poll_rx() {
     if (c.resync_req && c.ctx) {
       // Deliver the NIC's guess before the packet itself goes up, so the L5P can answer when
       // its stream reaches it (§4.3 "Context recovery").
-      auto it = shadows_.find(c.ctx);
-      nic::OffloadStats& st = ostats_[size_t(it != shadows_.end() ? it->second.proto : l5o::L5Proto::kFramed)];
-      if (it != shadows_.end() && it->second.ops) {
-        ++st.rx_resync_req_start;
-        it->second.ops->resync_rx_req(*c.resync_req);
+      Shadow* sh = shadow(c.ctx);
+      if (sh && sh->ops && !sh->dead) {
+        ++ostats_[size_t(sh->proto)].rx_resync_req_start;
+        sh->ops->resync_rx_req(*c.resync_req);
+      } else if (sh) {
+        ++ostats_[size_t(sh->proto)].rx_resync_req_skip;
       } else {
-        ++st.rx_resync_req_skip;
+        ++stats_.rx_resync_req_no_ctx;  // the context went away while the packet was queued
       }
     }
     if (c.inner_resync_req && c.inner_ctx) {
@@ -439,6 +440,7 @@ void Driver::export_stats(CounterMap& m) const {
   add_counter(m, "drv_tx_ring_full_drops", stats_.tx_ring_full_drops);
   add_counter(m, "drv_rx_nontcp", stats_.rx_nontcp);
   add_counter(m, "drv_cmd_ring_full", stats_.cmd_ring_full);
+  add_counter(m, "drv_rx_resync_req_no_ctx", stats_.rx_resync_req_no_ctx);
 }
 
 }  // namespace autonic::driver

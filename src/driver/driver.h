@@ -16,6 +16,7 @@ namespace autonic::driver {
 struct DriverStats {
   uint64_t tx_packets = 0, rx_packets = 0, rx_offloaded_packets = 0, tx_ring_full_drops = 0;
   uint64_t rx_nontcp = 0;
+  uint64_t rx_resync_req_no_ctx = 0;  // a guess for a context the L5P has destroyed since
   uint64_t cmd_ring_full = 0;  // context commands the send ring refused (creates fail, destroys retried)
 };
 
@@ -118,7 +119,7 @@ class Driver final : public l5o::Offload {
   uint32_t next_ctx_ = 1;
   uint32_t next_rr_ = 1;
   DriverStats stats_;
-  std::array<nic::OffloadStats, 3> ostats_{};
+  std::array<nic::OffloadStats, l5o::kL5ProtoCount> ostats_{};
 };
 
 }  // namespace autonic::driver

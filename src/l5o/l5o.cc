@@ -4,9 +4,11 @@ namespace autonic::l5o {
 
 const char* proto_name(L5Proto p) {
   switch (p) {
-    case L5Proto::kFramed: return "framed";
-    case L5Proto::kTls: return "tls";
-    case L5Proto::kNvmeTcp: return "nvme_tcp";
+#define AUTONIC_L5PROTO_NAME(ident, E, counter, cli, shape) \
+  case L5Proto::k##E:                                    \
+    return counter;
+    AUTONIC_L5P_REGISTRY(AUTONIC_L5PROTO_NAME)
+#undef AUTONIC_L5PROTO_NAME
   }
   return "unknown";
 }

@@ -8,10 +8,21 @@
 #include "common/bytes.h"
 #include "common/frame.h"
 #include "common/tcp_seq.h"
+#include "l5o/l5p_registry.h"
 
 namespace autonic::l5o {
 
-enum class L5Proto : uint8_t { kFramed, kTls, kNvmeTcp };
+// One per line of the registry (l5o/l5p_registry.h).
+enum class L5Proto : uint8_t {
+#define AUTONIC_L5PROTO_ENUM(ident, E, counter, cli, shape) k##E,
+  AUTONIC_L5P_REGISTRY(AUTONIC_L5PROTO_ENUM)
+#undef AUTONIC_L5PROTO_ENUM
+};
+inline constexpr size_t kL5ProtoCount = 0
+#define AUTONIC_L5PROTO_COUNT(ident, E, counter, cli, shape) +1
+    AUTONIC_L5P_REGISTRY(AUTONIC_L5PROTO_COUNT);
+#undef AUTONIC_L5PROTO_COUNT
+// The protocol's name in counters (tx_<name>_...).
 const char* proto_name(L5Proto p);
 
 enum class Direction : uint8_t { kTx, kRx };

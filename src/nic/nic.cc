@@ -1,18 +1,16 @@
 #include "nic/nic.h"
 
 #include "common/inet_csum.h"
-#include "nic/plugins/framed_plugin.h"
-#include "nic/plugins/nvme_plugin.h"
-#include "nic/plugins/tls_plugin.h"
 
 namespace autonic::nic {
 
 Nic::Nic(const NicConfig& cfg, CpuMeter* meter, CpuDomain domain)
     : cfg_(cfg), meter_(meter), domain_(domain), send_ring_(cfg.send_ring_entries),
       rx_ring_(cfg.rx_ring_entries), cache_(cfg.ctx_cache_bytes) {
-  plugins_[size_t(l5o::L5Proto::kFramed)] = std::make_unique<FramedPlugin>();
-  plugins_[size_t(l5o::L5Proto::kTls)] = std::make_unique<TlsPlugin>();
-  plugins_[size_t(l5o::L5Proto::kNvmeTcp)] = std::make_unique<NvmePlugin>();
+#define AUTONIC_MAKE_PLUGIN(ident, E, counter, cli, shape) \
+  plugins_[size_t(l5o::L5Proto::k##E)] = make_##ident##_plugin();
+  AUTONIC_L5P_REGISTRY(AUTONIC_MAKE_PLUGIN)
+#undef AUTONIC_MAKE_PLUGIN
 }
 
 Nic::~Nic() = default;

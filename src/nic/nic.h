@@ -109,13 +109,13 @@ class Nic final : public wire::FrameSink {
   Ring<SendDesc> send_ring_;
   Ring<RxCompletion> rx_ring_;
   Ring<CmdCompletion> cmd_ring_{1024};
-  std::array<std::unique_ptr<Plugin>, 3> plugins_;
+  std::array<std::unique_ptr<Plugin>, l5o::kL5ProtoCount> plugins_;
   std::unordered_map<uint32_t, Context> ctxs_;
   std::unordered_map<FlowKey, uint32_t, FlowKeyHash> rx_flow_table_;
   ContextCache cache_;
   NicStats stats_;
   uint64_t create_posts_ = 0, creates_seen_ = 0, offloaded_seen_ = 0;  // fault counters (NicFaults)
-  std::array<OffloadStats, 3> ostats_{};
+  std::array<OffloadStats, l5o::kL5ProtoCount> ostats_{};
 };
 
 }  // namespace autonic::nic

@@ -31,7 +31,7 @@ struct SendDesc {
   Bytes frame;
   // kPacket with ctx != 0: the protocol the driver bound it to, so a frame the NIC must drop
   // (its context is gone) is counted against the right L5P (tx_<proto>_drop_no_ctx).
-  l5o::L5Proto proto = l5o::L5Proto::kFramed;
+  l5o::L5Proto proto{};
   // command fields
   l5o::Direction dir = l5o::Direction::kTx;
   FlowKey flow;

@@ -58,30 +58,21 @@ void Host::export_stats(CounterMap& m, L5pKind l5p) const {
     s.add(driver_->offload_stats(p));
     s.export_to(m, l5o::proto_name(p));
   };
-  switch (l5p) {
-    case L5pKind::kTcp: break;
-    case L5pKind::kFramed: proto(l5o::L5Proto::kFramed); break;
-    case L5pKind::kTls: proto(l5o::L5Proto::kTls); break;
-    case L5pKind::kNvmeTls:
-      proto(l5o::L5Proto::kTls);
-      [[fallthrough]];
-    case L5pKind::kNvme: {
-      proto(l5o::L5Proto::kNvmeTcp);
-      // mlx5 nvmeotcp names for what the generic engine and driver counted.
-      const nic::OffloadStats& n = nic_->offload_stats(l5o::L5Proto::kNvmeTcp);
-      const nic::OffloadStats& d = driver_->offload_stats(l5o::L5Proto::kNvmeTcp);
-      add_counter(m, "rx_nvme_tcp_packets", n.rx_decrypted_packets);
-      add_counter(m, "rx_nvme_tcp_bytes", n.rx_decrypted_bytes);
-      add_counter(m, "rx_nvme_tcp_crc_ok_packets", n.rx_decrypted_packets);
-      add_counter(m, "rx_nvme_tcp_resync", n.rx_resync_res_ok + n.rx_resync_jump);
-      // (rx_nvme_tcp_sk_add / _sk_del come with the engine's counters above.)
-      add_counter(m, "rx_nvme_tcp_setup", d.rx_rr_setup);
-      add_counter(m, "rx_nvme_tcp_teardown", d.rx_rr_teardown);
-      add_counter(m, "rx_nvme_tcp_teardown_unconfirmed", d.rx_rr_teardown_unconfirmed);
-      add_counter(m, "rx_nvme_tcp_ddp_stale", n.rx_ddp_stale);
-      add_counter(m, "rx_nvme_tcp_ddp_hdgst_skip", n.rx_ddp_hdgst_skip);
-      break;
-    }
+  for (l5o::L5Proto p : l5p_protos(l5p)) proto(p);
+  if (l5p == L5pKind::kNvmeTcp || l5p == L5pKind::kNvmeTls) {
+    // mlx5 nvmeotcp names for what the generic engine and driver counted.
+    const nic::OffloadStats& n = nic_->offload_stats(l5o::L5Proto::kNvmeTcp);
+    const nic::OffloadStats& d = driver_->offload_stats(l5o::L5Proto::kNvmeTcp);
+    add_counter(m, "rx_nvme_tcp_packets", n.rx_decrypted_packets);
+    add_counter(m, "rx_nvme_tcp_bytes", n.rx_decrypted_bytes);
+    add_counter(m, "rx_nvme_tcp_crc_ok_packets", n.rx_decrypted_packets);
+    add_counter(m, "rx_nvme_tcp_resync", n.rx_resync_res_ok + n.rx_resync_jump);
+    // (rx_nvme_tcp_sk_add / _sk_del come with the engine's counters above.)
+    add_counter(m, "rx_nvme_tcp_setup", d.rx_rr_setup);
+    add_counter(m, "rx_nvme_tcp_teardown", d.rx_rr_teardown);
+    add_counter(m, "rx_nvme_tcp_teardown_unconfirmed", d.rx_rr_teardown_unconfirmed);
+    add_counter(m, "rx_nvme_tcp_ddp_stale", n.rx_ddp_stale);
+    add_counter(m, "rx_nvme_tcp_ddp_hdgst_skip", n.rx_ddp_hdgst_skip);
   }
 }
 

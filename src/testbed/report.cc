@@ -9,12 +9,46 @@ namespace autonic::testbed {
 const char* l5p_name(L5pKind k) {
   switch (k) {
     case L5pKind::kTcp: return "tcp";
-    case L5pKind::kFramed: return "framed";
-    case L5pKind::kTls: return "tls";
-    case L5pKind::kNvme: return "nvme";
+#define AUTONIC_L5PKIND_NAME(ident, E, counter, cli, shape) \
+  case L5pKind::k##E:                                     \
+    return cli;
+    AUTONIC_L5P_REGISTRY(AUTONIC_L5PKIND_NAME)
+#undef AUTONIC_L5PKIND_NAME
     case L5pKind::kNvmeTls: return "nvme-tls";
   }
   return "?";
+}
+
+std::vector<std::string> l5p_names() {
+  std::vector<std::string> v{"tcp"};
+#define AUTONIC_L5PKIND_CLI(ident, E, counter, cli, shape) v.push_back(cli);
+  AUTONIC_L5P_REGISTRY(AUTONIC_L5PKIND_CLI)
+#undef AUTONIC_L5PKIND_CLI
+  v.push_back("nvme-tls");
+  return v;
+}
+
+std::optional<L5pKind> l5p_from_name(const std::string& name) {
+  for (uint8_t k = 0; k <= uint8_t(L5pKind::kNvmeTls); ++k)
+    if (name == l5p_name(L5pKind(k))) return L5pKind(k);
+  return std::nullopt;
+}
+
+std::vector<l5o::L5Proto> l5p_protos(L5pKind k) {
+  if (k == L5pKind::kNvmeTls) return {l5o::L5Proto::kTls, l5o::L5Proto::kNvmeTcp};
+#define AUTONIC_L5PKIND_PROTO(ident, E, counter, cli, shape) \
+  if (k == L5pKind::k##E) return {l5o::L5Proto::k##E};
+  AUTONIC_L5P_REGISTRY(AUTONIC_L5PKIND_PROTO)
+#undef AUTONIC_L5PKIND_PROTO
+  return {};
+}
+
+bool is_stream_l5p(const std::string& name) {
+#define AUTONIC_L5PKIND_STREAM(ident, E, counter, cli, shape) \
+  if (name == cli) return l5o::L5pShape::shape == l5o::L5pShape::kStream;
+  AUTONIC_L5P_REGISTRY(AUTONIC_L5PKIND_STREAM)
+#undef AUTONIC_L5PKIND_STREAM
+  return false;
 }
 
 const char* offload_name(OffloadMode m) {
@@ -120,7 +154,7 @@ std::string Report::summary() const {
   o << line;
   o << "  wire           frames " << wire.frames << ", dropped " << wire.dropped << ", reordered " << wire.reordered
     << ", duplicated " << wire.duplicated << ", corrupted " << wire.corrupted << ", tampered " << wire.tampered << "\n";
-  if (l5p == "framed" || l5p == "tls") {
+  if (is_stream_l5p(l5p)) {
     // The record-oriented L5Ps share the engine's counter names: <dir>_<proto>_<what>.
     const std::string p = l5p;
     const uint64_t full = c(server, "rx_" + p + "_msgs_full"), part = c(server, "rx_" + p + "_msgs_partial"),

@@ -3,12 +3,15 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/bytes.h"
 #include "common/counters.h"
+#include "l5o/l5o.h"
 #include "nic/nic_faults.h"
 #include "wire/sim_link.h"
 
@@ -21,7 +24,15 @@ class NvmePeerHook;
 // IPv4 + TCP headers, and frames beyond it are not sized for (netif mtu is a u16 in lwIP).
 inline constexpr uint16_t kMinMtu = 576, kMaxMtu = 9000;
 
-enum class L5pKind : uint8_t { kTcp, kFramed, kTls, kNvme, kNvmeTls };  // kNvmeTls: NVMe/TCP over TLS
+// --l5p: plain TCP, every registered L5P (l5o/l5p_registry.h, same enumerator as its
+// l5o::L5Proto), and NVMe/TCP over TLS (a composition of two of them).
+enum class L5pKind : uint8_t {
+  kTcp,
+#define AUTONIC_L5PKIND_ENUM(ident, E, counter, cli, shape) k##E,
+  AUTONIC_L5P_REGISTRY(AUTONIC_L5PKIND_ENUM)
+#undef AUTONIC_L5PKIND_ENUM
+  kNvmeTls,
+};
 // zc (tls) = on + zero-copy send; crc / ddp (nvme) = only the digest / only the copy offload
 // tls (nvme-tls) = the TLS offload only, NVMe digests in software
 enum class OffloadMode : uint8_t { kOff, kTx, kRx, kOn, kZc, kCrc, kDdp, kTls };
@@ -97,6 +108,14 @@ struct Report {
 };
 
 const char* l5p_name(L5pKind k);
+// The kind `--l5p name` selects; nullopt for an unknown name.
+std::optional<L5pKind> l5p_from_name(const std::string& name);
+// Every --l5p name, in registry order.
+std::vector<std::string> l5p_names();
+// The offload protocols a kind runs (NVMe/TCP over TLS: both).
+std::vector<l5o::L5Proto> l5p_protos(L5pKind k);
+// True for a registered L5P that carries the bulk stream workload (l5o::L5pShape::kStream).
+bool is_stream_l5p(const std::string& name);
 const char* offload_name(OffloadMode m);
 
 }  // namespace autonic::testbed

@@ -21,7 +21,7 @@ constexpr uint16_t kServerPort = 5001, kClientPortBase = 40000;
 constexpr std::array<uint8_t, 6> kClientMac{0x02, 0, 0, 0, 0, 1}, kServerMac{0x02, 0, 0, 0, 0, 2};
 
 bool is_tls(L5pKind k) { return k == L5pKind::kTls || k == L5pKind::kNvmeTls; }
-bool is_nvme(L5pKind k) { return k == L5pKind::kNvme || k == L5pKind::kNvmeTls; }
+bool is_nvme(L5pKind k) { return k == L5pKind::kNvmeTcp || k == L5pKind::kNvmeTls; }
 
 void validate_nvme(const ScenarioConfig& cfg) {
   if (cfg.lba_size != 512 && cfg.lba_size != 4096) throw std::invalid_argument("--lba-size must be 512 or 4096");
@@ -44,7 +44,7 @@ void validate_config(const ScenarioConfig& cfg) {
   if (cfg.bare && cfg.l5p != L5pKind::kTcp) throw std::invalid_argument("bare wire only carries --l5p tcp");
   if (cfg.offload == OffloadMode::kZc && cfg.l5p != L5pKind::kTls)
     throw std::invalid_argument("--offload zc is for --l5p tls");
-  if ((cfg.offload == OffloadMode::kCrc || cfg.offload == OffloadMode::kDdp) && cfg.l5p != L5pKind::kNvme)
+  if ((cfg.offload == OffloadMode::kCrc || cfg.offload == OffloadMode::kDdp) && cfg.l5p != L5pKind::kNvmeTcp)
     throw std::invalid_argument("--offload crc|ddp are for --l5p nvme (over TLS the NIC's NVMe engine runs inside "
                                 "the TLS context: use on | tx | rx | tls)");
   if (cfg.offload == OffloadMode::kTls && cfg.l5p != L5pKind::kNvmeTls)

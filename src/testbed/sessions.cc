@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-#include "l5p/framed/framed_session.h"
 #include "l5p/plain_stream.h"
 
 namespace autonic::testbed {
@@ -40,19 +39,14 @@ std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::u
 
 std::unique_ptr<l5p::Stream> make_stream(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
                                          bool client, Host& host, TlsShared& tls) {
-  if (cfg.l5p == L5pKind::kTcp) return std::make_unique<l5p::PlainStream>(std::move(c));
-  if (cfg.l5p == L5pKind::kTls) return make_tls(cfg, std::move(c), client, host, tls);
-  l5p::framed::SessionConfig sc;
-  sc.secret = splitmix64(cfg.seed ^ 0xF4A3Dull);
-  sc.msg_payload = cfg.msg_size;
-  sc.offload = host.driver();
-  // The client sends, the server receives; each side offloads the direction(s) asked for.
-  const bool tx = cfg.offload == OffloadMode::kTx || cfg.offload == OffloadMode::kOn;
-  const bool rx = cfg.offload == OffloadMode::kRx || cfg.offload == OffloadMode::kOn;
-  sc.offload_tx = tx;
-  sc.offload_rx = rx;
-  return std::make_unique<l5p::framed::FramedSession>(
-      std::move(c), client ? l5p::framed::FramedSession::Role::kClient : l5p::framed::FramedSession::Role::kServer, sc);
+  // Only kStream L5Ps are asked (a discarded branch needs no definition of its function).
+#define AUTONIC_MAKE_STREAM(ident, E, counter, cli, shape)                 \
+  if constexpr (l5o::L5pShape::shape == l5o::L5pShape::kStream) {        \
+    if (cfg.l5p == L5pKind::k##E) return make_##ident##_stream(cfg, std::move(c), client, host, tls); \
+  }
+  AUTONIC_L5P_REGISTRY(AUTONIC_MAKE_STREAM)
+#undef AUTONIC_MAKE_STREAM
+  return std::make_unique<l5p::PlainStream>(std::move(c));
 }
 
 l5p::nvme::QueueConfig nvme_queue_config(const ScenarioConfig& cfg, Host& host, CpuMeter* meter) {

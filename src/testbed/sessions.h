@@ -1,6 +1,6 @@
 // The L5P sessions a run puts on its TCP connections, built from the ScenarioConfig: plain TCP,
-// framed, TLS (ours or the OpenSSL peer's record layer) and NVMe/TCP's queue settings -- each
-// side offloading what --offload asks for.
+// the registered stream L5Ps (src/testbed/l5ps/<ident>/), TLS (ours or the OpenSSL peer's
+// record layer) and NVMe/TCP's queue settings -- each side offloading what --offload asks for.
 #pragma once
 #include <memory>
 
@@ -25,9 +25,17 @@ l5p::tls::Cipher parse_cipher(const std::string& c);
 
 std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
                                                bool client, Host& host, TlsShared& tls);
-// A bulk flow's stream: plain TCP, framed or TLS, as cfg.l5p says.
+// A bulk flow's stream: plain TCP or the registered stream L5P cfg.l5p names.
 std::unique_ptr<l5p::Stream> make_stream(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
                                          bool client, Host& host, TlsShared& tls);
+
+// Each registered L5P of shape kStream builds its session in src/testbed/l5ps/<ident>/
+// (l5o/l5p_registry.h); the client sends, the server receives.
+#define AUTONIC_DECLARE_STREAM(ident, E, counter, cli, shape)                                              \
+  std::unique_ptr<l5p::Stream> make_##ident##_stream(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c, \
+                                                     bool client, Host& host, TlsShared& tls);
+AUTONIC_L5P_REGISTRY(AUTONIC_DECLARE_STREAM)
+#undef AUTONIC_DECLARE_STREAM
 // An NVMe/TCP queue's settings on `host`: digests negotiated, offloads as --offload asks.
 l5p::nvme::QueueConfig nvme_queue_config(const ScenarioConfig& cfg, Host& host, CpuMeter* meter);
 

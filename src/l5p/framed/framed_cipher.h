@@ -1,5 +1,5 @@
 // The framed L5P's software implementation of its per-message transform (proto/framed/
-// framed_wire.h "Transform"); the NIC model has its own (nic/plugins/framed_transform.h), like
+// framed_wire.h "Transform"); the NIC model has its own (nic/plugins/framed/framed_transform.h), like
 // AES-GCM in kTLS and in the NIC. Constant-size dynamic state: message index, keystream base,
 // running CRC32C, received check bytes.
 #pragma once

@@ -93,4 +93,9 @@ class Plugin {
   virtual std::unique_ptr<PluginFlow> make_flow(const l5o::L5State& state, l5o::Direction dir) const = 0;
 };
 
+// Each registered L5P's plug-in (l5o/l5p_registry.h), defined in src/nic/plugins/<ident>/.
+#define AUTONIC_DECLARE_PLUGIN(ident, E, counter, cli, shape) std::unique_ptr<Plugin> make_##ident##_plugin();
+AUTONIC_L5P_REGISTRY(AUTONIC_DECLARE_PLUGIN)
+#undef AUTONIC_DECLARE_PLUGIN
+
 }  // namespace autonic::nic

@@ -1,6 +1,6 @@
-#include "nic/plugins/framed_plugin.h"
+#include "nic/plugins/framed/framed_plugin.h"
 
-#include "nic/plugins/framed_transform.h"
+#include "nic/plugins/framed/framed_transform.h"
 
 namespace autonic::nic {
 namespace {
@@ -30,5 +30,7 @@ std::unique_ptr<PluginFlow> FramedPlugin::make_flow(const l5o::L5State& state, l
   const auto& s = static_cast<const proto::framed::FramedL5State&>(state);
   return std::make_unique<FramedFlow>(s.key);
 }
+
+std::unique_ptr<Plugin> make_framed_plugin() { return std::make_unique<FramedPlugin>(); }
 
 }  // namespace autonic::nic

@@ -1,9 +1,9 @@
-#include "nic/plugins/tls_plugin.h"
+#include "nic/plugins/tls/tls_plugin.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "nic/plugins/gcm_stream.h"
+#include "nic/plugins/tls/gcm_stream.h"
 
 namespace autonic::nic {
 namespace {
@@ -117,5 +117,7 @@ uint32_t TlsPlugin::payload_len(ByteSpan hdr) const {
 std::unique_ptr<PluginFlow> TlsPlugin::make_flow(const l5o::L5State& state, l5o::Direction dir) const {
   return std::make_unique<TlsFlow>(static_cast<const TlsL5State&>(state), dir == l5o::Direction::kTx);
 }
+
+std::unique_ptr<Plugin> make_tls_plugin() { return std::make_unique<TlsPlugin>(); }
 
 }  // namespace autonic::nic

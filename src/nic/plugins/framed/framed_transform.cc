@@ -1,4 +1,4 @@
-#include "nic/plugins/framed_transform.h"
+#include "nic/plugins/framed/framed_transform.h"
 
 #include <isa-l/crc.h>
 

@@ -1,4 +1,4 @@
-#include "nic/plugins/gcm_stream.h"
+#include "nic/plugins/tls/gcm_stream.h"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "nic/plugins/nvme_plugin.h"
+#include "nic/plugins/nvme/nvme_plugin.h"
 
 #include <isa-l/crc.h>
 
@@ -158,5 +158,7 @@ std::optional<uint32_t> NvmePlugin::probe(ByteSpan hdr) const {
 std::unique_ptr<PluginFlow> NvmePlugin::make_flow(const l5o::L5State& state, l5o::Direction dir) const {
   return std::make_unique<NvmeFlow>(static_cast<const NvmeL5State&>(state), dir == l5o::Direction::kTx);
 }
+
+std::unique_ptr<Plugin> make_nvme_plugin() { return std::make_unique<NvmePlugin>(); }
 
 }  // namespace autonic::nic
