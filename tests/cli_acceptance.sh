@@ -169,7 +169,7 @@ for bad_args in "--bytes 12Q" "--loss 150%" "--l5p nosuch" "--mtu 100" "--flows 
                 "--mtu 70000" "--mtu 65536" "--mtu 575" "--mtu 9001" "--seed -1" "--seed abc" "--seed 1e3" \
                 "--seed 18446744073709551616" "--flows -1" "--flows 4294967297" "--l5p nvme --depth -1" \
                 "--l5p nvme --port 70000" "--l5p nvme --port 0" "--l5p nvme --queues 4294967297" \
-                "--l5p nvme --lba-size -512"; do
+                "--l5p nvme --lba-size -512" "--nic-fault reset" "--nic-fault bogus=1" "--nic-fault reset-after-tx=-1"; do
   $A run $bad_args > "$T/out" 2>&1; rc=$?
   { [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -qi "error\|must\|not a\|not in\|invalid\|fail" "$T/out"; } \
     || fail "$A run $bad_args: rc=$rc, output: $(head -c 200 "$T/out")"
@@ -181,6 +181,20 @@ for ok_args in "--mtu 576" "--mtu 9000" "--seed 18446744073709551615" "--seed 0"
   [ "$(j .verified "$T/out")" = true ] || fail "$A run --bytes 64K $ok_args: not verified"
 done
 [ "$(j .seed "$T/out")" = 0 ] || fail "--seed 0: report says seed $(j .seed "$T/out")"
+
+# 7. fail closed (issue #9): a device reset mid-stream is survived (contexts re-created); reset
+# and then refused ends with a clear outcome; neither leaks plaintext (tests/fail_closed_test.cc
+# scans the pcap; here: the outcome and the counters a user sees).
+CMD="run --l5p tls --bytes 2M --nic-fault reset-after-tx=400 --json"
+$A $CMD > "$T/fc1.json"
+[ "$(j .verified "$T/fc1.json")" = true ] || fail "$A $CMD: not verified"
+[ "$(j .stats.client.nic_dev_resets "$T/fc1.json")" = 1 ] && [ "$(j .stats.client.tx_tls_ctx_restore "$T/fc1.json")" -ge 1 ] \
+  || fail "$A $CMD: resets $(j .stats.client.nic_dev_resets "$T/fc1.json") restores $(j .stats.client.tx_tls_ctx_restore "$T/fc1.json")"
+CMD="run --l5p tls --bytes 2M --nic-fault reset-after-tx=400,reject-create-from=3 --json"
+$A $CMD > "$T/fc2.json"
+[ "$(j .outcome "$T/fc2.json")" = "tls:tx_offload_lost" ] || fail "$A $CMD: outcome $(j .outcome "$T/fc2.json")"
+[ "$(j .delivered_wrong_bytes "$T/fc2.json")" = 0 ] || fail "$A $CMD: wrong bytes delivered"
+[ "$(j .stats.client.tx_tls_drop_no_ctx "$T/fc2.json")" -gt 0 ] || fail "$A $CMD: no frame dropped"
 
 [ "$fails" = 0 ] && echo "cli acceptance: all checks passed"
 exit "$fails"

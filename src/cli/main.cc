@@ -16,7 +16,7 @@ struct RunArgs {
   std::string l5p = "tcp", offload = "on", bytes = "16M", msg_size = "16K", loss = "0", reorder = "0",
               dup = "0", corrupt = "0", tamper = "0", clock = "virtual", pcap, ctx_cache = "4M",
               cipher = "aes128gcm", record_size = "16K", keylog, record_align = "mss", rw = "randread",
-              io_size = "4K", ns_size = "64M", ns_file;
+              io_size = "4K", ns_size = "64M", ns_file, nic_fault;
   // Integers as text: parsed by cli::parse_uint, which rejects a sign and out-of-range values
   // (a plain uint16_t / uint64_t option would wrap "70000" or "-1" silently).
   std::string depth = "1", lba_size = "512", nvme_port = "4420", queues = "1", flows = "1", mtu = "1500",
@@ -65,6 +65,8 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_option("--clock", a.clock, "virtual | real")->check(CLI::IsMember({"virtual", "real"}));
   run->add_option("--pcap", a.pcap, "record the wire to this pcap file");
   run->add_option("--ctx-cache", a.ctx_cache, "NIC context cache capacity (bytes)");
+  run->add_option("--nic-fault", a.nic_fault,
+                  "inject NIC failures (both hosts): reject-create-from=N,ring-full-from=N,lose-ctx-every=N,reset-after-tx=N");
   run->add_flag("--bare", a.bare, "lwIP over a bare wire: NIC and driver bypassed (baseline)");
   run->add_flag("--json", a.json, "print one JSON object");
   run->add_flag("--trace", a.trace, "print every NIC RX resync state change (stderr), with the virtual time");
@@ -118,6 +120,12 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.pcap = a.pcap;
   c.bare = a.bare;
   c.ctx_cache_bytes = size(a.ctx_cache, "--ctx-cache");
+  if (!a.nic_fault.empty()) {
+    std::string err;
+    auto f = cli::parse_nic_faults(a.nic_fault, &err);
+    if (!f) throw CLI::ValidationError("--nic-fault", err);
+    c.nic_faults = *f;
+  }
   const uint64_t rs = size(a.record_size, "--record-size");
   if (rs == 0 || rs > 16384) throw CLI::ValidationError("--record-size", "must be 1 .. 16K (RFC 8446 §5.1)");
   c.record_size = uint32_t(rs);

@@ -1,5 +1,6 @@
 #include "cli/parse.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -47,6 +48,32 @@ std::optional<uint64_t> parse_uint(const std::string& s, uint64_t lo, uint64_t h
   }
   if (v < lo || v > hi) return std::nullopt;
   return v;
+}
+
+std::optional<nic::NicFaults> parse_nic_faults(const std::string& s, std::string* err) {
+  nic::NicFaults f;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    const size_t end = std::min(s.find(',', pos), s.size());
+    const std::string item = s.substr(pos, end - pos);
+    pos = end + 1;
+    const size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    const auto n = eq == std::string::npos ? std::nullopt : parse_uint(item.substr(eq + 1), 0, UINT32_MAX);
+    if (!n) {
+      *err = "expected key=N (N a whole number), got '" + item + "'";
+      return std::nullopt;
+    }
+    if (key == "reject-create-from") f.reject_create_from = uint32_t(*n);
+    else if (key == "ring-full-from") f.cmd_ring_full_from = uint32_t(*n);
+    else if (key == "lose-ctx-every") f.lose_ctx_every = uint32_t(*n);
+    else if (key == "reset-after-tx") f.reset_after_tx = *n;
+    else {
+      *err = "unknown fault '" + key + "' (reject-create-from | ring-full-from | lose-ctx-every | reset-after-tx)";
+      return std::nullopt;
+    }
+  }
+  return f;
 }
 
 }  // namespace autonic::cli
