@@ -61,7 +61,7 @@ std::optional<nic::NicFaults> parse_nic_faults(const std::string& s, std::string
     const std::string key = item.substr(0, eq);
     const auto n = eq == std::string::npos ? std::nullopt : parse_uint(item.substr(eq + 1), 0, UINT32_MAX);
     if (!n) {
-      *err = "expected key=N (N a whole number), got '" + item + "'";
+      *err = "invalid: expected key=N (N a whole number), got '" + item + "'";
       return std::nullopt;
     }
     if (key == "reject-create-from") f.reject_create_from = uint32_t(*n);
@@ -69,7 +69,7 @@ std::optional<nic::NicFaults> parse_nic_faults(const std::string& s, std::string
     else if (key == "lose-ctx-every") f.lose_ctx_every = uint32_t(*n);
     else if (key == "reset-after-tx") f.reset_after_tx = *n;
     else {
-      *err = "unknown fault '" + key + "' (reject-create-from | ring-full-from | lose-ctx-every | reset-after-tx)";
+      *err = "invalid: unknown fault '" + key + "' (reject-create-from | ring-full-from | lose-ctx-every | reset-after-tx)";
       return std::nullopt;
     }
   }
