@@ -96,10 +96,10 @@ void BM_IsalSegments(benchmark::State& st) {
 }  // namespace
 
 int run_bench_nvme(const BenchArgs& a) {
-  benchmark::RegisterBenchmark("nic_crc_engine_1448B_segments", BM_NicCrcEngine)->MinTime(0.3)->Repetitions(3);
-  benchmark::RegisterBenchmark("isal_crc32_iscsi_whole_pdus", BM_IsalWholePdus)->MinTime(0.3)->Repetitions(3);
-  benchmark::RegisterBenchmark("isal_crc32_iscsi_1448B_segments", BM_IsalSegments)->MinTime(0.3)->Repetitions(3);
-  auto gbps = run_registered_benchmarks(double(kPdus * kPduData));
+  auto gbps = run_benchmarks({{"nic_crc_engine_1448B_segments", BM_NicCrcEngine},
+                              {"isal_crc32_iscsi_whole_pdus", BM_IsalWholePdus},
+                              {"isal_crc32_iscsi_1448B_segments", BM_IsalSegments}},
+                             double(kPdus * kPduData));
   const double eng = gbps["nic_crc_engine_1448B_segments"], isal = gbps["isal_crc32_iscsi_whole_pdus"],
                isal_seg = gbps["isal_crc32_iscsi_1448B_segments"];
 

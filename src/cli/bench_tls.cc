@@ -113,10 +113,10 @@ void BM_NaivePerSegmentEvp(benchmark::State& st) {
 
 int run_bench_tls(const BenchArgs& a) {
   // (a) engine throughput, interleaved repetitions, best of each.
-  benchmark::RegisterBenchmark("nic_engine_1448B_segments", BM_NicEngineSegments)->MinTime(0.3)->Repetitions(3);
-  benchmark::RegisterBenchmark("openssl_one_shot_records", BM_OpensslOneShot)->MinTime(0.3)->Repetitions(3);
-  benchmark::RegisterBenchmark("naive_evp_per_segment", BM_NaivePerSegmentEvp)->MinTime(0.3)->Repetitions(3);
-  auto gbps = run_registered_benchmarks(double(kRecords * kRecord));
+  auto gbps = run_benchmarks({{"nic_engine_1448B_segments", BM_NicEngineSegments},
+                              {"openssl_one_shot_records", BM_OpensslOneShot},
+                              {"naive_evp_per_segment", BM_NaivePerSegmentEvp}},
+                             double(kRecords * kRecord));
   const double eng = gbps["nic_engine_1448B_segments"], one = gbps["openssl_one_shot_records"],
                naive = gbps["naive_evp_per_segment"];
 

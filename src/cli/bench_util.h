@@ -4,6 +4,8 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <initializer_list>
+#include <utility>
 #include <map>
 #include <string>
 
@@ -37,6 +39,15 @@ inline std::map<std::string, double> run_registered_benchmarks(double bytes_per_
   benchmark::RunSpecifiedBenchmarks(&rep);
   benchmark::ClearRegisteredBenchmarks();
   return rep.gbps;
+}
+
+// Registers each (name, function) with the same settings (0.3 s, 3 interleaved repetitions)
+// and runs them: Gbps by name, best repetition.
+using BenchFn = void (*)(benchmark::State&);
+inline std::map<std::string, double> run_benchmarks(std::initializer_list<std::pair<const char*, BenchFn>> list,
+                                                    double bytes_per_iteration) {
+  for (const auto& [name, fn] : list) benchmark::RegisterBenchmark(name, fn)->MinTime(0.3)->Repetitions(3);
+  return run_registered_benchmarks(bytes_per_iteration);
 }
 
 }  // namespace autonic::cli
