@@ -42,7 +42,7 @@ constexpr uint8_t kMaxCtx = 6;
 
 enum class Op : uint8_t {
   kCreate, kDestroy, kRrAdd, kRrDel, kResyncResp, kTxRecover, kTxPacket, kAppendPdu, kAppendRecord,
-  kAppendRaw, kFrame, kRawFrame, kDoorbell, kCount
+  kAppendRaw, kFrame, kRawFrame, kDoorbell, kReset, kCount
 };
 constexpr uint8_t kLastOp = uint8_t(Op::kCount) - 1;
 
@@ -653,6 +653,9 @@ void Harness::op(Op o) {
       return deliver(std::move(a.data));
     }
     case Op::kDoorbell: return doorbell();
+    case Op::kReset:  // device reset mid-stream (tls_device_down): every context and mapping gone
+      nic_->reset();
+      return doorbell();
     case Op::kCount: return;
   }
 }
