@@ -109,16 +109,22 @@ void BM_NaivePerSegmentEvp(benchmark::State& st) {
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(kRecords * kRecord));
 }
 
-}  // namespace
-
-int run_bench_tls(const BenchArgs& a) {
-  // (a) engine throughput, interleaved repetitions, best of each.
+// (a) engine throughput, interleaved repetitions, best of each (Gbps).
+struct EngineGbps {
+  double eng, one, naive;
+};
+EngineGbps measure_engines() {
   auto gbps = run_benchmarks({{"nic_engine_1448B_segments", BM_NicEngineSegments},
                               {"openssl_one_shot_records", BM_OpensslOneShot},
                               {"naive_evp_per_segment", BM_NaivePerSegmentEvp}},
                              double(kRecords * kRecord));
-  const double eng = gbps["nic_engine_1448B_segments"], one = gbps["openssl_one_shot_records"],
-               naive = gbps["naive_evp_per_segment"];
+  return {gbps["nic_engine_1448B_segments"], gbps["openssl_one_shot_records"], gbps["naive_evp_per_segment"]};
+}
+
+}  // namespace
+
+int run_bench_tls(const BenchArgs& a) {
+  const auto [eng, one, naive] = measure_engines();
 
   // (b) host cycles per byte, TX (client) and RX (server), virtual time, best of 3 each.
   const uint64_t bytes = parse_size(a.bytes).value_or(64ull << 20);
