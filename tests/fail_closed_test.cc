@@ -16,8 +16,10 @@
 #include "apps/fio.h"
 #include "apps/pattern.h"
 #include "common/clock.h"
+#include "common/inet_csum.h"
 #include "driver/driver.h"
 #include "nic/nic.h"
+#include "proto/nvme/nvme_l5_state.h"
 #include "proto/tls/tls_l5_state.h"
 #include "tcpip/lwip_glue.h"
 #include "common/frame.h"
@@ -31,7 +33,7 @@ using autonic::testing::ctr;
 
 namespace {
 
-enum class Fault { kRejectCreate, kRingFull, kEvictedLost, kReset, kResetRefused };
+enum class Fault { kRejectCreate, kRingFull, kEvictedLost, kReset, kResetRefused, kResetPartlyRefused };
 const char* fault_name(Fault f) {
   switch (f) {
     case Fault::kRejectCreate: return "reject_create";
@@ -39,6 +41,7 @@ const char* fault_name(Fault f) {
     case Fault::kEvictedLost: return "evicted_lost";
     case Fault::kReset: return "dev_reset";
     case Fault::kResetRefused: return "dev_reset_then_refused";
+    case Fault::kResetPartlyRefused: return "dev_reset_then_partly_refused";
   }
   return "?";
 }
@@ -70,6 +73,10 @@ ScenarioConfig make(L5pKind k, Fault f) {
     case Fault::kResetRefused:
       n.reset_after_tx = 400;
       n.reject_create_from = setup_creates(k) + 1;
+      break;
+    case Fault::kResetPartlyRefused:  // the first context comes back, the rest do not (over
+      n.reset_after_tx = 400;          // TLS: the outer TX one without its inner NVMe one)
+      n.reject_create_from = setup_creates(k) + 2;
       break;
   }
   return c;
@@ -176,10 +183,17 @@ TEST_P(FailClosed, NoPlaintextOnTheWireNothingWrongDelivered) {
       EXPECT_NE(r.outcome.find("tx_offload_lost"), std::string::npos);
       EXPECT_GT(both(r, "tx_" + outer + "_drop_no_ctx"), 0u);
       break;
+    case Fault::kResetPartlyRefused:
+      // Whatever came back works; whatever did not ends the run clearly (TX) or costs only
+      // the offload (RX).
+      EXPECT_TRUE(r.verified || r.outcome.find("tx_offload_lost") != std::string::npos);
+      EXPECT_GT(both(r, "nic_dev_resets"), 0u);
+      break;
   }
   if (k != L5pKind::kNvmeTcp) {  // NVMe/TCP alone is cleartext by design
     EXPECT_EQ(plaintext_hits(c.pcap, plaintext_words(c)), 0u) << "plaintext meant to be encrypted left the host";
-  } else {
+  }
+  if (k != L5pKind::kTls) {  // a digest the NIC was to fill never leaves unfilled
     EXPECT_EQ(both(r, "nvme_ddgst_errors") + both(r, "nvme_hdgst_errors"), 0u) << "a frame left without its digest";
   }
   std::filesystem::remove(c.pcap);
@@ -196,7 +210,7 @@ INSTANTIATE_TEST_SUITE_P(Matrix, FailClosed,
                          ::testing::Combine(::testing::Values(L5pKind::kTls, L5pKind::kNvmeTcp, L5pKind::kNvmeTls),
                                             ::testing::Values(Fault::kRejectCreate, Fault::kRingFull,
                                                               Fault::kEvictedLost, Fault::kReset,
-                                                              Fault::kResetRefused)),
+                                                              Fault::kResetRefused, Fault::kResetPartlyRefused)),
                          param_name);
 
 // The scan can fail: a plain TCP run carries the same pattern in the clear.
@@ -210,6 +224,13 @@ TEST(FailClosedScan, FindsPlaintextWhereThereIsSome) {
   ASSERT_TRUE(r.verified);
   EXPECT_GT(plaintext_hits(c.pcap, plaintext_words(c)), 1000u);
   std::filesystem::remove(c.pcap);
+  // NVMe/TCP without TLS carries the namespace and write patterns in the clear.
+  ScenarioConfig n = make(L5pKind::kNvmeTcp, Fault::kRejectCreate);
+  n.nic_faults = {};
+  n.pcap = pcap_path("nvme_scan");
+  ASSERT_TRUE(run_scenario(n).verified);
+  EXPECT_GT(plaintext_hits(n.pcap, plaintext_words(n)), 1000u);
+  std::filesystem::remove(n.pcap);
 }
 
 // The L5P destroys its TX context while TCP still holds bytes handed over for it (e.g. a
@@ -286,6 +307,47 @@ TEST(FailClosedDriver, DestroyedTxContextNeverSendsItsBytesAsTheyAre) {
     drv.xmit(q);
     pbuf_free(q);
     EXPECT_EQ(wire.frames.size(), 2u) << "bytes before the offload still leave";
+  }
+  tcpip::lwip_stop();
+}
+
+// A device reset while the NIC has placed data ahead of the L5P's parser: the mapping's
+// teardown, asked before the driver has read the loss off its queue, still reports the fence of
+// what was placed (else the L5P could reuse a buffer the NIC wrote into).
+TEST(FailClosedDriver, TeardownAfterAResetKeepsThePlacementFence) {
+  VirtualClock clock;
+  tcpip::lwip_start(&clock, 1);
+  {
+    nic::Nic n(nic::NicConfig{}, nullptr, CpuDomain::kClientNic);
+    driver::Driver drv(n, nullptr, CpuDomain::kClientHost, {2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2});
+    const FlowKey flow{0x0A000002, 0x0A000001, 4420, 40000};  // as received: controller -> host
+    OneRecordOps ops;
+    const l5o::L5oHandle h = drv.create(flow, l5o::Direction::kRx,
+                                        std::make_shared<proto::nvme::NvmeL5State>(false, false, true), TcpSeq(1000), &ops);
+    ASSERT_NE(h, l5o::kNoHandle);
+    std::vector<uint8_t> buf(4096);
+    const l5o::RrStateId id = drv.add_rr_state(h, l5o::RrState{5, MutByteSpan(buf.data(), buf.size())});
+    // One C2HData PDU for CID 5 (24-byte header, 4096 data bytes, no digests); its first packet.
+    Bytes pdu(24 + 4096, 0x5A);
+    std::memset(pdu.data(), 0, 24);
+    pdu[0] = 0x07; pdu[1] = 0x04; pdu[2] = 24; pdu[3] = 24;  // C2HData, LAST_PDU, hlen, pdo
+    pdu[4] = uint8_t(pdu.size()); pdu[5] = uint8_t(pdu.size() >> 8);
+    pdu[8] = 5;                                                // CID
+    pdu[17] = 0x10;                                            // DATAL 4096 (little endian)
+    pbuf* p = tcp_packet(flow, TcpSeq(1000), ByteSpan(pdu.data(), 1448));
+    Bytes frame(kEthHeaderLen + p->tot_len, 0);
+    store_be16(&frame[12], kEtherTypeIpv4);
+    pbuf_copy_partial(p, frame.data() + kEthHeaderLen, p->tot_len, 0);
+    pbuf_free(p);
+    store_be16(&frame[kEthHeaderLen + 20 + 16], tcp4_checksum(&frame[kEthHeaderLen], frame.size() - kEthHeaderLen));
+    n.deliver(std::move(frame));  // placed (DDP), handed to the driver
+    ASSERT_EQ(buf[0], 0x5A) << "the NIC placed the first packet's data";
+    n.reset();                    // device reset: the mapping is gone with the context
+    const l5o::RrTeardown t = drv.del_rr_state(h, id);
+    EXPECT_TRUE(t.confirmed);
+    ASSERT_TRUE(t.fence.has_value()) << "the placement before the reset must still fence the buffer";
+    EXPECT_EQ(*t.fence, TcpSeq(1000 + 1448)) << "end of the last byte placed";
+    drv.destroy(h);
   }
   tcpip::lwip_stop();
 }

@@ -105,7 +105,8 @@ void Driver::restore(uint32_t id) {
   if (!sh || !sh->lost) return;
   nic::OffloadStats& st = ostats_[size_t(sh->proto)];
   const Shadow* outer = sh->outer ? shadow(sh->outer) : nullptr;
-  const bool ok = !(outer && (outer->lost || outer->dead)) && nic_create(id, *sh);
+  // An inner context exists only on its outer one: orphaned, it is never made a flow's own.
+  const bool ok = !(sh->is_inner && (!outer || outer->lost || outer->dead)) && nic_create(id, *sh);
   sh = shadow(id);
   sh->lost = false;
   if (ok) {
@@ -122,6 +123,12 @@ void Driver::restore(uint32_t id) {
     in->dead = true;
     in->lost = false;
     notify_lost(sh->inner);
+  }
+  // TX: the outer's frames carry bytes the inner context was to finish (NVMe digests inside
+  // TLS): without it the outer must not send them either.
+  if (Shadow* o = sh->dir == l5o::Direction::kTx && sh->outer ? shadow(sh->outer) : nullptr; o && !o->dead) {
+    o->dead = true;
+    notify_lost(sh->outer);
   }
 }
 
@@ -193,7 +200,6 @@ bool Driver::bind_tx(const TcpFrameView& v, uint32_t id, Shadow& sh, nic::SendDe
   if (v.seq != sh.expected || sh.resync_tx) {
     // Out of sequence (a retransmission, or a probe) or a re-created context: recover the NIC
     // context from the L5P's message map before the packet (§4.2, Fig. 6).
-    sh.resync_tx = false;
     ++st.tx_ooo;
     const l5o::TxMsgState ms = sh.ops->get_tx_msgstate(v.seq);
     switch (ms.kind) {
@@ -207,6 +213,7 @@ bool Driver::bind_tx(const TcpFrameView& v, uint32_t id, Shadow& sh, nic::SendDe
         r.prefix.assign(ms.prefix.begin(), ms.prefix.end());
         recover_inner(sh, ms.payload_pos, r);
         post(std::move(r));
+        sh.resync_tx = false;
         break;
       }
       case l5o::TxMsgState::Kind::kBeforeOffload: {
@@ -226,6 +233,7 @@ bool Driver::bind_tx(const TcpFrameView& v, uint32_t id, Shadow& sh, nic::SendDe
         r.msg_index = 0;
         if (sh.inner) r.inner = nic::SendDesc::InnerRecover::kToStart;
         post(std::move(r));
+        sh.resync_tx = false;
         break;
       }
       case l5o::TxMsgState::Kind::kNoSyncData:
@@ -330,6 +338,7 @@ l5o::L5oHandle Driver::create_inner(l5o::L5oHandle outer, std::shared_ptr<const 
   if (!state || !o || o->inner || o->outer || o->dead) return l5o::kNoHandle;  // one level, one inner
   Shadow sh{state->proto, o->dir, o->flow, start, start, ops};
   sh.outer = outer;
+  sh.is_inner = true;
   sh.state = std::move(state);
   return add_context(std::move(sh));
 }
@@ -357,13 +366,13 @@ void Driver::destroy(l5o::L5oHandle h) {
   Shadow& sh = it->second;
   if (Shadow* o = sh.outer ? shadow(sh.outer) : nullptr) o->inner = 0;
   if (Shadow* in = sh.inner ? shadow(sh.inner) : nullptr) in->outer = 0;
-  if (sh.dir == l5o::Direction::kTx && !sh.outer) {
+  if (sh.dir == l5o::Direction::kRx) {
+    ++ostats_[size_t(sh.proto)].rx_sk_del;
+  } else if (!sh.is_inner) {
     tx_by_flow_.erase(sh.flow);
     // TCP may still hold (and retransmit) bytes handed over for this context.
     auto [c, fresh] = tx_closed_.try_emplace(sh.flow, Closed{sh.proto, sh.start});
     if (!fresh && sh.start < c->second.start) c->second.start = sh.start;
-  } else {
-    ++ostats_[size_t(sh.proto)].rx_sk_del;
   }
   const bool on_nic = !sh.lost && !sh.dead;
   shadows_.erase(it);
@@ -391,6 +400,8 @@ l5o::RrStateId Driver::add_rr_state(l5o::L5oHandle h, const l5o::RrState& rr) {
 }
 
 l5o::RrTeardown Driver::del_rr_state(l5o::L5oHandle h, l5o::RrStateId id) {
+  collect_cmds();  // a loss the NIC reported since (e.g. with its RX ring full) counts first
+  restore_lost();
   Shadow* sh = shadow(h);
   if (sh) ++ostats_[size_t(sh->proto)].rx_rr_teardown;
   if (sh && (sh->dead || id < sh->rr_valid_from)) {
@@ -412,9 +423,14 @@ l5o::RrTeardown Driver::del_rr_state(l5o::L5oHandle h, l5o::RrStateId id) {
     t.confirmed = c->ok;
     t.fence = c->fence;
   }
-  sh = shadow(h);
-  if (!t.confirmed && sh) ++ostats_[size_t(sh->proto)].rx_rr_teardown_unconfirmed;
   restore_lost();
+  sh = shadow(h);
+  if (sh && (sh->dead || id < sh->rr_valid_from)) {
+    // The context went during the command: whatever was placed lies before the later fence.
+    t.confirmed = true;
+    if (sh->lost_fence && (!t.fence || *t.fence < *sh->lost_fence)) t.fence = sh->lost_fence;
+  }
+  if (!t.confirmed && sh) ++ostats_[size_t(sh->proto)].rx_rr_teardown_unconfirmed;
   return t;
 }
 

@@ -57,6 +57,7 @@ class Driver final : public l5o::Offload {
     TcpSeq start;     // first byte of the offload (create's tcpsn)
     l5o::L5pOps* ops;
     uint32_t inner = 0, outer = 0;  // composed offloads
+    bool is_inner = false;          // created on an outer context (stays so if that one goes)
     std::shared_ptr<const l5o::L5State> state;  // kept to re-create the context if the NIC loses it
     bool lost = false;        // the NIC no longer holds it; re-creation pending
     bool dead = false;        // lost and refused again: frames bound to it are dropped for good
