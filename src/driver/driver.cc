@@ -33,19 +33,16 @@ void Driver::deliver_lost(void* self) {
 
 void Driver::post(nic::SendDesc&& d) {
   while (!deferred_.empty() && nic_.post_send(std::move(deferred_.front()))) deferred_.pop_front();
-  const bool must_keep = d.kind == nic::SendDesc::Kind::kCtxDestroy;
-  nic::SendDesc keep;
-  if (must_keep) keep = d;
-  if (nic_.post_send(std::move(d))) return;
+  if (nic_.post_send(std::move(d))) return;  // refused, `d` is left as it was
   if (d.kind == nic::SendDesc::Kind::kPacket) {
     ++stats_.tx_ring_full_drops;  // TCP retransmits it
     return;
   }
   ++stats_.cmd_ring_full;
   // A destroy must reach the NIC (the context would go on processing the flow); a create the
-  // caller sees fail (take_done finds nothing); a resync answer or mapping lost here only costs
+  // caller sees fail (submit_and_wait gets no completion); a resync answer or mapping lost here only costs
   // offload (the tracker gives up; an unregistered buffer is never placed into).
-  if (must_keep) deferred_.push_back(std::move(keep));
+  if (d.kind == nic::SendDesc::Kind::kCtxDestroy) deferred_.push_back(std::move(d));
 }
 
 void Driver::ring_doorbell() {
@@ -64,7 +61,12 @@ void Driver::collect_cmds() {
   }
 }
 
-std::optional<nic::CmdCompletion> Driver::take_done(nic::SendDesc::Kind kind, uint32_t ctx, uint32_t rr_id) {
+std::optional<nic::CmdCompletion> Driver::submit_and_wait(nic::SendDesc&& d) {
+  const nic::SendDesc::Kind kind = d.kind;
+  const uint32_t ctx = d.ctx, rr_id = d.rr_id;
+  post(std::move(d));
+  nic_.doorbell();
+  collect_cmds();
   std::optional<nic::CmdCompletion> r;
   for (const nic::CmdCompletion& c : done_)
     if (c.kind == kind && c.ctx == ctx && c.rr_id == rr_id) r = c;
@@ -141,10 +143,7 @@ bool Driver::nic_create(uint32_t id, const Shadow& s) {
   d.outer = s.outer;
   d.tcpsn = s.start;
   d.state = s.state;
-  post(std::move(d));
-  nic_.doorbell();
-  collect_cmds();
-  const auto c = take_done(nic::SendDesc::Kind::kCtxCreate, id);
+  const auto c = submit_and_wait(std::move(d));
   return c && c->ok;
 }
 
@@ -404,29 +403,24 @@ l5o::RrTeardown Driver::del_rr_state(l5o::L5oHandle h, l5o::RrStateId id) {
   restore_lost();
   Shadow* sh = shadow(h);
   if (sh) ++ostats_[size_t(sh->proto)].rx_rr_teardown;
-  if (sh && (sh->dead || id < sh->rr_valid_from)) {
-    // The mapping died with a context the NIC lost: nothing is placed for it any more; what
-    // was placed lies before the fence the NIC reported with the loss.
-    return l5o::RrTeardown{true, sh->lost_fence};
-  }
+  // The mapping died with a context the NIC lost: nothing is placed for it any more; what was
+  // placed lies before the fence the NIC reported with the loss.
+  auto died = [&] { return sh && (sh->dead || id < sh->rr_valid_from); };
+  if (died()) return l5o::RrTeardown{true, sh->lost_fence};
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kRrDel;
   d.ctx = h;
   d.rr_id = id;
-  post(std::move(d));
-  nic_.doorbell();
-  collect_cmds();
   // The teardown counts only once the NIC says so: without its completion the mapping may be
   // live, and the L5P must keep the buffer and the tag (fail closed).
   l5o::RrTeardown t;
-  if (auto c = take_done(nic::SendDesc::Kind::kRrDel, h, id)) {
+  if (auto c = submit_and_wait(std::move(d))) {
     t.confirmed = c->ok;
     t.fence = c->fence;
   }
   restore_lost();
   sh = shadow(h);
-  if (sh && (sh->dead || id < sh->rr_valid_from)) {
-    // The context went during the command: whatever was placed lies before the later fence.
+  if (died()) {  // the context went during the command: the later fence holds
     t.confirmed = true;
     if (sh->lost_fence && (!t.fence || *t.fence < *sh->lost_fence)) t.fence = sh->lost_fence;
   }

@@ -87,7 +87,9 @@ class Driver final : public l5o::Offload {
   static void deliver_lost(void* self);
   // Posts a create command and waits for the NIC's answer.
   bool nic_create(uint32_t id, const Shadow& s);
-  std::optional<nic::CmdCompletion> take_done(nic::SendDesc::Kind kind, uint32_t ctx, uint32_t rr_id = 0);
+  // Posts a command the driver waits for and returns the NIC's completion (nullopt: none --
+  // the ring refused the command, or the NIC did not answer).
+  std::optional<nic::CmdCompletion> submit_and_wait(nic::SendDesc&& d);
   // xmit for a frame of a flow with a TX context: sets d.ctx, or returns false to drop it.
   bool bind_tx(const TcpFrameView& v, uint32_t id, Shadow& sh, nic::SendDesc& d);
   // A frame not bound to a live context that carries bytes meant for one: dropped.

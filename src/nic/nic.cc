@@ -43,9 +43,8 @@ void Nic::run_cmd(SendDesc& d) {
       return;
     case SendDesc::Kind::kCtxCreate: {
       // The driver waits for this completion: a context it was not told exists does not exist.
-      CmdCompletion cc{CmdCompletion::Event::kDone, d.kind, d.ctx, 0, create_ctx(d), std::nullopt};
-      if (!cmd_ring_.push(std::move(cc))) ++stats_.cmd_err;
-      return;
+      const bool ok = create_ctx(d);
+      return complete(d.kind, d.ctx, 0, ok, std::nullopt);
     }
     case SendDesc::Kind::kCtxDestroy:
       if (!find(d.ctx)) {
@@ -93,8 +92,7 @@ void Nic::run_cmd(SendDesc& d) {
       if (it == ctxs_.end()) {
         ++stats_.cmd_err;
         // No context, no mapping: nothing can be placed for it (any more).
-        if (d.kind == SendDesc::Kind::kRrDel)
-          cmd_ring_.push(CmdCompletion{CmdCompletion::Event::kDone, d.kind, d.ctx, d.rr_id, true, std::nullopt});
+        if (d.kind == SendDesc::Kind::kRrDel) complete(d.kind, d.ctx, d.rr_id, true, std::nullopt);
         return;
       }
       Context& c = it->second;
@@ -121,9 +119,7 @@ void Nic::run_cmd(SendDesc& d) {
       }
       // From here on the plug-in places nothing for it (it checks the registration per packet);
       // what it placed before lies in stream bytes before `fence`.
-      CmdCompletion cc{CmdCompletion::Event::kDone, d.kind, d.ctx, d.rr_id, true, fence};
-      if (!cmd_ring_.push(std::move(cc))) ++stats_.cmd_err;
-      return;
+      return complete(d.kind, d.ctx, d.rr_id, true, fence);
     }
   }
 }
@@ -205,9 +201,18 @@ void Nic::lose_ctx(uint32_t id) {
   c = find(id);
   OffloadStats& st = ostats_[size_t(c->proto)];
   ++(c->tx ? st.tx_ctx_lost : st.rx_ctx_lost);
-  CmdCompletion ev{CmdCompletion::Event::kCtxLost, SendDesc::Kind::kCtxDestroy, id, 0, false, placed_fence(*c)};
+  const std::optional<TcpSeq> fence = placed_fence(*c);
   destroy_ctx(id);
-  if (!cmd_ring_.push(std::move(ev))) ++stats_.cmd_err;
+  report_lost(id, fence);
+}
+
+void Nic::complete(SendDesc::Kind kind, uint32_t ctx, uint32_t rr_id, bool ok, std::optional<TcpSeq> fence) {
+  if (!cmd_ring_.push(CmdCompletion{CmdCompletion::Event::kDone, kind, ctx, rr_id, ok, fence})) ++stats_.cmd_err;
+}
+
+void Nic::report_lost(uint32_t ctx, std::optional<TcpSeq> fence) {
+  if (!cmd_ring_.push(CmdCompletion{CmdCompletion::Event::kCtxLost, SendDesc::Kind::kCtxDestroy, ctx, 0, false, fence}))
+    ++stats_.cmd_err;
 }
 
 bool Nic::ctx_fetch_fails() {
@@ -221,9 +226,7 @@ void Nic::reset() {
   std::vector<uint32_t> ids;
   for (const auto& [id, c] : ctxs_)
     if (!c.outer) ids.push_back(id);
-  for (uint32_t id : ids) lose_ctx(id);
-  ctxs_.clear();
-  rx_flow_table_.clear();
+  for (uint32_t id : ids) lose_ctx(id);  // inner ones go with their outer
   if (!cmd_ring_.push(CmdCompletion{CmdCompletion::Event::kDevReset, SendDesc::Kind::kCtxDestroy, 0, 0, false,
                                     std::nullopt}))
     ++stats_.cmd_err;
@@ -248,9 +251,7 @@ void Nic::transmit_packet(SendDesc& d) {
     }
     if (!v || it == ctxs_.end() || !it->second.tx) {
       ++ostats_[size_t(d.proto)].tx_drop_no_ctx;
-      if (it == ctxs_.end())  // tell the driver (again) that it is gone
-        cmd_ring_.push(CmdCompletion{CmdCompletion::Event::kCtxLost, SendDesc::Kind::kCtxDestroy, d.ctx, 0, false,
-                                     std::nullopt});
+      if (it == ctxs_.end()) report_lost(d.ctx, std::nullopt);  // tell the driver (again) it is gone
       return;
     }
     touch(d.ctx, it->second);

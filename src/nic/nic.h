@@ -46,7 +46,8 @@ class Nic final : public wire::FrameSink {
   void set_rx_interrupt(std::function<void()> fn) { rx_irq_ = std::move(fn); }
 
   // Driver side.
-  bool post_send(SendDesc&& d);  // returns false if the ring is full
+  // Returns false if the ring is full; `d` is then left as it was (the driver may keep it).
+  bool post_send(SendDesc&& d);
   void doorbell();               // the NIC processes the send ring
   Ring<RxCompletion>& rx_ring() { return rx_ring_; }
   Ring<CmdCompletion>& cmd_ring() { return cmd_ring_; }
@@ -83,6 +84,9 @@ class Nic final : public wire::FrameSink {
     PluginFlow& plugin_flow() { return tx ? tx->plugin_flow() : rx->plugin_flow(); }
   };
   bool create_ctx(SendDesc& d);
+  // Posts a completion or event for the driver (its queue full: counted in cmd_err).
+  void complete(SendDesc::Kind kind, uint32_t ctx, uint32_t rr_id, bool ok, std::optional<TcpSeq> fence);
+  void report_lost(uint32_t ctx, std::optional<TcpSeq> fence);
   void destroy_ctx(uint32_t id);
   // The context is gone without the driver asking (fault): drop it and tell the driver.
   void lose_ctx(uint32_t id);
