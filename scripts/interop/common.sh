@@ -66,3 +66,21 @@ io_certs() {
         -subj /CN=peer.test -addext "subjectAltName=DNS:peer.test,IP:$IO_OUR_IP,IP:$IO_PEER_IP" \
         -keyout "$IO_CERTS/key.pem" -out "$IO_CERTS/cert.pem" 2>/dev/null
 }
+IO_PY=${IO_PY:-/usr/bin/python3}     # the system python: a pyenv shim costs 1.5 s per start
+
+# io_icreq HOST [PORT]: send an NVMe/TCP ICReq (NVMe/TCP 1.0 sec. 3.6.2.2: PFV 0, both digests
+# asked) and print the ICResp fields; fails when nothing answers in 10 s.
+io_icreq() {
+    "$IO_PY" - "$1" "${2:-4420}" <<'PYEOF'
+import socket, struct, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+s.sendall(struct.pack('<BBBBIHBBI', 0, 0, 128, 0, 128, 0, 0, 3, 0).ljust(128, b'\0'))
+r = b''
+while len(r) < 128:
+    d = s.recv(128 - len(r))
+    if not d: sys.exit('closed before ICResp')
+    r += d
+t, _, hlen, _, plen, pfv, cpda, dgst, maxh2c = struct.unpack_from('<BBBBIHBBI', r)
+print(f'ICResp type={t} plen={plen} pfv={pfv} cpda={cpda} dgst={dgst} maxh2cdata={maxh2c}')
+PYEOF
+}
