@@ -16,6 +16,7 @@ class BulkSender final : public l5p::StreamHandler {
   void on_writable() override;
   void on_failed(const std::string& outcome) override { failure = outcome; }
   bool done_sending() const { return sent_ == total_; }
+  uint64_t sent() const { return sent_; }
   std::optional<std::string> failure;
 
  private:

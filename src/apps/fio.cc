@@ -27,12 +27,22 @@ void Fio::start() {
   slots_ = ns_bytes / cfg_.io_size;
   busy_.assign(slots_, 0);
   written_.assign(slots_, 0);
+  prefilling_ = cfg_.prefill;
   t0_ = clock_.now();
   pump();
 }
 
 void Fio::pump() {
   while (!failure && inflight_ < cfg_.depth) {
+    if (prefilling_) {
+      if (prefill_next_ < slots_) {
+        issue(true, prefill_next_++, true);
+        continue;
+      }
+      if (inflight_ > 0) return;
+      prefilling_ = false;
+      t0_ = clock_.now();  // the workload's time starts after the fill
+    }
     if (!verifying_) {
       if (issued_bytes_ >= cfg_.bytes) {
         if (inflight_ > 0) return;
@@ -96,7 +106,7 @@ void Fio::issue(bool write, uint64_t slot, bool verify_phase) {
     }
     if (write) {
       written_[slot] = 1;
-      bytes_written += cfg_.io_size;
+      (verify_phase ? bytes_prefilled : bytes_written) += cfg_.io_size;
     } else {
       const uint64_t seed = written_[slot] ? write_pattern_seed(cfg_.seed) : ns_pattern_seed(cfg_.seed);
       AppScope app(meter_);

@@ -21,6 +21,9 @@ struct FioConfig {
   uint64_t bytes = 1 << 20;
   uint64_t seed = 1;
   uint64_t region_limit = 64ull << 30;  // bytes of the namespace the workload may use at most
+  // A namespace whose content we did not put there (a real target): write the region once,
+  // sequentially, before the workload, so that every read has something to be checked against.
+  bool prefill = false;
 };
 
 // What a namespace holds before any write, and what the workload writes.
@@ -33,7 +36,7 @@ class Fio {
   void start();
   bool done() const { return finished_ || failure.has_value(); }
   std::optional<std::string> failure;
-  uint64_t wrong_bytes = 0, bytes_read_ok = 0, bytes_written = 0, ios = 0;
+  uint64_t wrong_bytes = 0, bytes_read_ok = 0, bytes_written = 0, ios = 0, bytes_prefilled = 0;
   double main_seconds = 0;
   std::vector<double> latencies_us;
 
@@ -48,7 +51,8 @@ class Fio {
   std::vector<uint8_t> busy_, written_;
   std::vector<uint64_t> verify_list_;
   size_t verify_pos_ = 0;
-  bool verifying_ = false, finished_ = false;
+  bool verifying_ = false, finished_ = false, prefilling_ = false;
+  uint64_t prefill_next_ = 0;
   Nanos t0_ = 0;
   std::vector<std::shared_ptr<Bytes>> free_bufs_;
   CpuMeter* meter_;

@@ -147,6 +147,23 @@ bool Driver::nic_create(uint32_t id, const Shadow& s) {
   return c && c->ok;
 }
 
+void Driver::enable_arp(uint32_t own_ip, uint32_t peer_ip, std::optional<Mac> peer_mac) {
+  neigh_ = std::make_unique<Neighbours>(own_ip, own_mac_);
+  if (peer_mac) neigh_->add_static(peer_ip, *peer_mac);
+}
+
+void Driver::resolve(uint32_t ip) {
+  if (neigh_) send_raw(neigh_->request(ip));
+}
+
+void Driver::send_raw(Bytes frame) {
+  nic::SendDesc d;
+  d.kind = nic::SendDesc::Kind::kPacket;
+  d.frame = std::move(frame);
+  post(std::move(d));
+  ring_doorbell();
+}
+
 err_t Driver::xmit(pbuf* p) {
   CpuScope scope(meter_, host_);
   // The NIC DMAs the packet into its own buffer: lwIP keeps `p` for retransmission, so the NIC
@@ -159,6 +176,16 @@ err_t Driver::xmit(pbuf* p) {
     std::memcpy(frame.data() + 6, own_mac_.data(), 6);
     store_be16(frame.data() + 12, kEtherTypeIpv4);
     pbuf_copy_partial(p, frame.data() + kEthHeaderLen, p->tot_len, 0);
+  }
+  if (neigh_ && frame.size() >= kEthHeaderLen + 20) {
+    const uint32_t dst = load_be32(&frame[kEthHeaderLen + 16]);
+    const auto mac = neigh_->lookup(dst);
+    if (!mac) {
+      ++stats_.tx_no_neigh;  // TCP retransmits once ARP has answered
+      resolve(dst);
+      return ERR_OK;
+    }
+    std::memcpy(frame.data(), mac->data(), 6);
   }
   ++stats_.tx_packets;
 
@@ -298,6 +325,10 @@ void Driver::poll_rx() {
         ++ostats_[size_t(in->proto)].rx_resync_req_start;
         in->ops->resync_rx_req(*c.inner_resync_req);
       }
+    }
+    if (neigh_ && c.frame.size() >= kEthHeaderLen && load_be16(&c.frame[12]) == Neighbours::kEtherTypeArp) {
+      if (auto reply = neigh_->on_arp(c.frame)) send_raw(std::move(*reply));
+      continue;
     }
     if (c.frame.size() < kEthHeaderLen || load_be16(&c.frame[12]) != kEtherTypeIpv4) {
       ++stats_.rx_nontcp;
@@ -448,6 +479,10 @@ void Driver::export_stats(CounterMap& m) const {
   add_counter(m, "drv_rx_packets", stats_.rx_packets);
   add_counter(m, "drv_rx_offloaded_packets", stats_.rx_offloaded_packets);
   add_counter(m, "drv_tx_ring_full_drops", stats_.tx_ring_full_drops);
+  if (neigh_) {
+    add_counter(m, "drv_tx_no_neigh", stats_.tx_no_neigh);
+    neigh_->export_stats(m);
+  }
   add_counter(m, "drv_rx_nontcp", stats_.rx_nontcp);
   add_counter(m, "drv_cmd_ring_full", stats_.cmd_ring_full);
   add_counter(m, "drv_rx_resync_req_no_ctx", stats_.rx_resync_req_no_ctx);

@@ -4,10 +4,13 @@
 #pragma once
 #include <array>
 #include <deque>
+#include <memory>
+#include <optional>
 #include <vector>
 #include <unordered_map>
 
 #include "common/cpu_meter.h"
+#include "driver/neigh.h"
 #include "nic/nic.h"
 #include "tcpip/lwip_glue.h"
 
@@ -18,6 +21,7 @@ struct DriverStats {
   uint64_t rx_nontcp = 0;
   uint64_t rx_resync_req_no_ctx = 0;  // a guess for a context the L5P has destroyed since
   uint64_t cmd_ring_full = 0;  // context commands the send ring refused (creates fail, destroys retried)
+  uint64_t tx_no_neigh = 0;    // real wire: no MAC known for the destination yet (ARP sent, packet dropped)
 };
 
 class Driver final : public l5o::Offload {
@@ -32,6 +36,13 @@ class Driver final : public l5o::Offload {
   void attach_netif(tcpip::HostNetif* nif) { nif_ = nif; }
   err_t xmit(pbuf* p);  // netif->output: one IPv4 packet from lwIP
   void poll_rx();       // the NIC's interrupt: drain the completion ring
+
+  // Real wire (issue #10): resolve destinations by ARP and answer it for `own_ip`, instead of
+  // the fixed peer MAC. `peer_mac`, if set, is a static entry for `peer_ip`.
+  void enable_arp(uint32_t own_ip, uint32_t peer_ip, std::optional<Mac> peer_mac);
+  // Sends an ARP request for `ip` now (a host resolving its peer before connecting).
+  void resolve(uint32_t ip);
+  bool resolved(uint32_t ip) const { return neigh_ && neigh_->lookup(ip).has_value(); }
 
   // l5o::Offload (Listing 1)
   l5o::L5oHandle create(const FlowKey& flow, l5o::Direction dir, std::shared_ptr<const l5o::L5State> state,
@@ -73,6 +84,7 @@ class Driver final : public l5o::Offload {
     l5o::L5Proto proto;
     TcpSeq start;
   };
+  void send_raw(Bytes frame);  // an ARP frame: out as a plain packet
   // Posts a command (or packet); commands that must not be lost wait in deferred_ if the ring is full.
   void post(nic::SendDesc&& d);
   // Rings the doorbell, reads back the NIC's completions and events, re-creates lost contexts.
@@ -109,6 +121,7 @@ class Driver final : public l5o::Offload {
   CpuDomain host_;
   std::array<uint8_t, 6> own_mac_, peer_mac_;
   tcpip::HostNetif* nif_ = nullptr;
+  std::unique_ptr<Neighbours> neigh_;  // real wire only
   std::unordered_map<uint32_t, Shadow> shadows_;
   // TX flow -> (context id, its shadow); shadows_ is node-based, so the pointer stays valid.
   std::unordered_map<FlowKey, std::pair<uint32_t, Shadow*>, FlowKeyHash> tx_by_flow_;

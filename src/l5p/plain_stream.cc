@@ -26,7 +26,10 @@ bool PlainStream::all_acked() const {
 }
 
 void PlainStream::on_recv(pbuf* p) {
-  if (!p) return;  // FIN
+  if (!p) {  // FIN
+    if (h_) h_->on_eof();
+    return;
+  }
   const size_t total = p->tot_len;
   for (pbuf* q = p; q; q = q->next)
     if (h_ && q->len) h_->on_data(ByteSpan(static_cast<const uint8_t*>(q->payload), q->len));

@@ -13,6 +13,7 @@ class PlainStream final : public Stream, public tcpip::TcpConnHandler {
   void set_handler(StreamHandler* h) override { h_ = h; }
   size_t send(ByteSpan data, bool more = false) override;
   bool all_acked() const override;
+  void shutdown() override { conn_->shutdown_tx(); }
   void export_stats(CounterMap&) const override {}
 
   void on_connected() override;

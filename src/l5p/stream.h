@@ -19,6 +19,8 @@ class StreamHandler {
   // record): it should tear its receive offload down and do the work in software.
   virtual void on_inner_lost() {}
   virtual void on_writable() = 0;           // send() may accept more
+  // The peer finished sending (TCP FIN; TLS close_notify): no more on_data.
+  virtual void on_eof() {}
   // The connection ended abnormally; `outcome` says why (e.g. "integrity:bad_check").
   virtual void on_failed(const std::string& outcome) = 0;
 };
@@ -38,6 +40,8 @@ class Stream {
     return send(ByteSpan(buf->data() + off, len), more);
   }
   virtual bool supports_zc() const { return false; }
+  // Ends our sending side after what is queued (TLS: close_notify, then FIN).
+  virtual void shutdown() {}
   // True when everything sent so far has been acknowledged by the peer.
   virtual bool all_acked() const = 0;
   virtual void export_stats(CounterMap& m) const = 0;

@@ -1,5 +1,7 @@
 #include "nic/nic.h"
 
+#include <cstring>
+
 #include "common/inet_csum.h"
 
 namespace autonic::nic {
@@ -309,9 +311,20 @@ void Nic::offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload,
     hand_up_placements(*iplaced, ctx.rx->work_base(), payload.size(), payload_off, c);
 }
 
+bool Nic::filtered(ByteSpan frame) const {
+  static constexpr std::array<uint8_t, 6> kNone{};
+  if (cfg_.mac == kNone || frame.size() < 6) return false;
+  const bool group = frame[0] & 1;  // broadcast / multicast: the host decides (ARP, or dropped)
+  return !group && std::memcmp(frame.data(), cfg_.mac.data(), 6) != 0;
+}
+
 void Nic::deliver(Bytes frame) {
   {
     CpuScope scope(meter_, domain_);
+    if (filtered(frame)) {
+      ++stats_.rx_mac_filtered;
+      return;
+    }
     ++stats_.rx_packets;
     stats_.rx_bytes += frame.size();
     RxCompletion c;
@@ -354,6 +367,7 @@ void Nic::export_stats(CounterMap& m) const {
   add_counter(m, "nic_rx_packets", stats_.rx_packets);
   add_counter(m, "nic_rx_bytes", stats_.rx_bytes);
   add_counter(m, "nic_rx_csum_err", stats_.rx_csum_err);
+  add_counter(m, "nic_rx_mac_filtered", stats_.rx_mac_filtered);
   add_counter(m, "nic_rx_ring_full", stats_.rx_ring_full);
   add_counter(m, "nic_tx_ring_full", stats_.tx_ring_full);
   add_counter(m, "nic_cmd_err", stats_.cmd_err);

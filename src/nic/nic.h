@@ -24,6 +24,9 @@ struct NicConfig {
   size_t rx_ring_entries = 8192;
   RxOffloadFlow::Trace trace;  // set: every RX resync state change is reported
   NicFaults faults;
+  // Unicast MAC filter (set on a real device, where other hosts' frames arrive too): frames
+  // addressed to another unicast MAC never reach the engine or the host. All zero: no filter.
+  std::array<uint8_t, 6> mac{};
 };
 
 struct NicStats {
@@ -34,6 +37,7 @@ struct NicStats {
   uint64_t cmd_err = 0;          // context command for an unknown context / bad state
   uint64_t ctx_create_rejected = 0;  // create commands the NIC refused (no context was made)
   uint64_t dev_resets = 0;
+  uint64_t rx_mac_filtered = 0;  // unicast frames for another MAC: dropped
 };
 
 class Nic final : public wire::FrameSink {
@@ -105,6 +109,7 @@ class Nic final : public wire::FrameSink {
   void transmit_packet(SendDesc& d);
   const Plugin* plugin_for(l5o::L5Proto p) const { return plugins_[size_t(p)].get(); }
 
+  bool filtered(ByteSpan frame) const;  // the unicast MAC filter drops it
   NicConfig cfg_;
   CpuMeter* meter_;
   CpuDomain domain_;

@@ -1,5 +1,6 @@
 #include "tcpip/lwip_glue.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <stdexcept>
@@ -199,6 +200,12 @@ HostNetif::~HostNetif() {
     }
   }
   netif_remove(&nif_);
+}
+
+void HostNetif::set_prefix(uint8_t prefix_len) {
+  ip4_addr_t mask;
+  mask.addr = lwip_htonl(prefix_len == 0 ? 0u : ~0u << (32 - std::min<uint8_t>(prefix_len, 32)));
+  netif_set_netmask(&nif_, &mask);
 }
 
 err_t HostNetif::output_trampoline(netif* n, pbuf* p, const ip4_addr_t*) {

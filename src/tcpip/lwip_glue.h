@@ -47,6 +47,7 @@ class HostNetif {
   HostNetif(const HostNetif&) = delete;
   HostNetif& operator=(const HostNetif&) = delete;
   netif* raw() { return &nif_; }
+  void set_prefix(uint8_t prefix_len);  // the on-link subnet (default /24)
   void input(pbuf* p);  // hands an IPv4 packet to lwIP (takes ownership)
 
  private:

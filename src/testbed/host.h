@@ -23,6 +23,7 @@ class Host : private wire::FrameSink {
   // Connects the host to the wire: frames out on `tx`; returns where the wire delivers frames.
   wire::FrameSink* attach(wire::Link* tx);
   netif* nif() { return netif_->raw(); }
+  tcpip::HostNetif& host_netif() { return *netif_; }
   uint32_t ip() const { return ip_; }
   driver::Driver* driver() { return driver_.get(); }
   nic::Nic* nic() { return nic_.get(); }

@@ -8,25 +8,11 @@
 #include "common/event_queue.h"
 #include "common/fnv_hash.h"
 #include "common/rng.h"
+#include "wire/impair.h"
 #include "wire/link.h"
 #include "wire/pcap_tap.h"
 
 namespace autonic::wire {
-
-struct LinkConfig {
-  double rate_gbps = 100.0;
-  Nanos delay_ns = 10'000;
-  double loss = 0;     // frame silently dropped
-  double reorder = 0;  // frame held back so that later frames overtake it
-  double dup = 0;      // frame delivered twice
-  double corrupt = 0;  // line noise: one bit flipped, checksums left wrong (receiver drops)
-  double tamper = 0;   // attacker: one TCP payload bit flipped, TCP checksum fixed up
-};
-
-struct WireStats {
-  uint64_t frames = 0, bytes = 0, dropped = 0, reordered = 0, duplicated = 0, corrupted = 0,
-           tampered = 0;
-};
 
 class SimWire;
 

@@ -58,6 +58,7 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   l5o::L5oHandle rx_handle() const { return rx_h_.get(); }
   // Closes the sending side after what is queued (deferred while delivering received data).
   void close_tx();
+  void shutdown() override { close_tx(); }
   void abort();
 
   void on_connected() override;

@@ -1,0 +1,164 @@
+// NVMe/TCP on a real network: `autonic nvme connect` (our host and the fio-like workload against
+// any NVMe/TCP controller, e.g. Linux's nvmet-tcp) and `autonic nvme target` (our controller for
+// any host, e.g. Linux's nvme-tcp). Optionally over TLS (--l5p nvme-tls), as in `autonic run`.
+#include <algorithm>
+
+#include "apps/fio.h"
+#include "l5p/nvme/nvme_ctrl.h"
+#include "l5p/nvme/nvme_host.h"
+#include "l5p/tls/tls_session.h"
+#include "testbed/net_session.h"
+#include "testbed/sessions.h"
+
+namespace autonic::testbed {
+namespace {
+
+class NvmeNetBase : public NetSession {
+ protected:
+  NvmeNetBase(const NetConfig& cfg, Host& host, CpuMeter& meter) : cfg_(cfg), host_(host), meter_(meter) {
+    if (cfg_.sc.l5p == L5pKind::kNvmeTls) {
+      tls_.creds = std::make_unique<l5p::tls::Credentials>();
+      if (!cfg_.sc.keylog.empty()) tls_.keylog = std::make_unique<l5p::tls::KeylogSink>(cfg_.sc.keylog);
+    }
+  }
+  std::unique_ptr<l5p::nvme::Transport> transport(std::unique_ptr<tcpip::TcpConn> c, bool client) {
+    if (cfg_.sc.l5p != L5pKind::kNvmeTls) return l5p::nvme::tcp_transport(std::move(c));
+    auto s = make_tls(cfg_.sc, std::move(c), client, host_, tls_);
+    tls_sessions_.push_back(s.get());
+    return l5p::nvme::tls_transport(std::move(s));
+  }
+  void export_tls(CounterMap& m) const {
+    for (l5p::tls::TlsSession* s : tls_sessions_) s->export_stats(m);
+  }
+  const NetConfig& cfg_;
+  Host& host_;
+  CpuMeter& meter_;
+  TlsShared tls_;
+  std::vector<l5p::tls::TlsSession*> tls_sessions_;
+  l5p::nvme::NvmeStats nst_;
+};
+
+class NvmeConnectSession final : public NvmeNetBase {
+ public:
+  NvmeConnectSession(const NetConfig& cfg, Host& host, const Clock& clock, CpuMeter& meter)
+      : NvmeNetBase(cfg, host, meter), resolver_(host, cfg.peer_ip), port_(ephemeral_port()) {
+    apps::FioConfig fc;
+    fc.rw = cfg_.sc.rw;
+    fc.io_size = cfg_.sc.io_size;
+    fc.depth = cfg_.sc.depth;
+    fc.bytes = cfg_.sc.bytes;
+    fc.seed = cfg_.sc.seed;
+    // A real target's namespace holds someone else's bytes: the workload's region is written
+    // once first, so every read is checked against what we wrote.
+    fc.region_limit = std::max<uint64_t>(std::min(cfg_.sc.bytes, cfg_.sc.ns_size), cfg_.sc.io_size);
+    fc.prefill = true;
+    l5p::nvme::QueueConfig admin = nvme_queue_config(cfg_.sc, host_, &meter_);
+    admin.offload_tx = admin.offload_rx = admin.ddp = false;  // the data path is the I/O queue
+    nhost_ = std::make_unique<l5p::nvme::NvmeHost>(
+        [this] {
+          return transport(tcpip::TcpConn::connect(host_.nif(), cfg_.ip, port_++, cfg_.peer_ip, cfg_.port), true);
+        },
+        admin, nvme_queue_config(cfg_.sc, host_, &meter_), nst_, [this] { fio_->start(); },
+        [this](const std::string& o) {
+          if (failure_.empty()) failure_ = o;
+        },
+        cfg_.sc.io_queues);
+    fio_ = std::make_unique<apps::Fio>(*nhost_, clock, fc, &meter_);
+  }
+  ~NvmeConnectSession() override {
+    fio_.reset();
+    nhost_.reset();
+  }
+
+  Status poll(Nanos now) override {
+    Status s;
+    if (!started_) {
+      s.waiting_for_peer = true;
+      if (resolver_.ready(now)) {
+        started_ = true;
+        nhost_->start();
+      }
+      return s;
+    }
+    s.progress = fio_->bytes_read_ok + fio_->bytes_written + fio_->bytes_prefilled + fio_->ios;
+    if (fio_->failure) s.failure = *fio_->failure;
+    else if (!failure_.empty()) s.failure = failure_;
+    s.done = fio_->done();
+    return s;
+  }
+  void close() override {
+    fio_.reset();
+    nhost_.reset();  // the queues' connections close
+  }
+  bool closed() const override { return true; }
+  bool report(Report& r, CounterMap& m) const override {
+    r.bytes = cfg_.sc.bytes;
+    if (!fio_) return false;
+    r.bytes_delivered = fio_->bytes_read_ok + fio_->bytes_written;
+    r.delivered_wrong_bytes = fio_->wrong_bytes;
+    r.extra["iops"] = fio_->main_seconds > 0 ? double(fio_->ios) / fio_->main_seconds : 0;
+    r.extra["bytes_prefilled"] = double(fio_->bytes_prefilled);
+    nst_.export_to(m);
+    export_tls(m);
+    return fio_->done() && !fio_->failure && r.bytes_delivered >= cfg_.sc.bytes;
+  }
+
+ private:
+  PeerResolver resolver_;
+  uint16_t port_;
+  bool started_ = false;
+  std::string failure_;
+  std::unique_ptr<l5p::nvme::NvmeHost> nhost_;
+  std::unique_ptr<apps::Fio> fio_;
+};
+
+class NvmeTargetSession final : public NvmeNetBase {
+ public:
+  NvmeTargetSession(const NetConfig& cfg, Host& host, CpuMeter& meter) : NvmeNetBase(cfg, host, meter) {
+    auto ns = cfg_.sc.ns_file.empty() ? l5p::nvme::Namespace::ram(cfg_.sc.ns_size, cfg_.sc.lba_size)
+                                      : l5p::nvme::Namespace::file(cfg_.sc.ns_file, cfg_.sc.ns_size, cfg_.sc.lba_size);
+    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(ns, nvme_queue_config(cfg_.sc, host_, &meter_), nst_);
+    listener_ = std::make_unique<tcpip::TcpListener>(host_.nif(), cfg_.ip, cfg_.port,
+                                                     [this](std::unique_ptr<tcpip::TcpConn> c) {
+                                                       ++accepted_;
+                                                       ctrl_->accept(transport(std::move(c), false));
+                                                     });
+  }
+  ~NvmeTargetSession() override {
+    listener_.reset();
+    ctrl_.reset();
+  }
+  // A target serves until told to stop (Ctrl-C / SIGTERM / --time-limit); it never stalls.
+  Status poll(Nanos) override {
+    Status s;
+    s.waiting_for_peer = true;
+    s.progress = accepted_;
+    if (ctrl_ && !ctrl_->failure().empty()) s.failure = "controller:" + ctrl_->failure();
+    return s;
+  }
+  void close() override {
+    listener_.reset();
+    ctrl_.reset();
+  }
+  bool closed() const override { return true; }
+  bool report(Report& r, CounterMap& m) const override {
+    r.extra["connections"] = double(accepted_);
+    nst_.export_to(m);
+    export_tls(m);
+    return accepted_ > 0;
+  }
+
+ private:
+  std::unique_ptr<l5p::nvme::NvmeController> ctrl_;
+  std::unique_ptr<tcpip::TcpListener> listener_;
+  uint64_t accepted_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<NetSession> make_nvme_net_session(const NetConfig& cfg, Host& host, const Clock& clock, CpuMeter& meter) {
+  if (cfg.verb == NetConfig::Verb::kNvmeTarget) return std::make_unique<NvmeTargetSession>(cfg, host, meter);
+  return std::make_unique<NvmeConnectSession>(cfg, host, clock, meter);
+}
+
+}  // namespace autonic::testbed

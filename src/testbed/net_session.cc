@@ -1,0 +1,121 @@
+// The real-network verbs' sessions. Peers are whatever answers on the wire: our side resolves
+// the peer by ARP before it connects, accepts one stream connection when serving (later ones
+// are refused with a RST), and checks everything it receives as it would from a simulated peer.
+#include "testbed/net_session.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include "apps/bulk.h"
+#include "apps/fio.h"
+#include "apps/stream_sink.h"
+#include "l5p/nvme/nvme_ctrl.h"
+#include "l5p/nvme/nvme_host.h"
+#include "l5p/tls/tls_session.h"
+#include "testbed/sessions.h"
+
+namespace autonic::testbed {
+namespace {
+
+class StreamNetSession final : public NetSession {
+ public:
+  StreamNetSession(const NetConfig& cfg, Host& host, CpuMeter& meter)
+      : cfg_(cfg), host_(host), meter_(meter), resolver_(host, cfg.peer_ip) {
+    if (cfg_.sc.l5p == L5pKind::kTls) {
+      tls_.creds = std::make_unique<l5p::tls::Credentials>();
+      if (!cfg_.sc.keylog.empty()) tls_.keylog = std::make_unique<l5p::tls::KeylogSink>(cfg_.sc.keylog);
+    }
+    if (cfg_.out_file == "-") out_ = stdout;
+    else if (!cfg_.out_file.empty() && !(out_ = std::fopen(cfg_.out_file.c_str(), "wb")))
+      throw std::runtime_error("cannot write " + cfg_.out_file);
+    sink_ = std::make_unique<apps::StreamSink>(cfg_.verify ? std::optional<uint64_t>(cfg_.peer_seed) : std::nullopt, out_,
+                                               &meter_);
+    if (cfg_.verb == NetConfig::Verb::kServe)
+      listener_ = std::make_unique<tcpip::TcpListener>(host_.nif(), cfg_.ip, cfg_.port,
+                                                       [this](std::unique_ptr<tcpip::TcpConn> c) { attach(std::move(c), false); });
+  }
+  ~StreamNetSession() override {
+    stream_.reset();
+    if (out_ && out_ != stdout) std::fclose(out_);
+    else if (out_) std::fflush(out_);
+  }
+
+  Status poll(Nanos now) override {
+    Status s;
+    if (!stream_) {
+      s.waiting_for_peer = true;
+      if (cfg_.verb == NetConfig::Verb::kConnect && resolver_.ready(now))
+        attach(tcpip::TcpConn::connect(host_.nif(), cfg_.ip, ephemeral_port(), cfg_.peer_ip, cfg_.port), true);
+      return s;
+    }
+    s.progress = sink_->received() + (sender_ ? sender_->sent() : 0);
+    if (sender_ && sender_->failure) s.failure = *sender_->failure;
+    else if (sink_->failure && !(receive_done() && send_done())) s.failure = *sink_->failure;
+    // Latched: after our FIN and the peer's, lwIP lets the connection go and all_acked() with it.
+    sent_acked_ = sent_acked_ || (sender_ && send_done());
+    done_ = done_ || (send_done() && receive_done());
+    s.done = done_;
+    return s;
+  }
+
+  void close() override {
+    if (stream_ && !shut_) stream_->shutdown();
+    shut_ = true;
+  }
+  bool closed() const override { return !stream_ || stream_->all_acked(); }
+
+  bool report(Report& r, CounterMap& m) const override {
+    r.bytes = cfg_.send_bytes + std::max(cfg_.recv_bytes, sink_->received());
+    r.bytes_delivered = sink_->received() + (sent_acked_ ? cfg_.send_bytes : 0);
+    r.delivered_wrong_bytes = sink_->wrong_bytes();
+    r.directions = (cfg_.send_bytes > 0) + (cfg_.recv_bytes > 0 || !cfg_.out_file.empty());
+    r.extra["bytes_received"] = double(sink_->received());
+    r.extra["bytes_sent_acked"] = double(sent_acked_ ? cfg_.send_bytes : 0);
+    if (stream_) stream_->export_stats(m);
+    return done_;
+  }
+
+ private:
+  void attach(std::unique_ptr<tcpip::TcpConn> c, bool client) {
+    if (stream_) return;  // one connection per run: later ones are refused (RST)
+    stream_ = make_stream(cfg_.sc, std::move(c), client, host_, tls_);
+    if (cfg_.send_bytes > 0)
+      sender_ = std::make_unique<apps::BulkSender>(*stream_, cfg_.sc.seed, cfg_.send_bytes, &meter_);
+    duplex_ = std::make_unique<apps::DuplexHandler>(sender_.get(), sink_.get());
+    stream_->set_handler(duplex_.get());
+  }
+  bool send_done() const { return !sender_ || (sender_->done_sending() && stream_->all_acked()); }
+  bool receive_done() const {
+    if (cfg_.recv_bytes > 0) return sink_->received() >= cfg_.recv_bytes;
+    // Nothing to count: a sink (--out, or nothing to send) reads until the peer closes.
+    return (cfg_.out_file.empty() && cfg_.send_bytes > 0) || sink_->eof();
+  }
+
+  const NetConfig& cfg_;
+  Host& host_;
+  CpuMeter& meter_;
+  PeerResolver resolver_;
+  TlsShared tls_;
+  std::FILE* out_ = nullptr;
+  std::unique_ptr<apps::StreamSink> sink_;
+  std::unique_ptr<tcpip::TcpListener> listener_;
+  std::unique_ptr<l5p::Stream> stream_;
+  std::unique_ptr<apps::BulkSender> sender_;
+  std::unique_ptr<apps::DuplexHandler> duplex_;
+  bool shut_ = false, sent_acked_ = false, done_ = false;
+};
+
+}  // namespace
+
+uint16_t ephemeral_port() { return uint16_t(49152 + std::random_device{}() % 16384); }
+
+std::unique_ptr<NetSession> make_nvme_net_session(const NetConfig& cfg, Host& host, const Clock& clock, CpuMeter& meter);
+
+std::unique_ptr<NetSession> make_net_session(const NetConfig& cfg, Host& host, const Clock& clock, CpuMeter& meter) {
+  if (cfg.verb == NetConfig::Verb::kNvmeConnect || cfg.verb == NetConfig::Verb::kNvmeTarget)
+    return make_nvme_net_session(cfg, host, clock, meter);
+  return std::make_unique<StreamNetSession>(cfg, host, meter);
+}
+
+}  // namespace autonic::testbed

@@ -1,0 +1,37 @@
+// The wire's impairments, drawn per frame: one implementation shared by the simulated wire
+// (sim_link.cc, which adds serialisation and delay) and by the fault wrapper around real devices
+// (fault_link.cc), so `--loss 2%` means the same on both (smoltcp's FaultInjector is the model).
+#pragma once
+#include "common/bytes.h"
+#include "common/rng.h"
+
+namespace autonic::wire {
+
+struct LinkConfig {
+  double rate_gbps = 100.0;
+  uint64_t delay_ns = 10'000;
+  double loss = 0;     // frame silently dropped
+  double reorder = 0;  // frame held back so that later frames overtake it
+  double dup = 0;      // frame delivered twice
+  double corrupt = 0;  // line noise: one bit flipped, checksums left wrong (receiver drops)
+  double tamper = 0;   // attacker: one TCP payload bit flipped, TCP checksum fixed up
+  bool any_fault() const { return loss > 0 || reorder > 0 || dup > 0 || corrupt > 0 || tamper > 0; }
+};
+
+struct WireStats {
+  uint64_t frames = 0, bytes = 0, dropped = 0, reordered = 0, duplicated = 0, corrupted = 0,
+           tampered = 0;
+};
+
+// One frame's fate. Every impairment is drawn for every frame, so the random sequence does not
+// depend on which faults are enabled (same seed, same losses with or without --dup).
+struct Impairment {
+  bool lose = false, reorder = false, dup = false, corrupt = false, tamper = false;
+  uint64_t r1 = 0, r2 = 0;  // where to flip a bit; how long to hold a reordered frame
+  static Impairment draw(const LinkConfig& c, Rng& rng);
+};
+
+// Applies the draw's corruption or tampering to `frame` (a no-op for other fates), counting it.
+void damage(const Impairment& imp, Bytes& frame, WireStats& stats);
+
+}  // namespace autonic::wire
