@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #ifndef SOL_TLS
 #define SOL_TLS 282
@@ -158,6 +159,10 @@ int main(int argc, char** argv) {
   for (;;) {
     int fd = accept(ls, NULL, NULL);
     if (fd < 0) continue;
+    // one connection at a time: a peer that goes silent must not block the next case
+    struct timeval idle = {.tv_sec = 20};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &idle, sizeof idle);
     serve(ctx, fd);
     close(fd);
   }
