@@ -4,7 +4,7 @@ BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN   = -G Ninja
 
-.PHONY: deps build build-asan demo test test-fast bench clean fuzz fuzz-smoke
+.PHONY: deps build build-asan demo test test-fast bench clean fuzz fuzz-smoke interop
 
 deps:
 	@./scripts/deps.sh
@@ -39,6 +39,11 @@ fuzz: deps
 
 fuzz-smoke: deps
 	./scripts/fuzz.sh build && ./scripts/fuzz.sh smoke
+
+# autonic against real Linux peers on TAP / QEMU wires (issue #10; scripts/interop/README.md).
+# Root with /dev/net/tun; otherwise it prints what it skips and why.
+interop: build
+	./scripts/interop/run.sh
 
 bench: build
 	$(BUILD)/autonic bench tcp

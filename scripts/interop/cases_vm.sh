@@ -101,17 +101,20 @@ case_vm_host() {
         --time-limit $((IO_CASE_LIMIT - 5)) $faults
     local tpid; tpid=$(last_pid)
     sleep 1
-    guest -t 150 -f nvme_host.sh "$IO_OUR_IP" "$TGT_NQN" $mb > "$CASE_DIR/guest.out" 2>&1
+    guest -t 90 -f nvme_host.sh "$IO_OUR_IP" "$TGT_NQN" $mb > "$CASE_DIR/guest.out" 2>&1
     kill -INT "$tpid" 2>/dev/null; wait_pid "$tpid" 15 || true
     local g=$CASE_DIR/guest.out j=$CASE_DIR/tgt.json
     local w r wrc rrc
     w=$(awk '/^WROTE_MD5/ {print $2}' "$g"); r=$(awk '/^READ_MD5/ {print $2}' "$g")
     wrc=$(sed -n 's/^WROTE_MD5 [0-9a-f]* rc=\([0-9]*\).*/\1/p' "$g"); rrc=$(sed -n 's/^READ_MD5 [0-9a-f]* rc=\([0-9]*\).*/\1/p' "$g")
     local txcrc rxok; txcrc=$(c "$j" tx_nvme_tcp_crc_bytes); rxok=$(c "$j" rx_nvme_tcp_crc_ok_packets)
+    grep -q '^connected:' "$g" || fail "the guest could not connect: $(grep -E 'nvme|RESULT' "$g" | tail -n 2 | tr '\n' ' ')"
     if [ "$tamper" = 1 ]; then
+        local nt; nt=$(jq -r '.wire.tampered // 0' "$j" 2>/dev/null)
+        [ "${nt:-0}" -gt 0 ] || fail "no frame tampered (wire.tampered ${nt:-missing})"
         [ "$wrc" = 0 ] && [ "$rrc" = 0 ] && [ "$w" != "$r" ] && fail "tampered run stored/read wrong data (md5 $w vs $r)"
         grep -qiE 'digest|error|RESULT FAIL' "$g" || fail "tamper went unnoticed by the guest"
-        pass "guest saw errors ($(grep -ciE 'digest|error' "$g") error lines, dd rc write=${wrc:-none} read=${rrc:-none}); nothing wrong read back"
+        pass "$nt frames tampered; guest saw errors ($(grep -ciE 'digest|error' "$g") error lines, dd rc write=${wrc:-none} read=${rrc:-none}); nothing wrong read back"
     fi
     grep -q '^RESULT PASS' "$g" || fail "guest: $(grep '^RESULT' "$g" || tail -n 3 "$g")"
     [ "$txcrc" -ge $((mb << 20)) ] || fail "md5 match, but tx_nvme_tcp_crc_bytes $txcrc < $((mb << 20))"

@@ -58,6 +58,8 @@ for a in "${@:-all}"; do
 done
 LOGS=$IO_BUILD/logs/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$LOGS"
+# keep the last 3 runs' logs (the clean TLS cases leave ~140 MB captures each)
+ls -1d "$IO_BUILD"/logs/*/ | head -n -3 | xargs -r rm -rf
 T_START=$(date +%s)
 VM_STATE=none   # none | up | failed: the guest boots once, on the first vm case
 cleanup() {
