@@ -12,6 +12,7 @@
 #     vm-nvme-randread, vm-nvme-randwrite, vm-nvme-randread-loss, vm-nvme-randwrite-loss
 #     vm-host, vm-host-tamper   the guest's nvme-tcp host -> autonic nvme target
 #     vm-ktls            autonic tls connect <-> the guest's kernel TLS
+#   bench (not in all): autonic -> kernel over the TAP, TLS offload vs plain TCP throughput
 # No arguments: every case. Prints PASS/FAIL/SKIP per case with its log directory; exit 1 if
 # any case failed. SKIPs (exit 0) when not root, no /dev/net/tun, or no autonic binary.
 # Environment: AUTONIC (build/autonic), IO_TLS_BYTES (64M), IO_VM_NVME_BYTES (32M).
@@ -37,7 +38,7 @@ dispatch() {
         vm-nvme-randread) case_vm_nvme randread 0 ;;        vm-nvme-randwrite) case_vm_nvme randwrite 0 ;;
         vm-nvme-randread-loss) case_vm_nvme randread 1 ;;   vm-nvme-randwrite-loss) case_vm_nvme randwrite 1 ;;
         vm-host) case_vm_host 0 ;;                          vm-host-tamper) case_vm_host 1 ;;
-        vm-ktls) case_vm_ktls aes256gcm ;;
+        vm-ktls) case_vm_ktls aes256gcm ;;                  bench) case_bench ;;
         *) echo "FAIL $1: unknown case"; exit 1 ;;
     esac
 }
