@@ -63,7 +63,8 @@ class StreamNetSession final : public NetSession {
     if (stream_ && !shut_) stream_->shutdown();
     shut_ = true;
   }
-  bool closed() const override { return !stream_ || stream_->all_acked(); }
+  // Our FIN acknowledged and the peer's seen: tearing down now cannot cut the peer's last bytes.
+  bool closed() const override { return !stream_ || (stream_->all_acked() && sink_->eof()); }
 
   bool report(Report& r, CounterMap& m) const override {
     r.bytes = cfg_.send_bytes + std::max(cfg_.recv_bytes, sink_->received());
@@ -84,6 +85,7 @@ class StreamNetSession final : public NetSession {
       sender_ = std::make_unique<apps::BulkSender>(*stream_, cfg_.sc.seed, cfg_.send_bytes, &meter_);
     duplex_ = std::make_unique<apps::DuplexHandler>(sender_.get(), sink_.get());
     stream_->set_handler(duplex_.get());
+    if (!client) duplex_->on_writable();  // accepted: connected already, nothing else will kick the sender
   }
   bool send_done() const { return !sender_ || (sender_->done_sending() && stream_->all_acked()); }
   bool receive_done() const {
