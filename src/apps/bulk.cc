@@ -11,6 +11,16 @@ BulkSender::BulkSender(l5p::Stream& s, uint64_t flow_seed, uint64_t total, CpuMe
   buf_off_ = ~0ull;
 }
 
+BulkSender::BulkSender(l5p::Stream& s, std::shared_ptr<const Bytes> data, CpuMeter* meter, size_t chunk)
+    : BulkSender(s, 0, data->size(), meter, chunk) {
+  data_ = std::move(data);
+}
+
+void BulkSender::fill(uint64_t off, MutByteSpan out) const {
+  if (data_) std::copy_n(data_->data() + off, out.size(), out.data());
+  else pattern_fill(seed_, off, out);
+}
+
 void BulkSender::on_writable() {
   const bool zc = s_.supports_zc();
   while (sent_ < total_) {
@@ -27,10 +37,10 @@ void BulkSender::on_writable() {
         // Zero-copy: a new buffer each time; the stream may hold the old one until it is
         // acknowledged, and the sender never writes to a buffer it handed over.
         auto b = std::make_shared<Bytes>(size_t(want));
-        pattern_fill(seed_, buf_off_, *b);
+        fill(buf_off_, *b);
         zc_buf_ = std::move(b);
       } else {
-        pattern_fill(seed_, buf_off_, MutByteSpan(buf_.data(), size_t(want)));
+        fill(buf_off_, MutByteSpan(buf_.data(), size_t(want)));
         buf_len_ = size_t(want);
       }
     }

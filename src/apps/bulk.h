@@ -12,6 +12,8 @@ namespace autonic::apps {
 class BulkSender final : public l5p::StreamHandler {
  public:
   BulkSender(l5p::Stream& s, uint64_t flow_seed, uint64_t total, CpuMeter* meter = nullptr, size_t chunk = 256 * 1024);
+  // Sends `data` (a file's bytes) instead of the pattern.
+  BulkSender(l5p::Stream& s, std::shared_ptr<const Bytes> data, CpuMeter* meter = nullptr, size_t chunk = 256 * 1024);
   void on_data(ByteSpan) override {}
   void on_writable() override;
   void on_failed(const std::string& outcome) override { failure = outcome; }
@@ -20,7 +22,9 @@ class BulkSender final : public l5p::StreamHandler {
   std::optional<std::string> failure;
 
  private:
+  void fill(uint64_t off, MutByteSpan out) const;
   l5p::Stream& s_;
+  std::shared_ptr<const Bytes> data_;  // set: the bytes to send; else the pattern of seed_
   uint64_t seed_, total_, sent_ = 0;
   Bytes buf_;
   uint64_t buf_off_ = 0;  // stream offset of buf_[0]
@@ -36,6 +40,7 @@ class DuplexHandler final : public l5p::StreamHandler {
   DuplexHandler(l5p::StreamHandler* tx, l5p::StreamHandler* rx) : tx_(tx), rx_(rx) {}
   void on_data(ByteSpan d) override { if (rx_) rx_->on_data(d); }
   void on_writable() override { if (tx_) tx_->on_writable(); }
+  void on_eof() override { if (rx_) rx_->on_eof(); }
   void on_failed(const std::string& o) override {
     if (tx_) tx_->on_failed(o);
     if (rx_) rx_->on_failed(o);

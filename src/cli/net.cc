@@ -19,7 +19,7 @@ struct NetVerb {
   testbed::NetConfig::Verb verb{};
   std::string l5p;
   RunArgs ra;
-  std::string wire, ip, mac = "52:54:00:77:00:01", peer_mac, target, port, send = "0", recv = "0", out, peer_seed,
+  std::string wire, ip, mac = "52:54:00:77:00:01", peer_mac, target, port, send = "0", send_file, recv = "0", out, peer_seed,
                       time_limit = "600", stall = "30", traddr, trsvcid = "4420", nqn;
   bool verify = false, tls = false;
 };
@@ -93,6 +93,7 @@ void add_stream(NetVerb& v, bool serve) {
   if (serve) c->add_option("--port", v.port, "TCP port to listen on")->required();
   else c->add_option("target", v.target, "HOST:PORT to connect to")->required();
   c->add_option("--send", v.send, "send this many bytes of the pattern of --seed (K/M/G)");
+  c->add_option("--send-file", v.send_file, "send this file's bytes instead ('-': stdin, read to its end first)");
   c->add_option("--recv", v.recv, "done after receiving this many bytes (0: until the peer closes, with --out)");
   c->add_flag("--verify", v.verify, "check received bytes against the pattern of --peer-seed (both ends autonic, or a peer sending `autonic pattern` output)");
   c->add_option("--peer-seed", v.peer_seed, "the peer's pattern seed (default: --seed)");
@@ -171,6 +172,8 @@ testbed::NetConfig to_net_config(const NetVerb& v) {
     c.port = uint16_t(num(v.port.empty() ? "4420" : v.port, "--port", 1, 65535));
   }
   c.send_bytes = size_or_throw(v.send, "--send");
+  c.send_file = v.send_file;
+  if (!c.send_file.empty() && c.send_bytes > 0) throw CLI::ValidationError("--send-file", "goes with --send 0");
   c.recv_bytes = size_or_throw(v.recv, "--recv");
   c.verify = v.verify;
   c.peer_seed = v.peer_seed.empty() ? c.sc.seed : num(v.peer_seed, "--peer-seed", 0, UINT64_MAX);

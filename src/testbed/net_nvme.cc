@@ -87,23 +87,31 @@ class NvmeConnectSession final : public NvmeNetBase {
     return s;
   }
   void close() override {
-    fio_.reset();
+    if (!fio_) return;
+    result_ = Result{fio_->done() && !fio_->failure, fio_->bytes_read_ok, fio_->bytes_written, fio_->bytes_prefilled,
+                     fio_->wrong_bytes, fio_->main_seconds > 0 ? double(fio_->ios) / fio_->main_seconds : 0};
+    fio_.reset();    // first: it must not submit to a host being torn down
     nhost_.reset();  // the queues' connections close
   }
   bool closed() const override { return true; }
   bool report(Report& r, CounterMap& m) const override {
     r.bytes = cfg_.sc.bytes;
-    if (!fio_) return false;
-    r.bytes_delivered = fio_->bytes_read_ok + fio_->bytes_written;
-    r.delivered_wrong_bytes = fio_->wrong_bytes;
-    r.extra["iops"] = fio_->main_seconds > 0 ? double(fio_->ios) / fio_->main_seconds : 0;
-    r.extra["bytes_prefilled"] = double(fio_->bytes_prefilled);
+    r.bytes_delivered = result_.read_ok + result_.written;
+    r.delivered_wrong_bytes = result_.wrong;
+    r.extra["iops"] = result_.iops;
+    r.extra["bytes_prefilled"] = double(result_.prefilled);
     nst_.export_to(m);
     export_tls(m);
-    return fio_->done() && !fio_->failure && r.bytes_delivered >= cfg_.sc.bytes;
+    return result_.complete && r.bytes_delivered >= cfg_.sc.bytes;
   }
 
  private:
+  // The workload's figures, taken before the host goes down (close()).
+  struct Result {
+    bool complete = false;
+    uint64_t read_ok = 0, written = 0, prefilled = 0, wrong = 0;
+    double iops = 0;
+  } result_;
   PeerResolver resolver_;
   uint16_t port_;
   bool started_ = false;
@@ -133,7 +141,10 @@ class NvmeTargetSession final : public NvmeNetBase {
     Status s;
     s.waiting_for_peer = true;
     s.progress = accepted_;
-    if (ctrl_ && !ctrl_->failure().empty()) s.failure = "controller:" + ctrl_->failure();
+    // A host that goes away (RST, FIN) ends its association, not the target; protocol errors
+    // (a hostile or broken host) are the target's finding.
+    if (ctrl_ && !ctrl_->failure().empty() && ctrl_->failure().rfind("tcp:", 0) != 0)
+      s.failure = "controller:" + ctrl_->failure();
     return s;
   }
   void close() override {

@@ -137,7 +137,7 @@ std::string NetRun::run() {
   if (cfg_.verb == NetConfig::Verb::kNvmeTarget && (outcome == "interrupted" || outcome == "time_limit:no_peer"))
     outcome.clear();
   session_->close();
-  const Nanos until = clock_.now() + 300'000'000;
+  const Nanos until = clock_.now() + 1'000'000'000;  // a peer that never closes costs a second
   while (clock_.now() < until && !session_->closed()) step(next_timer);
   meter_.flush();
   return outcome;

@@ -27,6 +27,7 @@ struct NetConfig {
   uint32_t peer_ip = 0;    // connect verbs
   uint16_t port = 0;       // connect: the peer's; serve / target: ours
   uint64_t send_bytes = 0;  // stream verbs: pattern bytes we send (seed sc.seed)
+  std::string send_file;    // ... or this file's bytes ("-": stdin, read whole before connecting)
   uint64_t recv_bytes = 0;  // ... we expect; 0: until the peer closes
   bool verify = false;      // check received bytes against the pattern of peer_seed
   uint64_t peer_seed = 1;

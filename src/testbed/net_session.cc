@@ -18,6 +18,18 @@
 namespace autonic::testbed {
 namespace {
 
+// --send-file: the whole input, read before the connection (stdin: until EOF).
+std::shared_ptr<const Bytes> read_input(const std::string& path) {
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) throw std::runtime_error("cannot read " + path);
+  auto data = std::make_shared<Bytes>();
+  uint8_t buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data->insert(data->end(), buf, buf + n);
+  if (f != stdin) std::fclose(f);
+  return data;
+}
+
 class StreamNetSession final : public NetSession {
  public:
   StreamNetSession(const NetConfig& cfg, Host& host, CpuMeter& meter)
@@ -29,6 +41,7 @@ class StreamNetSession final : public NetSession {
     if (cfg_.out_file == "-") out_ = stdout;
     else if (!cfg_.out_file.empty() && !(out_ = std::fopen(cfg_.out_file.c_str(), "wb")))
       throw std::runtime_error("cannot write " + cfg_.out_file);
+    if (!cfg_.send_file.empty()) file_data_ = read_input(cfg_.send_file);
     sink_ = std::make_unique<apps::StreamSink>(cfg_.verify ? std::optional<uint64_t>(cfg_.peer_seed) : std::nullopt, out_,
                                                &meter_);
     if (cfg_.verb == NetConfig::Verb::kServe)
@@ -63,15 +76,17 @@ class StreamNetSession final : public NetSession {
     if (stream_ && !shut_) stream_->shutdown();
     shut_ = true;
   }
-  bool closed() const override { return !stream_ || stream_->all_acked(); }
+  // Our FIN acknowledged and the peer's seen: tearing down now cannot cut the peer's last bytes.
+  bool closed() const override { return !stream_ || (stream_->all_acked() && sink_->eof()); }
 
   bool report(Report& r, CounterMap& m) const override {
-    r.bytes = cfg_.send_bytes + std::max(cfg_.recv_bytes, sink_->received());
-    r.bytes_delivered = sink_->received() + (sent_acked_ ? cfg_.send_bytes : 0);
+    r.bytes = send_total() + std::max(cfg_.recv_bytes, sink_->received());
+    r.bytes_delivered = sink_->received() + (sent_acked_ ? send_total() : 0);
     r.delivered_wrong_bytes = sink_->wrong_bytes();
-    r.directions = (cfg_.send_bytes > 0) + (cfg_.recv_bytes > 0 || !cfg_.out_file.empty());
+    r.directions = (send_total() > 0) + (cfg_.recv_bytes > 0 || !cfg_.out_file.empty());
     r.extra["bytes_received"] = double(sink_->received());
-    r.extra["bytes_sent_acked"] = double(sent_acked_ ? cfg_.send_bytes : 0);
+    r.extra["received_checked"] = cfg_.verify ? 1 : 0;  // compared with the peer's pattern (--verify)
+    r.extra["bytes_sent_acked"] = double(sent_acked_ ? send_total() : 0);
     if (stream_) stream_->export_stats(m);
     return done_;
   }
@@ -80,16 +95,20 @@ class StreamNetSession final : public NetSession {
   void attach(std::unique_ptr<tcpip::TcpConn> c, bool client) {
     if (stream_) return;  // one connection per run: later ones are refused (RST)
     stream_ = make_stream(cfg_.sc, std::move(c), client, host_, tls_);
-    if (cfg_.send_bytes > 0)
+    if (file_data_)
+      sender_ = std::make_unique<apps::BulkSender>(*stream_, file_data_, &meter_);
+    else if (cfg_.send_bytes > 0)
       sender_ = std::make_unique<apps::BulkSender>(*stream_, cfg_.sc.seed, cfg_.send_bytes, &meter_);
     duplex_ = std::make_unique<apps::DuplexHandler>(sender_.get(), sink_.get());
     stream_->set_handler(duplex_.get());
+    if (!client) duplex_->on_writable();  // accepted: connected already, nothing else will kick the sender
   }
+  uint64_t send_total() const { return file_data_ ? file_data_->size() : cfg_.send_bytes; }
   bool send_done() const { return !sender_ || (sender_->done_sending() && stream_->all_acked()); }
   bool receive_done() const {
     if (cfg_.recv_bytes > 0) return sink_->received() >= cfg_.recv_bytes;
     // Nothing to count: a sink (--out, or nothing to send) reads until the peer closes.
-    return (cfg_.out_file.empty() && cfg_.send_bytes > 0) || sink_->eof();
+    return (cfg_.out_file.empty() && send_total() > 0) || sink_->eof();
   }
 
   const NetConfig& cfg_;
@@ -98,6 +117,7 @@ class StreamNetSession final : public NetSession {
   PeerResolver resolver_;
   TlsShared tls_;
   std::FILE* out_ = nullptr;
+  std::shared_ptr<const Bytes> file_data_;
   std::unique_ptr<apps::StreamSink> sink_;
   std::unique_ptr<tcpip::TcpListener> listener_;
   std::unique_ptr<l5p::Stream> stream_;

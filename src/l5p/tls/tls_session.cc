@@ -105,6 +105,11 @@ void TlsSession::close_tx() {
   conn_->shutdown_tx();
 }
 
+void TlsSession::shutdown() {
+  if (tx_ && ready_ && !failed_) tx_->queue_alert(1, 0);  // warning, close_notify (RFC 8446 §6.1)
+  close_tx();
+}
+
 void TlsSession::abort() {
   failed_ = true;
   if (conn_->alive()) conn_->abort();
@@ -145,6 +150,7 @@ void TlsSession::openssl_read() {
 void TlsSession::on_recv(pbuf* p) {
   if (!p) {  // FIN: a record cut short is an error (RFC 8446 §6.1: truncation)
     if (rx_ && rx_->mid_record()) fail(RxFailure{"tls:truncated_record", std::nullopt});
+    else if (h_ && !failed_) h_->on_eof();
     return;
   }
   const size_t total = p->tot_len;

@@ -58,7 +58,8 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   l5o::L5oHandle rx_handle() const { return rx_h_.get(); }
   // Closes the sending side after what is queued (deferred while delivering received data).
   void close_tx();
-  void shutdown() override { close_tx(); }
+  // The application's end of stream: close_notify (RFC 8446 §6.1), then FIN.
+  void shutdown() override;
   void abort();
 
   void on_connected() override;
