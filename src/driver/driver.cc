@@ -156,6 +156,17 @@ void Driver::resolve(uint32_t ip) {
   if (neigh_) send_raw(neigh_->request(ip));
 }
 
+void Driver::send_unresolved(uint32_t ip) {
+  auto it = unresolved_.find(ip);
+  if (it == unresolved_.end()) return;
+  const auto mac = neigh_->lookup(ip);
+  if (!mac) return;
+  Bytes f = std::move(it->second);
+  unresolved_.erase(it);
+  std::memcpy(f.data(), mac->data(), 6);
+  send_raw(std::move(f));
+}
+
 void Driver::send_raw(Bytes frame) {
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kPacket;
@@ -181,7 +192,9 @@ err_t Driver::xmit(pbuf* p) {
     const uint32_t dst = load_be32(&frame[kEthHeaderLen + 16]);
     const auto mac = neigh_->lookup(dst);
     if (!mac) {
-      ++stats_.tx_no_neigh;  // TCP retransmits once ARP has answered
+      ++stats_.tx_no_neigh;  // TCP retransmits data once ARP has answered
+      auto v = TcpFrameView::parse(frame);
+      if (v && v->payload_len == 0 && (unresolved_.count(dst) || unresolved_.size() < 16)) unresolved_[dst] = std::move(frame);
       resolve(dst);
       return ERR_OK;
     }
@@ -328,6 +341,7 @@ void Driver::poll_rx() {
     }
     if (neigh_ && c.frame.size() >= kEthHeaderLen && load_be16(&c.frame[12]) == Neighbours::kEtherTypeArp) {
       if (auto reply = neigh_->on_arp(c.frame)) send_raw(std::move(*reply));
+      if (c.frame.size() >= kEthHeaderLen + 18) send_unresolved(load_be32(&c.frame[kEthHeaderLen + 14]));  // ARP spa
       continue;
     }
     if (c.frame.size() < kEthHeaderLen || load_be16(&c.frame[12]) != kEtherTypeIpv4) {

@@ -122,6 +122,12 @@ class Driver final : public l5o::Offload {
   std::array<uint8_t, 6> own_mac_, peer_mac_;
   tcpip::HostNetif* nif_ = nullptr;
   std::unique_ptr<Neighbours> neigh_;  // real wire only
+  // A control segment (SYN-ACK, ACK, FIN, RST) waiting for its destination's ARP reply, one per
+  // destination (the last), as Linux's neighbour queue keeps a few: a peer that has us in its
+  // ARP cache connects without asking, and its SYN-ACK must not wait for the SYN retransmission.
+  // Data segments are not kept (TCP retransmits them; they may be bound to an offload context).
+  std::unordered_map<uint32_t, Bytes> unresolved_;
+  void send_unresolved(uint32_t ip);
   std::unordered_map<uint32_t, Shadow> shadows_;
   // TX flow -> (context id, its shadow); shadows_ is node-based, so the pointer stays valid.
   std::unordered_map<FlowKey, std::pair<uint32_t, Shadow*>, FlowKeyHash> tx_by_flow_;
