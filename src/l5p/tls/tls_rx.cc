@@ -8,7 +8,7 @@ namespace autonic::l5p::tls {
 // RFC 8446 §6 alert descriptions we send or name.
 enum : uint8_t {
   kCloseNotify = 0, kUnexpectedMessage = 10, kBadRecordMac = 20, kRecordOverflow = 22,
-  kDecodeError = 50, kInternalError = 80,
+  kIllegalParameter = 47, kDecodeError = 50, kInternalError = 80,
 };
 
 const char* alert_name(uint8_t d) {
@@ -17,6 +17,7 @@ const char* alert_name(uint8_t d) {
     case kUnexpectedMessage: return "unexpected_message";
     case kBadRecordMac: return "bad_record_mac";
     case kRecordOverflow: return "record_overflow";
+    case kIllegalParameter: return "illegal_parameter";
     case kDecodeError: return "decode_error";
     case kInternalError: return "internal_error";
     default: return "other";
@@ -25,12 +26,14 @@ const char* alert_name(uint8_t d) {
 
 static RxFailure fatal(uint8_t alert) { return RxFailure{std::string("alert:") + alert_name(alert), alert}; }
 
-TlsRx::TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer)
+TlsRx::TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer,
+             bool from_server)
     : crypto_(keys), st_(st), deliver_(std::move(deliver)),
       framer_(*this, uint32_t(kHeaderLen), [this, a = std::move(answer)](TcpSeq t, bool ok, uint64_t i, TcpSeq payload) {
         ++(ok ? st_.rx_tls_resync_answer_ok : st_.rx_tls_resync_answer_fail);
         a(t, ok, i, payload);  // the NIC context counts records from the offload's first: index = seq
-      }) {
+      }),
+      post_hs_(from_server, st) {
   framer_.arm(0);
 }
 
@@ -113,6 +116,7 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
 }
 
 void TlsRx::deliver_content(const RxMsg& m, ByteSpan content) {
+  pinned_ = true;  // the handler has the data: its stream origin is fixed
   const bool all = m.offloaded == Offloaded::kFull;
   if (all && inner_trusted_) {
     // Hand the content over in runs of equal inner mark (per packet the NIC processed).
@@ -126,6 +130,29 @@ void TlsRx::deliver_content(const RxMsg& m, ByteSpan content) {
   } else {
     deliver_(content, false);
   }
+}
+
+std::optional<RxFailure> TlsRx::on_content(const RxMsg& m, uint8_t type, ByteSpan content) {
+  if (type == uint8_t(ContentType::kHandshake)) {
+    if (content.size() > kMaxPlaintext) return fatal(kRecordOverflow);
+    return post_hs_.feed(content);
+  }
+  // §5.1: a handshake message split over records admits no other record type in between.
+  if (post_hs_.mid_message()) return fatal(kUnexpectedMessage);
+  if (type == uint8_t(ContentType::kApplicationData)) {
+    if (content.size() > kMaxPlaintext) return fatal(kRecordOverflow);
+    deliver_content(m, content);
+    return std::nullopt;
+  }
+  if (type == uint8_t(ContentType::kAlert) && content.size() == 2) {
+    ++st_.rx_tls_alerts;
+    if (content[1] == kCloseNotify) {
+      closed_ = true;
+      return std::nullopt;
+    }
+    return RxFailure{std::string("alert:received:") + alert_name(content[1]), std::nullopt};
+  }
+  return fatal(kUnexpectedMessage);  // change_cipher_spec after the handshake, or a bad alert
 }
 
 TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
@@ -161,18 +188,9 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   // The NIC counts every record's content as ct_len - 1 payload bytes; a padded or
   // non-application-data record breaks that correspondence, and inner marks are no longer
   // attributable to our bytes: stop trusting them (software checks everything from then on).
-  if (type != uint8_t(ContentType::kApplicationData) || end != ct_len) inner_trusted_ = false;
+  if ((type != uint8_t(ContentType::kApplicationData) || end != ct_len) && pinned_) inner_trusted_ = false;
   payload_pos_ += uint32_t(ct_len - 1);
-  if (type == uint8_t(ContentType::kApplicationData)) {
-    if (content.size() > kMaxPlaintext) return fatal(kRecordOverflow);
-    deliver_content(m, content);
-  } else if (type == uint8_t(ContentType::kAlert) && content.size() == 2) {
-    ++st_.rx_tls_alerts;
-    if (content[1] == kCloseNotify) closed_ = true;
-    else after_record_ = RxFailure{std::string("alert:received:") + alert_name(content[1]), std::nullopt};
-  } else {
-    after_record_ = fatal(kUnexpectedMessage);  // post-handshake messages are not supported
-  }
+  after_record_ = on_content(m, type, content);
   // Consumed (even if it fails the session: after_record_ stops the framer before the next).
   rec_.clear();
   placed_.clear();

@@ -54,7 +54,8 @@ void TlsSession::establish(TcpSeq rx_first) {
       },
       [this](TcpSeq s, bool ok, uint64_t idx, TcpSeq payload) {
         if (rx_h_) rx_h_.offload()->resync_rx_resp(rx_h_.get(), s, ok, idx, payload);
-      });
+      },
+      role_ == Role::kClient);
   rx_->start(rx_first);
   if (cfg_.offload && cfg_.offload_rx && offloadable(cfg_.cipher))
     rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
@@ -145,6 +146,7 @@ void TlsSession::openssl_read() {
 void TlsSession::on_recv(pbuf* p) {
   if (!p) {  // FIN: a record cut short is an error (RFC 8446 §6.1: truncation)
     if (rx_ && rx_->mid_record()) fail(RxFailure{"tls:truncated_record", std::nullopt});
+    else if (rx_ && rx_->truncated()) fail(RxFailure{"tls:truncated_handshake_message", std::nullopt});
     return;
   }
   const size_t total = p->tot_len;
@@ -199,6 +201,7 @@ void TlsSession::on_recv(pbuf* p) {
     close_pending_ = false;
     close_tx();
   }
+  if (became_ready && rx_) rx_->pin_coordinates();  // the handler may read rx_payload_pos() now
   if (became_ready && h_) h_->on_writable();
 }
 
