@@ -9,7 +9,7 @@ namespace autonic::l5p::tls {
 
 TlsSession::TlsSession(std::unique_ptr<tcpip::TcpConn> conn, Role role, const SessionConfig& cfg)
     : conn_(std::move(conn)), role_(role), cfg_(cfg),
-      hs_(std::make_unique<TlsHandshake>(role, cfg.cipher, *cfg.creds, cfg.keylog)) {
+      hs_(std::make_unique<TlsHandshake>(role, cfg.cipher, *cfg.creds, cfg.keylog, cfg.hs)) {
   conn_->set_handler(this);
   if (role_ == Role::kServer) rx_base_ = conn_->rcv_nxt();  // accepted: waits for ClientHello
   if (cfg_.openssl_only && cfg_.pad_block > 1 && cfg_.pad_after == 0) SSL_set_block_padding(hs_->ssl(), cfg_.pad_block);
@@ -30,17 +30,20 @@ void TlsSession::flush_handshake() {
 
 void TlsSession::establish(TcpSeq rx_first) {
   ready_ = true;
+  if (!hs_->peer_verified()) st_.tls_peer_unverified = 1;  // only with Verify::kNone
   if (cfg_.openssl_only) return;
   const TrafficKeys txk = hs_->keys(true), rxk = hs_->keys(false);
   const TcpSeq tx_first = conn_->write_seq();
+  // A server's tickets went out under these keys as records 0..n-1 (flushed before this).
+  const uint64_t tx_seq = hs_->tickets_sent();
   TxMode mode = TxMode::kSoftware;
   if (cfg_.offload && cfg_.offload_tx && offloadable(cfg_.cipher)) {
     tx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow(), l5o::Direction::kTx,
-                                                             std::make_shared<proto::tls::TlsL5State>(txk, 0), tx_first, this));
+                                                             std::make_shared<proto::tls::TlsL5State>(txk, tx_seq), tx_first, this));
     if (tx_h_) mode = cfg_.zc ? TxMode::kOffloadZc : TxMode::kOffload;
   }
   tx_ = std::make_unique<TlsTx>(txk, mode, cfg_.record_size, cfg_.align_records ? conn_->mss() : 0,
-                                conn_->open_segment_fill(), st_);
+                                conn_->open_segment_fill(), st_, tx_seq);
   tx_->start(tx_first);
   rx_ = std::make_unique<TlsRx>(
       rxk, st_,
@@ -175,7 +178,7 @@ void TlsSession::on_recv(pbuf* p) {
           if (cfg_.peer_fin) conn_->shutdown_tx();
         }
         if (cfg_.openssl_only) {
-          ready_ = true;
+          establish(rx_base_);  // (keeps only the flags: OpenSSL's record layer goes on)
           continue;
         }
         // Our record layer takes over where OpenSSL stopped reading (§5.2).

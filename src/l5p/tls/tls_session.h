@@ -19,6 +19,7 @@ struct SessionConfig {
   bool offload_tx = false, offload_rx = false, zc = false;
   l5o::Offload* offload = nullptr;
   const Credentials* creds = nullptr;
+  HandshakeConfig hs;  // verification, SNI, tickets (default: the testbed's in-process peers)
   KeylogSink* keylog = nullptr;
   bool openssl_only = false;  // OpenSSL record layer, no offload: the interop peer
   bool align_records = true;  // size records to whole TCP segments (tls_tx.cc)
