@@ -68,6 +68,7 @@ struct ScenarioConfig {
   // NewSessionTickets the TLS server sends after its handshake (either server: the OpenSSL peer
   // or ours). 0 keeps the reference runs' wire bytes; a stock OpenSSL server sends 2.
   int tls_tickets = 0;
+  bool tls_peer_key_update = false;  // tests: the OpenSSL peer sends a KeyUpdate after its handshake
   // NVMe/TCP
   std::string rw = "randread";
   uint32_t io_size = 4096;

@@ -177,6 +177,11 @@ void TlsSession::on_recv(pbuf* p) {
           conn_->write(cfg_.peer_raw.data(), cfg_.peer_raw.size(), true, false);
           if (cfg_.peer_fin) conn_->shutdown_tx();
         }
+        if (cfg_.openssl_only && cfg_.peer_key_update) {  // tests: RFC 8446 §4.6.3
+          SSL_key_update(hs_->ssl(), SSL_KEY_UPDATE_NOT_REQUESTED);
+          SSL_do_handshake(hs_->ssl());
+          flush_handshake();
+        }
         if (cfg_.openssl_only) {
           establish(rx_base_);  // (keeps only the flags: OpenSSL's record layer goes on)
           continue;

@@ -27,6 +27,7 @@ struct SessionConfig {
   // TCP (bypassing any record layer) and, if peer_fin, closes its sending side.
   Bytes peer_raw;
   bool peer_fin = false;
+  bool peer_key_update = false;  // OpenSSL peer: send a KeyUpdate right after the handshake
   size_t pad_block = 0;  // OpenSSL peer: pad records to a multiple of this (RFC 8446 §5.4) ...
   uint64_t pad_after = 0;  // ... once it has sent this many application bytes
 };
