@@ -221,6 +221,22 @@ TEST(TlsPostHandshake, TicketAfterPinningStopsInnerTrust) {
   EXPECT_EQ(h.got.size(), 2 * kData.size());
 }
 
+TEST(TlsPostHandshake, PaddedFirstApplicationRecordStillStopsInnerTrust) {
+  // Application data pins the origin itself: its own padding (RFC 8446 §5.4) already diverges.
+  Rx h;
+  Bytes inner = kData;
+  inner.push_back(kApp);
+  inner.resize(inner.size() + 30, 0);  // zeros after the type: padding
+  const uint16_t len = uint16_t(inner.size() + kTagLen);
+  const Bytes hdr = {23, 3, 3, uint8_t(len >> 8), uint8_t(len)};
+  Bytes w = hdr;
+  w.resize(kHeaderLen + len);
+  h.sw.seal(0, hdr, inner, w.data() + kHeaderLen);
+  ASSERT_FALSE(h.rx.input(w, false));
+  EXPECT_EQ(h.got, kData);
+  EXPECT_FALSE(h.rx.inner_trusted());
+}
+
 TEST(TlsPostHandshake, CloseNotifyThenFinIsAnOrderlyEnd) {
   Rx h(/*from_server=*/false);  // what stock s_client sends when done: close_notify, then FIN
   ASSERT_FALSE(h.feed({{kApp, kData}, {kAlert, Bytes{1, 0}}}));
@@ -388,6 +404,9 @@ TEST(TlsTicketsScenario, TicketsChangeNothingButTheirOwnRecords) {
   ASSERT_TRUE(ra.verified) << ra.outcome << " " << replay(a);
   ASSERT_TRUE(rb.verified) << rb.outcome << " " << replay(b);
   EXPECT_EQ(ctr(rb.client, "rx_tls_post_handshake"), 0u);
+  // A ticket holds its session's creation time: a second later, the wire must still be the same
+  // (tls_ctrl.cc: fixed_ticket_time).
+  usleep(1100 * 1000);
   const Report ra2 = testbed::run_isolated(a);
   EXPECT_EQ(ra.trace_hash, ra2.trace_hash) << "deterministic " << replay(a);
 }

@@ -144,10 +144,20 @@ TlsHandshake::TlsHandshake(Role role, Cipher cipher, const Credentials& creds, K
   }
 }
 
-void TlsHandshake::setup_server(const Credentials& creds, const HandshakeConfig&) {
+// A ticket carries the session, stamped with the wall clock when it is made; under the
+// deterministic randomness (simulation) the stamp is the certificate's fixed notBefore instead,
+// so that the ticket's bytes, and so the wire, are a function of the seed alone. OpenSSL calls
+// this after stamping and before encrypting the ticket.
+static int fixed_ticket_time(SSL* ssl, void*) {
+  (void)SSL_SESSION_set_time(SSL_get_session(ssl), 1767225600L);  // 2026-01-01T00:00:00Z
+  return 1;
+}
+
+void TlsHandshake::setup_server(const Credentials& creds, const HandshakeConfig& cfg) {
   SSL_CTX_use_certificate(ctx_, creds.cert);
   SSL_CTX_use_PrivateKey(ctx_, creds.key);
   if (creds.chain && sk_X509_num(creds.chain) > 0) SSL_CTX_set1_chain(ctx_, creds.chain);
+  if (g_rand && cfg.tickets > 0) SSL_CTX_set_session_ticket_cb(ctx_, fixed_ticket_time, nullptr, nullptr);
 }
 
 static bool ip_literal(const std::string& h) {

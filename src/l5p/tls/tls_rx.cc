@@ -116,7 +116,6 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
 }
 
 void TlsRx::deliver_content(const RxMsg& m, ByteSpan content) {
-  pinned_ = true;  // the handler has the data: its stream origin is fixed
   const bool all = m.offloaded == Offloaded::kFull;
   if (all && inner_trusted_) {
     // Hand the content over in runs of equal inner mark (per packet the NIC processed).
@@ -188,6 +187,8 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   // The NIC counts every record's content as ct_len - 1 payload bytes; a padded or
   // non-application-data record breaks that correspondence, and inner marks are no longer
   // attributable to our bytes: stop trusting them (software checks everything from then on).
+  // Application data pins the origin itself (it is delivered), so a padded one counts at once.
+  if (type == uint8_t(ContentType::kApplicationData)) pinned_ = true;
   if ((type != uint8_t(ContentType::kApplicationData) || end != ct_len) && pinned_) inner_trusted_ = false;
   payload_pos_ += uint32_t(ct_len - 1);
   after_record_ = on_content(m, type, content);
