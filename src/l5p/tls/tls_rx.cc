@@ -99,7 +99,7 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
       const uint32_t lo = std::max<uint32_t>(r.off, kHeaderLen);
       const uint32_t hi = std::min<uint32_t>(r.off + r.len, uint32_t(kHeaderLen + ct_len));
       if (lo >= hi) continue;
-      crypto_.ctr_xor(m.index, lo - kHeaderLen, MutByteSpan(rec_.data() + lo, hi - lo));
+      crypto_.ctr_xor(seq_base_ + m.index, lo - kHeaderLen, MutByteSpan(rec_.data() + lo, hi - lo));
       st_.rx_tls_reencrypted_bytes += hi - lo;
     }
   } else {
@@ -107,7 +107,7 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
   }
   plain_.resize(ct_len);
   const ByteSpan hdr(rec_.data(), kHeaderLen), body(rec_.data() + kHeaderLen, m.len - kHeaderLen);
-  if (!crypto_.open(m.index, hdr, body, plain_.data())) {
+  if (!crypto_.open(seq_base_ + m.index, hdr, body, plain_.data())) {
     ++st_.tls_decrypt_error;
     return false;
   }
@@ -187,10 +187,18 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   // The NIC counts every record's content as ct_len - 1 payload bytes; a padded or
   // non-application-data record breaks that correspondence, and inner marks are no longer
   // attributable to our bytes: stop trusting them (software checks everything from then on).
-  // Application data pins the origin itself (it is delivered), so a padded one counts at once.
-  if (type == uint8_t(ContentType::kApplicationData)) pinned_ = true;
-  if ((type != uint8_t(ContentType::kApplicationData) || end != ct_len) && pinned_) inner_trusted_ = false;
-  payload_pos_ += uint32_t(ct_len - 1);
+  const bool divergent = type != uint8_t(ContentType::kApplicationData) || end != ct_len;
+  if (type == uint8_t(ContentType::kApplicationData)) delivered_ = true;  // (a padded one too)
+  if (divergent && !delivered_) {
+    // Not part of the payload stream; the NIC context restarts after it (see take_rebase()).
+    seq_base_ += m.index + 1;
+    framer_.arm(0);  // the next record is the new context's first
+    rebase_ = Rebase{framer_.pos(), seq_base_};
+    if (on_rebase_) on_rebase_();
+  } else {
+    if (divergent) inner_trusted_ = false;
+    payload_pos_ += uint32_t(ct_len - 1);
+  }
   after_record_ = on_content(m, type, content);
   // Consumed (even if it fails the session: after_record_ stops the framer before the next).
   rec_.clear();

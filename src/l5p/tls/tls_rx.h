@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "l5p/common/msg_framer.h"
@@ -35,14 +36,22 @@ class TlsRx final : private MsgParser<RxFailure> {
   // Payload (record content) stream position of the next record: the inner L5P's coordinates.
   TcpSeq payload_pos() const override { return payload_pos_; }
   // False once a record's content diverged from the NIC's payload count (padding, or a
-  // non-application-data record) after the coordinates were pinned: inner marks mean nothing
-  // from then on.
+  // non-application-data record) after application data was delivered: inner marks mean
+  // nothing from then on.
   bool inner_trusted() const { return inner_trusted_; }
-  // The inner L5P has read payload_pos() as its stream origin (the session's first on_writable,
-  // or the first delivery): a later divergent record puts its stream and the NIC's payload
-  // count apart. Before that, a divergent record (NewSessionTickets that came with the
-  // server's Finished) only moves the origin: payload_pos() counts it, as the NIC does.
-  void pin_coordinates() { pinned_ = true; }
+  // Before any application data, a divergent record (the NewSessionTickets a server sends a
+  // round trip after our Finished, RFC 8446 §4.6.1) is left out of the payload stream, so the
+  // inner L5P's origin stays right whenever it read payload_pos(); the NIC's context, which
+  // counted that record as payload, is then rebuilt from the next record on (the session does
+  // it: a new offload context whose first record has sequence number `seq`, at TCP `start`).
+  struct Rebase {
+    TcpSeq start;
+    uint64_t seq;
+  };
+  std::optional<Rebase> take_rebase() { return std::exchange(rebase_, std::nullopt); }
+  // Called at once when a rebase is due -- before the next record is delivered, which may make
+  // the inner L5P create its context inside the TLS one (so it must be the new one).
+  void on_rebase(std::function<void()> f) { on_rebase_ = std::move(f); }
   // A FIN now cuts a record or a handshake message short (RFC 8446 §6.1: truncation).
   bool truncated() const { return framer_.mid_msg() || post_hs_.mid_message(); }
   void resync_rx_req(TcpSeq tcpsn) { framer_.resync_rx_req(tcpsn); }
@@ -78,7 +87,10 @@ class TlsRx final : private MsgParser<RxFailure> {
   std::optional<RxFailure> after_record_;  // a record was consumed, then failed the session
   TcpSeq payload_pos_;        // payload stream position of the current record's content
   bool inner_trusted_ = true;  // false once a record's content diverged from the NIC's count
-  bool pinned_ = false;        // see pin_coordinates()
+  bool delivered_ = false;     // application data has been handed up
+  uint64_t seq_base_ = 0;      // record sequence number of framer index 0 (moved by a rebase)
+  std::optional<Rebase> rebase_;
+  std::function<void()> on_rebase_;
   PostHandshakeRx post_hs_;
   Bytes plain_;
   bool closed_ = false;

@@ -33,6 +33,7 @@ void TlsSession::establish(TcpSeq rx_first) {
   if (!hs_->peer_verified()) st_.tls_peer_unverified = 1;  // only with Verify::kNone
   if (cfg_.openssl_only) return;
   const TrafficKeys txk = hs_->keys(true), rxk = hs_->keys(false);
+  rx_keys_ = rxk;
   const TcpSeq tx_first = conn_->write_seq();
   // A server's tickets went out under these keys as records 0..n-1 (flushed before this).
   const uint64_t tx_seq = hs_->tickets_sent();
@@ -60,6 +61,7 @@ void TlsSession::establish(TcpSeq rx_first) {
       },
       role_ == Role::kClient);
   rx_->start(rx_first);
+  rx_->on_rebase([this] { rebase_rx_offload(); });
   if (cfg_.offload && cfg_.offload_rx && offloadable(cfg_.cipher))
     rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
                                                              std::make_shared<proto::tls::TlsL5State>(rxk, 0), rx_first, this));
@@ -209,8 +211,22 @@ void TlsSession::on_recv(pbuf* p) {
     close_pending_ = false;
     close_tx();
   }
-  if (became_ready && rx_) rx_->pin_coordinates();  // the handler may read rx_payload_pos() now
   if (became_ready && h_) h_->on_writable();
+}
+
+// TlsRx::take_rebase(): a record before any application data (NewSessionTickets) was left out
+// of the payload stream; the NIC's context counted it, so a fresh one starts at the next record
+// (the old one first: one context per flow). Records the old context already decrypted keep
+// their marks; the new one finds its place through the usual resync (§4.3) if packets after
+// its start already went by.
+void TlsSession::rebase_rx_offload() {
+  const std::optional<TlsRx::Rebase> rb = rx_ ? rx_->take_rebase() : std::nullopt;
+  if (!rb || !rx_h_) return;
+  rx_h_ = OffloadHandle();
+  rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
+                                                           std::make_shared<proto::tls::TlsL5State>(rx_keys_, rb->seq),
+                                                           rb->start, this));
+  ++st_.rx_tls_ctx_rebased;
 }
 
 void TlsSession::on_sent(uint32_t) {

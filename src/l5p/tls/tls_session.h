@@ -76,6 +76,7 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   void establish(TcpSeq rx_first);
   void fail(const RxFailure& f);
   void openssl_read();
+  void rebase_rx_offload();
 
   std::unique_ptr<tcpip::TcpConn> conn_;
   Role role_;
@@ -88,6 +89,7 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   bool ready_ = false, failed_ = false;
   bool in_recv_ = false, close_pending_ = false, inner_lost_ = false;
   TcpSeq rx_base_;
+  TrafficKeys rx_keys_;    // kept for a rebuilt RX context (rebase_rx_offload)
   uint64_t hs_fed_ = 0;  // bytes fed to OpenSSL during the handshake
   Bytes ossl_buf_;
   uint64_t ossl_tx_ = 0, ossl_rx_ = 0;  // application bytes through OpenSSL's record layer
