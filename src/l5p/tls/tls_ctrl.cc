@@ -72,6 +72,15 @@ Credentials::Credentials() {
 }
 
 Credentials::Credentials(const std::string& cert_pem, const std::string& key_pem) {
+  try {
+    load_pem(cert_pem, key_pem);
+  } catch (...) {  // no destructor runs for a constructor that throws
+    release();
+    throw;
+  }
+}
+
+void Credentials::load_pem(const std::string& cert_pem, const std::string& key_pem) {
   BIO* b = BIO_new_file(cert_pem.c_str(), "r");
   if (!b) throw std::runtime_error("cannot open certificate file " + cert_pem);
   cert = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
@@ -89,10 +98,15 @@ Credentials::Credentials(const std::string& cert_pem, const std::string& key_pem
     throw std::runtime_error("the key in " + key_pem + " does not match the certificate in " + cert_pem);
 }
 
-Credentials::~Credentials() {
+Credentials::~Credentials() { release(); }
+
+void Credentials::release() {
   sk_X509_pop_free(chain, X509_free);
   X509_free(cert);
   EVP_PKEY_free(key);
+  chain = nullptr;
+  cert = nullptr;
+  key = nullptr;
 }
 
 void Credentials::write_pem(const std::string& cert_pem, const std::string& key_pem) const {

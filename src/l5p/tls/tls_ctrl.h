@@ -47,6 +47,10 @@ struct Credentials {
   EVP_PKEY* key = nullptr;
   X509* cert = nullptr;
   STACK_OF(X509)* chain = nullptr;  // intermediates sent after cert (PEM files only)
+
+ private:
+  void load_pem(const std::string& cert_pem, const std::string& key_pem);
+  void release();
 };
 
 // How one handshake authenticates and what it advertises. The default is the testbed's
