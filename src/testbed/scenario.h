@@ -65,6 +65,10 @@ struct ScenarioConfig {
   bool tls_peer_fin = false;  // ... and then closes its sending side
   uint16_t tls_peer_pad = 0;  // tests: the OpenSSL peer pads its records to a multiple of this
   uint64_t tls_peer_pad_after = 0;  // ... from this many application bytes on
+  // NewSessionTickets the TLS server sends after its handshake (either server: the OpenSSL peer
+  // or ours). 0 keeps the reference runs' wire bytes; a stock OpenSSL server sends 2.
+  int tls_tickets = 0;
+  bool tls_peer_key_update = false;  // tests: the OpenSSL peer sends a KeyUpdate after its handshake
   // NVMe/TCP
   std::string rw = "randread";
   uint32_t io_size = 4096;

@@ -32,6 +32,8 @@ std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::u
     sc.peer_fin = cfg.tls_peer_fin;
     sc.pad_block = cfg.tls_peer_pad;
     sc.pad_after = cfg.tls_peer_pad_after;
+    sc.hs.tickets = cfg.tls_tickets;
+    sc.peer_key_update = cfg.tls_peer_key_update;
   }
   return std::make_unique<l5p::tls::TlsSession>(
       std::move(c), client ? l5p::tls::TlsSession::Role::kClient : l5p::tls::TlsSession::Role::kServer, sc);

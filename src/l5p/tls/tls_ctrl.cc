@@ -1,11 +1,15 @@
 #include "l5p/tls/tls_ctrl.h"
 
+#include <arpa/inet.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
@@ -67,9 +71,52 @@ Credentials::Credentials() {
   if (X509_sign(cert, key, EVP_sha256()) == 0) throw std::runtime_error("cannot sign certificate");
 }
 
-Credentials::~Credentials() {
+Credentials::Credentials(const std::string& cert_pem, const std::string& key_pem) {
+  try {
+    load_pem(cert_pem, key_pem);
+  } catch (...) {  // no destructor runs for a constructor that throws
+    release();
+    throw;
+  }
+}
+
+void Credentials::load_pem(const std::string& cert_pem, const std::string& key_pem) {
+  BIO* b = BIO_new_file(cert_pem.c_str(), "r");
+  if (!b) throw std::runtime_error("cannot open certificate file " + cert_pem);
+  cert = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
+  chain = sk_X509_new_null();
+  while (X509* extra = PEM_read_bio_X509(b, nullptr, nullptr, nullptr)) sk_X509_push(chain, extra);
+  BIO_free(b);
+  ERR_clear_error();  // the chain loop ends on "no start line"
+  if (!cert) throw std::runtime_error("no PEM certificate in " + cert_pem);
+  b = BIO_new_file(key_pem.c_str(), "r");
+  if (!b) throw std::runtime_error("cannot open key file " + key_pem);
+  key = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
+  BIO_free(b);
+  if (!key) throw std::runtime_error("no PEM private key in " + key_pem + " (encrypted keys are not supported)");
+  if (X509_check_private_key(cert, key) != 1)
+    throw std::runtime_error("the key in " + key_pem + " does not match the certificate in " + cert_pem);
+}
+
+Credentials::~Credentials() { release(); }
+
+void Credentials::release() {
+  sk_X509_pop_free(chain, X509_free);
   X509_free(cert);
   EVP_PKEY_free(key);
+  chain = nullptr;
+  cert = nullptr;
+  key = nullptr;
+}
+
+void Credentials::write_pem(const std::string& cert_pem, const std::string& key_pem) const {
+  BIO* b = BIO_new_file(cert_pem.c_str(), "w");
+  if (!b || PEM_write_bio_X509(b, cert) != 1) throw std::runtime_error("cannot write " + cert_pem);
+  BIO_free(b);
+  b = BIO_new_file(key_pem.c_str(), "w");
+  if (!b || PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    throw std::runtime_error("cannot write " + key_pem);
+  BIO_free(b);
 }
 
 // ---- handshake ----
@@ -82,36 +129,94 @@ static const char* suite_name(Cipher c) {
   return "";
 }
 
-TlsHandshake::TlsHandshake(Role role, Cipher cipher, const Credentials& creds, KeylogSink* keylog)
+TlsHandshake::TlsHandshake(Role role, Cipher cipher, const Credentials& creds, KeylogSink* keylog,
+                           const HandshakeConfig& cfg)
     : role_(role), cipher_(cipher), keylog_(keylog) {
   ctx_ = SSL_CTX_new(role == Role::kClient ? TLS_client_method() : TLS_server_method());
   if (!ctx_) throw std::runtime_error("SSL_CTX_new failed");
   SSL_CTX_set_min_proto_version(ctx_, TLS1_3_VERSION);
   SSL_CTX_set_max_proto_version(ctx_, TLS1_3_VERSION);
   SSL_CTX_set_ciphersuites(ctx_, suite_name(cipher));
-  // No session tickets: they would be post-handshake records under the application traffic
-  // keys, consuming record sequence numbers before our record layer takes over.
-  SSL_CTX_set_num_tickets(ctx_, 0);
+  // Session tickets only when asked: they are post-handshake records under the application
+  // traffic keys (RFC 8446 §4.6.1). The receiver's record layer consumes them (tls_post_hs.h);
+  // the sender's starts its record sequence numbers after them (tickets_sent()).
+  SSL_CTX_set_num_tickets(ctx_, role == Role::kServer ? size_t(std::max(cfg.tickets, 0)) : 0);
   SSL_CTX_clear_options(ctx_, SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
   SSL_CTX_set_keylog_callback(ctx_, keylog_cb);
-  if (role == Role::kServer) {
-    SSL_CTX_use_certificate(ctx_, creds.cert);
-    SSL_CTX_use_PrivateKey(ctx_, creds.key);
-  } else {
-    X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx_), creds.cert);
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-  }
+  if (role == Role::kServer) setup_server(creds, cfg);
   ssl_ = SSL_new(ctx_);
   rbio_ = BIO_new(BIO_s_mem());
   wbio_ = BIO_new(BIO_s_mem());
   SSL_set_bio(ssl_, rbio_, wbio_);  // ssl_ owns both
   SSL_set_app_data(ssl_, this);
   if (role == Role::kClient) {
+    setup_client(creds, cfg);
     SSL_set_connect_state(ssl_);
-    SSL_set1_host(ssl_, "autonic-server");
   } else {
+    SSL_set_msg_callback(ssl_, msg_cb);
     SSL_set_accept_state(ssl_);
   }
+}
+
+// A ticket carries the session, stamped with the wall clock when it is made; under the
+// deterministic randomness (simulation) the stamp is the certificate's fixed notBefore instead,
+// so that the ticket's bytes, and so the wire, are a function of the seed alone. OpenSSL calls
+// this after stamping and before encrypting the ticket.
+static int fixed_ticket_time(SSL* ssl, void*) {
+  (void)SSL_SESSION_set_time(SSL_get_session(ssl), 1767225600L);  // 2026-01-01T00:00:00Z
+  return 1;
+}
+
+void TlsHandshake::setup_server(const Credentials& creds, const HandshakeConfig& cfg) {
+  SSL_CTX_use_certificate(ctx_, creds.cert);
+  SSL_CTX_use_PrivateKey(ctx_, creds.key);
+  if (creds.chain && sk_X509_num(creds.chain) > 0) SSL_CTX_set1_chain(ctx_, creds.chain);
+  if (g_rand && cfg.tickets > 0) SSL_CTX_set_session_ticket_cb(ctx_, fixed_ticket_time, nullptr, nullptr);
+}
+
+static bool ip_literal(const std::string& h) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, h.c_str(), buf) == 1 || inet_pton(AF_INET6, h.c_str(), buf) == 1;
+}
+
+// Runs after SSL_new: the host name and SNI are per-connection settings.
+void TlsHandshake::setup_client(const Credentials& creds, const HandshakeConfig& cfg) {
+  using V = HandshakeConfig::Verify;
+  switch (cfg.verify) {
+    case V::kOwnCert:
+      X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx_), creds.cert);
+      SSL_set_verify(ssl_, SSL_VERIFY_PEER, nullptr);
+      SSL_set1_host(ssl_, "autonic-server");
+      break;
+    case V::kCaFile:
+      if (SSL_CTX_load_verify_locations(ctx_, cfg.ca_file.c_str(), nullptr) != 1)
+        throw std::runtime_error("cannot load CA file " + cfg.ca_file);
+      SSL_set_verify(ssl_, SSL_VERIFY_PEER, nullptr);
+      break;
+    case V::kNone:
+      SSL_set_verify(ssl_, SSL_VERIFY_NONE, nullptr);  // peer_verified() reports the result
+      break;
+  }
+  if (cfg.host.empty()) return;
+  if (ip_literal(cfg.host)) {
+    if (cfg.verify != V::kOwnCert) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), cfg.host.c_str());
+    return;  // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in HostName"
+  }
+  SSL_set_tlsext_host_name(ssl_, cfg.host.c_str());
+  if (cfg.verify != V::kOwnCert) SSL_set1_host(ssl_, cfg.host.c_str());
+}
+
+bool TlsHandshake::peer_verified() const {
+  if (role_ == Role::kServer) return true;
+  return SSL_get0_peer_certificate(ssl_) != nullptr && SSL_get_verify_result(ssl_) == X509_V_OK;
+}
+
+// Counts the NewSessionTickets this server writes (SSL_set_msg_callback sees each handshake
+// message as it is sent; §4.6.1: type 4).
+void TlsHandshake::msg_cb(int write_p, int, int content_type, const void* buf, size_t len, SSL* ssl, void*) {
+  auto* self = static_cast<TlsHandshake*>(SSL_get_app_data(ssl));
+  if (!self || !write_p || content_type != SSL3_RT_HANDSHAKE || len == 0) return;
+  if (static_cast<const uint8_t*>(buf)[0] == SSL3_MT_NEWSESSION_TICKET) ++self->tickets_sent_;
 }
 
 TlsHandshake::~TlsHandshake() {

@@ -32,14 +32,44 @@ class KeylogSink {
   FILE* f_ = nullptr;
 };
 
-// Server credentials: a self-signed P-256 certificate made at start-up; clients trust exactly it.
+// Server credentials. Default: a self-signed P-256 certificate made at start-up (CN
+// "autonic-server"); in-process clients trust exactly it. From PEM files: a real server's
+// certificate (the file may carry its chain after it) and private key (`tls serve --cert/--key`).
 struct Credentials {
   Credentials();
+  // Throws std::runtime_error naming the file if it cannot be read or the key does not match.
+  Credentials(const std::string& cert_pem, const std::string& key_pem);
   ~Credentials();
   Credentials(const Credentials&) = delete;
   Credentials& operator=(const Credentials&) = delete;
+  // Writes the certificate and key as PEM (for a stock peer's -CAfile, or tests).
+  void write_pem(const std::string& cert_pem, const std::string& key_pem) const;
   EVP_PKEY* key = nullptr;
   X509* cert = nullptr;
+  STACK_OF(X509)* chain = nullptr;  // intermediates sent after cert (PEM files only)
+
+ private:
+  void load_pem(const std::string& cert_pem, const std::string& key_pem);
+  void release();
+};
+
+// How one handshake authenticates and what it advertises. The default is the testbed's
+// in-process behaviour (byte-for-byte the same handshake as before this struct existed).
+struct HandshakeConfig {
+  // Client: how the server's certificate is checked.
+  enum class Verify : uint8_t {
+    kOwnCert,  // trust exactly creds.cert, name "autonic-server" (testbed)
+    kCaFile,   // trust the CAs in ca_file (PEM); checks the name `host` if set (DNS name or IP)
+    kNone,     // like s_client's default: the handshake goes on; peer_verified() tells
+  };
+  Verify verify = Verify::kOwnCert;
+  std::string ca_file;
+  // Client: the server's name as the user gave it. A DNS name goes out as SNI (RFC 6066 §3);
+  // an IP literal does not (§3 forbids it) but is still what kCaFile checks.
+  std::string host;
+  // Server: NewSessionTickets sent after the handshake (RFC 8446 §4.6.1). 0 = none: the
+  // testbed's reference runs; OpenSSL's own default is 2.
+  int tickets = 0;
 };
 
 class TlsHandshake {
@@ -47,7 +77,8 @@ class TlsHandshake {
   enum class Role : uint8_t { kClient, kServer };
   enum class Status : uint8_t { kInProgress, kDone, kFailed };
 
-  TlsHandshake(Role role, Cipher cipher, const Credentials& creds, KeylogSink* keylog);
+  TlsHandshake(Role role, Cipher cipher, const Credentials& creds, KeylogSink* keylog,
+               const HandshakeConfig& cfg = HandshakeConfig());
   ~TlsHandshake();
   TlsHandshake(const TlsHandshake&) = delete;
   TlsHandshake& operator=(const TlsHandshake&) = delete;
@@ -60,9 +91,18 @@ class TlsHandshake {
   // After kDone: this side's transmit and receive traffic keys (RFC 8446 §7.3).
   TrafficKeys keys(bool tx) const;
   SSL* ssl() { return ssl_; }  // for the OpenSSL-only peer, which keeps using it
+  // After kDone. Client: false if the server's certificate did not verify (only possible with
+  // Verify::kNone). Server: true.
+  bool peer_verified() const;
+  // Server, after kDone: NewSessionTickets OpenSSL sent under the application traffic keys --
+  // they took the first record sequence numbers, so our record layer starts after them.
+  uint64_t tickets_sent() const { return tickets_sent_; }
 
  private:
   static void keylog_cb(const SSL* ssl, const char* line);
+  static void msg_cb(int write_p, int version, int content_type, const void* buf, size_t len, SSL* ssl, void* arg);
+  void setup_server(const Credentials& creds, const HandshakeConfig& cfg);
+  void setup_client(const Credentials& creds, const HandshakeConfig& cfg);
   Role role_;
   Cipher cipher_;
   SSL_CTX* ctx_ = nullptr;
@@ -72,6 +112,7 @@ class TlsHandshake {
   KeylogSink* keylog_;
   Bytes client_secret_, server_secret_;
   std::string error_;
+  uint64_t tickets_sent_ = 0;
 };
 
 }  // namespace autonic::l5p::tls

@@ -8,7 +8,7 @@ namespace autonic::l5p::tls {
 // RFC 8446 §6 alert descriptions we send or name.
 enum : uint8_t {
   kCloseNotify = 0, kUnexpectedMessage = 10, kBadRecordMac = 20, kRecordOverflow = 22,
-  kDecodeError = 50, kInternalError = 80,
+  kIllegalParameter = 47, kDecodeError = 50, kInternalError = 80,
 };
 
 const char* alert_name(uint8_t d) {
@@ -17,6 +17,7 @@ const char* alert_name(uint8_t d) {
     case kUnexpectedMessage: return "unexpected_message";
     case kBadRecordMac: return "bad_record_mac";
     case kRecordOverflow: return "record_overflow";
+    case kIllegalParameter: return "illegal_parameter";
     case kDecodeError: return "decode_error";
     case kInternalError: return "internal_error";
     default: return "other";
@@ -25,12 +26,14 @@ const char* alert_name(uint8_t d) {
 
 static RxFailure fatal(uint8_t alert) { return RxFailure{std::string("alert:") + alert_name(alert), alert}; }
 
-TlsRx::TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer)
+TlsRx::TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer,
+             bool from_server)
     : crypto_(keys), st_(st), deliver_(std::move(deliver)),
       framer_(*this, uint32_t(kHeaderLen), [this, a = std::move(answer)](TcpSeq t, bool ok, uint64_t i, TcpSeq payload) {
         ++(ok ? st_.rx_tls_resync_answer_ok : st_.rx_tls_resync_answer_fail);
         a(t, ok, i, payload);  // the NIC context counts records from the offload's first: index = seq
-      }) {
+      }),
+      post_hs_(from_server, st) {
   framer_.arm(0);
 }
 
@@ -96,7 +99,7 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
       const uint32_t lo = std::max<uint32_t>(r.off, kHeaderLen);
       const uint32_t hi = std::min<uint32_t>(r.off + r.len, uint32_t(kHeaderLen + ct_len));
       if (lo >= hi) continue;
-      crypto_.ctr_xor(m.index, lo - kHeaderLen, MutByteSpan(rec_.data() + lo, hi - lo));
+      crypto_.ctr_xor(seq_base_ + m.index, lo - kHeaderLen, MutByteSpan(rec_.data() + lo, hi - lo));
       st_.rx_tls_reencrypted_bytes += hi - lo;
     }
   } else {
@@ -104,7 +107,7 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
   }
   plain_.resize(ct_len);
   const ByteSpan hdr(rec_.data(), kHeaderLen), body(rec_.data() + kHeaderLen, m.len - kHeaderLen);
-  if (!crypto_.open(m.index, hdr, body, plain_.data())) {
+  if (!crypto_.open(seq_base_ + m.index, hdr, body, plain_.data())) {
     ++st_.tls_decrypt_error;
     return false;
   }
@@ -126,6 +129,29 @@ void TlsRx::deliver_content(const RxMsg& m, ByteSpan content) {
   } else {
     deliver_(content, false);
   }
+}
+
+std::optional<RxFailure> TlsRx::on_content(const RxMsg& m, uint8_t type, ByteSpan content) {
+  if (type == uint8_t(ContentType::kHandshake)) {
+    if (content.size() > kMaxPlaintext) return fatal(kRecordOverflow);
+    return post_hs_.feed(content);
+  }
+  // §5.1: a handshake message split over records admits no other record type in between.
+  if (post_hs_.mid_message()) return fatal(kUnexpectedMessage);
+  if (type == uint8_t(ContentType::kApplicationData)) {
+    if (content.size() > kMaxPlaintext) return fatal(kRecordOverflow);
+    deliver_content(m, content);
+    return std::nullopt;
+  }
+  if (type == uint8_t(ContentType::kAlert) && content.size() == 2) {
+    ++st_.rx_tls_alerts;
+    if (content[1] == kCloseNotify) {
+      closed_ = true;
+      return std::nullopt;
+    }
+    return RxFailure{std::string("alert:received:") + alert_name(content[1]), std::nullopt};
+  }
+  return fatal(kUnexpectedMessage);  // change_cipher_spec after the handshake, or a bad alert
 }
 
 TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
@@ -161,18 +187,19 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   // The NIC counts every record's content as ct_len - 1 payload bytes; a padded or
   // non-application-data record breaks that correspondence, and inner marks are no longer
   // attributable to our bytes: stop trusting them (software checks everything from then on).
-  if (type != uint8_t(ContentType::kApplicationData) || end != ct_len) inner_trusted_ = false;
-  payload_pos_ += uint32_t(ct_len - 1);
-  if (type == uint8_t(ContentType::kApplicationData)) {
-    if (content.size() > kMaxPlaintext) return fatal(kRecordOverflow);
-    deliver_content(m, content);
-  } else if (type == uint8_t(ContentType::kAlert) && content.size() == 2) {
-    ++st_.rx_tls_alerts;
-    if (content[1] == kCloseNotify) closed_ = true;
-    else after_record_ = RxFailure{std::string("alert:received:") + alert_name(content[1]), std::nullopt};
+  const bool divergent = type != uint8_t(ContentType::kApplicationData) || end != ct_len;
+  if (type == uint8_t(ContentType::kApplicationData)) delivered_ = true;  // (a padded one too)
+  if (divergent && !delivered_) {
+    // Not part of the payload stream; the NIC context restarts after it (see take_rebase()).
+    seq_base_ += m.index + 1;
+    framer_.arm(0);  // the next record is the new context's first
+    rebase_ = Rebase{framer_.pos(), seq_base_};
+    if (on_rebase_) on_rebase_();
   } else {
-    after_record_ = fatal(kUnexpectedMessage);  // post-handshake messages are not supported
+    if (divergent) inner_trusted_ = false;
+    payload_pos_ += uint32_t(ct_len - 1);
   }
+  after_record_ = on_content(m, type, content);
   // Consumed (even if it fails the session: after_record_ stops the framer before the next).
   rec_.clear();
   placed_.clear();

@@ -7,26 +7,26 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "l5p/common/msg_framer.h"
+#include "l5p/tls/tls_failure.h"
+#include "l5p/tls/tls_post_hs.h"
 #include "l5p/tls/tls_stats.h"
 #include "l5p/tls/tls_sw.h"
 
 namespace autonic::l5p::tls {
-
-// What a fatal receive error asks the session to do.
-struct RxFailure {
-  std::string outcome;            // e.g. "alert:bad_record_mac"
-  std::optional<uint8_t> alert;   // alert description to send to the peer, if any
-};
 
 class TlsRx final : private MsgParser<RxFailure> {
  public:
   // Application data in order; inner_marked: the NIC's inner mark on these bytes (composed
   // offloads, e.g. NVMe crc_ok) -- only ever set for records the NIC decrypted whole.
   using Deliver = std::function<void(ByteSpan, bool inner_marked)>;
-  TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer);
+  // from_server: the records come from the server (this side is the client); it decides which
+  // post-handshake messages are allowed (tls_post_hs.h).
+  TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer,
+        bool from_server = true);
   void start(TcpSeq first) { framer_.start(first); }
   // placed: `data` is not packet memory but the inner L5P's own buffer, where the NIC already
   // put these decrypted bytes (composed DDP). It stays valid until the record is delivered, so it
@@ -36,8 +36,24 @@ class TlsRx final : private MsgParser<RxFailure> {
   // Payload (record content) stream position of the next record: the inner L5P's coordinates.
   TcpSeq payload_pos() const override { return payload_pos_; }
   // False once a record's content diverged from the NIC's payload count (padding, or a
-  // non-application-data record): inner marks mean nothing from then on.
+  // non-application-data record) after application data was delivered: inner marks mean
+  // nothing from then on.
   bool inner_trusted() const { return inner_trusted_; }
+  // Before any application data, a divergent record (the NewSessionTickets a server sends a
+  // round trip after our Finished, RFC 8446 §4.6.1) is left out of the payload stream, so the
+  // inner L5P's origin stays right whenever it read payload_pos(); the NIC's context, which
+  // counted that record as payload, is then rebuilt from the next record on (the session does
+  // it: a new offload context whose first record has sequence number `seq`, at TCP `start`).
+  struct Rebase {
+    TcpSeq start;
+    uint64_t seq;
+  };
+  std::optional<Rebase> take_rebase() { return std::exchange(rebase_, std::nullopt); }
+  // Called at once when a rebase is due -- before the next record is delivered, which may make
+  // the inner L5P create its context inside the TLS one (so it must be the new one).
+  void on_rebase(std::function<void()> f) { on_rebase_ = std::move(f); }
+  // A FIN now cuts a record or a handshake message short (RFC 8446 §6.1: truncation).
+  bool truncated() const { return framer_.mid_msg() || post_hs_.mid_message(); }
   void resync_rx_req(TcpSeq tcpsn) { framer_.resync_rx_req(tcpsn); }
   bool closed() const { return closed_; }  // close_notify received
   bool mid_record() const { return framer_.mid_msg(); }
@@ -50,6 +66,8 @@ class TlsRx final : private MsgParser<RxFailure> {
   Result on_msg(const RxMsg& m) override;
   // Opens a record the NIC did not (wholly) decrypt: false if it does not authenticate.
   bool open_in_software(const RxMsg& m, size_t ct_len);
+  // A record's content by its inner type; a failure ends the session after this record.
+  std::optional<RxFailure> on_content(const RxMsg& m, uint8_t type, ByteSpan content);
   // Hands the application data up, in runs of equal inner mark where the NIC decrypted it.
   void deliver_content(const RxMsg& m, ByteSpan content);
   // Hands content bytes [lo, hi) of the record up, from the placed buffers where they are there.
@@ -69,10 +87,13 @@ class TlsRx final : private MsgParser<RxFailure> {
   std::optional<RxFailure> after_record_;  // a record was consumed, then failed the session
   TcpSeq payload_pos_;        // payload stream position of the current record's content
   bool inner_trusted_ = true;  // false once a record's content diverged from the NIC's count
+  bool delivered_ = false;     // application data has been handed up
+  uint64_t seq_base_ = 0;      // record sequence number of framer index 0 (moved by a rebase)
+  std::optional<Rebase> rebase_;
+  std::function<void()> on_rebase_;
+  PostHandshakeRx post_hs_;
   Bytes plain_;
   bool closed_ = false;
 };
-
-const char* alert_name(uint8_t desc);
 
 }  // namespace autonic::l5p::tls

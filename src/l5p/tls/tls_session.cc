@@ -9,7 +9,7 @@ namespace autonic::l5p::tls {
 
 TlsSession::TlsSession(std::unique_ptr<tcpip::TcpConn> conn, Role role, const SessionConfig& cfg)
     : conn_(std::move(conn)), role_(role), cfg_(cfg),
-      hs_(std::make_unique<TlsHandshake>(role, cfg.cipher, *cfg.creds, cfg.keylog)) {
+      hs_(std::make_unique<TlsHandshake>(role, cfg.cipher, *cfg.creds, cfg.keylog, cfg.hs)) {
   conn_->set_handler(this);
   if (role_ == Role::kServer) rx_base_ = conn_->rcv_nxt();  // accepted: waits for ClientHello
   if (cfg_.openssl_only && cfg_.pad_block > 1 && cfg_.pad_after == 0) SSL_set_block_padding(hs_->ssl(), cfg_.pad_block);
@@ -30,17 +30,21 @@ void TlsSession::flush_handshake() {
 
 void TlsSession::establish(TcpSeq rx_first) {
   ready_ = true;
+  if (!hs_->peer_verified()) st_.tls_peer_unverified = 1;  // only with Verify::kNone
   if (cfg_.openssl_only) return;
   const TrafficKeys txk = hs_->keys(true), rxk = hs_->keys(false);
+  rx_keys_ = rxk;
   const TcpSeq tx_first = conn_->write_seq();
+  // A server's tickets went out under these keys as records 0..n-1 (flushed before this).
+  const uint64_t tx_seq = hs_->tickets_sent();
   TxMode mode = TxMode::kSoftware;
   if (cfg_.offload && cfg_.offload_tx && offloadable(cfg_.cipher)) {
     tx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow(), l5o::Direction::kTx,
-                                                             std::make_shared<proto::tls::TlsL5State>(txk, 0), tx_first, this));
+                                                             std::make_shared<proto::tls::TlsL5State>(txk, tx_seq), tx_first, this));
     if (tx_h_) mode = cfg_.zc ? TxMode::kOffloadZc : TxMode::kOffload;
   }
   tx_ = std::make_unique<TlsTx>(txk, mode, cfg_.record_size, cfg_.align_records ? conn_->mss() : 0,
-                                conn_->open_segment_fill(), st_);
+                                conn_->open_segment_fill(), st_, tx_seq);
   tx_->start(tx_first);
   rx_ = std::make_unique<TlsRx>(
       rxk, st_,
@@ -54,8 +58,10 @@ void TlsSession::establish(TcpSeq rx_first) {
       },
       [this](TcpSeq s, bool ok, uint64_t idx, TcpSeq payload) {
         if (rx_h_) rx_h_.offload()->resync_rx_resp(rx_h_.get(), s, ok, idx, payload);
-      });
+      },
+      role_ == Role::kClient);
   rx_->start(rx_first);
+  rx_->on_rebase([this] { rebase_rx_offload(); });
   if (cfg_.offload && cfg_.offload_rx && offloadable(cfg_.cipher))
     rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
                                                              std::make_shared<proto::tls::TlsL5State>(rxk, 0), rx_first, this));
@@ -150,6 +156,7 @@ void TlsSession::openssl_read() {
 void TlsSession::on_recv(pbuf* p) {
   if (!p) {  // FIN: a record cut short is an error (RFC 8446 §6.1: truncation)
     if (rx_ && rx_->mid_record()) fail(RxFailure{"tls:truncated_record", std::nullopt});
+    else if (rx_ && rx_->truncated()) fail(RxFailure{"tls:truncated_handshake_message", std::nullopt});
     else if (h_ && !failed_) h_->on_eof();
     return;
   }
@@ -178,8 +185,13 @@ void TlsSession::on_recv(pbuf* p) {
           conn_->write(cfg_.peer_raw.data(), cfg_.peer_raw.size(), true, false);
           if (cfg_.peer_fin) conn_->shutdown_tx();
         }
+        if (cfg_.openssl_only && cfg_.peer_key_update) {  // tests: RFC 8446 §4.6.3
+          SSL_key_update(hs_->ssl(), SSL_KEY_UPDATE_NOT_REQUESTED);
+          SSL_do_handshake(hs_->ssl());
+          flush_handshake();
+        }
         if (cfg_.openssl_only) {
-          ready_ = true;
+          establish(rx_base_);  // (keeps only the flags: OpenSSL's record layer goes on)
           continue;
         }
         // Our record layer takes over where OpenSSL stopped reading (§5.2).
@@ -206,6 +218,21 @@ void TlsSession::on_recv(pbuf* p) {
     close_tx();
   }
   if (became_ready && h_) h_->on_writable();
+}
+
+// TlsRx::take_rebase(): a record before any application data (NewSessionTickets) was left out
+// of the payload stream; the NIC's context counted it, so a fresh one starts at the next record
+// (the old one first: one context per flow). Records the old context already decrypted keep
+// their marks; the new one finds its place through the usual resync (§4.3) if packets after
+// its start already went by.
+void TlsSession::rebase_rx_offload() {
+  const std::optional<TlsRx::Rebase> rb = rx_ ? rx_->take_rebase() : std::nullopt;
+  if (!rb || !rx_h_) return;
+  rx_h_ = OffloadHandle();
+  rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
+                                                           std::make_shared<proto::tls::TlsL5State>(rx_keys_, rb->seq),
+                                                           rb->start, this));
+  ++st_.rx_tls_ctx_rebased;
 }
 
 void TlsSession::on_sent(uint32_t) {

@@ -19,6 +19,7 @@ struct SessionConfig {
   bool offload_tx = false, offload_rx = false, zc = false;
   l5o::Offload* offload = nullptr;
   const Credentials* creds = nullptr;
+  HandshakeConfig hs;  // verification, SNI, tickets (default: the testbed's in-process peers)
   KeylogSink* keylog = nullptr;
   bool openssl_only = false;  // OpenSSL record layer, no offload: the interop peer
   bool align_records = true;  // size records to whole TCP segments (tls_tx.cc)
@@ -26,6 +27,7 @@ struct SessionConfig {
   // TCP (bypassing any record layer) and, if peer_fin, closes its sending side.
   Bytes peer_raw;
   bool peer_fin = false;
+  bool peer_key_update = false;  // OpenSSL peer: send a KeyUpdate right after the handshake
   size_t pad_block = 0;  // OpenSSL peer: pad records to a multiple of this (RFC 8446 §5.4) ...
   uint64_t pad_after = 0;  // ... once it has sent this many application bytes
 };
@@ -76,6 +78,7 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   void establish(TcpSeq rx_first);
   void fail(const RxFailure& f);
   void openssl_read();
+  void rebase_rx_offload();
 
   std::unique_ptr<tcpip::TcpConn> conn_;
   Role role_;
@@ -88,6 +91,7 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   bool ready_ = false, failed_ = false;
   bool in_recv_ = false, close_pending_ = false, inner_lost_ = false;
   TcpSeq rx_base_;
+  TrafficKeys rx_keys_;    // kept for a rebuilt RX context (rebase_rx_offload)
   uint64_t hs_fed_ = 0;  // bytes fed to OpenSSL during the handshake
   Bytes ossl_buf_;
   uint64_t ossl_tx_ = 0, ossl_rx_ = 0;  // application bytes through OpenSSL's record layer

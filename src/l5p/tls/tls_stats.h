@@ -19,6 +19,9 @@ struct TlsStats {
   uint64_t rx_tls_reencrypted_bytes = 0;
   uint64_t tls_decrypt_error = 0;    // bad tag: alert bad_record_mac (Linux TlsDecryptError)
   uint64_t rx_tls_alerts = 0;
+  uint64_t rx_tls_post_handshake = 0;  // post-handshake messages consumed (NewSessionTicket)
+  uint64_t rx_tls_ctx_rebased = 0;     // RX NIC context rebuilt after pre-data tickets (tls_rx.h)
+  uint64_t tls_peer_unverified = 0;    // 1: the server's certificate was not verified (Verify::kNone)
   uint64_t tx_tls_alerts = 0;
   uint64_t rx_tls_resync_answer_ok = 0;
   uint64_t rx_tls_resync_answer_fail = 0;
@@ -28,6 +31,7 @@ struct TlsStats {
     C(tx_tls_records) C(tx_tls_sw_encrypted_bytes) C(tx_tls_zc_bytes) C(tx_tls_zc_modified)
     C(rx_tls_records) C(rx_tls_msgs_full) C(rx_tls_msgs_partial) C(rx_tls_msgs_none)
     C(rx_tls_sw_decrypted_bytes) C(rx_tls_reencrypted_bytes) C(tls_decrypt_error) C(rx_tls_alerts)
+    C(rx_tls_post_handshake) C(rx_tls_ctx_rebased) C(tls_peer_unverified)
     C(tx_tls_alerts) C(rx_tls_resync_answer_ok) C(rx_tls_resync_answer_fail)
 #undef C
   }

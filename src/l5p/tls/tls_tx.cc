@@ -20,10 +20,11 @@ static size_t aligned_record_size(size_t record_size, size_t mss) {
 }
 
 TlsTx::TlsTx(const TrafficKeys& keys, TxMode mode, size_t record_size, size_t align_mss, size_t open_fill,
-             TlsStats& st)
+             TlsStats& st, uint64_t first_seq)
     : keys_(keys), mode_(mode),
       record_size_(aligned_record_size(std::clamp<size_t>(record_size, 1, kMaxPlaintext), align_mss)),
-      aligned_(record_size_ != std::clamp<size_t>(record_size, 1, kMaxPlaintext)), st_(st), crypto_(keys) {
+      aligned_(record_size_ != std::clamp<size_t>(record_size, 1, kMaxPlaintext)), st_(st), crypto_(keys),
+      seq_(first_seq) {
   if (aligned_ && open_fill < record_size_) first_trim_ = open_fill;
 #ifndef NDEBUG
   // Debug builds enforce the zero-copy contract: a lent buffer is checksummed when queued and

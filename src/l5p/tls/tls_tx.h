@@ -17,8 +17,10 @@ class TlsTx {
  public:
   // align_mss != 0: records are sized so each fills whole TCP segments (see tls_tx.cc);
   // open_fill = bytes already waiting in the segment the first record will join.
+  // first_seq: the record sequence number of the first record (RFC 8446 §5.3); not 0 when
+  // OpenSSL already sent NewSessionTickets under these keys.
   TlsTx(const TrafficKeys& keys, TxMode mode, size_t record_size, size_t align_mss, size_t open_fill,
-        TlsStats& st);
+        TlsStats& st, uint64_t first_seq = 0);
   void start(TcpSeq first) { map_.start(first); }
   // Copying send: frames up to data.size() bytes; returns how many were taken.
   // more: leave a tail shorter than a record for the next call (MSG_MORE).
