@@ -21,6 +21,7 @@ struct NetVerb {
   RunArgs ra;
   std::string wire, ip, mac = "52:54:00:77:00:01", peer_mac, target, port, send = "0", send_file, recv = "0", out, peer_seed,
                       time_limit = "600", stall = "30", traddr, trsvcid = "4420", nqn;
+  std::string cert, key, ca, tickets = "0";
   bool verify = false, tls = false;
 };
 
@@ -99,6 +100,13 @@ void add_stream(NetVerb& v, bool serve) {
   c->add_option("--peer-seed", v.peer_seed, "the peer's pattern seed (default: --seed)");
   c->add_option("--out", v.out, "write received bytes to this file ('-': stdout)");
   if (v.l5p == "tls") {
+    if (serve) {
+      c->add_option("--cert", v.cert, "server certificate (PEM, chain may follow; default: a fresh self-signed one)");
+      c->add_option("--key", v.key, "its private key (PEM)");
+      c->add_option("--tickets", v.tickets, "NewSessionTickets to send after the handshake (stock OpenSSL: 2)");
+    } else {
+      c->add_option("--ca", v.ca, "check the server against these CAs (PEM); default: no check, like s_client");
+    }
     c->add_option("--cipher", v.ra.cipher, "aes128gcm | aes256gcm | chacha20poly1305")
         ->check(CLI::IsMember({"aes128gcm", "aes256gcm", "chacha20poly1305"}));
     c->add_option("--record-size", v.ra.record_size, "record payload size, up to 16K");
@@ -126,7 +134,13 @@ void add_nvme(NetVerb& v, bool target) {
     c->add_flag("--no-ddgst", a.no_ddgst, "do not ask for data digests");
   }
   c->add_option("--nqn", v.nqn, "subsystem NQN");
-  c->add_flag("--tls", v.tls, "NVMe/TCP over TLS 1.3 (our own PSK-less handshake: both ends autonic)");
+  c->add_flag("--tls", v.tls, "NVMe/TCP over TLS 1.3 (certificate handshake: both ends autonic)");
+  if (target) {
+    c->add_option("--cert", v.cert, "with --tls: certificate (PEM)");
+    c->add_option("--key", v.key, "with --tls: its private key (PEM)");
+  } else {
+    c->add_option("--ca", v.ca, "with --tls: check the controller against these CAs (PEM)");
+  }
 }
 
 NetVerb& new_verb(NetCommands& n, CLI::App* parent, const char* name, const char* help, testbed::NetConfig::Verb verb,
@@ -178,6 +192,12 @@ testbed::NetConfig to_net_config(const NetVerb& v) {
   c.verify = v.verify;
   c.peer_seed = v.peer_seed.empty() ? c.sc.seed : num(v.peer_seed, "--peer-seed", 0, UINT64_MAX);
   c.out_file = v.out;
+  c.tls_cert = v.cert;
+  c.tls_key = v.key;
+  if (v.cert.empty() != v.key.empty()) throw CLI::ValidationError("--cert", "--cert and --key go together");
+  c.tls_ca = v.ca;
+  c.tls_host = v.verb == Verb::kConnect ? v.target.substr(0, v.target.rfind(':')) : v.traddr;
+  c.tls_tickets = int(num(v.tickets, "--tickets", 0, 16));
   if (c.out_file == "-" && a.json) throw CLI::ValidationError("--out", "'-' (stdout) cannot go with --json");
   return c;
 }

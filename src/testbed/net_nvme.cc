@@ -16,10 +16,7 @@ namespace {
 class NvmeNetBase : public NetSession {
  protected:
   NvmeNetBase(const NetConfig& cfg, Host& host, CpuMeter& meter) : cfg_(cfg), host_(host), meter_(meter) {
-    if (cfg_.sc.l5p == L5pKind::kNvmeTls) {
-      tls_.creds = std::make_unique<l5p::tls::Credentials>();
-      if (!cfg_.sc.keylog.empty()) tls_.keylog = std::make_unique<l5p::tls::KeylogSink>(cfg_.sc.keylog);
-    }
+    if (cfg_.sc.l5p == L5pKind::kNvmeTls) tls_ = net_tls(cfg_);
   }
   std::unique_ptr<l5p::nvme::Transport> transport(std::unique_ptr<tcpip::TcpConn> c, bool client) {
     if (cfg_.sc.l5p != L5pKind::kNvmeTls) return l5p::nvme::tcp_transport(std::move(c));

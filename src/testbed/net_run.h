@@ -32,6 +32,12 @@ struct NetConfig {
   bool verify = false;      // check received bytes against the pattern of peer_seed
   uint64_t peer_seed = 1;
   std::string out_file;     // received bytes to a file ("-": stdout)
+  // TLS: the server's certificate and key (PEM; empty: a fresh self-signed P-256 one); the
+  // client checks the server against ca_file (empty: no check, like s_client -- the report's
+  // tls_peer_unverified says so) and names it `host` (SNI for a DNS name); tickets the server
+  // sends (OpenSSL's stock default is 2).
+  std::string tls_cert, tls_key, tls_ca, tls_host;
+  int tls_tickets = 0;
 };
 
 // Runs until the workload is done (or fails, stalls, hits --time-limit, or Ctrl-C), closes

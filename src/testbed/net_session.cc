@@ -34,10 +34,7 @@ class StreamNetSession final : public NetSession {
  public:
   StreamNetSession(const NetConfig& cfg, Host& host, CpuMeter& meter)
       : cfg_(cfg), host_(host), meter_(meter), resolver_(host, cfg.peer_ip) {
-    if (cfg_.sc.l5p == L5pKind::kTls) {
-      tls_.creds = std::make_unique<l5p::tls::Credentials>();
-      if (!cfg_.sc.keylog.empty()) tls_.keylog = std::make_unique<l5p::tls::KeylogSink>(cfg_.sc.keylog);
-    }
+    if (cfg_.sc.l5p == L5pKind::kTls) tls_ = net_tls(cfg_);
     if (cfg_.out_file == "-") out_ = stdout;
     else if (!cfg_.out_file.empty() && !(out_ = std::fopen(cfg_.out_file.c_str(), "wb")))
       throw std::runtime_error("cannot write " + cfg_.out_file);
@@ -127,6 +124,21 @@ class StreamNetSession final : public NetSession {
 };
 
 }  // namespace
+
+TlsShared net_tls(const NetConfig& cfg) {
+  using Verify = l5p::tls::HandshakeConfig::Verify;
+  TlsShared t;
+  t.creds = cfg.tls_cert.empty() ? std::make_unique<l5p::tls::Credentials>()
+                                 : std::make_unique<l5p::tls::Credentials>(cfg.tls_cert, cfg.tls_key);
+  if (!cfg.sc.keylog.empty()) t.keylog = std::make_unique<l5p::tls::KeylogSink>(cfg.sc.keylog);
+  l5p::tls::HandshakeConfig hs;
+  hs.verify = cfg.tls_ca.empty() ? Verify::kNone : Verify::kCaFile;
+  hs.ca_file = cfg.tls_ca;
+  hs.host = cfg.tls_host;
+  hs.tickets = cfg.tls_tickets;
+  t.hs = hs;
+  return t;
+}
 
 uint16_t ephemeral_port() { return uint16_t(49152 + std::random_device{}() % 16384); }
 

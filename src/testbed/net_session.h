@@ -12,6 +12,7 @@
 #include "tcpip/lwip_glue.h"
 #include "testbed/host.h"
 #include "testbed/net_run.h"
+#include "testbed/sessions.h"
 #include "wire/device.h"
 #include "wire/fault_link.h"
 #include "wire/pcap_tap.h"
@@ -40,6 +41,9 @@ class PeerResolver {
 // A local port that differs between runs (the peer's kernel may still hold the last run's
 // connection in TIME_WAIT): from the kernel's random source, in the dynamic range (RFC 6335).
 uint16_t ephemeral_port();
+
+// The TLS settings every session of a real-network run shares (credentials, verification).
+TlsShared net_tls(const NetConfig& cfg);
 
 class NetSession {
  public:

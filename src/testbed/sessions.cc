@@ -35,6 +35,7 @@ std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::u
     sc.hs.tickets = cfg.tls_tickets;
     sc.peer_key_update = cfg.tls_peer_key_update;
   }
+  if (tls.hs) sc.hs = *tls.hs;
   return std::make_unique<l5p::tls::TlsSession>(
       std::move(c), client ? l5p::tls::TlsSession::Role::kClient : l5p::tls::TlsSession::Role::kServer, sc);
 }

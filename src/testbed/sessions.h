@@ -3,6 +3,7 @@
 // record layer) and NVMe/TCP's queue settings -- each side offloading what --offload asks for.
 #pragma once
 #include <memory>
+#include <optional>
 
 #include "common/cpu_meter.h"
 #include "l5p/nvme/nvme_queue.h"
@@ -18,6 +19,8 @@ namespace autonic::testbed {
 struct TlsShared {
   std::unique_ptr<l5p::tls::Credentials> creds;
   std::unique_ptr<l5p::tls::KeylogSink> keylog;
+  // Real networks: how clients check the server, SNI, tickets (unset: the in-process default).
+  std::optional<l5p::tls::HandshakeConfig> hs;
 };
 
 // Throws std::invalid_argument for a cipher name the TLS layer does not know.
