@@ -15,6 +15,8 @@
 #include "support/mem_transport.h"
 #include "support/nvmet_like_ctrl.h"
 #include "support/pdu_codec.h"
+#include "nvme_fixture.h"
+#include "testbed/testbed.h"
 
 using namespace autonic;
 using namespace autonic::l5p::nvme;
@@ -503,4 +505,18 @@ TEST(NvmeNvmetTarget, OneH2cDataPerR2tClampsWritesToMaxh2cdata) {
   ASSERT_TRUE(ready) << failed;
   EXPECT_EQ(host.max_transfer(), QueueConfig{}.maxh2cdata);
   EXPECT_EQ(host.cntlid(), kCntlid);
+}
+
+// The Linux wire (trace_compat off) through the whole model -- NIC offloads, loss, two I/O
+// queues -- still verifies: what changed for Linux does not cost our own pair anything.
+TEST(NvmeNvmetTarget, LinuxWireScenarioVerifies) {
+  for (testbed::OffloadMode m : {testbed::OffloadMode::kOff, testbed::OffloadMode::kOn}) {
+    testbed::ScenarioConfig c =
+        autonic::testing::nvme_config(testbed::L5pKind::kNvmeTcp, m, "randrw", 64 * 1024, 8, 8u << 20);
+    c.nvme_trace_compat = false;
+    c.io_queues = 2;
+    c.link.loss = 0.01;
+    const testbed::Report r = testbed::run_isolated(c);
+    EXPECT_TRUE(r.verified) << r.outcome << " " << autonic::testing::nvme_replay(c);
+  }
 }

@@ -322,7 +322,6 @@ FabricsReply NvmeController::attach_io(const ConnectRequest& rq, std::shared_ptr
   CtrlState& st = *it->second;
   const uint32_t max_qid = st.queues_set ? uint32_t(std::min(st.nsqa, st.ncqa)) + 1 : ccfg_.max_io_queues;
   if (rq.qid > max_qid) return FabricsReply{uint16_t(kScInvalidQid | kDnr), 42};
-  if (!st.enabled()) return FabricsReply{uint16_t(kScCmdSeqError | kDnr)};
   if (!st.io_qids.insert(rq.qid).second) return FabricsReply{uint16_t(kScCmdSeqError | kDnr)};
   *out = it->second;
   return FabricsReply{};
