@@ -25,6 +25,7 @@
 //    the PDUs actually written.
 // "Clean" wires (every byte the fuzzer sent was a whole, well-framed PDU) enable the oracles
 // that need to know what the queue parsed; raw bytes switch those off for that wire.
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -1145,7 +1146,10 @@ void Harness::ctrl_command(Wire& w, const CommandArgs& a) {
       nv::put16(sqe.data() + 42, uint16_t(a.a & 3));
       nv::put16(sqe.data() + 44, 127);
       data.assign(1024, 0);
-      nv::put16(data.data() + 16, 0xFFFF);
+      // CNTLID: any (admin queue) / the first controller's (I/O queues); our subsystem's NQN.
+      nv::put16(data.data() + 16, (a.a & 3) == 0 ? 0xFFFF : l5p::nvme::kCntlid);
+      std::memcpy(data.data() + 256, "nqn.2026-11.io.autonic:ram", 26);
+      std::memcpy(data.data() + 512, "nqn.2026-11.io.autonic:fuzz", 27);
       break;
     case CommandArgs::kPropGet: {
       static constexpr uint32_t kProps[] = {0x00, 0x08, 0x14, 0x1C};
@@ -1254,7 +1258,9 @@ void Harness::run() {
   q.offload = c_.offload ? &off_ : nullptr;
   q.maxh2cdata = c_.small_h2c ? 4096 : 128 * 1024;
   if (c_.controller) {
-    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(l5p::nvme::Namespace::ram(kNsBytes, lba()), q, st_);
+    l5p::nvme::CtrlConfig cc;
+    cc.trace_compat = true;  // the model this harness checks against: any queue takes I/O, CC = EN
+    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(l5p::nvme::Namespace::ram(kNsBytes, lba()), q, st_, cc);
     ctrl_accept(c_.prologue);
   } else {
     q.ddp = c_.offload;

@@ -33,6 +33,32 @@ struct Script {
     put32(ic.data() + 4, 128);
     ic[11] = uint8_t((hd ? 1 : 0) | (dd ? 2 : 0));
     bytes = ic;
+    connect();
+  }
+  // Fabrics Connect (admin queue) and CC.EN: a controller takes no other command before them.
+  // Their CIDs (FFxxh) are left out of raw_first_status (RawNvmeHost::report).
+  void connect() {
+    Bytes sqe(64, 0);
+    sqe[0] = kOpFabrics;
+    sqe[1] = 0x40;
+    put16(sqe.data() + 2, 0xFF00);
+    sqe[4] = kFcConnect;
+    put32(sqe.data() + 32, 1024);
+    sqe[39] = kSglInCapsuleOffset;
+    put16(sqe.data() + 44, 31);
+    Bytes data(1024, 0);
+    put16(data.data() + 16, 0xFFFF);
+    const std::string sub = "nqn.2026-11.io.autonic:ram", host = "nqn.2014-08.org.nvmexpress:uuid:test";
+    std::copy(sub.begin(), sub.end(), data.begin() + 256);
+    std::copy(host.begin(), host.end(), data.begin() + 512);
+    pdu(0x04, sqe, data);
+    Bytes cc(64, 0);
+    cc[0] = kOpFabrics;
+    put16(cc.data() + 2, 0xFF01);
+    cc[4] = kFcPropertySet;
+    put32(cc.data() + 44, 0x14);
+    put32(cc.data() + 48, 0x00460001);
+    pdu(0x04, cc);
   }
   // A well-formed PDU (per the negotiated digests) unless the caller tweaks it after.
   size_t pdu(uint8_t type, const Bytes& spec, const Bytes& data = {}) {
@@ -215,7 +241,7 @@ TEST(NvmeMalformed, IdentifyLongerThanItsSglIsRefused) {
   s.pdu(0x04, sqe);
   const Report r = run_script(s);
   EXPECT_EQ(x(r, "raw_first_status"), kScInvalidField);
-  EXPECT_EQ(x(r, "raw_rx_bytes"), 128 + 24) << "ICResp and one CapsuleResp, no C2HData";
+  EXPECT_EQ(x(r, "raw_rx_bytes"), 128 + 3 * 24) << "ICResp, Connect's and CC's CapsuleResps, one more, no C2HData";
 }
 
 TEST(NvmeMalformed, DuplicateCid) {

@@ -186,7 +186,9 @@ void ScenarioRun::build_nvme() {
           else attach_peer_stream(std::make_unique<l5p::PlainStream>(std::move(c)));
         });
   } else {
-    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(ns, nvme_queue_config(cfg_, *server_, &meter_), ctrl_nst_);
+    l5p::nvme::CtrlConfig cc;
+    cc.trace_compat = cfg_.nvme_trace_compat;
+    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(ns, nvme_queue_config(cfg_, *server_, &meter_), ctrl_nst_, cc);
     nvme_listener_ = std::make_unique<tcpip::TcpListener>(
         server_->nif(), kServerIp, cfg_.nvme_port, [this](std::unique_ptr<tcpip::TcpConn> c) {
           ctrl_->accept(nvme_transport(std::move(c), false, *server_));
@@ -214,6 +216,8 @@ void ScenarioRun::build_nvme_host() {
   l5p::nvme::QueueConfig admin = nvme_queue_config(cfg_, *client_, &meter_);
   admin.offload_tx = admin.offload_rx = admin.ddp = false;  // the data path is the I/O queue
   uint16_t next_port = kClientPortBase;
+  l5p::nvme::HostConfig hc;
+  hc.trace_compat = cfg_.nvme_trace_compat;
   nhost_ = std::make_unique<l5p::nvme::NvmeHost>(
       [this, next_port]() mutable {
         return nvme_transport(
@@ -224,7 +228,7 @@ void ScenarioRun::build_nvme_host() {
       [this](const std::string& o) {
         if (nvme_failure_.empty()) nvme_failure_ = o;
       },
-      cfg_.io_queues);
+      cfg_.io_queues, hc);
   fio_ = std::make_unique<apps::Fio>(*nhost_, clock_, fc, &meter_);
 }
 

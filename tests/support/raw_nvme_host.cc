@@ -26,7 +26,9 @@ void RawNvmeHost::report(std::map<std::string, double>& extra) const {
   for (size_t o = 128; o + 8 <= g.size();) {
     const uint32_t plen = proto::nvme::le32(&g[o + 4]);
     if (plen < 8 || o + plen > g.size()) break;
-    if (g[o] == uint8_t(PduType::kCapsuleResp) && extra["raw_first_status"] < 0)
+    // (CIDs FFxxh: the script's set-up, Connect and CC.EN)
+    if (g[o] == uint8_t(PduType::kCapsuleResp) && extra["raw_first_status"] < 0 && o + 8 + 16 <= g.size() &&
+        proto::nvme::le16(&g[o + 8 + 12]) < 0xFF00)
       extra["raw_first_status"] = double(proto::nvme::le16(&g[o + 8 + 14]) >> 1);
     if (g[o] == uint8_t(PduType::kC2HTermReq)) extra["raw_termreq_fes"] = double(proto::nvme::le16(&g[o + 8]));
     o += plen;

@@ -17,7 +17,7 @@ class RawNvmeHost final : public NvmePeerHook, private l5p::StreamHandler {
   Side side() const override { return Side::kHost; }
   l5p::StreamHandler* attach(l5p::Stream& s) override;
   // What the controller answered after its 128-byte ICResp, into the report's extra:
-  // raw_first_status: the first CapsuleResp's status code; raw_termreq_fes: the FES of a
+  // raw_first_status: the first CapsuleResp's status code (set-up CIDs FFxxh left out); raw_termreq_fes: the FES of a
   // C2HTermReq (fatal errors end with one: NVMe/TCP 1.0 §3.6.2.9); -1 for none; raw_rx_bytes.
   void report(std::map<std::string, double>& extra) const override;
 

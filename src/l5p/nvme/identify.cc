@@ -17,6 +17,12 @@ std::optional<std::string> parse_identify_ctrl(ByteSpan d, uint64_t cap, CtrlInf
   const uint32_t shift = 12 + mpsmin + mdts;
   out->max_transfer = mdts == 0 || shift >= 63 ? 0 : uint64_t(1) << shift;
   out->cntlid = le16(&d[78]);
+  out->kas = le16(&d[320]);
+  out->maxcmd = le16(&d[514]);
+  out->sgls = le32(&d[536]);
+  out->ioccsz = le32(&d[1792]);
+  out->iorcsz = le32(&d[1796]);
+  out->icdoff = le16(&d[1800]);
   return std::nullopt;
 }
 

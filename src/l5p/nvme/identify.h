@@ -16,6 +16,9 @@ inline constexpr size_t kIdentifyLen = 4096;
 struct CtrlInfo {
   uint64_t max_transfer = 0;  // bytes per command (MDTS); 0 = no limit
   uint16_t cntlid = 0;
+  // Fabrics fields (NVMe-oF 1.1 §4.1 / Base 2.0 Fig. 275) a Linux host checks too.
+  uint16_t maxcmd = 0, kas = 0, icdoff = 0;
+  uint32_t sgls = 0, ioccsz = 0, iorcsz = 0;
 };
 
 struct NsInfo {

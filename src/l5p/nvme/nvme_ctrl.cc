@@ -1,5 +1,8 @@
 #include "l5p/nvme/nvme_ctrl.h"
 
+#include "l5p/nvme/ctrl_admin.h"
+#include "l5p/nvme/ctrl_fabrics.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -59,6 +62,7 @@ class NvmeController::Conn final : public QueueHandler {
   void on_established() override {}
   void on_failed(const std::string& o) override {
     if (c_.failure_.empty()) c_.failure_ = o;
+    detach();
   }
 
   MutByteSpan data_dest(const CommonHeader& ch, const uint8_t* hdr) override {
@@ -100,9 +104,14 @@ class NvmeController::Conn final : public QueueHandler {
     bool digest_error = false;
   };
 
+  bool compat() const { return c_.ccfg_.trace_compat; }
+
   void respond(uint16_t cid, uint16_t status, uint64_t dw0 = 0) {
     uint8_t spec[16] = {};
     put64(spec, dw0);
+    // SQHD: how far this queue's SQ has been consumed (Base 2.0 §4.6), FFFFh with SQ flow
+    // control disabled (Connect CATTR bit 2; nvmet: sqhd_disabled).
+    if (!compat()) put16(spec + 8, sqflow_off_ ? 0xFFFF : sqhd_);
     put16(spec + 10, qid_);       // SQID
     put16(spec + 12, cid);
     put16(spec + 14, uint16_t(status << 1));
@@ -126,89 +135,130 @@ class NvmeController::Conn final : public QueueHandler {
 
   void on_cmd(const Pdu& p) {
     const uint8_t* sqe = p.hdr + 8;
-    const uint8_t opc = sqe[0];
     const uint16_t cid = le16(sqe + 2);
     ++c_.st_.nvme_cmds;
     if (!inflight_.insert(cid).second) {  // a CID still in use: the host broke the protocol
       q_.fatal(NvmeError::kDuplicateCid);
       return;
     }
+    if (sqsize_) sqhd_ = uint16_t((sqhd_ + 1u) % (sqsize_ + 1u));
     if (!p.data_ok) return respond(cid, kScDataTransferError);  // bad in-capsule data digest
+    if (sqe[0] == kOpFabrics) return on_fabrics(cid, sqe, p.data);
+    // Connect comes first (nvmet_parse_connect_cmd), and nothing but Fabrics commands before
+    // the controller is enabled and ready (nvmet_check_ctrl_status).
+    if (!ctrl_) return respond(cid, kScInvalidOpcode | kDnr);
+    if (!ctrl_->enabled()) return respond(cid, kScCmdSeqError | kDnr);
+    // trace_compat keeps the earlier model too, where any queue took Read/Write/Flush (the
+    // one-connection byte-script tests, RawNvmeHost, run their I/O on an admin queue).
+    const bool io_opc = sqe[0] == kOpFlush || sqe[0] == kOpWrite || sqe[0] == kOpRead;
+    if (qid_ == 0 && !(compat() && io_opc)) return on_admin(cid, sqe);
+    on_io(cid, sqe, p);
+  }
+
+  void on_fabrics(uint16_t cid, const uint8_t* sqe, ByteSpan data) {
+    const uint8_t fct = sqe[4];
+    if (fct == kFcConnect) return on_connect(cid, sqe, data);
+    // Property Get/Set: on a connected admin queue only (nvmet_parse_fabrics_admin_cmd).
+    if (!ctrl_ || qid_ != 0 || (fct != kFcPropertyGet && fct != kFcPropertySet))
+      return respond(cid, compat() && fct != kFcPropertyGet && fct != kFcPropertySet ? kScInvalidField
+                                                                                     : kScInvalidOpcode | kDnr);
+    if (fct == kFcPropertyGet) {
+      const FabricsReply r = property_get(*ctrl_, sqe, compat());
+      return respond(cid, r.status, r.dw0);
+    }
+    bool disabled = false;
+    const FabricsReply r = property_set(*ctrl_, sqe, compat(), &disabled);
+    if (disabled) end_aers(kScAbortSqDeletion);  // reset / shutdown: no event will come
+    respond(cid, r.status, r.dw0);
+  }
+
+  void on_connect(uint16_t cid, const uint8_t* sqe, ByteSpan data) {
+    if (ctrl_) return respond(cid, kScCmdSeqError | kDnr);  // one Connect per queue
+    ConnectRequest rq;
+    FabricsReply r = parse_connect(c_.ccfg_, sqe, data, &rq);
+    if (r.status == kScSuccess) r = rq.qid == 0 ? c_.attach_admin(rq, &ctrl_) : c_.attach_io(rq, &ctrl_);
+    if (r.status != kScSuccess) return respond(cid, r.status, r.dw0);
+    qid_ = rq.qid;
+    sqsize_ = rq.sqsize;
+    sqflow_off_ = rq.cattr & 0x04;
+    sqhd_ = uint16_t(1u % (sqsize_ + 1u));  // the Connect itself was consumed
+    respond(cid, kScSuccess, ctrl_->cntlid);
+  }
+
+  void on_admin(uint16_t cid, const uint8_t* sqe) {
+    const AdminReply r = execute_admin(c_.ccfg_, *ctrl_, *c_.ns_, sqe);
+    if (r.hold) {
+      ctrl_->aers.push_back(cid);  // stays in flight: its CID is not reused until it completes
+      return;
+    }
+    if (r.data) send_data(cid, *r.data, r.data);
+    respond(cid, r.status, r.dw0);
+  }
+
+  // Held Asynchronous Event Requests end with the controller (Base 2.0 §5.2: "aborted" status).
+  void end_aers(uint16_t status) {
+    if (!ctrl_ || qid_ != 0) return;
+    std::vector<uint16_t> aers;
+    aers.swap(ctrl_->aers);
+    for (uint16_t cid : aers) respond(cid, status);
+  }
+
+  // The connection is gone: an admin queue takes its controller with it (nvmet deletes the
+  // controller when its admin queue goes); an I/O queue frees its QID.
+  void detach() {
+    if (!ctrl_) return;
+    if (qid_ == 0) {
+      ctrl_->aers.clear();
+      c_.ctrls_.erase(ctrl_->cntlid);
+    } else {
+      ctrl_->io_qids.erase(qid_);
+    }
+    ctrl_.reset();
+  }
+
+  void on_io(uint16_t cid, const uint8_t* sqe, const Pdu& p) {
+    const uint8_t opc = sqe[0];
+    const uint32_t nsid = le32(sqe + 4);
+    if (opc == kOpFlush) return respond(cid, kScSuccess);  // VWC 0: nothing is cached
+    if (opc != kOpRead && opc != kOpWrite) return respond(cid, kScInvalidOpcode);
+    if (nsid != 1) return respond(cid, compat() ? kScInvalidField : kScInvalidNs | kDnr);
+    auto& ns = *c_.ns_;
     const uint8_t sgl_id = sqe[39];
     const uint32_t sgl_len = le32(sqe + 32);
-    if (opc == kOpFabrics) {
-      const uint8_t fct = sqe[4];
-      if (fct == kFcConnect) {
-        if (p.data.size() != 1024) return respond(cid, kScInvalidField);
-        qid_ = le16(sqe + 42);
-        return respond(cid, kScSuccess, kCntlid);
+    const uint64_t slba = le64(sqe + 40);
+    const uint64_t nlb = uint64_t(le16(sqe + 48)) + 1;
+    const uint64_t len = nlb * ns.lba_size();
+    if (slba > ns.nsze() || nlb > ns.nsze() - slba) return respond(cid, kScLbaOutOfRange);
+    if (sgl_len != len) return respond(cid, kScInvalidField);
+    const uint64_t off = slba * ns.lba_size();
+    (opc == kOpRead ? ctrl_->read_cmds : ctrl_->write_cmds)++;
+    (opc == kOpRead ? ctrl_->read_units : ctrl_->write_units) += len / 512;
+    if (opc == kOpRead) {
+      if (auto mem = ns.memory()) {
+        send_data(cid, ByteSpan(mem->data() + off, len), mem);  // zero copy from RAM
+      } else {
+        auto buf = std::make_shared<Bytes>(len);
+        if (!ns.read(off, *buf)) return respond(cid, kScDataTransferError);
+        send_data(cid, *buf, buf);
       }
-      if (fct == kFcPropertyGet) return respond(cid, kScSuccess, property(le32(sqe + 44)));
-      if (fct == kFcPropertySet) {
-        if (le32(sqe + 44) == 0x14) {  // CC: EN -> CSTS.RDY (controller ready at once)
-          c_.cc_ = le32(sqe + 48);
-          c_.csts_ = c_.cc_ & 1;
-        }
-        return respond(cid, kScSuccess);
-      }
-      return respond(cid, kScInvalidField);
+      return respond(cid, kScSuccess);
     }
-    const uint32_t nsid = le32(sqe + 4);
-    auto& ns = *c_.ns_;
-    switch (opc) {
-      case kOpIdentify: {
-        // The data goes where the command's SGL says, and only in the length it describes
-        // (Linux nvmet: nvmet_check_transfer_len(req, NVME_IDENTIFY_DATA_SIZE)).
-        if (sgl_id != kSglTransportDataBlock || sgl_len != 4096) return respond(cid, kScInvalidField);
-        auto data = std::make_shared<Bytes>(4096, 0);
-        const uint8_t cns = sqe[40];
-        if (cns == 1) identify_ctrl(*data);
-        else if (cns == 0 && nsid == 1) identify_ns(*data);
-        else return respond(cid, kScInvalidField);
-        send_data(cid, *data, data);
-        return respond(cid, kScSuccess);
-      }
-      case kOpFlush:
-        return respond(cid, kScSuccess);
-      case kOpRead:
-      case kOpWrite: {
-        if (nsid != 1) return respond(cid, kScInvalidField);
-        const uint64_t slba = le64(sqe + 40);
-        const uint64_t nlb = uint64_t(le16(sqe + 48)) + 1;
-        const uint64_t len = nlb * ns.lba_size();
-        if (slba + nlb > ns.nsze()) return respond(cid, kScLbaOutOfRange);
-        if (sgl_len != len) return respond(cid, kScInvalidField);
-        const uint64_t off = slba * ns.lba_size();
-        if (opc == kOpRead) {
-          if (auto mem = ns.memory()) {
-            send_data(cid, ByteSpan(mem->data() + off, len), mem);  // zero copy from RAM
-          } else {
-            auto buf = std::make_shared<Bytes>(len);
-            if (!ns.read(off, *buf)) return respond(cid, kScDataTransferError);
-            send_data(cid, *buf, buf);
-          }
-          return respond(cid, kScSuccess);
-        }
-        if (sgl_id == kSglInCapsuleOffset) {  // in-capsule write
-          if (p.data.size() != len) return respond(cid, kScInvalidField);
-          return respond(cid, ns.write(off, p.data) ? kScSuccess : kScDataTransferError);
-        }
-        // Solicit the data: one R2T for the whole transfer; the host may split it into
-        // several H2CData PDUs of at most MAXH2CDATA.
-        PendingWrite w{next_ttag_++, off, std::make_shared<Bytes>(len)};
-        uint8_t spec[16] = {};
-        put16(spec, cid);
-        put16(spec + 2, w.ttag);
-        put32(spec + 4, 0);
-        put32(spec + 8, uint32_t(len));
-        writes_[cid] = std::move(w);
-        ++c_.st_.nvme_r2t;
-        q_.send(PduType::kR2T, 0, spec, {});
-        return;
-      }
-      default:
-        return respond(cid, kScInvalidOpcode);
+    if (sgl_id == kSglInCapsuleOffset) {  // in-capsule write
+      if (p.data.size() != len) return respond(cid, kScInvalidField);
+      return respond(cid, ns.write(off, p.data) ? kScSuccess : kScDataTransferError);
     }
+    if (sgl_id != kSglTransportDataBlock && !compat()) return respond(cid, kScInvalidField);
+    // Solicit the data: one R2T for the whole transfer (as nvmet does); the host may split it
+    // into several H2CData PDUs of at most MAXH2CDATA.
+    PendingWrite w{next_ttag_++, off, std::make_shared<Bytes>(len)};
+    uint8_t spec[16] = {};
+    put16(spec, cid);
+    put16(spec + 2, w.ttag);
+    put32(spec + 4, 0);
+    put32(spec + 8, uint32_t(len));
+    writes_[cid] = std::move(w);
+    ++c_.st_.nvme_r2t;
+    q_.send(PduType::kR2T, 0, spec, {});
   }
 
   void on_h2c(const Pdu& p) {
@@ -228,60 +278,53 @@ class NvmeController::Conn final : public QueueHandler {
     respond(f.cccid, st);
   }
 
-  uint64_t property(uint32_t ofst) const {
-    switch (ofst) {
-      case 0x00: return uint64_t(255) | uint64_t(1) << 16 | uint64_t(10) << 24 | uint64_t(1) << 37;  // CAP
-      case 0x08: return 0x00010400;  // VS 1.4
-      case 0x14: return c_.cc_;
-      case 0x1C: return c_.csts_;
-      default: return 0;
-    }
-  }
-
-  void identify_ctrl(Bytes& d) const {
-    put16(d.data(), 0x1B4B);  // VID (made up)
-    std::memcpy(d.data() + 4, "AUTONIC0000000000001", 20);
-    std::memcpy(d.data() + 24, "autonic RAM namespace                   ", 40);
-    std::memcpy(d.data() + 64, "1.0     ", 8);
-    d[77] = 0;                    // MDTS: no limit
-    put16(d.data() + 78, kCntlid);
-    put32(d.data() + 80, 0x00010400);
-    d[512] = 0x66;                // SQES
-    d[513] = 0x44;                // CQES
-    put32(d.data() + 516, 1);     // NN
-    const char nqn[] = "nqn.2026-11.io.autonic:ram";
-    std::memcpy(d.data() + 768, nqn, sizeof nqn);
-    put32(d.data() + 1792, (kIoccszBytes + 64) / 16);  // IOCCSZ
-    put32(d.data() + 1796, 1);                          // IORCSZ
-  }
-
-  void identify_ns(Bytes& d) const {
-    const auto& ns = *c_.ns_;
-    put64(d.data(), ns.nsze());
-    put64(d.data() + 8, ns.nsze());
-    put64(d.data() + 16, ns.nsze());
-    d[25] = 0;  // NLBAF: one format
-    d[26] = 0;  // FLBAS
-    uint8_t lbads = 0;
-    while ((1u << lbads) < ns.lba_size()) ++lbads;
-    d[128 + 2] = lbads;
-  }
-
   NvmeController& c_;
   NvmeQueue q_;
   Bytes incap_;
+  std::shared_ptr<CtrlState> ctrl_;  // set by a successful Connect
   uint16_t qid_ = 0, next_ttag_ = 1;
+  uint16_t sqsize_ = 0, sqhd_ = 0;   // SQSIZE (0-based) from Connect; SQ head
+  bool sqflow_off_ = false;
   std::map<uint16_t, PendingWrite> writes_;
   std::set<uint16_t> inflight_;
 };
 
-NvmeController::NvmeController(std::shared_ptr<Namespace> ns, const QueueConfig& cfg, NvmeStats& st)
-    : ns_(std::move(ns)), cfg_(cfg), st_(st) {}
+NvmeController::NvmeController(std::shared_ptr<Namespace> ns, const QueueConfig& cfg, NvmeStats& st, CtrlConfig cc)
+    : ns_(std::move(ns)), cfg_(cfg), st_(st), ccfg_(std::move(cc)) {}
 
 NvmeController::~NvmeController() = default;
 
 void NvmeController::accept(std::unique_ptr<Transport> c) {
   conns_.push_back(std::make_unique<Conn>(*this, std::move(c)));
+}
+
+// An admin Connect creates a controller with the next free CNTLID (dynamic controller model,
+// NVMe-oF 1.1 §4.2; CNTLIDs FFF0h and above are reserved).
+FabricsReply NvmeController::attach_admin(const ConnectRequest& rq, std::shared_ptr<CtrlState>* out) {
+  if (ctrls_.size() >= 0xFFEF) return FabricsReply{uint16_t(kScConnectInvalidParam | kDnr), ipo_data(16)};
+  while (next_cntlid_ == 0 || next_cntlid_ >= 0xFFF0 || ctrls_.count(next_cntlid_))
+    next_cntlid_ = next_cntlid_ >= 0xFFF0 ? 1 : uint16_t(next_cntlid_ + 1);
+  auto st = std::make_shared<CtrlState>();
+  st->cntlid = next_cntlid_++;
+  st->hostnqn = rq.hostnqn;
+  st->kato_ms = rq.kato_ms;
+  ctrls_[st->cntlid] = st;
+  *out = st;
+  return FabricsReply{};
+}
+
+// An I/O Connect joins the controller its data names, from the same host (nvmet_ctrl_find_get),
+// with a QID of its own within what the controller grants (nvmet_install_queue).
+FabricsReply NvmeController::attach_io(const ConnectRequest& rq, std::shared_ptr<CtrlState>* out) {
+  auto it = ctrls_.find(rq.cntlid);
+  if (it == ctrls_.end() || it->second->hostnqn != rq.hostnqn)
+    return FabricsReply{uint16_t(kScConnectInvalidParam | kDnr), ipo_data(16)};
+  CtrlState& st = *it->second;
+  const uint32_t max_qid = st.queues_set ? uint32_t(std::min(st.nsqa, st.ncqa)) + 1 : ccfg_.max_io_queues;
+  if (rq.qid > max_qid) return FabricsReply{uint16_t(kScInvalidQid | kDnr), 42};
+  if (!st.io_qids.insert(rq.qid).second) return FabricsReply{uint16_t(kScCmdSeqError | kDnr)};
+  *out = it->second;
+  return FabricsReply{};
 }
 
 }  // namespace autonic::l5p::nvme

@@ -1,6 +1,8 @@
-// NVMe/TCP controller (target): Fabrics Connect, Property Get/Set (CAP, VS, CC, CSTS), Identify
-// (controller, namespace), Read, Write (in-capsule or via R2T + H2CData), Flush, on a RAM- or
-// file-backed namespace. Each accepted connection is one queue (qid from its Connect).
+// NVMe/TCP controller (target, NVM subsystem `CtrlConfig::subnqn` with one namespace): Fabrics
+// Connect (admin: a new controller, CNTLID; I/O: joins one), Property Get/Set (CAP, VS, CC,
+// CSTS), the admin commands a Linux host sends (ctrl_admin.h), Read, Write (in-capsule or via
+// R2T + H2CData), Flush, on a RAM- or file-backed namespace. Each accepted connection is one
+// queue (qid from its Connect).
 #pragma once
 #include <map>
 #include <set>
@@ -8,9 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "l5p/nvme/ctrl_fabrics.h"
+#include "l5p/nvme/ctrl_state.h"
 #include "l5p/nvme/nvme_queue.h"
 
 namespace autonic::l5p::nvme {
+
+inline constexpr uint32_t kIoccszBytes = 8192;  // in-capsule data we accept (IOCCSZ - 64 B SQE)
+inline constexpr uint16_t kCntlid = 1;  // the first controller's; each admin Connect takes the next
 
 class Namespace {
  public:
@@ -35,10 +42,12 @@ class Namespace {
 
 class NvmeController {
  public:
-  NvmeController(std::shared_ptr<Namespace> ns, const QueueConfig& cfg, NvmeStats& st);
+  NvmeController(std::shared_ptr<Namespace> ns, const QueueConfig& cfg, NvmeStats& st, CtrlConfig cc = {});
   ~NvmeController();
   void accept(std::unique_ptr<Transport> c);
   const std::string& failure() const { return failure_; }
+  // Controllers (admin queues) connected now.
+  size_t controllers() const { return ctrls_.size(); }
 
  private:
   class Conn;
@@ -46,12 +55,14 @@ class NvmeController {
   std::shared_ptr<Namespace> ns_;
   QueueConfig cfg_;
   NvmeStats& st_;
+  CtrlConfig ccfg_;
   std::vector<std::unique_ptr<Conn>> conns_;
-  uint32_t cc_ = 0, csts_ = 0;
+  std::map<uint16_t, std::shared_ptr<CtrlState>> ctrls_;  // by CNTLID
+  uint16_t next_cntlid_ = kCntlid;
   std::string failure_;
+  FabricsReply attach_admin(const ConnectRequest& rq, std::shared_ptr<CtrlState>* out);
+  FabricsReply attach_io(const ConnectRequest& rq, std::shared_ptr<CtrlState>* out);
 };
 
-inline constexpr uint32_t kIoccszBytes = 8192;  // in-capsule data we accept (IOCCSZ - 64 B SQE)
-inline constexpr uint16_t kCntlid = 1;
 
 }  // namespace autonic::l5p::nvme

@@ -18,6 +18,7 @@ constexpr Entry kErrors[] = {
     {"nvme:ddp_mismatch", Fes::kInvalidHeaderField},
     {"nvme:unsupported_pfv", Fes::kUnsupportedParameter},
     {"nvme:bad_maxh2cdata", Fes::kUnsupportedParameter},
+    {"nvme:unsupported_ic_param", Fes::kUnsupportedParameter},
     {"nvme:unexpected_pdu_at_controller", Fes::kInvalidHeaderField},
     {"nvme:duplicate_cid", Fes::kInvalidHeaderField},
     {"nvme:h2c_without_r2t", Fes::kPduSequenceError},

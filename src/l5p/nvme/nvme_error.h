@@ -16,6 +16,7 @@ enum class NvmeError : uint8_t {
   // the queue's PDU parser
   kMalformedPdu, kPduSequenceError, kWrongDirectionPdu, kDigestFlagsMismatch, kHeaderDigestError,
   kDataOutOfRange, kDdpMismatch, kUnsupportedPfv, kBadMaxh2cdata,
+  kUnsupportedIcParam,  // ICReq HPDA / ICResp CPDA we cannot honour, or digests not asked for
   // the controller
   kUnexpectedPduAtController, kDuplicateCid, kH2cWithoutR2t, kH2cIncomplete,
   // the host

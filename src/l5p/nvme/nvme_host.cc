@@ -38,8 +38,11 @@ class NvmeHost::Queue final : public QueueHandler {
   bool command(uint8_t* sqe, ByteSpan incap, std::shared_ptr<Bytes> buf, bool write,
                std::function<void(uint16_t, uint64_t)> done) {
     uint16_t cid = 0;
+    // At most what the queue holds (SQSIZE, MAXCMD: a controller with SQ flow control has no
+    // room for more), and a CID that is free.
+    if (q_.failed() || (host_.queue_depth_ && cmds_.size() >= host_.queue_depth_)) return false;
     while (cid < kMaxCids && cmds_.count(cid)) ++cid;
-    if (cid == kMaxCids || q_.failed()) return false;
+    if (cid == kMaxCids) return false;
     put16(sqe + 2, cid);
     Cmd c{buf, write, false, 0, std::move(done)};
     // Copy offload: tell the NIC where this read's data belongs before the command leaves (§5.1).
@@ -184,9 +187,10 @@ class NvmeHost::Queue final : public QueueHandler {
 
 NvmeHost::NvmeHost(Connect connect, const QueueConfig& admin_cfg, const QueueConfig& io_cfg, NvmeStats& st,
                    std::function<void()> on_ready, std::function<void(const std::string&)> on_failed,
-                   unsigned io_queues)
-    : connect_(std::move(connect)), admin_cfg_(admin_cfg), io_cfg_(io_cfg), st_(st), on_ready_(std::move(on_ready)),
-      on_failed_(std::move(on_failed)), io_queues_(std::max(1u, io_queues)) {}
+                   unsigned io_queues, HostConfig hc)
+    : connect_(std::move(connect)), admin_cfg_(admin_cfg), io_cfg_(io_cfg), hc_(std::move(hc)), st_(st),
+      on_ready_(std::move(on_ready)), on_failed_(std::move(on_failed)), io_queues_(std::max(1u, io_queues)),
+      incap_max_(kIoccszBytes) {}
 
 NvmeHost::~NvmeHost() = default;
 
@@ -208,17 +212,21 @@ static void fabrics(uint8_t* sqe, uint8_t fctype) {
   sqe[4] = fctype;
 }
 
-static void connect_cmd(uint8_t* sqe, uint16_t qid, Bytes& data, uint16_t cntlid) {
+// NVMe-oF 1.1 §3.3 Connect, as nvmf_connect_admin_queue / nvmf_connect_io_queue build it:
+// KATO on the admin queue only, the Connect data (HOSTID, CNTLID, SUBNQN, HOSTNQN) in-capsule.
+static void connect_cmd(uint8_t* sqe, uint16_t qid, uint16_t sqsize, Bytes& data, uint16_t cntlid,
+                        const HostConfig& hc) {
   fabrics(sqe, kFcConnect);
   put32(sqe + 32, 1024);
   sqe[39] = kSglInCapsuleOffset;
   put16(sqe + 42, qid);
-  put16(sqe + 44, 127);  // SQSIZE (0-based)
+  put16(sqe + 44, sqsize);  // SQSIZE (0-based)
+  if (qid == 0) put32(sqe + 48, hc.kato_ms);
   data.assign(1024, 0);
+  std::memcpy(data.data(), hc.hostid.data(), 16);
   put16(data.data() + 16, cntlid);  // CNTLID: 0xFFFF = any (admin), the admin's for I/O queues
-  const char sub[] = "nqn.2026-11.io.autonic:ram", host[] = "nqn.2026-11.io.autonic:host";
-  std::memcpy(data.data() + 256, sub, sizeof sub);
-  std::memcpy(data.data() + 512, host, sizeof host);
+  std::memcpy(data.data() + 256, hc.subnqn.data(), std::min<size_t>(hc.subnqn.size(), 255));
+  std::memcpy(data.data() + 512, hc.hostnqn.data(), std::min<size_t>(hc.hostnqn.size(), 255));
 }
 
 const char* NvmeHost::init_state_name(InitState s) {
@@ -268,7 +276,7 @@ void NvmeHost::admin_step() {
   Bytes data;
   switch (init_state_) {
     case InitState::kAdminConnect:  // NVMe-oF §3.3: the admin queue's Connect assigns CNTLID
-      connect_cmd(sqe, 0, data, 0xFFFF);
+      connect_cmd(sqe, 0, hc_.sqsize, data, 0xFFFF, hc_);
       admin_->command(sqe, data, nullptr, false, [this, next](uint16_t st, uint64_t dw0) {
         cntlid_ = uint16_t(dw0);
         next(st, dw0, "connect");
@@ -284,10 +292,10 @@ void NvmeHost::admin_step() {
         next(st, v, "property_get");
       });
       return;
-    case InitState::kEnable:  // CC.EN = 1
-      fabrics(sqe, kFcPropertySet);
+    case InitState::kEnable:  // CC.EN = 1, with IOSQES 6 / IOCQES 4 (nvme_enable_ctrl; nvmet_start_ctrl
+      fabrics(sqe, kFcPropertySet);  // refuses others), MPS 0 (4 KiB), CSS 0 (NVM), AMS 0
       put32(sqe + 44, 0x14);
-      put64(sqe + 48, 1);
+      put64(sqe + 48, hc_.trace_compat ? 1 : 0x00460001);
       admin_->command(sqe, {}, nullptr, false, [next](uint16_t st, uint64_t v) { next(st, v, "enable"); });
       return;
     case InitState::kWaitReady:  // CSTS.RDY
@@ -303,7 +311,7 @@ void NvmeHost::admin_step() {
       std::memset(sqe, 0, kSqeLen);
       sqe[0] = kOpIdentify;
       sqe[1] = 0x40;
-      put32(sqe + 4, init_state_ == InitState::kIdentifyNs ? 1 : 0);
+      put32(sqe + 4, init_state_ == InitState::kIdentifyNs ? hc_.nsid : 0);
       put32(sqe + 32, 4096);
       sqe[39] = kSglTransportDataBlock;
       sqe[40] = init_state_ == InitState::kIdentifyCtrl ? 1 : 0;
@@ -314,7 +322,7 @@ void NvmeHost::admin_step() {
           if (init_state_ == InitState::kIdentifyCtrl) {
             CtrlInfo ci;
             bad = parse_identify_ctrl(*buf, cap_, &ci);
-            max_transfer_ = ci.max_transfer;
+            if (!bad) bad = set_limits(ci);
           } else {
             NsInfo ni;
             bad = parse_identify_ns(*buf, &ni);
@@ -332,7 +340,10 @@ void NvmeHost::admin_step() {
       io_.push_back(std::make_unique<Queue>(*this, connect_(), io_cfg_, [this, qid] {
         uint8_t s[kSqeLen];
         Bytes d;
-        connect_cmd(s, qid, d, cntlid_);
+        // SQSIZE within CAP.MQES and MAXCMD, as nvme_tcp_setup_ctrl clamps it.
+        uint16_t sqsize = hc_.sqsize;
+        if (!hc_.trace_compat && queue_depth_) sqsize = std::min<uint16_t>(sqsize, queue_depth_);
+        connect_cmd(s, qid, sqsize, d, cntlid_, hc_);
         io_[qid - 1]->command(s, d, nullptr, false, [this](uint16_t st, uint64_t) {
           if (st != kScSuccess) return on_failed_(init_failed_outcome("io_connect"));
           if (io_.size() < io_queues_) return admin_step();
@@ -362,13 +373,13 @@ bool NvmeHost::submit(BlockIo io) {
   uint8_t sqe[kSqeLen] = {};
   sqe[0] = io.write ? kOpWrite : kOpRead;
   sqe[1] = 0x40;
-  put32(sqe + 4, 1);
+  put32(sqe + 4, hc_.nsid);
   const uint32_t len = io.nlb * lba_size_;
   put32(sqe + 32, len);
   put64(sqe + 40, io.slba);
   put16(sqe + 48, uint16_t(io.nlb - 1));
   ByteSpan incap;
-  if (io.write && len <= kIoccszBytes) {
+  if (io.write && len <= incap_max_) {
     sqe[39] = kSglInCapsuleOffset;  // small writes travel in the capsule
     incap = ByteSpan(io.buf->data(), len);
   } else {
@@ -376,6 +387,45 @@ bool NvmeHost::submit(BlockIo io) {
   }
   auto done = std::move(io.done);
   return q->command(sqe, incap, io.buf, io.write, [done](uint16_t st, uint64_t) { done(st); });
+}
+
+}  // namespace autonic::l5p::nvme
+
+namespace autonic::l5p::nvme {
+
+// What Identify Controller allows this host to send (after parse_identify_ctrl's range checks),
+// with what a Linux host refuses to run with (core.c nvme_init_identify, tcp.c
+// nvme_tcp_setup_ctrl); trace_compat keeps the earlier, MDTS-only reading.
+std::optional<std::string> NvmeHost::set_limits(const CtrlInfo& ci) {
+  max_transfer_ = ci.max_transfer;
+  if (hc_.trace_compat) return std::nullopt;
+  if (ci.cntlid != cntlid_) return "identify_ctrl_cntlid";  // "Mismatching cntlid"
+  if (ci.icdoff != 0) return "identify_ctrl_icdoff";        // data right after the SQE only
+  if ((ci.sgls & 3) == 0) return "identify_ctrl_sgls";      // "Mandatory sgls are not supported"
+  if (ci.ioccsz < 4 || ci.iorcsz < 1) return "identify_ctrl_capsule_size";
+  auto clamp = [this](uint64_t lim) { max_transfer_ = max_transfer_ ? std::min(max_transfer_, lim) : lim; };
+  clamp(kMaxIoBytes);
+  if (hc_.one_h2c_per_r2t && io_cfg_.ddgst) clamp(admin_->q().maxh2cdata());
+  // In-capsule write data: what IOCCSZ leaves after the 64-byte SQE, at most what we send inline.
+  incap_max_ = uint32_t(std::min<uint64_t>(uint64_t(ci.ioccsz) * 16 - 64, kIoccszBytes));
+  // Commands outstanding per queue: a queue of SQSIZE + 1 entries holds SQSIZE (one stays
+  // empty), within CAP.MQES (0-based) and MAXCMD.
+  uint32_t depth = std::min<uint32_t>(hc_.sqsize, uint32_t(cap_ & 0xFFFF));
+  if (ci.maxcmd) depth = std::min<uint32_t>(depth, ci.maxcmd - 1u);
+  if (depth == 0) return "identify_ctrl_maxcmd";
+  queue_depth_ = uint16_t(depth);
+  return std::nullopt;
+}
+
+bool NvmeHost::keep_alive() {
+  if (!admin_ || init_state_ != InitState::kReady) return false;
+  uint8_t sqe[kSqeLen] = {};
+  sqe[0] = 0x18;  // Keep Alive (Base 2.0 §5.25): no data
+  sqe[1] = 0x40;
+  sqe[39] = kSglTransportDataBlock;
+  return admin_->command(sqe, {}, nullptr, false, [this](uint16_t st, uint64_t) {
+    if (st != kScSuccess) on_failed_("nvme:keep_alive_failed");
+  });
 }
 
 }  // namespace autonic::l5p::nvme

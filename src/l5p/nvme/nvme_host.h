@@ -3,14 +3,40 @@
 // Reads register their buffer with the NIC (add_rr_state) before the command goes out so the
 // NIC can place C2HData straight there; the CID is reused only after the mapping is removed.
 #pragma once
+#include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "l5p/nvme/identify.h"
 #include "l5p/nvme/nvme_queue.h"
 
 namespace autonic::l5p::nvme {
+
+// What the CLI (`autonic nvme connect --nqn Q`) sets; the defaults are what the testbed ran with.
+struct HostConfig {
+  std::string subnqn = "nqn.2026-11.io.autonic:ram";   // the subsystem to connect to
+  std::string hostnqn = "nqn.2026-11.io.autonic:host";
+  std::array<uint8_t, 16> hostid{};                     // Connect data HOSTID
+  uint32_t nsid = 1;                                    // the namespace the block API addresses
+  uint16_t sqsize = 127;  // Connect SQSIZE, 0-based (Linux: NVMF_DEF_QUEUE_SIZE 128 - 1)
+  // Connect KATO (ms). 0: no keep-alive -- nvmet then runs no keep-alive timer for the
+  // controller (nvmet_start_keep_alive_timer returns at kato 0), so a long run is never cut off.
+  uint32_t kato_ms = 0;
+  // Keep every write within one H2CData PDU (Linux 6.1 nvmet checks a data digest over the
+  // whole command, not per PDU, when one R2T is answered by several H2CData): with data
+  // digests, writes are limited to the controller's MAXH2CDATA (max_transfer()).
+  bool one_h2c_per_r2t = true;
+  // Keep the bytes the reference traces were recorded with: CC = EN only (nvmet refuses that:
+  // CSTS.CFS), no transfer clamps, no checks of Identify's fabrics fields. Testbed only.
+  bool trace_compat = false;
+};
+
+// The largest transfer one PDU of ours carries and our parser accepts (kMaxPdu bounds plen;
+// nvmet sends a read's data as one C2HData): I/Os are kept at or below it.
+inline constexpr uint64_t kMaxIoBytes = 2u << 20;
 
 struct BlockIo {
   bool write = false;
@@ -44,15 +70,20 @@ class NvmeHost {
   // Linux host has one per CPU); I/Os go to the least busy one.
   NvmeHost(Connect connect, const QueueConfig& admin_cfg, const QueueConfig& io_cfg, NvmeStats& st,
            std::function<void()> on_ready, std::function<void(const std::string&)> on_failed,
-           unsigned io_queues = 1);
+           unsigned io_queues = 1, HostConfig hc = {});
   ~NvmeHost();
   void start();
+  // Sends a Keep Alive on the admin queue (once ready). With HostConfig::kato_ms > 0 the caller
+  // calls it at least every kato_ms / 2 (Linux: nvme_keep_alive_work); false if not sent.
+  bool keep_alive();
   // Submits an I/O on the I/O queue; false if all CIDs are in use.
   bool submit(BlockIo io);
   uint32_t lba_size() const { return lba_size_; }
   uint64_t nsze() const { return nsze_; }
-  // Largest I/O the controller takes (Identify MDTS); 0 = no limit.
+  // Largest I/O to submit (Identify MDTS; and kMaxIoBytes and, for writes with data digests,
+  // MAXH2CDATA unless trace_compat); 0 = no limit.
   uint64_t max_transfer() const { return max_transfer_; }
+  uint16_t cntlid() const { return cntlid_; }
   size_t inflight() const;
   InitState init_state() const { return init_state_; }
 
@@ -63,6 +94,7 @@ class NvmeHost {
   static InitState next_init_state(InitState s);
   Connect connect_;
   QueueConfig admin_cfg_, io_cfg_;
+  HostConfig hc_;
   NvmeStats& st_;
   std::function<void()> on_ready_;
   std::function<void(const std::string&)> on_failed_;
@@ -74,6 +106,9 @@ class NvmeHost {
   uint64_t nsze_ = 0;
   uint16_t cntlid_ = 0;
   uint64_t cap_ = 0, max_transfer_ = 0;
+  uint32_t incap_max_ = 0;      // in-capsule write data the I/O queues take (IOCCSZ)
+  uint16_t queue_depth_ = 0;    // commands outstanding per I/O queue at most (SQSIZE, MAXCMD)
+  std::optional<std::string> set_limits(const CtrlInfo& ci);
 };
 
 }  // namespace autonic::l5p::nvme

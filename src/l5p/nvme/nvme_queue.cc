@@ -263,8 +263,10 @@ NvmeQueue::Result NvmeQueue::ic_done() {
   hdgst_ = h[11] & 1;
   ddgst_ = h[11] & 2;
   if (role_ == Role::kController) {
-    hdgst_ = hdgst_ && cfg_.hdgst;
-    ddgst_ = ddgst_ && cfg_.ddgst;
+    // HPDA (byte 10): we send data right after the header, so only 0 (as nvmet_tcp_handle_icreq).
+    if (h[10] != 0) return fatal(NvmeError::kUnsupportedIcParam, 10);
+    // Digests as the ICReq asks: a Linux host fails the connect if the ICResp differs
+    // (nvme_tcp_init_connection: "header digest flag is cleared").
     maxh2cdata_ = cfg_.maxh2cdata;
     uint8_t ic[128] = {};
     ic[0] = uint8_t(PduType::kICResp);
@@ -274,8 +276,13 @@ NvmeQueue::Result NvmeQueue::ic_done() {
     put32(ic + 12, maxh2cdata_);
     send_raw(ByteSpan(ic, 128));
   } else {
+    // The controller enables no digest we did not ask for, needs no data padding (CPDA, byte
+    // 10: Linux refuses any but 0 too), and takes whole dwords (nvme_tcp_init_connection).
+    if (((h[11] & 1) && !cfg_.hdgst) || ((h[11] & 2) && !cfg_.ddgst) || (h[11] & ~3))
+      return fatal(NvmeError::kUnsupportedIcParam, 11);
+    if (h[10] != 0) return fatal(NvmeError::kUnsupportedIcParam, 10);
     maxh2cdata_ = le32(h + 12);
-    if (maxh2cdata_ < 4096) return fatal(NvmeError::kBadMaxh2cdata);
+    if (maxh2cdata_ < 4096 || maxh2cdata_ % 4 != 0) return fatal(NvmeError::kBadMaxh2cdata);
   }
   reset_pdu();
   establish();
