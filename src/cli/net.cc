@@ -20,7 +20,7 @@ struct NetVerb {
   std::string l5p;
   RunArgs ra;
   std::string wire, ip, mac = "52:54:00:77:00:01", peer_mac, target, port, send = "0", send_file, recv = "0", out, peer_seed,
-                      time_limit = "600", stall = "30", traddr, trsvcid = "4420", nqn;
+                      time_limit = "600", stall = "30", traddr, trsvcid = "4420", nqn, hostnqn;
   std::string cert, key, ca, tickets = "0";
   bool verify = false, tls = false;
 };
@@ -133,7 +133,8 @@ void add_nvme(NetVerb& v, bool target) {
     c->add_flag("--no-hdgst", a.no_hdgst, "do not ask for header digests");
     c->add_flag("--no-ddgst", a.no_ddgst, "do not ask for data digests");
   }
-  c->add_option("--nqn", v.nqn, "subsystem NQN");
+  c->add_option("--nqn", v.nqn, "subsystem NQN (default nqn.2026-11.io.autonic:ram)");
+  if (!target) c->add_option("--hostnqn", v.hostnqn, "our host NQN (default nqn.2026-11.io.autonic:host)");
   c->add_flag("--tls", v.tls, "NVMe/TCP over TLS 1.3 (certificate handshake: both ends autonic)");
   if (target) {
     c->add_option("--cert", v.cert, "with --tls: certificate (PEM)");
@@ -192,6 +193,8 @@ testbed::NetConfig to_net_config(const NetVerb& v) {
   c.verify = v.verify;
   c.peer_seed = v.peer_seed.empty() ? c.sc.seed : num(v.peer_seed, "--peer-seed", 0, UINT64_MAX);
   c.out_file = v.out;
+  c.nqn = v.nqn;
+  c.hostnqn = v.hostnqn;
   c.tls_cert = v.cert;
   c.tls_key = v.key;
   if (v.cert.empty() != v.key.empty()) throw CLI::ValidationError("--cert", "--cert and --key go together");

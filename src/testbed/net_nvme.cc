@@ -59,8 +59,14 @@ class NvmeConnectSession final : public NvmeNetBase {
         [this](const std::string& o) {
           if (failure_.empty()) failure_ = o;
         },
-        cfg_.sc.io_queues);
+        cfg_.sc.io_queues, host_config());
     fio_ = std::make_unique<apps::Fio>(*nhost_, clock, fc, &meter_);
+  }
+  l5p::nvme::HostConfig host_config() const {
+    l5p::nvme::HostConfig hc;
+    if (!cfg_.nqn.empty()) hc.subnqn = cfg_.nqn;
+    if (!cfg_.hostnqn.empty()) hc.hostnqn = cfg_.hostnqn;
+    return hc;
   }
   ~NvmeConnectSession() override {
     fio_.reset();
@@ -122,7 +128,9 @@ class NvmeTargetSession final : public NvmeNetBase {
   NvmeTargetSession(const NetConfig& cfg, Host& host, CpuMeter& meter) : NvmeNetBase(cfg, host, meter) {
     auto ns = cfg_.sc.ns_file.empty() ? l5p::nvme::Namespace::ram(cfg_.sc.ns_size, cfg_.sc.lba_size)
                                       : l5p::nvme::Namespace::file(cfg_.sc.ns_file, cfg_.sc.ns_size, cfg_.sc.lba_size);
-    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(ns, nvme_queue_config(cfg_.sc, host_, &meter_), nst_);
+    l5p::nvme::CtrlConfig cc;
+    if (!cfg_.nqn.empty()) cc.subnqn = cfg_.nqn;
+    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(ns, nvme_queue_config(cfg_.sc, host_, &meter_), nst_, cc);
     listener_ = std::make_unique<tcpip::TcpListener>(host_.nif(), cfg_.ip, cfg_.port,
                                                      [this](std::unique_ptr<tcpip::TcpConn> c) {
                                                        ++accepted_;

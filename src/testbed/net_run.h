@@ -38,6 +38,9 @@ struct NetConfig {
   // sends (OpenSSL's stock default is 2).
   std::string tls_cert, tls_key, tls_ca, tls_host;
   int tls_tickets = 0;
+  // NVMe: the subsystem NQN (target: the one it serves; connect: the one it asks for) and our
+  // host NQN. Empty: the defaults of l5p::nvme::CtrlConfig / HostConfig.
+  std::string nqn, hostnqn;
 };
 
 // Runs until the workload is done (or fails, stalls, hits --time-limit, or Ctrl-C), closes

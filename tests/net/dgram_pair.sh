@@ -53,6 +53,29 @@ check "nvme randread 128K depth 8, loss (host)" "$T/c2.json" "d['verified']" "s[
 check "nvme target under garbage frames" "$T/s2.json" "d['outcome'] == 'ok'" "s['nic_rx_mac_filtered'] > 0" \
   "s['drv_rx_nontcp'] > 0" "s['drv_arp_bad'] > 0" "s['dev_rx_runts'] > 0" "d['connections'] >= 2"
 
+# 3. TLS 1.3 both ways, offload on, the client checking the server's certificate (made here by
+#    openssl, as a user's would be) by name (IP SAN); loss + reorder on the server's side.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=pair \
+  -addext subjectAltName=IP:10.9.0.2 -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+$A tls serve --port 4433 $COMMON_A --cert "$T/cert.pem" --key "$T/key.pem" --tickets 2 --send 8M --recv 8M \
+  --verify --seed 3 --peer-seed 4 --loss 1% --reorder 1% > "$T/s3.json" 2>"$T/s3.err" &
+wait_sock "$T/a/host.sock"
+$A tls connect 10.9.0.2:4433 $COMMON_B --ca "$T/cert.pem" --send 8M --recv 8M --verify --seed 4 --peer-seed 3 \
+  --keylog "$T/keys.txt" --pcap "$T/tls.pcap" > "$T/c3.json" 2>"$T/c3.err"
+wait
+check "tls both ways, CA-checked, tickets, loss+reorder (client)" "$T/c3.json" "d['verified']" \
+  "s['rx_tls_post_handshake'] == 2" "s['tls_peer_unverified'] == 0" "s['rx_tls_resync_req_start'] > 0" \
+  "s['rx_tls_msgs_full'] > 0"
+check "tls both ways (server)" "$T/s3.json" "d['verified']" "s['tx_tls_ooo'] > 0"
+# ... and a client that trusts another CA refuses the server.
+$A tls serve --port 4434 $COMMON_A --cert "$T/cert.pem" --key "$T/key.pem" --recv 1K > "$T/s4.json" 2>&1 &
+wait_sock "$T/a/host.sock"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=other \
+  -keyout "$T/k2.pem" -out "$T/other.pem" 2>/dev/null
+$A tls connect 10.9.0.2:4434 $COMMON_B --ca "$T/other.pem" --send 1K > "$T/c4.json" 2>"$T/c4.err"
+wait
+check "tls client refuses an untrusted server" "$T/c4.json" "not d['verified']" "'verify' in d['outcome']"
+
 [ $fail = 0 ] && echo "dgram pair: all passed" || echo "dgram pair: FAILED (logs kept in $T)"
 [ $fail = 0 ] || trap - EXIT
 exit $fail
