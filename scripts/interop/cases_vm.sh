@@ -95,7 +95,8 @@ case_vm_nvme() {
 # TAMPER=1 (--tamper 1% on our side): the guest must see errors and nothing wrong is stored.
 case_vm_host() {
     local tamper=$1 faults="" mb=8
-    [ "$tamper" = 1 ] && faults="--tamper 1%"
+    # from frame 400 on: the guest's admin and I/O queue connects go through, its writes' H2CData is hit
+    [ "$tamper" = 1 ] && faults="--tamper 1% --faults-after 400"
     # shellcheck disable=SC2086
     vm_autonic_bg tgt nvme target --port 4420 --nqn "$TGT_NQN" --ns-size 64M $VM_WIRE --offload on \
         --time-limit $((IO_CASE_LIMIT - 5)) $faults

@@ -21,7 +21,7 @@ struct NetVerb {
   RunArgs ra;
   std::string wire, ip, mac = "52:54:00:77:00:01", peer_mac, target, port, send = "0", send_file, recv = "0", out, peer_seed,
                       time_limit = "600", stall = "30", traddr, trsvcid = "4420", nqn, hostnqn;
-  std::string cert, key, ca, tickets = "0";
+  std::string cert, key, ca, tickets = "0", faults_after = "0";
   bool verify = false, tls = false;
 };
 
@@ -78,6 +78,7 @@ void add_common(NetVerb& v) {
   c->add_option("--dup", a.dup, "duplicate this share of frames");
   c->add_option("--corrupt", a.corrupt, "flip a bit (checksums left wrong)");
   c->add_option("--tamper", a.tamper, "flip a TCP payload bit and fix the checksum (an on-path attacker)");
+  c->add_option("--faults-after", v.faults_after, "the fault flags spare each direction's first N frames (let a peer's set-up through)");
   c->add_option("--pcap", a.pcap, "record every frame crossing our device");
   c->add_option("--keylog", a.keylog, "tls: write TLS secrets here (SSLKEYLOGFILE format)");
   c->add_option("--nic-fault", a.nic_fault, "inject NIC failures (see autonic run --help)");
@@ -161,6 +162,7 @@ testbed::NetConfig to_net_config(const NetVerb& v) {
   a.l5p = v.verb == Verb::kNvmeConnect || v.verb == Verb::kNvmeTarget ? (v.tls ? "nvme-tls" : "nvme") : v.l5p;
   c.sc = to_config(a);
   c.sc.real_clock = true;
+  c.sc.link.faults_after = num(v.faults_after, "--faults-after", 0, UINT64_MAX);
   c.sc.time_limit_s = double(num(v.time_limit, "--time-limit", 1, 86400));
   c.sc.stall_s = double(num(v.stall, "--stall", 1, 86400));
   c.verb = v.verb;

@@ -15,7 +15,7 @@ FaultLink::FaultLink(const LinkConfig& cfg, uint64_t seed, uint64_t dir_id, cons
 void FaultLink::pass(Bytes frame) {
   ++st_.frames;
   st_.bytes += frame.size();
-  if (!cfg_.any_fault()) {
+  if (!cfg_.any_fault() || st_.frames <= cfg_.faults_after) {
     out_(std::move(frame));
     return;
   }

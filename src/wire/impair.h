@@ -15,6 +15,9 @@ struct LinkConfig {
   double dup = 0;      // frame delivered twice
   double corrupt = 0;  // line noise: one bit flipped, checksums left wrong (receiver drops)
   double tamper = 0;   // attacker: one TCP payload bit flipped, TCP checksum fixed up
+  // Real devices only (FaultLink): the first this-many frames of a direction pass untouched, so a
+  // peer's set-up (e.g. a Linux host's NVMe queue connects) completes and the faults hit the data.
+  uint64_t faults_after = 0;
   bool any_fault() const { return loss > 0 || reorder > 0 || dup > 0 || corrupt > 0 || tamper > 0; }
 };
 

@@ -15,7 +15,7 @@ io_need_pkgs qemu-system-x86 busybox-static cpio kmod gzip xz-utils zstd openssl
 KDIR=$IO_VM/kernel
 mkdir -p "$KDIR"
 KPKG=${IO_KPKG:-}
-[ -n "$KPKG" ] || KPKG=$(ls "$KDIR"/linux-image-6.1.*-amd64_*.deb 2>/dev/null | sort -V | tail -1 | xargs -r basename | cut -d_ -f1)
+[ -n "$KPKG" ] || KPKG=$(ls "$KDIR"/linux-image-6.1.*-amd64_*.deb 2>/dev/null | sort -V | tail -1 | xargs -r basename | cut -d_ -f1 || true)
 pick() { apt-cache depends linux-image-amd64 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-6\.1\./ {print $2; exit}'; }
 [ -n "$KPKG" ] || KPKG=$(pick)
 [ -n "$KPKG" ] || { apt-get update -qq; KPKG=$(pick); }
