@@ -25,11 +25,13 @@ demo: build
 	@./scripts/demo.sh $(BUILD)/autonic
 
 # Full suite: release build tests (incl. CLI acceptance checks), the same unit tests under
-# ASan/UBSan, then every fuzz target replays its corpus and fuzzes briefly (clang build).
+# ASan/UBSan, then every fuzz target replays its corpus and fuzzes briefly (clang build), then
+# the real-network interop cases (scripts/interop/run.sh: as root with /dev/net/tun; else SKIP).
 test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(BUILD_SAN) && ctest --output-on-failure -j $(JOBS) -L unit
 	./scripts/fuzz.sh build && ./scripts/fuzz.sh smoke
+	./scripts/interop/run.sh
 
 # libFuzzer targets (clang, build-fuzz/; fuzz/README.md): every target FUZZ_SECONDS, one after
 # the other; fuzz-smoke replays the seed corpus and fuzzes 10 s per target.
