@@ -155,7 +155,10 @@ Report NetRun::report(const std::string& outcome) {
   r.verified = outcome.empty() && complete && r.delivered_wrong_bytes == 0;
   r.sim_seconds = double(clock_.now()) / 1e9;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count();
-  r.throughput_gbps = r.sim_seconds > 0 ? double(r.bytes_delivered) * 8 / r.sim_seconds / 1e9 : 0;
+  // Per second of transfer when the session knows it (connected .. done), else of the whole run.
+  const auto ts = r.extra.find("transfer_seconds");
+  const double secs = ts != r.extra.end() && ts->second > 0 ? ts->second : r.sim_seconds;
+  r.throughput_gbps = secs > 0 ? double(r.bytes_delivered) * 8 / secs / 1e9 : 0;
   const double b = double(std::max<uint64_t>(r.bytes_delivered, 1));
   const bool c = is_client();
   const auto host = c ? CpuDomain::kClientHost : CpuDomain::kServerHost, nic = c ? CpuDomain::kClientNic : CpuDomain::kServerNic,

@@ -59,12 +59,16 @@ class StreamNetSession final : public NetSession {
         attach(tcpip::TcpConn::connect(host_.nif(), cfg_.ip, ephemeral_port(), cfg_.peer_ip, cfg_.port), true);
       return s;
     }
+    if (!t0_) t0_ = now;  // the transfer's time starts with the connection (not with our start-up)
     s.progress = sink_->received() + (sender_ ? sender_->sent() : 0);
     if (sender_ && sender_->failure) s.failure = *sender_->failure;
     else if (sink_->failure && !(receive_done() && send_done())) s.failure = *sink_->failure;
     // Latched: after our FIN and the peer's, lwIP lets the connection go and all_acked() with it.
     sent_acked_ = sent_acked_ || (sender_ && send_done());
-    done_ = done_ || (send_done() && receive_done());
+    if (!done_ && send_done() && receive_done()) {
+      done_ = true;
+      t1_ = now;
+    }
     s.done = done_;
     return s;
   }
@@ -82,6 +86,7 @@ class StreamNetSession final : public NetSession {
     r.delivered_wrong_bytes = sink_->wrong_bytes();
     r.directions = (send_total() > 0) + (cfg_.recv_bytes > 0 || !cfg_.out_file.empty());
     r.extra["bytes_received"] = double(sink_->received());
+    if (done_) r.extra["transfer_seconds"] = double(t1_ - t0_) / 1e9;
     r.extra["received_checked"] = cfg_.verify ? 1 : 0;  // compared with the peer's pattern (--verify)
     r.extra["bytes_sent_acked"] = double(sent_acked_ ? send_total() : 0);
     if (stream_) stream_->export_stats(m);
@@ -121,6 +126,7 @@ class StreamNetSession final : public NetSession {
   std::unique_ptr<apps::BulkSender> sender_;
   std::unique_ptr<apps::DuplexHandler> duplex_;
   bool shut_ = false, sent_acked_ = false, done_ = false;
+  Nanos t0_ = 0, t1_ = 0;  // connected (first seen) .. done
 };
 
 }  // namespace
