@@ -27,30 +27,23 @@ ns_up() {
     ip -n "$IO_NETNS" link set lo up
 }
 
-# ns_tap_peer TAP MTU: a persistent TAP in the namespace, configured as the peer's interface.
-ns_tap_peer() {
-    local tap=$1 mtu=${2:-1500}
-    ns_up
-    ip -n "$IO_NETNS" link del "$tap" 2>/dev/null || true
-    ip -n "$IO_NETNS" tuntap add dev "$tap" mode tap
-    ip -n "$IO_NETNS" link set "$tap" address "$IO_PEER_MAC" mtu "$mtu"
-    ip -n "$IO_NETNS" addr add "$IO_PEER_IP/24" dev "$tap"
-    ip -n "$IO_NETNS" link set "$tap" up
-    ip -n "$IO_NETNS" neigh replace "$IO_OUR_IP" lladdr "$IO_OUR_MAC" dev "$tap" nud permanent
-}
-
-# ns_tap_local TAP MTU MAC IP: a TAP whose kernel side is a host at IP (e.g. autonic's address,
-# for relay.py's guest self-check), with the guest as permanent neighbour.
-ns_tap_local() {
-    local tap=$1 mtu=$2 mac=$3 ip=$4
+# ns_tap TAP MTU MAC IP NEIGH_IP NEIGH_MAC: a persistent TAP in the namespace whose kernel side
+# is a host at IP, with NEIGH as a permanent neighbour (no ARP needed either way).
+ns_tap() {
+    local tap=$1 mtu=$2 mac=$3 ip=$4 nip=$5 nmac=$6
     ns_up
     ip -n "$IO_NETNS" link del "$tap" 2>/dev/null || true
     ip -n "$IO_NETNS" tuntap add dev "$tap" mode tap
     ip -n "$IO_NETNS" link set "$tap" address "$mac" mtu "$mtu"
     ip -n "$IO_NETNS" addr add "$ip/24" dev "$tap"
     ip -n "$IO_NETNS" link set "$tap" up
-    ip -n "$IO_NETNS" neigh replace "$IO_PEER_IP" lladdr "$IO_PEER_MAC" dev "$tap" nud permanent
+    ip -n "$IO_NETNS" neigh replace "$nip" lladdr "$nmac" dev "$tap" nud permanent
 }
+# ns_tap_peer TAP MTU: the peer's interface, autonic its neighbour.
+ns_tap_peer() { ns_tap "$1" "${2:-1500}" "$IO_PEER_MAC" "$IO_PEER_IP" "$IO_OUR_IP" "$IO_OUR_MAC"; }
+# ns_tap_local TAP MTU MAC IP: a host at IP (e.g. autonic's address, for relay.py's guest
+# self-check), the guest its neighbour.
+ns_tap_local() { ns_tap "$1" "$2" "$3" "$4" "$IO_PEER_IP" "$IO_PEER_MAC"; }
 
 # ns_bridge BR TAP...: persistent TAPs enslaved to a bridge with no address: two autonic
 # processes, each on one TAP, see each other's frames (the shape that spans machines, with a
