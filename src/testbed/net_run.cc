@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "testbed/net_session.h"
+#include "testbed/scenario_run.h"
 
 namespace autonic::testbed {
 namespace {
@@ -179,7 +180,7 @@ Report NetRun::report(const std::string& outcome) {
 }
 
 Report run_net(const NetConfig& cfg) {
-  if (cfg.sc.mtu < kMinMtu || cfg.sc.mtu > kMaxMtu) throw std::invalid_argument("--mtu must be 576..9000");
+  validate_config(cfg.sc);  // the checks `autonic run` makes (offload mode for the L5P, MTU, NVMe sizes)
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   NetRun run(cfg);
   const std::string outcome = run.run();
