@@ -9,7 +9,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <string>
 
+#include "l5p/nvme/ctrl_state.h"
+#include "l5p/nvme/nvme_ctrl.h"
+#include "nvme_wire.h"
 #include "proto/nvme/nvme_pdu.h"
 #include "support/raw_nvme_host.h"
 #include "support/scripted_ctrl.h"
@@ -53,6 +58,48 @@ void mutate(FuzzedDataProvider& in, bool flips_only, Bytes& out) {
   }
 }
 
+// A host's valid set-up of one queue, as Linux sends it: ICReq, Fabrics Connect (QID 0: a new
+// controller; else that I/O queue of the controller the admin Connect made) and, on the admin
+// queue, CC.EN with IOSQES 6 / IOCQES 4 (nvme_enable_ctrl). CIDs FFxxh: RawNvmeHost waits for
+// their answers before the I/O queue's bytes go, and leaves them out of its report.
+Bytes host_setup(uint16_t qid, bool hd, bool dd) {
+  namespace nv = proto::nvme;
+  Bytes out = fuzz::ic_pdu(nv::PduType::kICReq, uint8_t((hd ? 1 : 0) | (dd ? 2 : 0)), 0);
+  auto capsule = [&](Bytes sqe, const Bytes& data) {
+    fuzz::PduSpec p;
+    p.type = uint8_t(nv::PduType::kCapsuleCmd);
+    p.spec = std::move(sqe);
+    p.data = data;
+    p.hd = hd;
+    p.dd = dd;
+    const Bytes b = fuzz::build_pdu(p).bytes;
+    out.insert(out.end(), b.begin(), b.end());
+  };
+  Bytes sqe(64, 0), data(1024, 0);
+  sqe[0] = nv::kOpFabrics;
+  sqe[1] = 0x40;
+  nv::put16(&sqe[2], 0xFF00);
+  sqe[4] = nv::kFcConnect;
+  nv::put32(&sqe[32], 1024);
+  sqe[39] = nv::kSglInCapsuleOffset;
+  nv::put16(&sqe[42], qid);
+  nv::put16(&sqe[44], 31);
+  nv::put16(&data[16], qid == 0 ? 0xFFFF : l5p::nvme::kCntlid);
+  const std::string sub = l5p::nvme::CtrlConfig{}.subnqn, host = "nqn.2026-11.io.autonic:fuzz-host";
+  std::copy(sub.begin(), sub.end(), data.begin() + 256);
+  std::copy(host.begin(), host.end(), data.begin() + 512);
+  capsule(sqe, data);
+  if (qid != 0) return out;
+  Bytes cc(64, 0);
+  cc[0] = nv::kOpFabrics;
+  nv::put16(&cc[2], 0xFF01);
+  cc[4] = nv::kFcPropertySet;
+  nv::put32(&cc[44], 0x14);
+  nv::put32(&cc[48], 0x00460001);
+  capsule(cc, {});
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -80,14 +127,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool flips_only = !hostile_host && c.hdgst && c.ddgst && in.ConsumeBool();
   if (flips_only) c.rw = "randread";  // the script serves reads from the pattern, keeps no writes
   if (hostile_host) {
-    // Our controller against a host script: a valid ICReq, then the input.
-    Bytes s(128, 0);
-    s[2] = 128;
-    proto::nvme::put32(&s[4], 128);
-    s[11] = uint8_t((c.hdgst ? 1 : 0) | (c.ddgst ? 2 : 0));
+    // Our controller against a host script: a valid ICReq, then the input -- or a valid admin
+    // queue set-up and I/O queue 1's ICReq and Connect, then the input on the I/O queue (where
+    // Read / Write / Flush and the R2T / H2CData exchange live).
+    const bool io_queue = in.ConsumeBool();
+    Bytes s = io_queue ? host_setup(1, c.hdgst, c.ddgst)
+                       : fuzz::ic_pdu(proto::nvme::PduType::kICReq, uint8_t((c.hdgst ? 1 : 0) | (c.ddgst ? 2 : 0)), 0);
     const Bytes rest = in.ConsumeRemainingBytes<uint8_t>();
     s.insert(s.end(), rest.begin(), rest.end());
-    c.nvme_peer = std::make_shared<RawNvmeHost>(s);
+    c.nvme_peer = io_queue ? std::make_shared<RawNvmeHost>(host_setup(0, c.hdgst, c.ddgst), s)
+                           : std::make_shared<RawNvmeHost>(s);
   } else {
     auto sc = std::make_shared<ScriptedCtrl>();
     sc->c2h_chunk = in.ConsumeIntegralInRange<size_t>(512, 8192);
@@ -95,8 +144,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (flips_only || !in.ConsumeBool()) return;
       for (unsigned k = in.ConsumeIntegralInRange<unsigned>(1, 4); k > 0; --k) {
         // Mostly the fields the host reads: sizes, formats, MDTS.
-        static const size_t kHot[] = {0, 1, 7, 8, 15, 25, 26, 77, 78, 128, 129, 130, 132, 134};
-        const size_t at = in.ConsumeBool() ? kHot[in.ConsumeIntegralInRange<size_t>(0, 13)]
+        // (514 MAXCMD, 536 SGLS, 1792 IOCCSZ, 1800 ICDOFF: the fabrics fields a host checks)
+        static const size_t kHot[] = {0, 1, 7, 8, 15, 25, 26, 77, 78, 128, 129, 130, 132, 134, 514, 536, 1792, 1800};
+        const size_t at = in.ConsumeBool() ? kHot[in.ConsumeIntegralInRange<size_t>(0, std::size(kHot) - 1)]
                                            : in.ConsumeIntegralInRange<size_t>(0, id.size() - 1);
         id[at] = in.ConsumeIntegral<uint8_t>();
       }

@@ -49,6 +49,8 @@ constexpr size_t kNsBytes = 64 * 1024;
 // Both stream directions start close to 2^32: sequence numbers wrap inside most inputs.
 constexpr uint32_t kRxIsn = 0xFFFFFF80u, kTxIsn = 0xFFFFFFC0u;
 constexpr uint8_t kCanary = 0xC5;
+// CC.IOSQES = 6 (64-byte SQEs), CC.IOCQES = 4 (16-byte CQEs): what nvmet_start_ctrl requires.
+constexpr uint32_t kCcQueueEntrySizes = 0x00460000u;
 
 // The input's first byte. prologue: the fuzzer sets the connection up (IC exchange, and for a
 // host its whole admin bring-up) with valid PDUs before its ops; offload: the queue gets an l5o
@@ -202,9 +204,10 @@ Bytes pattern(size_t n, uint8_t seed) {
 // A command one side sent that the other still owes an answer (and its data).
 struct Cmd {
   uint8_t opc = 0, fctype = 0, cns = 0;
+  uint16_t qid = 0;  // a Connect's QID
   uint32_t len = 0;  // data the command moves (SGL length)
   uint32_t prop = 0;
-  bool incap = false, write = false, reads_data = false;
+  bool incap = false, write = false, reads_data = false, io_read = false;
   Bytes incap_data;
   uint64_t off = 0;  // namespace byte offset (controller model)
   int io = -1;       // host role: the harness's I/O
@@ -220,16 +223,20 @@ struct Cmd {
 };
 
 // A command as its SQE describes it (what either side may infer without knowing the other).
-Cmd parse_cmd(const uint8_t* sqe, ByteSpan data, uint32_t lba) {
+// admin: it went to an admin queue, whose command set differs from an I/O queue's (Base 2.0
+// §3.3.1): there 01h is not Write and 02h (Read's opcode) is Get Log Page, which reads a log.
+Cmd parse_cmd(const uint8_t* sqe, ByteSpan data, uint32_t lba, bool admin = false) {
   Cmd c;
   c.opc = sqe[0];
   c.fctype = sqe[4];
+  c.qid = nv::le16(sqe + 42);
   c.cns = sqe[40];
   c.len = nv::le32(sqe + 32);
   c.prop = nv::le32(sqe + 44);
   c.incap = sqe[39] == nv::kSglInCapsuleOffset;
-  c.write = c.opc == nv::kOpWrite;
-  c.reads_data = c.opc == nv::kOpRead || c.opc == nv::kOpIdentify;
+  c.io_read = !admin && c.opc == nv::kOpRead;
+  c.write = !admin && c.opc == nv::kOpWrite;
+  c.reads_data = c.opc == nv::kOpRead || c.opc == nv::kOpIdentify;  // (02h: Read, or Get Log Page)
   c.incap_data.assign(data.begin(), data.end());
   c.off = nv::le64(sqe + 40) * lba;  // (only used once the controller confirmed the range)
   if (c.write && !c.incap && c.len <= (1u << 20)) c.staged.assign(c.len, 0);
@@ -259,6 +266,7 @@ struct Wire {
   bool ic_pending = false, ic_done = false;
   bool hd = false, dd = false;
   uint32_t maxh2cdata = 0;
+  int qid = -1;  // controller role: the QID its Connect got (seen answered with success)
   std::map<uint16_t, Cmd> pending;
   uint16_t next_ttag = 1;
 
@@ -644,7 +652,7 @@ void Harness::peer_sent(Wire& w, const PduSpec& s) {
     }
     case PduType::kCapsuleCmd: {
       if (!c_.controller || s.spec.size() < nv::kSqeLen) return;  // (to a host: it fails on it)
-      Cmd c = parse_cmd(spec, s.data, lba());
+      Cmd c = parse_cmd(spec, s.data, lba(), w.qid == 0);
       c.bad_digest = s.bad_ddgst && s.dd && !s.data.empty();
       w.pending[nv::le16(spec + 2)] = std::move(c);
       return;
@@ -713,6 +721,9 @@ void Harness::host_out(Wire& w, const PduFramer::Pdu& p, ByteSpan data) {
       const uint16_t cid = nv::le16(sqe + 2);
       if (w.clean) FUZZ_CHECK(!w.pending.count(cid), "the host reused a CID whose answer the controller still owes");
       Cmd c = parse_cmd(sqe, data, lba());
+      // Wire 0 is the admin queue (the host connects it first): Read / Write there would be
+      // admin opcodes (Get Log Page, Create I/O SQ), not I/O.
+      if (w.idx == 0) FUZZ_CHECK(!c.write && !c.io_read, "the host sent a Read or Write on the admin queue");
       if (c.incap) FUZZ_CHECK(data.size() == c.len, "in-capsule data length differs from the SGL length");
       else FUZZ_CHECK(data.empty(), "the host put data in a capsule whose SGL says otherwise");
       w.pending[cid] = c;
@@ -754,6 +765,8 @@ void Harness::ctrl_out(Wire& w, const PduFramer::Pdu& p, ByteSpan data) {
       if (w.clean) FUZZ_CHECK(it != w.pending.end(), "the controller answered a command it was not sent (or twice)");
       if (it == w.pending.end()) return;
       const Cmd& c = it->second;
+      if (w.clean && status == nv::kScSuccess && c.opc == nv::kOpFabrics && c.fctype == nv::kFcConnect)
+        w.qid = c.qid;
       if (w.clean && status == nv::kScSuccess) {
         if (c.reads_data)
           FUZZ_CHECK(c.c2h_got == c.len, "the controller confirmed a read without sending all its data");
@@ -779,7 +792,7 @@ void Harness::ctrl_out(Wire& w, const PduFramer::Pdu& p, ByteSpan data) {
       FUZZ_CHECK(f.offset == c.c2h_got && uint64_t(f.offset) + f.length <= c.len,
                  "the controller's C2HData is out of order or beyond its command");
       c.c2h_got += f.length;
-      if (c.opc == nv::kOpRead && all_clean())
+      if (c.io_read && all_clean())
         FUZZ_CHECK(std::equal(data.begin(), data.end(), ns_model_.begin() + long(c.off + f.offset)),
                    "the controller returned data that differs from what was written there");
       return;
@@ -994,12 +1007,18 @@ void Harness::host_done(size_t idx, uint16_t status) {
 Bytes identify_data(uint8_t cns, uint32_t lba) {
   Bytes d(4096, 0);
   if (cns == 1) {
+    // What a Linux host (and ours) checks in a fabrics controller's data: the CNTLID the Connect
+    // returned, SGLs, capsule sizes, ICDOFF 0 (nvme_init_identify, nvme_tcp_setup_ctrl).
     nv::put16(d.data(), 0x1B4B);
     d[77] = 0;  // MDTS: no limit
-    nv::put16(d.data() + 78, 1);
+    nv::put16(d.data() + 78, 1);  // CNTLID: the Connect's (host_answer's DW0)
     d[512] = 0x66;
     d[513] = 0x44;
-    nv::put32(d.data() + 516, 1);
+    nv::put16(d.data() + 514, 128);            // MAXCMD
+    nv::put32(d.data() + 516, 1);              // NN
+    nv::put32(d.data() + 536, 1u | 1u << 20);  // SGLS: SGLs, offset addressing
+    nv::put32(d.data() + 1792, (8192 + 64) / 16);  // IOCCSZ: 8 KiB in-capsule data
+    nv::put32(d.data() + 1796, 1);             // IORCSZ
   } else {
     const uint64_t nsze = kNsBytes / lba;
     nv::put64(d.data(), nsze);
@@ -1115,6 +1134,9 @@ bool Harness::host_auto() {
 
 // ---- controller role ----
 
+// A new connection; with prologue, set up as a Linux host does it: ICReq, Fabrics Connect (QID =
+// the wire's index: wire 0 is the admin queue), and on the admin queue CC.EN with IOSQES 6 /
+// IOCQES 4 (nvme_enable_ctrl) -- I/O commands are then taken on the I/O queues (wires 1, 2).
 void Harness::ctrl_accept(bool prologue) {
   if (wires_.size() >= 3) return;
   Wire& w = new_wire();
@@ -1130,6 +1152,11 @@ void Harness::ctrl_accept(bool prologue) {
   connect.kind = CommandArgs::kConnect;
   connect.a = uint16_t(w.idx);
   ctrl_command(w, connect);
+  if (w.idx != 0) return;
+  CommandArgs enable;
+  enable.kind = CommandArgs::kPropSet;
+  enable.a = 1;
+  ctrl_command(w, enable);
 }
 
 void Harness::ctrl_command(Wire& w, const CommandArgs& a) {
@@ -1159,10 +1186,13 @@ void Harness::ctrl_command(Wire& w, const CommandArgs& a) {
       break;
     }
     case CommandArgs::kPropSet:
+      // CC: EN from a, with IOSQES 6 / IOCQES 4 as a host must write them (nvmet_start_ctrl), or
+      // (b odd) any CC: other entry sizes (CSTS.CFS), SHN, MPS, CSS from a and b.
       sqe[0] = nv::kOpFabrics;
       sqe[4] = nv::kFcPropertySet;
+      sqe[40] = (a.knobs & CommandArgs::kBadSgl) ? 1 : 0;  // ATTRIB: an 8-byte write (refused)
       nv::put32(sqe.data() + 44, 0x14);
-      nv::put64(sqe.data() + 48, a.a & 1);
+      nv::put64(sqe.data() + 48, (a.b & 1) ? uint32_t(a.a) | uint32_t(a.b) << 16 : kCcQueueEntrySizes | (a.a & 1u));
       break;
     case CommandArgs::kIdentify:
       sqe[0] = nv::kOpIdentify;
@@ -1258,10 +1288,10 @@ void Harness::run() {
   q.offload = c_.offload ? &off_ : nullptr;
   q.maxh2cdata = c_.small_h2c ? 4096 : 128 * 1024;
   if (c_.controller) {
-    l5p::nvme::CtrlConfig cc;
-    cc.trace_compat = true;  // the model this harness checks against: any queue takes I/O, CC = EN
-    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(l5p::nvme::Namespace::ram(kNsBytes, lba()), q, st_, cc);
+    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(l5p::nvme::Namespace::ram(kNsBytes, lba()), q, st_,
+                                                        l5p::nvme::CtrlConfig{});
     ctrl_accept(c_.prologue);
+    if (c_.prologue) ctrl_accept(true);  // the admin queue, then one I/O queue (as the host role)
   } else {
     q.ddp = c_.offload;
     host_ = std::make_unique<l5p::nvme::NvmeHost>(
@@ -1404,31 +1434,43 @@ std::vector<Seed> seeds() {
     out.push_back(Script().op(Op::kPdu, p).seed("host-termreq", kPrologue | dig));
   }
   out.push_back(Script().seed("ctrl-connect", kController | kPrologue | dig));
+  // (controller role, prologue: wire 0 is the enabled admin queue, wire 1 I/O queue 1)
   out.push_back(Script()
-                    .op(Op::kMain, command(0, CommandArgs::kWriteIncap, 1, 0, 1))
-                    .op(Op::kMain, command(0, CommandArgs::kRead, 2, 0, 1))
+                    .op(Op::kMain, command(1, CommandArgs::kWriteIncap, 1, 0, 1))
+                    .op(Op::kMain, command(1, CommandArgs::kRead, 2, 0, 1))
                     .op(Op::kMain, command(0, CommandArgs::kIdentify, 3, 1, 1))
                     .op(Op::kMain, command(0, CommandArgs::kPropGet, 4, 0, 0))
                     .seed("ctrl-rw", kController | kPrologue | dig));
   out.push_back(Script()
-                    .op(Op::kMain, command(0, CommandArgs::kWriteR2t, 3, 2, 3))
+                    .op(Op::kMain, command(1, CommandArgs::kWriteR2t, 3, 2, 3))
                     .op(Op::kAuto)
-                    .op(Op::kMain, command(0, CommandArgs::kRead, 4, 2, 3))
-                    .op(Op::kAck, on_wire(0))
+                    .op(Op::kMain, command(1, CommandArgs::kRead, 4, 2, 3))
+                    .op(Op::kAck, on_wire(1))
                     .seed("ctrl-r2t", kController | kPrologue | dig | kSmallH2c | kBigLba));
   out.push_back(Script()
-                    .op(Op::kMain, command(0, CommandArgs::kWriteIncap, 1, 5, 2))
-                    .op(Op::kResync, on_wire(0, 0, 0))
-                    .op(Op::kTxState, on_wire(0, 0, 150))
-                    .op(Op::kAck, on_wire(0))
+                    .op(Op::kMain, command(1, CommandArgs::kWriteIncap, 1, 5, 2))
+                    .op(Op::kResync, on_wire(1, 0, 0))
+                    .op(Op::kTxState, on_wire(1, 0, 150))
+                    .op(Op::kAck, on_wire(1))
                     .op(Op::kAccept, AcceptArgs{true})
-                    .op(Op::kMain, command(1, CommandArgs::kRead, 2, 5, 2))
+                    .op(Op::kMain, command(2, CommandArgs::kRead, 2, 5, 2))
                     .seed("ctrl-offload-two-queues", kController | kPrologue | dig | kOffload | kCrcOffload));
   out.push_back(Script()
-                    .op(Op::kMain, command(0, CommandArgs::kWriteIncap, 1, 0, 0, CommandArgs::kBadDd))
-                    .op(Op::kMain, command(0, CommandArgs::kRead, 2, 0, 0))
+                    .op(Op::kMain, command(1, CommandArgs::kWriteIncap, 1, 0, 0, CommandArgs::kBadDd))
+                    .op(Op::kMain, command(1, CommandArgs::kRead, 2, 0, 0))
                     .op(Op::kMain, command(0, CommandArgs::kIdentify, 3, 1, 1, CommandArgs::kBadSgl))
                     .seed("ctrl-bad-digest-bad-sgl", kController | kPrologue | kDd));
+  // The command sets apart: a Read on the admin queue is Get Log Page; then CC.EN = 0 (a reset)
+  // and I/O is refused until a CC with the right entry sizes enables the controller again.
+  out.push_back(Script()
+                    .op(Op::kMain, command(0, CommandArgs::kRead, 1, 0, 1))
+                    .op(Op::kMain, command(0, CommandArgs::kPropSet, 2, 0, 0))
+                    .op(Op::kMain, command(1, CommandArgs::kRead, 3, 0, 1))
+                    .op(Op::kMain, command(0, CommandArgs::kPropSet, 4, 1, 0x21))
+                    .op(Op::kMain, command(0, CommandArgs::kPropSet, 5, 0, 0))
+                    .op(Op::kMain, command(0, CommandArgs::kPropSet, 6, 1, 0))
+                    .op(Op::kMain, command(1, CommandArgs::kWriteIncap, 7, 0, 1))
+                    .seed("ctrl-admin-set-cc-reset", kController | kPrologue | dig));
   {
     RawArgs r;
     r.data = ic_pdu(PduType::kICReq, 3, 0);

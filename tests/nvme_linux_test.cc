@@ -450,17 +450,18 @@ TEST(NvmeNvmetTarget, OurHostConnectsWritesAndReadsBackEightMiB) {
   EXPECT_EQ(rig.st.nvme_ddgst_errors, 0u);
 }
 
-// Why CC carries IOSQES / IOCQES: the earlier CC (EN alone, kept for the reference traces)
-// leaves nvmet's controller failed, not ready.
-TEST(NvmeNvmetTarget, CcWithoutQueueEntrySizesIsRefusedByNvmet) {
+// A CC the controller refuses (here: it wants other queue entry sizes than the IOSQES 6 /
+// IOCQES 4 we write, as nvmet_start_ctrl refuses any CC without them) leaves it failed
+// (CSTS.CFS), not ready: the host polls CSTS.RDY and gives up instead of sending Identify.
+TEST(NvmeNvmetTarget, ControllerThatRefusesOurCcFailsTheHostNotReady) {
   autonic::testing::NvmetLikeCtrl probe;
-  HostConfig hc = linux_host_config(probe.subnqn);
-  hc.trace_compat = true;
-  HostRig rig(hc, 1);
+  HostRig rig(linux_host_config(probe.subnqn), 1);
+  rig.ctrl.required_iosqes = 7;
   rig.host->start();
   rig.pump();
   EXPECT_FALSE(rig.ready);
   EXPECT_EQ(rig.failed, "nvme:init_failed:not_ready");
+  EXPECT_EQ(rig.ctrl.cc, 0x00460001u) << "IOSQES 6 / IOCQES 4, EN";
 }
 
 TEST(NvmeNvmetTarget, WrongSubsystemNqnFailsTheConnect) {
@@ -471,12 +472,10 @@ TEST(NvmeNvmetTarget, WrongSubsystemNqnFailsTheConnect) {
   EXPECT_EQ(rig.failed, "nvme:init_failed:connect");
 }
 
-// Against our own controller (Linux wire): with data digests, writes stay within its MAXH2CDATA.
-TEST(NvmeNvmetTarget, OneH2cDataPerR2tClampsWritesToMaxh2cdata) {
-  HostConfig hc;
+// Brings our host up against our own controller (in memory); its max_transfer(), 0 if not ready.
+uint64_t max_transfer_against_our_ctrl(const HostConfig& hc) {
   l5p::nvme::NvmeStats cst;
-  CtrlConfig cc;
-  auto ctrl = std::make_shared<NvmeController>(Namespace::ram(16u << 20, 512), QueueConfig{}, cst, cc);
+  auto ctrl = std::make_shared<NvmeController>(Namespace::ram(16u << 20, 512), QueueConfig{}, cst, CtrlConfig{});
   std::vector<MemTransport*> hs;
   std::vector<MemTransport*> cs;
   l5p::nvme::NvmeStats hst;
@@ -502,18 +501,27 @@ TEST(NvmeNvmetTarget, OneH2cDataPerR2tClampsWritesToMaxh2cdata) {
       if (!b.empty()) hs[i]->deliver(b), any = true;
     }
   }
-  ASSERT_TRUE(ready) << failed;
-  EXPECT_EQ(host.max_transfer(), QueueConfig{}.maxh2cdata);
+  EXPECT_TRUE(ready) << failed;
   EXPECT_EQ(host.cntlid(), kCntlid);
+  return ready ? host.max_transfer() : 0;
 }
 
-// The Linux wire (trace_compat off) through the whole model -- NIC offloads, loss, two I/O
-// queues -- still verifies: what changed for Linux does not cost our own pair anything.
+// Against our own controller: with one_h2c_per_r2t and data digests, I/Os stay within its
+// MAXH2CDATA (128 KiB); by default (as a Linux host) only kMaxIoBytes bounds them -- larger
+// writes go as several H2CData PDUs per R2T, each with its own data digest.
+TEST(NvmeNvmetTarget, OneH2cDataPerR2tClampsWritesToMaxh2cdata) {
+  HostConfig hc;
+  EXPECT_EQ(max_transfer_against_our_ctrl(hc), l5p::nvme::kMaxIoBytes);
+  hc.one_h2c_per_r2t = true;
+  EXPECT_EQ(max_transfer_against_our_ctrl(hc), QueueConfig{}.maxh2cdata);
+}
+
+// The Linux wire through the whole model -- NIC offloads, loss, two I/O queues -- verifies:
+// what a Linux peer needs costs our own pair nothing.
 TEST(NvmeNvmetTarget, LinuxWireScenarioVerifies) {
   for (testbed::OffloadMode m : {testbed::OffloadMode::kOff, testbed::OffloadMode::kOn}) {
     testbed::ScenarioConfig c =
         autonic::testing::nvme_config(testbed::L5pKind::kNvmeTcp, m, "randrw", 64 * 1024, 8, 8u << 20);
-    c.nvme_trace_compat = false;
     c.io_queues = 2;
     c.link.loss = 0.01;
     const testbed::Report r = testbed::run_isolated(c);

@@ -2,6 +2,7 @@
 // teardown; end-to-end workloads with and without the offloads (each run in its own process).
 #include <gtest/gtest.h>
 
+#include "l5p/nvme/nvme_ctrl.h"
 #include "nvme_fixture.h"
 #include "proto/nvme/nvme_pdu.h"
 #include "support/raw_nvme_host.h"
@@ -12,6 +13,7 @@ using namespace autonic;
 using namespace autonic::testbed;
 using autonic::testing::ctr;
 using namespace autonic::proto::nvme;
+using autonic::l5p::nvme::kCntlid;
 
 namespace {
 
@@ -23,21 +25,34 @@ ScenarioConfig nvme(OffloadMode m, const char* rw, uint32_t io, uint32_t depth, 
 }
 
 // ---- a scripted peer ----
+// pdu() appends to `bytes`: the admin queue's script, or with io_queue the I/O queue's (QID 1),
+// where Read / Write / Flush belong (an admin queue runs the admin command set).
 struct Script {
   bool hd = false, dd = false;
+  Bytes admin;  // with io_queue: the admin queue's set-up
   Bytes bytes;
-  explicit Script(bool digests) : hd(digests), dd(digests) {
+  explicit Script(bool digests, bool io_queue = false) : hd(digests), dd(digests) {
+    ic_req();
+    connect(0, 0xFFFF);
+    enable();
+    if (!io_queue) return;
+    admin = std::move(bytes);
+    bytes.clear();
+    ic_req();
+    connect(1, kCntlid);
+  }
+  void ic_req() {
     Bytes ic(128, 0);
     ic[0] = 0x00;
     ic[2] = 128;
     put32(ic.data() + 4, 128);
     ic[11] = uint8_t((hd ? 1 : 0) | (dd ? 2 : 0));
-    bytes = ic;
-    connect();
+    bytes.insert(bytes.end(), ic.begin(), ic.end());
   }
-  // Fabrics Connect (admin queue) and CC.EN: a controller takes no other command before them.
-  // Their CIDs (FFxxh) are left out of raw_first_status (RawNvmeHost::report).
-  void connect() {
+  // Fabrics Connect (admin queue: CNTLID FFFFh; I/O queue: the admin Connect's controller) and
+  // CC.EN: a controller takes no other command before them. Their CIDs (FFxxh) are left out of
+  // raw_first_status (RawNvmeHost::report).
+  void connect(uint16_t qid, uint16_t cntlid) {
     Bytes sqe(64, 0);
     sqe[0] = kOpFabrics;
     sqe[1] = 0x40;
@@ -45,13 +60,16 @@ struct Script {
     sqe[4] = kFcConnect;
     put32(sqe.data() + 32, 1024);
     sqe[39] = kSglInCapsuleOffset;
+    put16(sqe.data() + 42, qid);
     put16(sqe.data() + 44, 31);
     Bytes data(1024, 0);
-    put16(data.data() + 16, 0xFFFF);
+    put16(data.data() + 16, cntlid);
     const std::string sub = "nqn.2026-11.io.autonic:ram", host = "nqn.2014-08.org.nvmexpress:uuid:test";
     std::copy(sub.begin(), sub.end(), data.begin() + 256);
     std::copy(host.begin(), host.end(), data.begin() + 512);
     pdu(0x04, sqe, data);
+  }
+  void enable() {  // IOSQES 6 / IOCQES 4, EN (nvmet_start_ctrl refuses other entry sizes)
     Bytes cc(64, 0);
     cc[0] = kOpFabrics;
     put16(cc.data() + 2, 0xFF01);
@@ -101,7 +119,8 @@ struct Script {
 
 Report run_script(const Script& s, L5pKind l5p = L5pKind::kNvmeTcp) {
   ScenarioConfig c = autonic::testing::nvme_config(l5p, OffloadMode::kOn, "randread", 4096, 1, 4096);
-  c.nvme_peer = std::make_shared<RawNvmeHost>(s.bytes);
+  c.nvme_peer = s.admin.empty() ? std::make_shared<RawNvmeHost>(s.bytes)
+                                : std::make_shared<RawNvmeHost>(s.admin, s.bytes);
   c.stall_s = 2;
   return run_isolated(c);
 }
@@ -139,14 +158,14 @@ TEST(NvmeMalformed, PlenShorterThanHeader) {
 }
 
 TEST(NvmeMalformed, DataOffsetInsideHeader) {
-  Script s(false);
+  Script s(false, true);
   const size_t at = s.pdu(0x04, Script::write_cmd(1, 512, true), Bytes(512, 7));
   s.bytes[at + 3] = 10;
   EXPECT_EQ(run_script(s).outcome, "controller:nvme:malformed_pdu");
 }
 
 TEST(NvmeMalformed, BadHeaderDigest) {
-  Script s(true);
+  Script s(true, true);
   const size_t at = s.pdu(0x04, Script::write_cmd(1, 512, true), Bytes(512, 7));
   s.bytes[at + 72] ^= 0x01;  // HDGST
   const Report r = run_script(s);
@@ -156,7 +175,7 @@ TEST(NvmeMalformed, BadHeaderDigest) {
 }
 
 TEST(NvmeMalformed, BadDataDigestFailsTheCommandOnly) {
-  Script s(true);
+  Script s(true, true);
   const size_t at = s.pdu(0x04, Script::write_cmd(1, 512, true), Bytes(512, 7));
   s.bytes[at + 76 + 512] ^= 0x01;  // DDGST
   const Report r = run_script(s);
@@ -174,16 +193,17 @@ TEST(NvmeMalformed, PduBeforeConnectionSetup) {
 }
 
 TEST(NvmeMalformed, DataBeyondTheCommand) {
-  Script s(false);
+  Script s(false, true);
   s.pdu(0x04, Script::write_cmd(1, 4096, false));            // R2T for 4096 bytes (ttag 1)
   s.pdu(0x06, Script::h2c(1, 1, 4096, 512), Bytes(512, 1));  // past its end
   const Report r = run_script(s);
   EXPECT_EQ(r.outcome, "controller:nvme:data_out_of_range");
   EXPECT_EQ(x(r, "raw_termreq_fes"), 4);
+  EXPECT_EQ(ctr(r.server, "nvme_r2t"), 1u) << "the write was solicited (an I/O queue's command)";
 }
 
 TEST(NvmeMalformed, H2CDataWithoutR2T) {
-  Script s(false);
+  Script s(false, true);
   s.pdu(0x06, Script::h2c(9, 1, 0, 512), Bytes(512, 1));
   EXPECT_EQ(run_script(s).outcome, "controller:nvme:data_out_of_range");
 }
@@ -192,7 +212,7 @@ TEST(NvmeMalformed, H2CDataWithoutR2T) {
 // claimed, and with LAST the controller stored its zero-filled staging buffer and answered
 // success. Now it is a malformed PDU (TermReq FES 1, FEI = PLEN's offset) and nothing is stored.
 TEST(NvmeMalformed, H2CDataWithoutDataIsMalformed) {
-  Script s(false);
+  Script s(false, true);
   s.pdu(0x04, Script::write_cmd(1, 4096, false));         // R2T for 4096 bytes (ttag 1)
   const size_t at = s.pdu(0x06, Script::h2c(1, 1, 0, 4096));  // claims 4096 bytes, carries none
   s.bytes[at + 1] |= kFlagLast;
@@ -200,10 +220,11 @@ TEST(NvmeMalformed, H2CDataWithoutDataIsMalformed) {
   EXPECT_EQ(r.outcome, "controller:nvme:malformed_pdu");
   EXPECT_EQ(x(r, "raw_termreq_fes"), 1);
   EXPECT_EQ(x(r, "raw_first_status"), -1) << "no response, least of all success";
+  EXPECT_EQ(ctr(r.server, "nvme_r2t"), 1u);
 }
 
 TEST(NvmeMalformed, H2CDataWithADataOffsetButNoData) {
-  Script s(true);
+  Script s(true, true);
   s.pdu(0x04, Script::write_cmd(1, 4096, false));
   const size_t at = s.pdu(0x06, Script::h2c(1, 1, 0, 4096));
   s.bytes[at + 1] |= kFlagLast;
@@ -216,7 +237,7 @@ TEST(NvmeMalformed, H2CDataWithADataOffsetButNoData) {
 
 TEST(NvmeMalformed, OverlappingH2CDataIsRefused) {
   // Two PDUs for the first half, none for the second: counting lengths said "complete".
-  Script s(false);
+  Script s(false, true);
   s.pdu(0x04, Script::write_cmd(1, 4096, false));
   s.pdu(0x06, Script::h2c(1, 1, 0, 2048), Bytes(2048, 1));
   const size_t at = s.pdu(0x06, Script::h2c(1, 1, 0, 2048), Bytes(2048, 2));
@@ -225,6 +246,7 @@ TEST(NvmeMalformed, OverlappingH2CDataIsRefused) {
   EXPECT_EQ(r.outcome, "controller:nvme:data_out_of_range");
   EXPECT_EQ(x(r, "raw_termreq_fes"), 4);
   EXPECT_EQ(x(r, "raw_first_status"), -1);
+  EXPECT_EQ(ctr(r.server, "nvme_r2t"), 1u);
 }
 
 // Found by fuzz_nvme_stream: the controller sent 4096 bytes of Identify data whatever length the
@@ -245,10 +267,23 @@ TEST(NvmeMalformed, IdentifyLongerThanItsSglIsRefused) {
 }
 
 TEST(NvmeMalformed, DuplicateCid) {
-  Script s(false);
+  Script s(false, true);
   s.pdu(0x04, Script::write_cmd(5, 4096, false));  // waits for data: CID 5 stays in flight
   s.pdu(0x04, Script::write_cmd(5, 4096, false));
-  EXPECT_EQ(run_script(s).outcome, "controller:nvme:duplicate_cid");
+  const Report r = run_script(s);
+  EXPECT_EQ(r.outcome, "controller:nvme:duplicate_cid");
+  EXPECT_EQ(ctr(r.server, "nvme_r2t"), 1u);
+}
+
+// The command sets apart (Base 2.0 §3.3.1): a Write on the admin queue is opcode 01h of the
+// admin set (Create I/O Submission Queue, which a fabrics controller does not have), refused as
+// an invalid opcode -- no R2T, no data solicited.
+TEST(NvmeMalformed, IoCommandOnTheAdminQueueIsAnAdminOpcode) {
+  Script s(false);
+  s.pdu(0x04, Script::write_cmd(1, 4096, false));
+  const Report r = run_script(s);
+  EXPECT_EQ(x(r, "raw_first_status"), kScInvalidOpcode | 0x4000);
+  EXPECT_EQ(ctr(r.server, "nvme_r2t"), 0u);
 }
 
 // Over TLS the same checks hold, and the TermReq reaches the peer inside a TLS record before the
@@ -263,7 +298,7 @@ TEST(NvmeMalformed, OverTlsUnknownPduType) {
 }
 
 TEST(NvmeMalformed, OverTlsBadHeaderDigest) {
-  Script s(true);
+  Script s(true, true);
   const size_t at = s.pdu(0x04, Script::write_cmd(1, 512, true), Bytes(512, 7));
   s.bytes[at + 72] ^= 0x01;  // HDGST
   const Report r = run_script(s, L5pKind::kNvmeTls);
@@ -272,7 +307,7 @@ TEST(NvmeMalformed, OverTlsBadHeaderDigest) {
 }
 
 TEST(NvmeMalformed, OverTlsBadDataDigestFailsTheCommandOnly) {
-  Script s(true);
+  Script s(true, true);
   const size_t at = s.pdu(0x04, Script::write_cmd(1, 512, true), Bytes(512, 7));
   s.bytes[at + 76 + 512] ^= 0x01;  // DDGST: checked by the controller's NIC inside the record
   const Report r = run_script(s, L5pKind::kNvmeTls);

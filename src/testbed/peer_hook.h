@@ -15,7 +15,7 @@ class NvmePeerHook {
  public:
   enum class Side : uint8_t {
     kController,  // the host talks to the hook instead of our controller
-    kHost,        // the hook's one connection talks to our controller; the host stays idle
+    kHost,        // the hook's connections talk to our controller; the host stays idle
   };
   struct NamespaceInfo {
     uint32_t lba_size;
@@ -26,9 +26,12 @@ class NvmePeerHook {
   virtual Side side() const = 0;
   // Before any connection: the namespace the run's workload checks its reads against.
   virtual void on_namespace(const NamespaceInfo&) {}
+  // A host hook: the connections the testbed opens for it, one after the other (the first is the
+  // admin queue, the next ones I/O queues).
+  virtual unsigned connections() const { return 1; }
   // A stream on the hook's side (a controller hook: each accepted connection, admin first; a host
-  // hook: its one connection). The testbed owns the stream and tears it down before the hosts;
-  // the returned handler, owned by the hook, gets the stream's events.
+  // hook: each of its connections, in order). The testbed owns the stream and tears it down
+  // before the hosts; the returned handler, owned by the hook, gets the stream's events.
   virtual l5p::StreamHandler* attach(l5p::Stream& s) = 0;
   // After the run: the hook's findings, into the report's `extra` (so they survive run_isolated).
   virtual void report(std::map<std::string, double>&) const {}

@@ -79,10 +79,6 @@ struct ScenarioConfig {
   std::string ns_file;        // file-backed namespace instead of RAM
   uint16_t nvme_port = 4420;  // IANA NVMe/TCP port
   bool hdgst = true, ddgst = true;
-  // The NVMe wire the reference traces (/work/refruns.sh) were recorded with (CC = EN only,
-  // Identify without the fabrics fields Linux checks, SQHD 0, no transfer clamps): see
-  // l5p::nvme::CtrlConfig / HostConfig::trace_compat. false = what a Linux peer needs.
-  bool nvme_trace_compat = true;
   // Tests / fuzzing: a stand-in for our controller (the host talks to a scripted, hostile one)
   // or for the host (a byte script talks to our controller; the run then ends only with the
   // controller's verdict). See testbed/peer_hook.h; implementations in tests/support/.

@@ -186,9 +186,8 @@ void ScenarioRun::build_nvme() {
           else attach_peer_stream(std::make_unique<l5p::PlainStream>(std::move(c)));
         });
   } else {
-    l5p::nvme::CtrlConfig cc;
-    cc.trace_compat = cfg_.nvme_trace_compat;
-    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(ns, nvme_queue_config(cfg_, *server_, &meter_), ctrl_nst_, cc);
+    ctrl_ = std::make_unique<l5p::nvme::NvmeController>(ns, nvme_queue_config(cfg_, *server_, &meter_), ctrl_nst_,
+                                                        l5p::nvme::CtrlConfig{});
     nvme_listener_ = std::make_unique<tcpip::TcpListener>(
         server_->nif(), kServerIp, cfg_.nvme_port, [this](std::unique_ptr<tcpip::TcpConn> c) {
           ctrl_->accept(nvme_transport(std::move(c), false, *server_));
@@ -199,10 +198,13 @@ void ScenarioRun::build_nvme() {
     nhost_->start();
     return;
   }
-  // The test's peer stands in for the host: one connection to our controller.
-  auto conn = tcpip::TcpConn::connect(client_->nif(), kClientIp, kClientPortBase, kServerIp, cfg_.nvme_port);
-  if (nvme_tls_) attach_peer_stream(make_tls(cfg_, std::move(conn), true, *client_, tls_));  // bytes as app data
-  else attach_peer_stream(std::make_unique<l5p::PlainStream>(std::move(conn)));
+  // The test's peer stands in for the host: its connections to our controller (admin queue first).
+  for (unsigned i = 0; i < cfg_.nvme_peer->connections(); ++i) {
+    auto conn = tcpip::TcpConn::connect(client_->nif(), kClientIp, uint16_t(kClientPortBase + i), kServerIp,
+                                        cfg_.nvme_port);
+    if (nvme_tls_) attach_peer_stream(make_tls(cfg_, std::move(conn), true, *client_, tls_));  // bytes as app data
+    else attach_peer_stream(std::make_unique<l5p::PlainStream>(std::move(conn)));
+  }
 }
 
 void ScenarioRun::build_nvme_host() {
@@ -217,7 +219,6 @@ void ScenarioRun::build_nvme_host() {
   admin.offload_tx = admin.offload_rx = admin.ddp = false;  // the data path is the I/O queue
   uint16_t next_port = kClientPortBase;
   l5p::nvme::HostConfig hc;
-  hc.trace_compat = cfg_.nvme_trace_compat;
   nhost_ = std::make_unique<l5p::nvme::NvmeHost>(
       [this, next_port]() mutable {
         return nvme_transport(

@@ -115,7 +115,7 @@ void NvmetLikeCtrl::on_fabrics(Conn& c, const uint8_t* sqe, const Bytes& data, B
     case kFcPropertySet:
       cc = le32(sqe + 48);
       // nvmet_start_ctrl: IOSQES 6 and IOCQES 4, or the controller fails.
-      csts_ = !(cc & 1) ? 0 : (((cc >> 16) & 0xF) == 6 && ((cc >> 20) & 0xF) == 4) ? 1 : 2;
+      csts_ = !(cc & 1) ? 0 : (((cc >> 16) & 0xF) == required_iosqes && ((cc >> 20) & 0xF) == 4) ? 1 : 2;
       return resp(c, out, cid, kScSuccess);
     default: return resp(c, out, cid, kScInvalidOpcode | 0x4000);
   }

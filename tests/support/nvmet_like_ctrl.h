@@ -22,6 +22,9 @@ class NvmetLikeCtrl {
   static constexpr uint32_t kMaxH2cData = 0x400000;
   std::string subnqn = "nqn.2014-08.org.nvmexpress:nvmet-like";
   Bytes ns = Bytes(16u << 20, 0);  // namespace 1, 512-byte blocks
+  // The CC.IOSQES it requires (nvmet: 6, 64-byte SQEs); another value makes any host's enable
+  // fail (CSTS.CFS), for the host's not-ready path.
+  uint8_t required_iosqes = 6;
 
   // What the host did, for the test to check.
   uint32_t h2c_per_r2t_violations = 0, protocol_errors = 0, connect_kato_ms = ~0u, cc = 0;

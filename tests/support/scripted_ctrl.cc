@@ -149,7 +149,16 @@ void ScriptedCtrl::on_cmd(unsigned conn, const uint8_t* sqe, Bytes& out) {
     Bytes id(4096, 0);
     const uint8_t cns = sqe[40];
     if (cns == 1) {
+      // The fields a Linux host (and ours) checks of a fabrics controller (nvme_init_identify,
+      // nvme_tcp_setup_ctrl): the Connect's CNTLID, SGLs, capsule sizes (8 KiB in-capsule data).
       put16(&id[78], 1);
+      id[512] = 0x66;                        // SQES
+      id[513] = 0x44;                        // CQES
+      put16(&id[514], 128);                  // MAXCMD
+      put32(&id[516], 1);                    // NN
+      put32(&id[536], 1u | 1u << 20);        // SGLS: SGLs, offset addressing
+      put32(&id[1792], (8192 + 64) / 16);    // IOCCSZ
+      put32(&id[1796], 1);                   // IORCSZ
     } else {
       const uint64_t nsze = ns_bytes / lba_size;
       put64(&id[0], nsze);

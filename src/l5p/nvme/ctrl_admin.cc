@@ -214,7 +214,6 @@ Bytes identify_ctrl_data(const CtrlConfig& cfg, uint16_t cntlid, uint32_t ioccsz
   std::memcpy(d.data() + 768, cfg.subnqn.data(), std::min<size_t>(cfg.subnqn.size(), 255));
   put32(d.data() + 1792, (ioccsz_bytes + 64) / 16);  // IOCCSZ
   put32(d.data() + 1796, 1);                         // IORCSZ
-  if (cfg.trace_compat) return d;
   // What a Linux host checks (core.c nvme_init_identify, tcp.c nvme_tcp_setup_ctrl) or uses.
   d[72] = 6;                       // RAB
   put32(d.data() + 92, kOaes);     // OAES: Linux then sends Set Features AEC (nvme_enable_aen)
@@ -240,7 +239,7 @@ Bytes identify_ns_data(const CtrlConfig& cfg, const Namespace& ns) {
   uint8_t lbads = 0;
   while ((1u << lbads) < ns.lba_size()) ++lbads;
   d[128 + 2] = lbads;
-  if (!cfg.trace_compat) ns_nguid(cfg, d.data() + 104);  // NGUID, as the descriptor list says
+  ns_nguid(cfg, d.data() + 104);  // NGUID, as the descriptor list says
   return d;
 }
 

@@ -43,14 +43,10 @@ FabricsReply parse_connect(const CtrlConfig& cfg, const uint8_t* sqe, ByteSpan d
   return FabricsReply{};
 }
 
-FabricsReply property_get(const CtrlState& st, const uint8_t* sqe, bool trace_compat) {
+FabricsReply property_get(const CtrlState& st, const uint8_t* sqe) {
   const bool eight = sqe[40] & 1;  // ATTRIB: 8-byte property
   const uint32_t ofst = le32(sqe + 44);
   FabricsReply r;
-  if (trace_compat) {  // the earlier, size-blind answer
-    r.dw0 = ofst == 0x00 ? kCap : ofst == 0x08 ? kVs : ofst == 0x14 ? st.cc : ofst == 0x1C ? st.csts : 0;
-    return r;
-  }
   if (eight && ofst == 0x00) r.dw0 = kCap;
   else if (!eight && ofst == 0x08) r.dw0 = kVs;
   else if (!eight && ofst == 0x14) r.dw0 = st.cc;
@@ -59,17 +55,13 @@ FabricsReply property_get(const CtrlState& st, const uint8_t* sqe, bool trace_co
   return r;
 }
 
-FabricsReply property_set(CtrlState& st, const uint8_t* sqe, bool trace_compat, bool* disabled) {
+FabricsReply property_set(CtrlState& st, const uint8_t* sqe, bool* disabled) {
   *disabled = false;
   const uint32_t ofst = le32(sqe + 44);
-  if (ofst != 0x14) return FabricsReply{uint16_t(trace_compat ? kScSuccess : kScInvalidField | kDnr)};
-  if (!trace_compat && (sqe[40] & 1)) return FabricsReply{uint16_t(kScInvalidField | kDnr)};  // CC is 4 bytes
+  if (ofst != 0x14) return FabricsReply{uint16_t(kScInvalidField | kDnr)};  // only CC is writable
+  if (sqe[40] & 1) return FabricsReply{uint16_t(kScInvalidField | kDnr)};  // CC is 4 bytes
   const uint32_t old = st.cc, cc = le32(sqe + 48);
   st.cc = cc;
-  if (trace_compat) {  // EN -> RDY at once, nothing checked
-    st.csts = cc & kCcEn;
-    return FabricsReply{};
-  }
   if ((cc & kCcEn) && !(old & kCcEn)) {
     // nvmet_start_ctrl: IOSQES 6 (64 B), IOCQES 4 (16 B), MPS 0 (4 KiB), AMS 0, CSS 0 (NVM) or
     // the controller fails (CSTS.CFS) instead of becoming ready.

@@ -31,8 +31,8 @@ inline constexpr uint32_t kMqes = 255;  // CAP.MQES: 256 entries per queue (0-ba
 
 // Checks a Connect capsule against this subsystem; status 0 = fill `out` and go on.
 FabricsReply parse_connect(const CtrlConfig& cfg, const uint8_t* sqe, ByteSpan data, ConnectRequest* out);
-FabricsReply property_get(const CtrlState& st, const uint8_t* sqe, bool trace_compat);
+FabricsReply property_get(const CtrlState& st, const uint8_t* sqe);
 // A CC write; *disabled: the controller was reset or shut down (held AERs end).
-FabricsReply property_set(CtrlState& st, const uint8_t* sqe, bool trace_compat, bool* disabled);
+FabricsReply property_set(CtrlState& st, const uint8_t* sqe, bool* disabled);
 
 }  // namespace autonic::l5p::nvme

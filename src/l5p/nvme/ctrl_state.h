@@ -16,11 +16,6 @@ struct CtrlConfig {
   uint16_t max_io_queues = 128;
   // MAXCMD: commands outstanding per I/O queue (Linux clamps its sqsize to it, nvme_tcp_setup_ctrl).
   uint16_t maxcmd = 128;
-  // Keep the bytes the reference traces (/work/refruns.sh) were recorded with: the Identify
-  // Controller data without the fabrics fields Linux checks (MAXCMD, KAS, SGLS, CNTRLTYPE, ...),
-  // no NGUID in Identify Namespace, SQHD 0 in every CQE, and a CC write of EN alone accepted.
-  // Only the testbed sets it (ScenarioConfig::nvme_trace_compat); a Linux host needs it off.
-  bool trace_compat = false;
 };
 
 // NVMe Base 2.0 §3.1.3.2 "Discovery Controller": its well-known NQN. We run no discovery

@@ -104,14 +104,12 @@ class NvmeController::Conn final : public QueueHandler {
     bool digest_error = false;
   };
 
-  bool compat() const { return c_.ccfg_.trace_compat; }
-
   void respond(uint16_t cid, uint16_t status, uint64_t dw0 = 0) {
     uint8_t spec[16] = {};
     put64(spec, dw0);
     // SQHD: how far this queue's SQ has been consumed (Base 2.0 §4.6), FFFFh with SQ flow
     // control disabled (Connect CATTR bit 2; nvmet: sqhd_disabled).
-    if (!compat()) put16(spec + 8, sqflow_off_ ? 0xFFFF : sqhd_);
+    put16(spec + 8, sqflow_off_ ? 0xFFFF : sqhd_);
     put16(spec + 10, qid_);       // SQID
     put16(spec + 12, cid);
     put16(spec + 14, uint16_t(status << 1));
@@ -148,10 +146,9 @@ class NvmeController::Conn final : public QueueHandler {
     // the controller is enabled and ready (nvmet_check_ctrl_status).
     if (!ctrl_) return respond(cid, kScInvalidOpcode | kDnr);
     if (!ctrl_->enabled()) return respond(cid, kScCmdSeqError | kDnr);
-    // trace_compat keeps the earlier model too, where any queue took Read/Write/Flush (the
-    // one-connection byte-script tests, RawNvmeHost, run their I/O on an admin queue).
-    const bool io_opc = sqe[0] == kOpFlush || sqe[0] == kOpWrite || sqe[0] == kOpRead;
-    if (qid_ == 0 && !(compat() && io_opc)) return on_admin(cid, sqe);
+    // The admin queue runs the admin command set, I/O queues the NVM one (Base 2.0 §3.3.1;
+    // nvmet_parse_admin_cmd / nvmet_parse_io_cmd): Read on an admin queue is Get Log Page.
+    if (qid_ == 0) return on_admin(cid, sqe);
     on_io(cid, sqe, p);
   }
 
@@ -160,14 +157,13 @@ class NvmeController::Conn final : public QueueHandler {
     if (fct == kFcConnect) return on_connect(cid, sqe, data);
     // Property Get/Set: on a connected admin queue only (nvmet_parse_fabrics_admin_cmd).
     if (!ctrl_ || qid_ != 0 || (fct != kFcPropertyGet && fct != kFcPropertySet))
-      return respond(cid, compat() && fct != kFcPropertyGet && fct != kFcPropertySet ? kScInvalidField
-                                                                                     : kScInvalidOpcode | kDnr);
+      return respond(cid, kScInvalidOpcode | kDnr);
     if (fct == kFcPropertyGet) {
-      const FabricsReply r = property_get(*ctrl_, sqe, compat());
+      const FabricsReply r = property_get(*ctrl_, sqe);
       return respond(cid, r.status, r.dw0);
     }
     bool disabled = false;
-    const FabricsReply r = property_set(*ctrl_, sqe, compat(), &disabled);
+    const FabricsReply r = property_set(*ctrl_, sqe, &disabled);
     if (disabled) end_aers(kScAbortSqDeletion);  // reset / shutdown: no event will come
     respond(cid, r.status, r.dw0);
   }
@@ -221,7 +217,7 @@ class NvmeController::Conn final : public QueueHandler {
     const uint32_t nsid = le32(sqe + 4);
     if (opc == kOpFlush) return respond(cid, kScSuccess);  // VWC 0: nothing is cached
     if (opc != kOpRead && opc != kOpWrite) return respond(cid, kScInvalidOpcode);
-    if (nsid != 1) return respond(cid, compat() ? kScInvalidField : kScInvalidNs | kDnr);
+    if (nsid != 1) return respond(cid, kScInvalidNs | kDnr);
     auto& ns = *c_.ns_;
     const uint8_t sgl_id = sqe[39];
     const uint32_t sgl_len = le32(sqe + 32);
@@ -247,7 +243,7 @@ class NvmeController::Conn final : public QueueHandler {
       if (p.data.size() != len) return respond(cid, kScInvalidField);
       return respond(cid, ns.write(off, p.data) ? kScSuccess : kScDataTransferError);
     }
-    if (sgl_id != kSglTransportDataBlock && !compat()) return respond(cid, kScInvalidField);
+    if (sgl_id != kSglTransportDataBlock) return respond(cid, kScInvalidField);
     // Solicit the data: one R2T for the whole transfer (as nvmet does); the host may split it
     // into several H2CData PDUs of at most MAXH2CDATA.
     PendingWrite w{next_ttag_++, off, std::make_shared<Bytes>(len)};

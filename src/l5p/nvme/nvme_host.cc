@@ -295,7 +295,7 @@ void NvmeHost::admin_step() {
     case InitState::kEnable:  // CC.EN = 1, with IOSQES 6 / IOCQES 4 (nvme_enable_ctrl; nvmet_start_ctrl
       fabrics(sqe, kFcPropertySet);  // refuses others), MPS 0 (4 KiB), CSS 0 (NVM), AMS 0
       put32(sqe + 44, 0x14);
-      put64(sqe + 48, hc_.trace_compat ? 1 : 0x00460001);
+      put64(sqe + 48, 0x00460001);
       admin_->command(sqe, {}, nullptr, false, [next](uint16_t st, uint64_t v) { next(st, v, "enable"); });
       return;
     case InitState::kWaitReady:  // CSTS.RDY
@@ -342,7 +342,7 @@ void NvmeHost::admin_step() {
         Bytes d;
         // SQSIZE within CAP.MQES and MAXCMD, as nvme_tcp_setup_ctrl clamps it.
         uint16_t sqsize = hc_.sqsize;
-        if (!hc_.trace_compat && queue_depth_) sqsize = std::min<uint16_t>(sqsize, queue_depth_);
+        if (queue_depth_) sqsize = std::min<uint16_t>(sqsize, queue_depth_);
         connect_cmd(s, qid, sqsize, d, cntlid_, hc_);
         io_[qid - 1]->command(s, d, nullptr, false, [this](uint16_t st, uint64_t) {
           if (st != kScSuccess) return on_failed_(init_failed_outcome("io_connect"));
@@ -395,10 +395,9 @@ namespace autonic::l5p::nvme {
 
 // What Identify Controller allows this host to send (after parse_identify_ctrl's range checks),
 // with what a Linux host refuses to run with (core.c nvme_init_identify, tcp.c
-// nvme_tcp_setup_ctrl); trace_compat keeps the earlier, MDTS-only reading.
+// nvme_tcp_setup_ctrl).
 std::optional<std::string> NvmeHost::set_limits(const CtrlInfo& ci) {
   max_transfer_ = ci.max_transfer;
-  if (hc_.trace_compat) return std::nullopt;
   if (ci.cntlid != cntlid_) return "identify_ctrl_cntlid";  // "Mismatching cntlid"
   if (ci.icdoff != 0) return "identify_ctrl_icdoff";        // data right after the SQE only
   if ((ci.sgls & 3) == 0) return "identify_ctrl_sgls";      // "Mandatory sgls are not supported"

@@ -25,13 +25,14 @@ struct HostConfig {
   // Connect KATO (ms). 0: no keep-alive -- nvmet then runs no keep-alive timer for the
   // controller (nvmet_start_keep_alive_timer returns at kato 0), so a long run is never cut off.
   uint32_t kato_ms = 0;
-  // Keep every write within one H2CData PDU (Linux 6.1 nvmet checks a data digest over the
-  // whole command, not per PDU, when one R2T is answered by several H2CData): with data
-  // digests, writes are limited to the controller's MAXH2CDATA (max_transfer()).
-  bool one_h2c_per_r2t = true;
-  // Keep the bytes the reference traces were recorded with: CC = EN only (nvmet refuses that:
-  // CSTS.CFS), no transfer clamps, no checks of Identify's fabrics fields. Testbed only.
-  bool trace_compat = false;
+  // Keep every write within one H2CData PDU: with data digests, I/Os are limited to the
+  // controller's MAXH2CDATA (max_transfer()). For a target that checks a data digest over the
+  // whole command, not per PDU (Linux 6.1 nvmet does, when one R2T is answered by several
+  // H2CData). Off by default, as in a Linux host (nvme_tcp_try_send_data splits an R2T into
+  // PDUs of MAXH2CDATA): nvmet itself offers MAXH2CDATA 4 MiB (NVMET_TCP_MAXH2CDATA), above
+  // any I/O we issue (kMaxIoBytes), so with it the split never happens; a controller offering
+  // less (ours: 128 KiB) checks each PDU's digest, as NVMe/TCP 1.0 §3.6.2.x DDGST says.
+  bool one_h2c_per_r2t = false;
 };
 
 // The largest transfer one PDU of ours carries and our parser accepts (kMaxPdu bounds plen;
@@ -81,7 +82,7 @@ class NvmeHost {
   uint32_t lba_size() const { return lba_size_; }
   uint64_t nsze() const { return nsze_; }
   // Largest I/O to submit (Identify MDTS; and kMaxIoBytes and, for writes with data digests,
-  // MAXH2CDATA unless trace_compat); 0 = no limit.
+  // MAXH2CDATA); 0 = no limit.
   uint64_t max_transfer() const { return max_transfer_; }
   uint16_t cntlid() const { return cntlid_; }
   size_t inflight() const;
