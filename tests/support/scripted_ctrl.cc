@@ -5,6 +5,7 @@
 
 #include "apps/pattern.h"
 #include "proto/nvme/nvme_pdu.h"
+#include "support/pdu_codec.h"
 
 namespace autonic::testbed {
 
@@ -53,24 +54,7 @@ l5p::StreamHandler* ScriptedCtrl::attach(l5p::Stream& s) {
 }
 
 Bytes ScriptedCtrl::pdu(const Conn& c, uint8_t type, uint8_t flags, const uint8_t* spec, ByteSpan data) const {
-  const uint8_t hlen = *hlen_for(type);
-  const uint32_t hb = hlen + (c.hdgst ? 4 : 0);
-  const bool dd = c.ddgst && !data.empty();
-  Bytes b(hb, 0);
-  b[0] = type;
-  b[1] = uint8_t(flags | (c.hdgst ? kFlagHdgst : 0) | (dd ? kFlagDdgst : 0));
-  b[2] = hlen;
-  b[3] = data.empty() ? 0 : uint8_t(hb);
-  put32(&b[4], uint32_t(hb + data.size() + (dd ? 4 : 0)));
-  std::memcpy(&b[8], spec, hlen - 8u);
-  if (c.hdgst) put32(&b[hlen], digest(ByteSpan(b.data(), hlen)));
-  b.insert(b.end(), data.begin(), data.end());
-  if (dd) {
-    uint8_t g[4];
-    put32(g, digest(data));
-    b.insert(b.end(), g, g + 4);
-  }
-  return b;
+  return testing::make_pdu(c.hdgst, c.ddgst, type, flags, spec, data);
 }
 
 Bytes ScriptedCtrl::c2h_data(unsigned conn, uint16_t cid, uint32_t off, ByteSpan data, bool last) const {
