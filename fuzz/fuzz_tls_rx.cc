@@ -22,6 +22,7 @@
 #include <string>
 
 #include "fuzz_util.h"
+#include "l5p/tls/tls_post_hs.h"
 #include "l5p/tls/tls_rx.h"
 #include "l5p/tls/tls_sw.h"
 #include "nic/engine/rx_offload.h"
@@ -131,6 +132,11 @@ struct Sent {
 Sent send(const Args& a, RecordCrypto& rc) {
   Sent s;
   bool over = false;  // a record that ends the stream came already
+  // Handshake-type records after the handshake are a message stream of their own (RFC 8446
+  // §4.6, §5.1): their verdict is the post-handshake reassembler's (tls_post_hs.h, unit-tested on
+  // its own in tls_post_handshake_test); what the model adds is where it sits in the record flow.
+  l5p::tls::TlsStats ph_stats;
+  l5p::tls::PostHandshakeRx post_hs(true, ph_stats);
   for (size_t i = 0; i < a.recs.size(); ++i) {
     const RecordArgs& r = a.recs[i];
     Bytes content(r.len);
@@ -163,6 +169,10 @@ Sent send(const Args& a, RecordCrypto& rc) {
       over = true;
     } else if (len > kMaxCiphertext) {
       s.fails = over = true;
+    } else if (type == uint8_t(ContentType::kHandshake)) {
+      if (content.size() > kMaxPlaintext || post_hs.feed(content)) s.fails = over = true;
+    } else if (post_hs.mid_message()) {
+      s.fails = over = true;  // no other record type inside a split handshake message
     } else if (type == uint8_t(ContentType::kApplicationData)) {
       if (content.size() > kMaxPlaintext) s.fails = over = true;
       else s.app.insert(s.app.end(), content.begin(), content.end());
