@@ -19,10 +19,7 @@ class NvmeNetBase : public NetSession {
     if (cfg_.sc.l5p == L5pKind::kNvmeTls) tls_ = net_tls(cfg_);
   }
   std::unique_ptr<l5p::nvme::Transport> transport(std::unique_ptr<tcpip::TcpConn> c, bool client) {
-    if (cfg_.sc.l5p != L5pKind::kNvmeTls) return l5p::nvme::tcp_transport(std::move(c));
-    auto s = make_tls(cfg_.sc, std::move(c), client, host_, tls_);
-    tls_sessions_.push_back(s.get());
-    return l5p::nvme::tls_transport(std::move(s));
+    return make_nvme_transport(cfg_.sc, std::move(c), client, host_, tls_, tls_sessions_);
   }
   void export_tls(CounterMap& m) const {
     for (l5p::tls::TlsSession* s : tls_sessions_) s->export_stats(m);
@@ -39,18 +36,12 @@ class NvmeConnectSession final : public NvmeNetBase {
  public:
   NvmeConnectSession(const NetConfig& cfg, Host& host, const Clock& clock, CpuMeter& meter)
       : NvmeNetBase(cfg, host, meter), resolver_(host, cfg.peer_ip), port_(ephemeral_port()) {
-    apps::FioConfig fc;
-    fc.rw = cfg_.sc.rw;
-    fc.io_size = cfg_.sc.io_size;
-    fc.depth = cfg_.sc.depth;
-    fc.bytes = cfg_.sc.bytes;
-    fc.seed = cfg_.sc.seed;
+    apps::FioConfig fc = fio_config(cfg_.sc);
     // A real target's namespace holds someone else's bytes: the workload's region is written
     // once first, so every read is checked against what we wrote.
     fc.region_limit = std::max<uint64_t>(std::min(cfg_.sc.bytes, cfg_.sc.ns_size), cfg_.sc.io_size);
     fc.prefill = true;
-    l5p::nvme::QueueConfig admin = nvme_queue_config(cfg_.sc, host_, &meter_);
-    admin.offload_tx = admin.offload_rx = admin.ddp = false;  // the data path is the I/O queue
+    const l5p::nvme::QueueConfig admin = nvme_admin_queue_config(cfg_.sc, host_, &meter_);
     nhost_ = std::make_unique<l5p::nvme::NvmeHost>(
         [this] {
           return transport(tcpip::TcpConn::connect(host_.nif(), cfg_.ip, port_++, cfg_.peer_ip, cfg_.port), true);
@@ -126,8 +117,7 @@ class NvmeConnectSession final : public NvmeNetBase {
 class NvmeTargetSession final : public NvmeNetBase {
  public:
   NvmeTargetSession(const NetConfig& cfg, Host& host, CpuMeter& meter) : NvmeNetBase(cfg, host, meter) {
-    auto ns = cfg_.sc.ns_file.empty() ? l5p::nvme::Namespace::ram(cfg_.sc.ns_size, cfg_.sc.lba_size)
-                                      : l5p::nvme::Namespace::file(cfg_.sc.ns_file, cfg_.sc.ns_size, cfg_.sc.lba_size);
+    auto ns = make_namespace(cfg_.sc);
     l5p::nvme::CtrlConfig cc;
     if (!cfg_.nqn.empty()) cc.subnqn = cfg_.nqn;
     ctrl_ = std::make_unique<l5p::nvme::NvmeController>(ns, nvme_queue_config(cfg_.sc, host_, &meter_), nst_, cc);

@@ -147,15 +147,11 @@ void ScenarioRun::connect_flows() {
 
 std::unique_ptr<l5p::nvme::Transport> ScenarioRun::nvme_transport(std::unique_ptr<tcpip::TcpConn> c, bool is_client,
                                                                   Host& h) {
-  if (!nvme_tls_) return l5p::nvme::tcp_transport(std::move(c));
-  auto s = make_tls(cfg_, std::move(c), is_client, h, tls_);
-  nvme_tls_sessions_.push_back(s.get());
-  return l5p::nvme::tls_transport(std::move(s));
+  return make_nvme_transport(cfg_, std::move(c), is_client, h, tls_, nvme_tls_sessions_);
 }
 
 std::shared_ptr<l5p::nvme::Namespace> ScenarioRun::build_namespace() const {
-  auto ns = cfg_.ns_file.empty() ? l5p::nvme::Namespace::ram(cfg_.ns_size, cfg_.lba_size)
-                                 : l5p::nvme::Namespace::file(cfg_.ns_file, cfg_.ns_size, cfg_.lba_size);
+  auto ns = make_namespace(cfg_);
   // Initial content: a pattern the workload can check every read against.
   Bytes chunk(1 << 20);
   for (uint64_t o = 0; o < ns->bytes(); o += chunk.size()) {
@@ -208,15 +204,8 @@ void ScenarioRun::build_nvme() {
 }
 
 void ScenarioRun::build_nvme_host() {
-  apps::FioConfig fc;
-  fc.rw = cfg_.rw;
-  fc.io_size = cfg_.io_size;
-  fc.depth = cfg_.depth;
-  fc.bytes = cfg_.bytes;
-  fc.seed = cfg_.seed;
-  fc.region_limit = cfg_.ns_size;
-  l5p::nvme::QueueConfig admin = nvme_queue_config(cfg_, *client_, &meter_);
-  admin.offload_tx = admin.offload_rx = admin.ddp = false;  // the data path is the I/O queue
+  const apps::FioConfig fc = fio_config(cfg_);
+  const l5p::nvme::QueueConfig admin = nvme_admin_queue_config(cfg_, *client_, &meter_);
   uint16_t next_port = kClientPortBase;
   l5p::nvme::HostConfig hc;
   nhost_ = std::make_unique<l5p::nvme::NvmeHost>(

@@ -66,4 +66,35 @@ l5p::nvme::QueueConfig nvme_queue_config(const ScenarioConfig& cfg, Host& host, 
   return q;
 }
 
+l5p::nvme::QueueConfig nvme_admin_queue_config(const ScenarioConfig& cfg, Host& host, CpuMeter* meter) {
+  l5p::nvme::QueueConfig q = nvme_queue_config(cfg, host, meter);
+  q.offload_tx = q.offload_rx = q.ddp = false;
+  return q;
+}
+
+std::unique_ptr<l5p::nvme::Transport> make_nvme_transport(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
+                                                          bool client, Host& host, TlsShared& tls,
+                                                          std::vector<l5p::tls::TlsSession*>& tls_sessions) {
+  if (cfg.l5p != L5pKind::kNvmeTls) return l5p::nvme::tcp_transport(std::move(c));
+  auto s = make_tls(cfg, std::move(c), client, host, tls);
+  tls_sessions.push_back(s.get());
+  return l5p::nvme::tls_transport(std::move(s));
+}
+
+std::shared_ptr<l5p::nvme::Namespace> make_namespace(const ScenarioConfig& cfg) {
+  return cfg.ns_file.empty() ? l5p::nvme::Namespace::ram(cfg.ns_size, cfg.lba_size)
+                             : l5p::nvme::Namespace::file(cfg.ns_file, cfg.ns_size, cfg.lba_size);
+}
+
+apps::FioConfig fio_config(const ScenarioConfig& cfg) {
+  apps::FioConfig fc;
+  fc.rw = cfg.rw;
+  fc.io_size = cfg.io_size;
+  fc.depth = cfg.depth;
+  fc.bytes = cfg.bytes;
+  fc.seed = cfg.seed;
+  fc.region_limit = cfg.ns_size;
+  return fc;
+}
+
 }  // namespace autonic::testbed

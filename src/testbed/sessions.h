@@ -4,8 +4,11 @@
 #pragma once
 #include <memory>
 #include <optional>
+#include <vector>
 
+#include "apps/fio.h"
 #include "common/cpu_meter.h"
+#include "l5p/nvme/nvme_ctrl.h"
 #include "l5p/nvme/nvme_queue.h"
 #include "l5p/stream.h"
 #include "l5p/tls/tls_session.h"
@@ -41,5 +44,16 @@ AUTONIC_L5P_REGISTRY(AUTONIC_DECLARE_STREAM)
 #undef AUTONIC_DECLARE_STREAM
 // An NVMe/TCP queue's settings on `host`: digests negotiated, offloads as --offload asks.
 l5p::nvme::QueueConfig nvme_queue_config(const ScenarioConfig& cfg, Host& host, CpuMeter* meter);
+// The host's admin queue: the same settings with no offload (the data path is the I/O queues).
+l5p::nvme::QueueConfig nvme_admin_queue_config(const ScenarioConfig& cfg, Host& host, CpuMeter* meter);
+// A queue's transport on `c`: plain NVMe/TCP, or (--l5p nvme-tls) over a TLS session, which is
+// also appended to `tls_sessions` (for its counters).
+std::unique_ptr<l5p::nvme::Transport> make_nvme_transport(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
+                                                          bool client, Host& host, TlsShared& tls,
+                                                          std::vector<l5p::tls::TlsSession*>& tls_sessions);
+// The namespace --ns-size / --ns-file / --lba-size describe (RAM or file backed, as created).
+std::shared_ptr<l5p::nvme::Namespace> make_namespace(const ScenarioConfig& cfg);
+// The fio-like workload the run's flags describe (rw, I/O size, depth, bytes, seed, region).
+apps::FioConfig fio_config(const ScenarioConfig& cfg);
 
 }  // namespace autonic::testbed
