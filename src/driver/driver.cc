@@ -349,10 +349,16 @@ void Driver::poll_rx() {
       continue;
     }
     if (c.offloaded) ++stats_.rx_offloaded_packets;
-    // Trim Ethernet padding: the IP total length is authoritative.
-    size_t ip_len = c.frame.size() - kEthHeaderLen;
-    if (ip_len >= 4) ip_len = std::min<size_t>(ip_len, load_be16(&c.frame[kEthHeaderLen + 2]));
-    c.frame.resize(kEthHeaderLen + ip_len);
+    // Trim Ethernet padding: the IP total length is authoritative. lwIP's ip4_input reads the
+    // header's length fields before it checks the pbuf holds a header (ip4.c), so a packet
+    // shorter than one -- or claiming to be -- never goes up (found by fuzz_link_rx).
+    const size_t frame_ip_len = c.frame.size() - kEthHeaderLen;
+    const size_t total = frame_ip_len >= 4 ? load_be16(&c.frame[kEthHeaderLen + 2]) : 0;
+    if (frame_ip_len < kIpv4MinHeader || total < kIpv4MinHeader) {
+      ++stats_.rx_malformed;
+      continue;
+    }
+    c.frame.resize(kEthHeaderLen + std::min(frame_ip_len, total));
     pbuf* p;
     if (!c.placed.empty()) {
       p = tcpip::make_rx_pbuf_placed(std::move(c.frame), kEthHeaderLen, c.offloaded, c.placed);
@@ -493,6 +499,7 @@ void Driver::export_stats(CounterMap& m) const {
   add_counter(m, "drv_rx_packets", stats_.rx_packets);
   add_counter(m, "drv_rx_offloaded_packets", stats_.rx_offloaded_packets);
   add_counter(m, "drv_tx_ring_full_drops", stats_.tx_ring_full_drops);
+  add_counter(m, "drv_rx_malformed", stats_.rx_malformed);
   if (neigh_) {
     add_counter(m, "drv_tx_no_neigh", stats_.tx_no_neigh);
     neigh_->export_stats(m);

@@ -16,9 +16,12 @@
 
 namespace autonic::driver {
 
+inline constexpr size_t kIpv4MinHeader = 20;  // RFC 791: IHL >= 5
+
 struct DriverStats {
   uint64_t tx_packets = 0, rx_packets = 0, rx_offloaded_packets = 0, tx_ring_full_drops = 0;
   uint64_t rx_nontcp = 0;
+  uint64_t rx_malformed = 0;  // IPv4 shorter than its minimal header, or claiming to be: dropped
   uint64_t rx_resync_req_no_ctx = 0;  // a guess for a context the L5P has destroyed since
   uint64_t cmd_ring_full = 0;  // context commands the send ring refused (creates fail, destroys retried)
   uint64_t tx_no_neigh = 0;    // real wire: no MAC known for the destination yet (ARP sent, packet dropped)
