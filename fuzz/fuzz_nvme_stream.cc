@@ -306,6 +306,7 @@ class FakeOffload final : public l5o::Offload {
     ctxs[h] = Ctx{flow.saddr, dir, ops, {}, {}};
     return h;
   }
+  void update(l5o::L5oHandle, std::shared_ptr<const l5o::L5State>) override {}
   void destroy(l5o::L5oHandle h) override {
     FUZZ_CHECK(ctxs.erase(h) == 1, "destroy of an offload context that is not live (twice?)");
   }

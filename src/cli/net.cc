@@ -110,6 +110,8 @@ void add_stream(NetVerb& v, bool serve) {
     }
     c->add_option("--cipher", v.ra.cipher, "aes128gcm | aes256gcm | chacha20poly1305")
         ->check(CLI::IsMember({"aes128gcm", "aes256gcm", "chacha20poly1305"}));
+    c->add_option("--tls-version", v.ra.tls_version, "1.3 | 1.2")->check(CLI::IsMember({"1.2", "1.3"}));
+    c->add_option("--key-update-every", v.ra.key_update_every, "TLS 1.3: send a KeyUpdate every N records (0: never)");
     c->add_option("--record-size", v.ra.record_size, "record payload size, up to 16K");
     c->add_option("--record-align", v.ra.record_align, "mss | none")->check(CLI::IsMember({"mss", "none"}));
   }

@@ -20,8 +20,11 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_option("--port", a.nvme_port, "nvme: controller TCP port (4420, the IANA NVMe/TCP port)");
   run->add_flag("--no-hdgst", a.no_hdgst, "nvme: do not negotiate header digests");
   run->add_flag("--no-ddgst", a.no_ddgst, "nvme: do not negotiate data digests");
-  run->add_option("--cipher", a.cipher, "tls: aes128gcm | aes256gcm | chacha20poly1305 (software only)")
+  run->add_option("--cipher", a.cipher, "tls: aes128gcm | aes256gcm | chacha20poly1305")
       ->check(CLI::IsMember({"aes128gcm", "aes256gcm", "chacha20poly1305"}));
+  run->add_option("--tls-version", a.tls_version, "tls: 1.3 | 1.2 (nvme-tls: 1.3 only)")->check(CLI::IsMember({"1.2", "1.3"}));
+  run->add_option("--key-update-every", a.key_update_every,
+                  "tls 1.3: each side sends a KeyUpdate every N records (the OpenSSL peer: one asking for ours); 0 = never");
   run->add_option("--record-size", a.record_size, "tls: record payload size, up to 16K");
   run->add_option("--record-align", a.record_align, "tls: mss = size records to whole TCP segments | none")
       ->check(CLI::IsMember({"mss", "none"}));
@@ -108,6 +111,8 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   if (rs == 0 || rs > 16384) throw CLI::ValidationError("--record-size", "must be 1 .. 16K (RFC 8446 §5.1)");
   c.record_size = uint32_t(rs);
   c.cipher = a.cipher;
+  c.tls_version = a.tls_version;
+  c.key_update_every = uint(a.key_update_every, "--key-update-every", 0, 1u << 30);
   c.keylog = a.keylog;
   c.record_align = a.record_align == "mss";
   c.bidirectional = a.bidir;

@@ -410,6 +410,20 @@ l5o::L5oHandle Driver::add_context(Shadow s) {
   return id;
 }
 
+void Driver::update(l5o::L5oHandle h, std::shared_ptr<const l5o::L5State> state) {
+  CpuScope scope(meter_, host_);
+  Shadow* sh = shadow(h);
+  if (!sh || !state || state->proto != sh->proto) return;
+  sh->state = state;  // a context restored after a loss starts from it too
+  if (sh->lost || sh->dead) return;
+  nic::SendDesc d;
+  d.kind = nic::SendDesc::Kind::kCtxUpdate;
+  d.ctx = h;
+  d.state = std::move(state);
+  post(std::move(d));
+  ring_doorbell();
+}
+
 void Driver::destroy(l5o::L5oHandle h) {
   auto it = shadows_.find(h);
   if (it == shadows_.end()) return;

@@ -55,6 +55,7 @@ class Driver final : public l5o::Offload {
   l5o::RrTeardown del_rr_state(l5o::L5oHandle h, l5o::RrStateId id) override;
   void resync_rx_resp(l5o::L5oHandle h, TcpSeq tcpsn, bool ok, uint64_t msg_index,
                       TcpSeq payload_pos = TcpSeq()) override;
+  void update(l5o::L5oHandle h, std::shared_ptr<const l5o::L5State> state) override;
   l5o::L5oHandle create_inner(l5o::L5oHandle outer, std::shared_ptr<const l5o::L5State> state, TcpSeq start,
                               l5o::L5pOps* ops) override;
 

@@ -95,6 +95,11 @@ class Offload {
   virtual L5oHandle create(const FlowKey& flow, Direction dir, std::shared_ptr<const L5State> state,
                            TcpSeq tcpsn, L5pOps* ops) = 0;
   virtual void destroy(L5oHandle h) = 0;
+  // The context's static state changes (TLS KeyUpdate: keys for records from an index on). It
+  // travels on the send queue like the data, so every byte the L5P hands TCP after this call
+  // is processed with it; the new state must still describe what TCP may retransmit. A NIC
+  // that cannot take it loses the context (L5pOps::offload_lost: fail closed).
+  virtual void update(L5oHandle h, std::shared_ptr<const L5State> state) = 0;
   virtual RrStateId add_rr_state(L5oHandle h, const RrState& rr) = 0;
   virtual RrTeardown del_rr_state(L5oHandle h, RrStateId id) = 0;
   // The L5P's verdict on a resync request; msg_index is the index of the message at tcpsn

@@ -55,6 +55,15 @@ void Nic::run_cmd(SendDesc& d) {
       }
       destroy_ctx(d.ctx);
       return;
+    case SendDesc::Kind::kCtxUpdate: {
+      Context* c = find(d.ctx);
+      if (!c || !d.state) {
+        ++stats_.cmd_err;
+        return;
+      }
+      if (!c->plugin_flow().update(*d.state)) lose_ctx(d.ctx);  // fail closed
+      return;
+    }
     case SendDesc::Kind::kTxRecover: {
       Context* c = find(d.ctx);
       if (!c || !c->tx) {

@@ -25,6 +25,7 @@ struct SendDesc {
     kRxResyncResp,  // ctx, tcpsn, ok, msg_index, payload_pos
     kRrAdd,       // ctx, rr_id, rr
     kRrDel,       // ctx, rr_id
+    kCtxUpdate,   // ctx, state: the static state from now on (l5o update)
   };
   Kind kind = Kind::kPacket;
   uint32_t ctx = 0;

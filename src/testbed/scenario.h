@@ -57,6 +57,8 @@ struct ScenarioConfig {
   bool bidirectional = false; // the server also sends `bytes` back on every flow
   // TLS
   std::string cipher = "aes128gcm";
+  std::string tls_version = "1.3";  // "1.3" | "1.2"
+  uint64_t key_update_every = 0;    // TLS 1.3: a KeyUpdate every this many records (both sides)
   uint32_t record_size = 16384;
   bool record_align = true;   // size TLS records to whole TCP segments
   std::string keylog;

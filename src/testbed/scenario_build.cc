@@ -52,6 +52,12 @@ void validate_config(const ScenarioConfig& cfg) {
   if (is_nvme(cfg.l5p)) validate_nvme(cfg);
   if (cfg.record_size == 0 || cfg.record_size > 16384) throw std::invalid_argument("--record-size must be 1 .. 16K");
   if (is_tls(cfg.l5p)) parse_cipher(cfg.cipher);
+  if (is_tls(cfg.l5p) && parse_tls_version(cfg.tls_version) == l5p::tls::Version::kTls12) {
+    if (cfg.l5p == L5pKind::kNvmeTls)
+      throw std::invalid_argument("--l5p nvme-tls needs --tls-version 1.3 (NVMe/TCP allows only TLS 1.3, TP 8011)");
+    if (cfg.key_update_every)
+      throw std::invalid_argument("--key-update-every is TLS 1.3's KeyUpdate (RFC 8446 §4.6.3): use --tls-version 1.3");
+  }
 }
 
 ScenarioRun::LwipRun::LwipRun(const Clock* clock, uint64_t seed) { tcpip::lwip_start(clock, seed); }

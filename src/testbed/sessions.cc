@@ -13,10 +13,18 @@ l5p::tls::Cipher parse_cipher(const std::string& c) {
   throw std::invalid_argument("unknown cipher '" + c + "' (aes128gcm | aes256gcm | chacha20poly1305)");
 }
 
+l5p::tls::Version parse_tls_version(const std::string& v) {
+  if (v == "1.3") return l5p::tls::Version::kTls13;
+  if (v == "1.2") return l5p::tls::Version::kTls12;
+  throw std::invalid_argument("unknown TLS version '" + v + "' (1.2 | 1.3)");
+}
+
 std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
                                                bool client, Host& host, TlsShared& tls) {
   l5p::tls::SessionConfig sc;
   sc.cipher = parse_cipher(cfg.cipher);
+  sc.version = parse_tls_version(cfg.tls_version);
+  sc.key_update_every = cfg.key_update_every;
   sc.record_size = cfg.record_size;
   sc.offload = host.driver();
   const OffloadMode m = cfg.offload;

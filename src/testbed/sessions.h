@@ -28,6 +28,7 @@ struct TlsShared {
 
 // Throws std::invalid_argument for a cipher name the TLS layer does not know.
 l5p::tls::Cipher parse_cipher(const std::string& c);
+l5p::tls::Version parse_tls_version(const std::string& v);
 
 std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
                                                bool client, Host& host, TlsShared& tls);

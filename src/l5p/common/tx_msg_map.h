@@ -52,6 +52,9 @@ class TxMsgMap {
   TcpSeq payload_end() const { return next_payload_; }
   TcpSeq oldest_payload() const { return msgs_.empty() ? next_payload_ : msgs_.front().payload_pos; }
   size_t unwritten() const { return unwritten_; }
+  // Index the next message pushed gets / of the oldest message still held.
+  uint64_t next_index() const { return next_index_; }
+  uint64_t oldest_index() const { return msgs_.empty() ? next_index_ : msgs_.front().index; }
   size_t held() const { return msgs_.size(); }
   // Visits released messages' pieces (e.g. to check that lent buffers were not modified).
   using OnRelease = std::function<void(const std::vector<Piece>&, uint64_t note)>;

@@ -129,14 +129,34 @@ static const char* suite_name(Cipher c) {
   return "";
 }
 
+// TLS 1.2 suites with the AEAD (ECDHE only: forward secrecy; ECDSA for our own P-256
+// certificate, RSA for a real server's).
+static const char* suite_name12(Cipher c) {
+  switch (c) {
+    case Cipher::kAes128Gcm: return "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
+    case Cipher::kAes256Gcm: return "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384";
+    case Cipher::kChacha20Poly1305: return "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+  }
+  return "";
+}
+
 TlsHandshake::TlsHandshake(Role role, Cipher cipher, const Credentials& creds, KeylogSink* keylog,
-                           const HandshakeConfig& cfg)
-    : role_(role), cipher_(cipher), keylog_(keylog) {
+                           const HandshakeConfig& cfg, Version version)
+    : role_(role), cipher_(cipher), version_(version), keylog_(keylog) {
   ctx_ = SSL_CTX_new(role == Role::kClient ? TLS_client_method() : TLS_server_method());
   if (!ctx_) throw std::runtime_error("SSL_CTX_new failed");
-  SSL_CTX_set_min_proto_version(ctx_, TLS1_3_VERSION);
-  SSL_CTX_set_max_proto_version(ctx_, TLS1_3_VERSION);
-  SSL_CTX_set_ciphersuites(ctx_, suite_name(cipher));
+  const int v = version == Version::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+  SSL_CTX_set_min_proto_version(ctx_, v);
+  SSL_CTX_set_max_proto_version(ctx_, v);
+  if (version == Version::kTls13) {
+    SSL_CTX_set_ciphersuites(ctx_, suite_name(cipher));
+  } else {
+    SSL_CTX_set_cipher_list(ctx_, suite_name12(cipher));
+    // Our record layer takes over after the handshake: a renegotiation (a handshake record
+    // later) is refused there; no tickets unless asked (they would go before the Finished).
+    SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION);
+    if (cfg.tickets <= 0) SSL_CTX_set_options(ctx_, SSL_OP_NO_TICKET);
+  }
   // Session tickets only when asked: they are post-handshake records under the application
   // traffic keys (RFC 8446 §4.6.1). The receiver's record layer consumes them (tls_post_hs.h);
   // the sender's starts its record sequence numbers after them (tickets_sent()).
@@ -295,8 +315,52 @@ static Bytes hkdf_expand_label(const Bytes& secret, const char* digest, const st
   return out;
 }
 
+// TLS 1.2 (RFC 5246 §6.3): key_block = PRF(master_secret, "key expansion", server_random +
+// client_random), cut into client_write_key, server_write_key, client_write_IV, server_write_IV
+// (AEAD suites have no MAC keys). The IV is the 4-byte salt for AES-GCM (RFC 5288 §3) and 12
+// bytes for ChaCha20-Poly1305 (RFC 7905 §2).
+TrafficKeys TlsHandshake::tls12_keys(bool client_dir) const {
+  uint8_t master[SSL_MAX_MASTER_KEY_LENGTH];
+  const size_t mlen = SSL_SESSION_get_master_key(SSL_get_session(ssl_), master, sizeof master);
+  Bytes seed(13 + 2 * SSL3_RANDOM_SIZE);
+  std::memcpy(seed.data(), "key expansion", 13);
+  SSL_get_server_random(ssl_, seed.data() + 13, SSL3_RANDOM_SIZE);
+  SSL_get_client_random(ssl_, seed.data() + 13 + SSL3_RANDOM_SIZE, SSL3_RANDOM_SIZE);
+  const EVP_MD* md = SSL_CIPHER_get_handshake_digest(SSL_get_current_cipher(ssl_));
+  if (mlen == 0 || !md) throw std::runtime_error("TLS 1.2 master secret not available");
+  const size_t klen = key_len(cipher_), ivlen = cipher_ == Cipher::kChacha20Poly1305 ? 12 : 4;
+  Bytes block(2 * (klen + ivlen));
+  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "TLS1-PRF", nullptr);
+  EVP_KDF_CTX* kctx = EVP_KDF_CTX_new(kdf);
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>(EVP_MD_get0_name(md)), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, master, mlen),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed.data(), seed.size()),
+      OSSL_PARAM_construct_end()};
+  const int ok = EVP_KDF_derive(kctx, block.data(), block.size(), params);
+  EVP_KDF_CTX_free(kctx);
+  EVP_KDF_free(kdf);
+  OPENSSL_cleanse(master, sizeof master);
+  if (ok <= 0) throw std::runtime_error("TLS 1.2 key expansion failed");
+  TrafficKeys k;
+  k.version = Version::kTls12;
+  k.cipher = cipher_;
+  const size_t key_at = client_dir ? 0 : klen, iv_at = 2 * klen + (client_dir ? 0 : ivlen);
+  k.key.assign(block.begin() + long(key_at), block.begin() + long(key_at + klen));
+  std::copy(block.begin() + long(iv_at), block.begin() + long(iv_at + ivlen), k.iv.begin());
+  return k;
+}
+
+TrafficKeys TlsHandshake::update_keys(bool tx) {
+  Bytes& s = secret(tx);
+  if (s.empty() || version_ != Version::kTls13) throw std::runtime_error("KeyUpdate needs TLS 1.3 traffic secrets");
+  s = hkdf_expand_label(s, cipher_ == Cipher::kAes256Gcm ? "SHA384" : "SHA256", "traffic upd", s.size());
+  return keys(tx);
+}
+
 TrafficKeys TlsHandshake::keys(bool tx) const {
   const bool client_dir = (role_ == Role::kClient) == tx;
+  if (version_ == Version::kTls12) return tls12_keys(client_dir);
   const Bytes& secret = client_dir ? client_secret_ : server_secret_;
   if (secret.empty()) throw std::runtime_error("traffic secret not available");
   const char* digest = cipher_ == Cipher::kAes256Gcm ? "SHA384" : "SHA256";

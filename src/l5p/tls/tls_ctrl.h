@@ -1,4 +1,4 @@
-// TLS control path (tls_main's role): the TLS 1.3 handshake is real -- OpenSSL 3 runs it over
+// TLS control path (tls_main's role): the TLS 1.3 / 1.2 handshake is real -- OpenSSL 3 runs it over
 // the lwIP connection through memory BIOs -- and when it completes our own record layer takes
 // over with the negotiated traffic keys (as kTLS does after OpenSSL's handshake, §5.2).
 #pragma once
@@ -78,7 +78,7 @@ class TlsHandshake {
   enum class Status : uint8_t { kInProgress, kDone, kFailed };
 
   TlsHandshake(Role role, Cipher cipher, const Credentials& creds, KeylogSink* keylog,
-               const HandshakeConfig& cfg = HandshakeConfig());
+               const HandshakeConfig& cfg = HandshakeConfig(), Version version = Version::kTls13);
   ~TlsHandshake();
   TlsHandshake(const TlsHandshake&) = delete;
   TlsHandshake& operator=(const TlsHandshake&) = delete;
@@ -88,8 +88,14 @@ class TlsHandshake {
   Bytes take_output();           // bytes to send on TCP
   Bytes take_leftover();         // received bytes OpenSSL did not consume (after kDone)
   const std::string& error() const { return error_; }
-  // After kDone: this side's transmit and receive traffic keys (RFC 8446 §7.3).
+  // After kDone: this side's transmit and receive traffic keys (RFC 8446 §7.3; TLS 1.2: from
+  // the key block, RFC 5246 §6.3).
   TrafficKeys keys(bool tx) const;
+  // TLS 1.3 KeyUpdate (§7.2): moves the direction's traffic secret to the next generation,
+  // application_traffic_secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length),
+  // and returns the keys derived from it.
+  TrafficKeys update_keys(bool tx);
+  Version version() const { return version_; }
   SSL* ssl() { return ssl_; }  // for the OpenSSL-only peer, which keeps using it
   // After kDone. Client: false if the server's certificate did not verify (only possible with
   // Verify::kNone). Server: true.
@@ -103,8 +109,11 @@ class TlsHandshake {
   static void msg_cb(int write_p, int version, int content_type, const void* buf, size_t len, SSL* ssl, void* arg);
   void setup_server(const Credentials& creds, const HandshakeConfig& cfg);
   void setup_client(const Credentials& creds, const HandshakeConfig& cfg);
+  TrafficKeys tls12_keys(bool client_dir) const;
+  Bytes& secret(bool tx) { return (role_ == Role::kClient) == tx ? client_secret_ : server_secret_; }
   Role role_;
   Cipher cipher_;
+  Version version_;
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
   BIO* rbio_ = nullptr;

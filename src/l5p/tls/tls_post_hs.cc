@@ -6,7 +6,7 @@ namespace autonic::l5p::tls {
 
 namespace {
 constexpr size_t kHsHeader = 4;  // msg_type(1) length(3) (§4)
-constexpr uint8_t kUnexpectedMessage = 10, kIllegalParameter = 47, kDecodeError = 50, kInternalError = 80;
+constexpr uint8_t kUnexpectedMessage = 10, kIllegalParameter = 47, kDecodeError = 50;
 
 RxFailure fatal(uint8_t alert, const char* why) {
   return RxFailure{std::string("alert:") + alert_name(alert) + ":" + why, alert};
@@ -50,6 +50,8 @@ std::optional<RxFailure> PostHandshakeRx::feed(ByteSpan content) {
     const Bytes msg = std::move(buf_);
     buf_.clear();
     if (auto f = on_message(msg[0], ByteSpan(msg).subspan(kHsHeader))) return f;
+    // §5.1: handshake messages MUST NOT span key changes -- a KeyUpdate ends its record.
+    if (key_update_ && !content.empty()) return fatal(kUnexpectedMessage, "data_after_key_update");
   }
   return std::nullopt;
 }
@@ -63,11 +65,12 @@ std::optional<RxFailure> PostHandshakeRx::on_message(uint8_t type, ByteSpan body
       ++st_.rx_tls_post_handshake;
       return std::nullopt;
     case HsType::kKeyUpdate:
-      // §4.6.3: request_update is one byte, 0 or 1. Switching keys mid-stream means new NIC
-      // contexts (issue #11); until then the session ends cleanly with this reason.
+      // §4.6.3: request_update is one byte, 0 or 1.
       if (body.size() != 1) return fatal(kDecodeError, "bad_key_update");
       if (body[0] > 1) return fatal(kIllegalParameter, "bad_key_update");
-      return RxFailure{"tls:key_update_unsupported", kInternalError};
+      key_update_ = body[0] == 1;
+      ++st_.rx_tls_rekey_received;
+      return std::nullopt;
     default:
       // Post-handshake authentication (CertificateRequest, or a client's Certificate /
       // CertificateVerify / Finished) is never negotiated by us (§4.6.2); anything else is

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "common/bytes.h"
 #include "l5p/tls/tls_failure.h"
@@ -31,12 +32,16 @@ class PostHandshakeRx {
   std::optional<RxFailure> feed(ByteSpan content);
   // A message started and not finished: no other record type may come now (§5.1), nor a FIN.
   bool mid_message() const { return !buf_.empty(); }
+  // A KeyUpdate ended the record just fed (§4.6.3): its request_update (true: the peer wants
+  // ours). The record layer switches its receive keys from the next record on.
+  std::optional<bool> take_key_update() { return std::exchange(key_update_, std::nullopt); }
 
  private:
   std::optional<RxFailure> on_message(uint8_t type, ByteSpan body);
   bool from_server_;
   TlsStats& st_;
   Bytes buf_;  // the message being reassembled (header included)
+  std::optional<bool> key_update_;
 };
 
 }  // namespace autonic::l5p::tls

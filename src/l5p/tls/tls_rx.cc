@@ -26,14 +26,19 @@ const char* alert_name(uint8_t d) {
 
 static RxFailure fatal(uint8_t alert) { return RxFailure{std::string("alert:") + alert_name(alert), alert}; }
 
+// Records after a KeyUpdate whose NIC marks may still come from the old context: it runs ahead
+// of the L5P by at most what the stack holds, far fewer records than this.
+static constexpr uint64_t kRekeyWindow = 64;
+
 TlsRx::TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer,
-             bool from_server)
-    : crypto_(keys), st_(st), deliver_(std::move(deliver)),
+             bool from_server, uint64_t first_seq)
+      : crypto_(std::make_unique<RecordCrypto>(keys)), shape_(record_shape(keys)),
+      body_off_(uint32_t(kHeaderLen + shape_.explicit_nonce)), st_(st), deliver_(std::move(deliver)),
       framer_(*this, uint32_t(kHeaderLen), [this, a = std::move(answer)](TcpSeq t, bool ok, uint64_t i, TcpSeq payload) {
         ++(ok ? st_.rx_tls_resync_answer_ok : st_.rx_tls_resync_answer_fail);
         a(t, ok, i, payload);  // the NIC context counts records from the offload's first: index = seq
       }),
-      post_hs_(from_server, st) {
+      seq_base_(first_seq), post_hs_(from_server, st) {
   framer_.arm(0);
 }
 
@@ -51,21 +56,25 @@ TlsRx::Result TlsRx::check() {
 
 HeaderParse<RxFailure> TlsRx::parse_header(ByteSpan head) {
   uint16_t len = 0;
-  switch (check_header(head, &len)) {
+  switch (check_header(head, &len, shape_.min_len(), shape_.max_len())) {
     case HeaderCheck::kOk: break;
     case HeaderCheck::kOverflow: return HeaderParse<RxFailure>::error(fatal(kRecordOverflow));  // §5.2
     case HeaderCheck::kBadType:
     case HeaderCheck::kBadVersion:
     case HeaderCheck::kTooShort: return HeaderParse<RxFailure>::error(fatal(kDecodeError));
   }
-  if (head[0] != uint8_t(ContentType::kApplicationData))
-    return HeaderParse<RxFailure>::error(fatal(kUnexpectedMessage));  // §5
+  // 1.3: every protected record says application_data (§5). 1.2: alerts and data; a handshake
+  // record now would be a renegotiation, which we never accept (RFC 5746 aside: refused).
+  const bool ok = shape_.inner_type ? head[0] == uint8_t(ContentType::kApplicationData)
+                                    : head[0] == uint8_t(ContentType::kApplicationData) ||
+                                          head[0] == uint8_t(ContentType::kAlert);
+  if (!ok) return HeaderParse<RxFailure>::error(fatal(kUnexpectedMessage));
   return HeaderParse<RxFailure>::length(uint32_t(kHeaderLen + len));
 }
 
 TlsRx::Result TlsRx::on_bytes(uint32_t off, ByteSpan bytes, const RxMarks& m) {
   const uint32_t n = uint32_t(bytes.size());
-  if (m.placed && off >= kHeaderLen) {
+  if (m.placed && off >= body_off_) {
     rec_.resize(rec_.size() + n);  // filled from placed_ only if software has to decrypt
     placed_.push_back(Placed{off, n, bytes.data()});
   } else {
@@ -90,24 +99,44 @@ void TlsRx::deliver_range(uint32_t lo, uint32_t hi, bool inner_marked) {
   if (lo < hi) deliver_(ByteSpan(rec_.data() + lo, hi - lo), inner_marked);
 }
 
+void TlsRx::reencrypt(const RxMsg& m, size_t ct_len, RecordCrypto& c, uint64_t seq) {
+  for (const auto& r : m.ranges.ranges()) {
+    if (!r.marked) continue;
+    // The explicit nonce (1.2) and the tag pass the NIC unchanged.
+    const uint32_t lo = std::max<uint32_t>(r.off, body_off_);
+    const uint32_t hi = std::min<uint32_t>(r.off + r.len, uint32_t(body_off_ + ct_len));
+    if (lo >= hi) continue;
+    c.ctr_xor(seq, lo - body_off_, MutByteSpan(rec_.data() + lo, hi - lo), rec_.data() + kHeaderLen);
+    st_.rx_tls_reencrypted_bytes += hi - lo;
+  }
+}
+
 bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
   for (const Placed& p : placed_) std::memcpy(rec_.data() + p.off, p.at, p.len);
-  if (m.offloaded == Offloaded::kPartial) {
-    ++st_.rx_tls_msgs_partial;
-    for (const auto& r : m.ranges.ranges()) {
-      if (!r.marked) continue;
-      const uint32_t lo = std::max<uint32_t>(r.off, kHeaderLen);
-      const uint32_t hi = std::min<uint32_t>(r.off + r.len, uint32_t(kHeaderLen + ct_len));
-      if (lo >= hi) continue;
-      crypto_.ctr_xor(seq_base_ + m.index, lo - kHeaderLen, MutByteSpan(rec_.data() + lo, hi - lo));
-      st_.rx_tls_reencrypted_bytes += hi - lo;
-    }
-  } else {
-    ++st_.rx_tls_msgs_none;
-  }
-  plain_.resize(ct_len);
   const ByteSpan hdr(rec_.data(), kHeaderLen), body(rec_.data() + kHeaderLen, m.len - kHeaderLen);
-  if (!crypto_.open(seq_base_ + m.index, hdr, body, plain_.data())) {
+  plain_.resize(ct_len);
+  const uint64_t seq = seq_base_ + m.index;
+  if (m.offloaded != Offloaded::kPartial) {
+    ++st_.rx_tls_msgs_none;
+  } else {
+    ++st_.rx_tls_msgs_partial;
+    // Shortly after a KeyUpdate the marks may come from the old context, under the old keys:
+    // the tag tells which (a wrong guess never authenticates).
+    if (prev_ && m.index < kRekeyWindow) {
+      const Bytes orig = rec_;
+      reencrypt(m, ct_len, *crypto_, seq);
+      if (crypto_->open(seq, hdr, body, plain_.data())) {
+        st_.rx_tls_sw_decrypted_bytes += ct_len;
+        return true;
+      }
+      rec_ = orig;
+      reencrypt(m, ct_len, *prev_, prev_seq_ + m.index);
+      ++st_.rx_tls_rekey_stale_marks;
+    } else {
+      reencrypt(m, ct_len, *crypto_, seq);
+    }
+  }
+  if (!crypto_->open(seq, hdr, body, plain_.data())) {
     ++st_.tls_decrypt_error;
     return false;
   }
@@ -120,12 +149,12 @@ void TlsRx::deliver_content(const RxMsg& m, ByteSpan content) {
   if (all && inner_trusted_) {
     // Hand the content over in runs of equal inner mark (per packet the NIC processed).
     for (const auto& r : inner_ranges_.ranges()) {
-      const uint32_t lo = std::max<uint32_t>(r.off, kHeaderLen);
-      const uint32_t hi = std::min<uint32_t>(r.off + r.len, uint32_t(kHeaderLen + content.size()));
+      const uint32_t lo = std::max<uint32_t>(r.off, body_off_);
+      const uint32_t hi = std::min<uint32_t>(r.off + r.len, uint32_t(body_off_ + content.size()));
       if (lo < hi) deliver_range(lo, hi, r.marked);
     }
   } else if (all) {
-    deliver_range(kHeaderLen, uint32_t(kHeaderLen + content.size()), false);
+    deliver_range(body_off_, uint32_t(body_off_ + content.size()), false);
   } else {
     deliver_(content, false);
   }
@@ -154,15 +183,30 @@ std::optional<RxFailure> TlsRx::on_content(const RxMsg& m, uint8_t type, ByteSpa
   return fatal(kUnexpectedMessage);  // change_cipher_spec after the handshake, or a bad alert
 }
 
+void TlsRx::rebase_after(uint64_t seq) {
+  seq_base_ = seq;
+  framer_.arm(0);  // the next record is the new context's first
+  rebase_ = Rebase{framer_.pos(), seq_base_};
+  if (on_rebase_) on_rebase_();
+}
+
+void TlsRx::rekey(const RxMsg& m, TrafficKeys next) {
+  prev_seq_ = seq_base_ + m.index + 1;
+  prev_ = std::move(crypto_);
+  crypto_ = std::make_unique<RecordCrypto>(next);
+  ++st_.rx_tls_rekey_ok;
+  rebase_after(0);  // §5.3: the sequence number restarts at 0 with new keys
+}
+
 TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
-  const size_t ct_len = m.len - kHeaderLen - kTagLen;
+  const size_t ct_len = m.len - body_off_ - kTagLen;
   const bool all = m.offloaded == Offloaded::kFull;
   ++st_.rx_tls_records;
   ByteSpan inner;
   if (all) {
     // Every byte arrived in NIC-marked packets: decrypted and authenticated by the NIC.
     ++st_.rx_tls_msgs_full;
-    inner = ByteSpan(rec_.data() + kHeaderLen, ct_len);
+    inner = ByteSpan(rec_.data() + body_off_, ct_len);
   } else {
     if (!open_in_software(m, ct_len)) return fatal(kBadRecordMac);  // never delivered
     inner = plain_;
@@ -170,36 +214,45 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   // TLSInnerPlaintext: content || ContentType || zeros (§5.4): the type is the last non-zero byte.
   // In a record the NIC decrypted whole, placed ranges were never copied into rec_: their bytes
   // are read where the NIC put them (a padded record can have its type byte placed -- the NIC
-  // cannot tell padding from content before the record ends).
+  // cannot tell padding from content before the record ends). TLS 1.2: the header's type, no
+  // padding.
   auto inner_at = [&](size_t i) -> uint8_t {
     if (all)
       for (const Placed& p : placed_)
-        if (kHeaderLen + i >= p.off && kHeaderLen + i < size_t(p.off) + p.len) return p.at[kHeaderLen + i - p.off];
+        if (body_off_ + i >= p.off && body_off_ + i < size_t(p.off) + p.len) return p.at[body_off_ + i - p.off];
     return inner[i];
   };
   size_t end = inner.size();
-  while (end > 0 && inner_at(end - 1) == 0) --end;
-  if (end == 0) return fatal(kUnexpectedMessage);
-  const uint8_t type = inner_at(end - 1);
-  if (all && (type != uint8_t(ContentType::kApplicationData) || end != ct_len))
+  uint8_t type = rec_[0];
+  if (shape_.inner_type) {
+    while (end > 0 && inner_at(end - 1) == 0) --end;
+    if (end == 0) return fatal(kUnexpectedMessage);
+    type = inner_at(--end);
+  }
+  const size_t nic_count = ct_len - (shape_.inner_type ? 1 : 0);  // what the NIC counts as payload
+  if (all && (type != uint8_t(ContentType::kApplicationData) || end != nic_count))
     for (const Placed& p : placed_) std::memcpy(rec_.data() + p.off, p.at, p.len);  // rare: read as bytes
-  ByteSpan content = inner.first(end - 1);
-  // The NIC counts every record's content as ct_len - 1 payload bytes; a padded or
-  // non-application-data record breaks that correspondence, and inner marks are no longer
-  // attributable to our bytes: stop trusting them (software checks everything from then on).
-  const bool divergent = type != uint8_t(ContentType::kApplicationData) || end != ct_len;
+  ByteSpan content = inner.first(end);
+  // The NIC counts every record's content as payload; a padded or non-application-data record
+  // breaks that correspondence, and inner marks are no longer attributable to our bytes: stop
+  // trusting them (software checks everything from then on).
+  const bool divergent = type != uint8_t(ContentType::kApplicationData) || end != nic_count;
   if (type == uint8_t(ContentType::kApplicationData)) delivered_ = true;  // (a padded one too)
-  if (divergent && !delivered_) {
-    // Not part of the payload stream; the NIC context restarts after it (see take_rebase()).
-    seq_base_ += m.index + 1;
-    framer_.arm(0);  // the next record is the new context's first
-    rebase_ = Rebase{framer_.pos(), seq_base_};
-    if (on_rebase_) on_rebase_();
-  } else {
+  const bool before_data = divergent && !delivered_;
+  if (!before_data) {
     if (divergent) inner_trusted_ = false;
-    payload_pos_ += uint32_t(ct_len - 1);
+    payload_pos_ += uint32_t(nic_count);
   }
   after_record_ = on_content(m, type, content);
+  const std::optional<bool> ku = after_record_ ? std::nullopt : post_hs_.take_key_update();
+  if (ku && on_key_update_) {
+    rekey(m, on_key_update_(*ku));
+  } else if (ku) {
+    after_record_ = RxFailure{"tls:key_update_unsupported", std::nullopt};
+  } else if (before_data) {
+    // Not part of the payload stream; the NIC context restarts after it (see take_rebase()).
+    rebase_after(seq_base_ + m.index + 1);
+  }
   // Consumed (even if it fails the session: after_record_ stops the framer before the next).
   rec_.clear();
   placed_.clear();

@@ -5,6 +5,7 @@
 // authenticate (as Linux's tls_device_reencrypt).
 #pragma once
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,9 +25,14 @@ class TlsRx final : private MsgParser<RxFailure> {
   // offloads, e.g. NVMe crc_ok) -- only ever set for records the NIC decrypted whole.
   using Deliver = std::function<void(ByteSpan, bool inner_marked)>;
   // from_server: the records come from the server (this side is the client); it decides which
-  // post-handshake messages are allowed (tls_post_hs.h).
+  // post-handshake messages are allowed (tls_post_hs.h). first_seq: the first record's
+  // sequence number (TLS 1.2: 1, after the Finished).
   TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer,
-        bool from_server = true);
+        bool from_server = true, uint64_t first_seq = 0);
+  // TLS 1.3 KeyUpdate received (§4.6.3): the session derives the next receive keys (and sends
+  // its own KeyUpdate if `requested`); they apply from the next record on.
+  using KeyUpdate = std::function<TrafficKeys(bool requested)>;
+  void on_key_update(KeyUpdate f) { on_key_update_ = std::move(f); }
   void start(TcpSeq first) { framer_.start(first); }
   // placed: `data` is not packet memory but the inner L5P's own buffer, where the NIC already
   // put these decrypted bytes (composed DDP). It stays valid until the record is delivered, so it
@@ -66,6 +72,13 @@ class TlsRx final : private MsgParser<RxFailure> {
   Result on_msg(const RxMsg& m) override;
   // Opens a record the NIC did not (wholly) decrypt: false if it does not authenticate.
   bool open_in_software(const RxMsg& m, size_t ct_len);
+  // Turns the NIC-decrypted ranges of a partial record back into ciphertext with `c`.
+  void reencrypt(const RxMsg& m, size_t ct_len, RecordCrypto& c, uint64_t seq);
+  // After a KeyUpdate: the next record is the first under `next` (sequence number 0).
+  void rekey(const RxMsg& m, TrafficKeys next);
+  // Ends a record that left the payload stream or changed keys: the NIC context restarts after
+  // it (see take_rebase()), its first record having sequence number `seq`.
+  void rebase_after(uint64_t seq);
   // A record's content by its inner type; a failure ends the session after this record.
   std::optional<RxFailure> on_content(const RxMsg& m, uint8_t type, ByteSpan content);
   // Hands the application data up, in runs of equal inner mark where the NIC decrypted it.
@@ -73,7 +86,15 @@ class TlsRx final : private MsgParser<RxFailure> {
   // Hands content bytes [lo, hi) of the record up, from the placed buffers where they are there.
   void deliver_range(uint32_t lo, uint32_t hi, bool inner_marked);
 
-  RecordCrypto crypto_;
+  std::unique_ptr<RecordCrypto> crypto_;
+  RecordShape shape_;
+  uint32_t body_off_;  // first ciphertext byte of a record (after any explicit nonce)
+  // The keys before the last KeyUpdate, for records the old NIC context decrypted with them
+  // (partly: it cannot verify them) before the L5P moved it; `prev_seq_` is the old sequence
+  // number the first record under the new keys would have had.
+  std::unique_ptr<RecordCrypto> prev_;
+  uint64_t prev_seq_ = 0;
+  KeyUpdate on_key_update_;
   TlsStats& st_;
   Deliver deliver_;
   MsgFramer<RxFailure> framer_;

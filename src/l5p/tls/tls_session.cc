@@ -9,7 +9,7 @@ namespace autonic::l5p::tls {
 
 TlsSession::TlsSession(std::unique_ptr<tcpip::TcpConn> conn, Role role, const SessionConfig& cfg)
     : conn_(std::move(conn)), role_(role), cfg_(cfg),
-      hs_(std::make_unique<TlsHandshake>(role, cfg.cipher, *cfg.creds, cfg.keylog, cfg.hs)) {
+      hs_(std::make_unique<TlsHandshake>(role, cfg.cipher, *cfg.creds, cfg.keylog, cfg.hs, cfg.version)) {
   conn_->set_handler(this);
   if (role_ == Role::kServer) rx_base_ = conn_->rcv_nxt();  // accepted: waits for ClientHello
   if (cfg_.openssl_only && cfg_.pad_block > 1 && cfg_.pad_after == 0) SSL_set_block_padding(hs_->ssl(), cfg_.pad_block);
@@ -35,10 +35,12 @@ void TlsSession::establish(TcpSeq rx_first) {
   const TrafficKeys txk = hs_->keys(true), rxk = hs_->keys(false);
   rx_keys_ = rxk;
   const TcpSeq tx_first = conn_->write_seq();
-  // A server's tickets went out under these keys as records 0..n-1 (flushed before this).
-  const uint64_t tx_seq = hs_->tickets_sent();
+  // TLS 1.3: a server's tickets went out under these keys as records 0..n-1 (flushed before
+  // this). TLS 1.2: each side's Finished was record 0 under its keys (RFC 5246 §7.4.9).
+  const bool v12 = cfg_.version == Version::kTls12;
+  const uint64_t tx_seq = v12 ? 1 : hs_->tickets_sent(), rx_seq = v12 ? 1 : 0;
   TxMode mode = TxMode::kSoftware;
-  if (cfg_.offload && cfg_.offload_tx && offloadable(cfg_.cipher)) {
+  if (cfg_.offload && cfg_.offload_tx) {
     tx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow(), l5o::Direction::kTx,
                                                              std::make_shared<proto::tls::TlsL5State>(txk, tx_seq), tx_first, this));
     if (tx_h_) mode = cfg_.zc ? TxMode::kOffloadZc : TxMode::kOffload;
@@ -46,6 +48,7 @@ void TlsSession::establish(TcpSeq rx_first) {
   tx_ = std::make_unique<TlsTx>(txk, mode, cfg_.record_size, cfg_.align_records ? conn_->mss() : 0,
                                 conn_->open_segment_fill(), st_, tx_seq);
   tx_->start(tx_first);
+  if (!v12) tx_->set_rekey_every(cfg_.key_update_every);
   rx_ = std::make_unique<TlsRx>(
       rxk, st_,
       [this](ByteSpan d, bool inner_marked) {
@@ -59,12 +62,13 @@ void TlsSession::establish(TcpSeq rx_first) {
       [this](TcpSeq s, bool ok, uint64_t idx, TcpSeq payload) {
         if (rx_h_) rx_h_.offload()->resync_rx_resp(rx_h_.get(), s, ok, idx, payload);
       },
-      role_ == Role::kClient);
+      role_ == Role::kClient, rx_seq);
   rx_->start(rx_first);
   rx_->on_rebase([this] { rebase_rx_offload(); });
-  if (cfg_.offload && cfg_.offload_rx && offloadable(cfg_.cipher))
+  if (!v12) rx_->on_key_update([this](bool requested) { return on_peer_key_update(requested); });
+  if (cfg_.offload && cfg_.offload_rx)
     rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
-                                                             std::make_shared<proto::tls::TlsL5State>(rxk, 0), rx_first, this));
+                                                             std::make_shared<proto::tls::TlsL5State>(rxk, rx_seq), rx_first, this));
 }
 
 size_t TlsSession::send(ByteSpan data, bool more) {
@@ -77,13 +81,65 @@ size_t TlsSession::send(ByteSpan data, bool more) {
       SSL_set_block_padding(hs_->ssl(), cfg_.pad_block);
     size_t written = 0;
     if (SSL_write_ex(hs_->ssl(), data.data(), n, &written) != 1) return 0;
-    flush_handshake();
     ossl_tx_ += written;
+    openssl_key_update(ossl_ku_tx_, ossl_tx_);
+    flush_handshake();
     return written;
   }
-  const size_t n = tx_->queue(data, more);
+  return queue_rekeying(data.size(), [&](size_t from) { return tx_->queue(data.subspan(from), more); });
+}
+
+// Frames through `queue(from)` (bytes from offset `from` on), updating the keys each time the
+// record layer stops for a KeyUpdate, then hands TCP what it can take.
+size_t TlsSession::queue_rekeying(size_t len, const std::function<size_t(size_t)>& queue) {
+  size_t n = 0;
+  for (;;) {
+    n += queue(n);
+    if (n == len || !tx_->data_blocked() || ku_waiting_) break;
+    maybe_key_update();  // every key_update_every records
+    if (tx_->data_blocked()) break;
+  }
   tx_->pump(*conn_);
   return n;
+}
+
+// RFC 8446 §4.6.3. Offload: the NIC's TX context learns the new epoch through l5o update before
+// TCP gets any record under it; the old epoch stays in it for retransmissions.
+void TlsSession::maybe_key_update() {
+  if (!tx_ || !ready_ || failed_ || cfg_.version != Version::kTls13) return;
+  const bool periodic = cfg_.key_update_every && tx_->records_since_rekey() >= cfg_.key_update_every;
+  if (!ku_reply_ && !periodic) return;
+  if (!tx_->can_rekey()) {
+    if (!ku_waiting_) ++st_.tx_tls_rekey_deferred;
+    ku_waiting_ = true;
+    return;
+  }
+  ku_waiting_ = false;
+  ku_reply_ = false;
+  tx_->hold_data(false);
+  tx_->key_update(false, hs_->update_keys(true));
+  if (tx_h_) tx_h_.offload()->update(tx_h_.get(), std::make_shared<proto::tls::TlsL5State>(tx_->epochs()));
+  tx_->pump(*conn_);
+}
+
+TrafficKeys TlsSession::on_peer_key_update(bool requested) {
+  if (requested) {
+    ++st_.rx_tls_rekey_requested;
+    ku_reply_ = true;  // sent at the end of this receive (maybe_key_update), before more data
+    tx_->hold_data(true);
+  }
+  rx_keys_ = hs_->update_keys(false);
+  return rx_keys_;
+}
+
+// The OpenSSL peer rekeys (and asks us to) every key_update_every records' worth of bytes it
+// reads or writes; OpenSSL sends the KeyUpdate with its next write or handshake step.
+void TlsSession::openssl_key_update(uint64_t& counted, uint64_t bytes) {
+  if (!cfg_.key_update_every || cfg_.version != Version::kTls13) return;
+  if (bytes - counted < cfg_.key_update_every * cfg_.record_size) return;
+  counted = bytes;
+  SSL_key_update(hs_->ssl(), SSL_KEY_UPDATE_REQUESTED);
+  SSL_do_handshake(hs_->ssl());
 }
 
 size_t TlsSession::send_room() const {
@@ -96,9 +152,7 @@ size_t TlsSession::send_room() const {
 
 size_t TlsSession::send_gather(ByteSpan data, bool more) {
   if (!usable() || cfg_.openssl_only) return send(data, more);
-  const size_t n = tx_->queue_gather(data, more);
-  tx_->pump(*conn_);
-  return n;
+  return queue_rekeying(data.size(), [&](size_t from) { return tx_->queue_gather(data.subspan(from), more); });
 }
 
 void TlsSession::close_tx() {
@@ -124,9 +178,7 @@ void TlsSession::abort() {
 size_t TlsSession::send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more) {
   if (!supports_zc()) return send(ByteSpan(buf->data() + off, len), more);
   if (!ready_ || failed_ || !conn_->alive()) return 0;
-  const size_t n = tx_->queue_zc(buf, off, len, more);
-  tx_->pump(*conn_);
-  return n;
+  return queue_rekeying(len, [&](size_t from) { return tx_->queue_zc(buf, off + from, len - from, more); });
 }
 
 bool TlsSession::all_acked() const {
@@ -140,11 +192,17 @@ void TlsSession::openssl_read() {
     const int rc = SSL_read_ex(hs_->ssl(), ossl_buf_.data(), ossl_buf_.size(), &got);
     if (rc == 1) {
       ossl_rx_ += got;
+      openssl_key_update(ossl_ku_rx_, ossl_rx_);
       if (h_) h_->on_data(ByteSpan(ossl_buf_.data(), got));
       continue;
     }
     const int err = SSL_get_error(hs_->ssl(), rc);
-    if (err == SSL_ERROR_WANT_READ) return;
+    if (err == SSL_ERROR_WANT_READ) {
+      // A KeyUpdate the peer asked for (or ours, above) goes out now, not with our next write.
+      if (SSL_get_key_update_type(hs_->ssl()) != SSL_KEY_UPDATE_NONE) SSL_do_handshake(hs_->ssl());
+      flush_handshake();
+      return;
+    }
     if (err == SSL_ERROR_ZERO_RETURN) return;  // close_notify
     char buf[200];
     ERR_error_string_n(ERR_peek_last_error(), buf, sizeof buf);
@@ -213,6 +271,7 @@ void TlsSession::on_recv(pbuf* p) {
   }
   if (failed_ || !conn_->alive()) return;
   conn_->recved(total);
+  maybe_key_update();  // one the peer asked for goes before our next data (§4.6.3)
   if (close_pending_) {
     close_pending_ = false;
     close_tx();
@@ -239,6 +298,7 @@ void TlsSession::on_sent(uint32_t) {
   if (!ready_ || failed_) return;
   if (tx_) {
     tx_->on_acked(conn_->oldest_retained());
+    maybe_key_update();  // deferred until the old epoch's records were acknowledged
     tx_->pump(*conn_);
   }
   if (h_) h_->on_writable();

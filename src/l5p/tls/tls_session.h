@@ -1,6 +1,7 @@
 // One TLS connection over lwIP: OpenSSL handshake, then our record layer with TX / RX / zc
 // offload through l5o -- or, as an interop peer, OpenSSL's own record layer throughout.
 #pragma once
+#include <functional>
 #include <memory>
 
 #include "l5o/l5o.h"
@@ -14,7 +15,12 @@
 namespace autonic::l5p::tls {
 
 struct SessionConfig {
+  Version version = Version::kTls13;
   Cipher cipher = Cipher::kAes128Gcm;
+  // TLS 1.3: send a KeyUpdate every this many records (0: only when the peer asks, §4.6.3).
+  // The OpenSSL peer: a KeyUpdate with update_requested every this many records it reads or
+  // writes (SSL_key_update), so both sides' rekeying is exercised.
+  uint64_t key_update_every = 0;
   size_t record_size = kMaxPlaintext;
   bool offload_tx = false, offload_rx = false, zc = false;
   l5o::Offload* offload = nullptr;
@@ -79,6 +85,11 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   void fail(const RxFailure& f);
   void openssl_read();
   void rebase_rx_offload();
+  // Sends a KeyUpdate if one is due and the old keys' records allow it (tls_tx.h can_rekey).
+  void maybe_key_update();
+  size_t queue_rekeying(size_t len, const std::function<size_t(size_t)>& queue);
+  TrafficKeys on_peer_key_update(bool requested);
+  void openssl_key_update(uint64_t& counted, uint64_t bytes);
 
   std::unique_ptr<tcpip::TcpConn> conn_;
   Role role_;
@@ -95,6 +106,9 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   uint64_t hs_fed_ = 0;  // bytes fed to OpenSSL during the handshake
   Bytes ossl_buf_;
   uint64_t ossl_tx_ = 0, ossl_rx_ = 0;  // application bytes through OpenSSL's record layer
+  uint64_t ossl_ku_tx_ = 0, ossl_ku_rx_ = 0;  // ... when the OpenSSL peer last updated its keys
+  bool ku_reply_ = false;    // the peer asked for our KeyUpdate (update_requested)
+  bool ku_waiting_ = false;  // one is due but the old epoch's records are not acknowledged yet
   // Last, so destroyed first (TX, then RX: reverse order of declaration).
   OffloadHandle rx_h_, tx_h_;
 };

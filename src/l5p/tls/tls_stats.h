@@ -25,6 +25,16 @@ struct TlsStats {
   uint64_t tx_tls_alerts = 0;
   uint64_t rx_tls_resync_answer_ok = 0;
   uint64_t rx_tls_resync_answer_fail = 0;
+  // KeyUpdate (RFC 8446 §4.6.3), named after Linux's TlsTxRekeyOk / TlsRxRekeyOk /
+  // TlsRxRekeyReceived.
+  uint64_t tx_tls_rekey_ok = 0;        // KeyUpdates sent: TX keys changed
+  uint64_t tx_tls_rekey_deferred = 0;  // a KeyUpdate waited for the old epoch's records' ACKs
+  uint64_t rx_tls_rekey_received = 0;  // KeyUpdates received ...
+  uint64_t rx_tls_rekey_ok = 0;        // ... and RX keys changed
+  uint64_t rx_tls_rekey_requested = 0;  // the peer asked for our KeyUpdate (update_requested)
+  // Records after a KeyUpdate that the old RX NIC context had partly decrypted under the old
+  // keys before the L5P moved it (tls_rx.cc): re-encrypted with those, then opened.
+  uint64_t rx_tls_rekey_stale_marks = 0;
 
   void export_to(CounterMap& m) const {
 #define C(x) add_counter(m, #x, x);
@@ -33,6 +43,8 @@ struct TlsStats {
     C(rx_tls_sw_decrypted_bytes) C(rx_tls_reencrypted_bytes) C(tls_decrypt_error) C(rx_tls_alerts)
     C(rx_tls_post_handshake) C(rx_tls_ctx_rebased) C(tls_peer_unverified)
     C(tx_tls_alerts) C(rx_tls_resync_answer_ok) C(rx_tls_resync_answer_fail)
+    C(tx_tls_rekey_ok) C(tx_tls_rekey_deferred) C(rx_tls_rekey_received) C(rx_tls_rekey_ok)
+    C(rx_tls_rekey_requested) C(rx_tls_rekey_stale_marks)
 #undef C
   }
 };

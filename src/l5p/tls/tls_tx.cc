@@ -13,18 +13,19 @@ namespace autonic::l5p::tls {
 // starts exactly at it, so the hardware re-sync (§4.3, Fig. 8b) marks it instead of passing it
 // up half-processed. Record boundaries are the sender's choice in TLS (RFC 8446 §5.1), so this
 // changes nothing for the peer.
-static size_t aligned_record_size(size_t record_size, size_t mss) {
-  const size_t overhead = kHeaderLen + 1 + kTagLen;
+static size_t aligned_record_size(size_t record_size, size_t mss, size_t overhead) {
   if (mss == 0 || record_size + overhead < 2 * mss) return record_size;
   return (record_size + overhead) / mss * mss - overhead;
 }
 
 TlsTx::TlsTx(const TrafficKeys& keys, TxMode mode, size_t record_size, size_t align_mss, size_t open_fill,
              TlsStats& st, uint64_t first_seq)
-    : keys_(keys), mode_(mode),
-      record_size_(aligned_record_size(std::clamp<size_t>(record_size, 1, kMaxPlaintext), align_mss)),
-      aligned_(record_size_ != std::clamp<size_t>(record_size, 1, kMaxPlaintext)), st_(st), crypto_(keys),
-      seq_(first_seq) {
+    : mode_(mode),
+      record_size_(aligned_record_size(std::clamp<size_t>(record_size, 1, kMaxPlaintext), align_mss,
+                                       kHeaderLen + record_shape(keys).overhead())),
+      aligned_(record_size_ != std::clamp<size_t>(record_size, 1, kMaxPlaintext)), st_(st),
+      crypto_(std::make_unique<RecordCrypto>(keys)), seq_(first_seq) {
+  epochs_.push_back(proto::tls::TlsL5State::Epoch{0, first_seq, keys});
   if (aligned_ && open_fill < record_size_) first_trim_ = open_fill;
 #ifndef NDEBUG
   // Debug builds enforce the zero-copy contract: a lent buffer is checksummed when queued and
@@ -44,28 +45,33 @@ size_t TlsTx::room() const {
 
 void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent) {
   const size_t clen = content.size();
-  const uint16_t rec_len = uint16_t(clen + 1 + kTagLen);
-  uint8_t hdr[kHeaderLen];
-  hdr[0] = uint8_t(ContentType::kApplicationData);  // opaque_type (§5.2)
+  const RecordShape shape = crypto_->shape();
+  const size_t ex = shape.explicit_nonce;
+  const size_t trailer_len = (shape.inner_type ? 1 : 0) + kTagLen;  // type (1.3) + tag
+  const uint16_t rec_len = uint16_t(ex + clen + trailer_len);
+  uint8_t hdr[kHeaderLen + kExplicitNonceLen];
+  // 1.3: opaque_type is always application_data (§5.2); 1.2: the real type (RFC 5246 §6.2.1).
+  hdr[0] = uint8_t(shape.inner_type ? ContentType::kApplicationData : inner);
   store_be16(&hdr[1], kLegacyVersion);
   store_be16(&hdr[3], rec_len);
+  if (ex) store_be64(&hdr[kHeaderLen], seq_);  // nonce_explicit (RFC 5288 §3), clear on the wire
   std::vector<TxMsgMap::Piece> pieces;
   pieces.reserve(3);
   uint64_t note = 0;  // debug builds: checksum of lent bytes, checked on release
   if (mode_ == TxMode::kSoftware) {
     Bytes rec(kHeaderLen + rec_len);
     std::memcpy(rec.data(), hdr, kHeaderLen);
-    Bytes innerpt(clen + 1);
+    Bytes innerpt(clen + (shape.inner_type ? 1 : 0));
     std::memcpy(innerpt.data(), content.data(), clen);
-    innerpt[clen] = uint8_t(inner);
-    crypto_.seal(seq_, ByteSpan(hdr, kHeaderLen), innerpt, rec.data() + kHeaderLen);
+    if (shape.inner_type) innerpt[clen] = uint8_t(inner);
+    crypto_->seal(seq_, ByteSpan(hdr, kHeaderLen), innerpt, rec.data() + kHeaderLen);
     st_.tx_tls_sw_encrypted_bytes += clen;
     pieces.push_back(owned_piece(std::move(rec)));
   } else if (lent) {
-    // header | the application's bytes, by reference | type + dummy tag | (debug) checksum
-    Bytes trailer(1 + kTagLen, 0);
-    trailer[0] = uint8_t(inner);
-    pieces.push_back(owned_piece(Bytes(hdr, hdr + kHeaderLen)));
+    // header [+ nonce] | the application's bytes, by reference | [type +] dummy tag | (debug) checksum
+    Bytes trailer(trailer_len, 0);
+    if (shape.inner_type) trailer[0] = uint8_t(inner);
+    pieces.push_back(owned_piece(Bytes(hdr, hdr + kHeaderLen + ex)));
     pieces.push_back(TxMsgMap::Piece{content.data(), clen, *lent});
     pieces.push_back(owned_piece(std::move(trailer)));
 #ifndef NDEBUG
@@ -73,13 +79,13 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
 #endif
     st_.tx_tls_zc_bytes += clen;
   } else {
-    // Offload: plaintext inner record with a dummy tag; the NIC fills both (§4.2).
+    // Offload: plaintext record with a dummy tag; the NIC encrypts it and fills the tag (§4.2).
     uint8_t* rec = nullptr;
     pieces.push_back(new_piece(kHeaderLen + rec_len, &rec));
-    std::memcpy(rec, hdr, kHeaderLen);
-    std::memcpy(rec + kHeaderLen, content.data(), clen);
-    rec[kHeaderLen + clen] = uint8_t(inner);
-    std::memset(rec + kHeaderLen + clen + 1, 0, kTagLen);
+    std::memcpy(rec, hdr, kHeaderLen + ex);
+    std::memcpy(rec + kHeaderLen + ex, content.data(), clen);
+    if (shape.inner_type) rec[kHeaderLen + clen] = uint8_t(inner);
+    std::memset(rec + kHeaderLen + rec_len - kTagLen, 0, kTagLen);
   }
   map_.push(std::move(pieces), note, uint32_t(clen));  // its content: the payload stream
   ++seq_;
@@ -97,7 +103,7 @@ size_t TlsTx::next_record_len(size_t avail, bool more) {
 // than a record (the caller keeps it, or offers it again with what follows).
 size_t TlsTx::frame_records(ByteSpan data, bool more, const std::shared_ptr<const Bytes>* lent) {
   size_t taken = 0;
-  while (taken < data.size() && room() > 0) {
+  while (taken < data.size() && room() > 0 && !data_blocked()) {
     const size_t n = next_record_len(data.size() - taken, more);
     if (n == 0) break;
     push_record(ContentType::kApplicationData, data.subspan(taken, n), lent);
@@ -134,7 +140,7 @@ size_t TlsTx::queue_gather(ByteSpan data, bool more) {
     close_open_record();
   }
   taken += frame_records(data.subspan(taken), more, nullptr);
-  if (taken < data.size() && more && room() > 0) {
+  if (taken < data.size() && more && room() > 0 && !data_blocked()) {
     // A tail shorter than a record: keep it open for the next call to fill.
     open_.assign(data.begin() + long(taken), data.end());
     return data.size();
@@ -148,6 +154,26 @@ void TlsTx::queue_alert(uint8_t level, uint8_t desc) {
   const uint8_t a[2] = {level, desc};
   push_record(ContentType::kAlert, ByteSpan(a, 2), nullptr);
   ++st_.tx_tls_alerts;
+}
+
+// Epochs before the current one are dropped once TCP holds none of their records.
+void TlsTx::trim_epochs() {
+  while (epochs_.size() > 1 && epochs_[1].first_msg <= map_.oldest_index()) epochs_.erase(epochs_.begin());
+}
+
+bool TlsTx::can_rekey() const { return epochs_.size() == 1 || epochs_[1].first_msg <= map_.oldest_index(); }
+
+void TlsTx::key_update(bool request_update, const TrafficKeys& next) {
+  close_open_record();
+  // KeyUpdate: msg_type 24, length 1, request_update (§4.6.3); the last message under these
+  // keys, alone in its record (§5.1: handshake messages MUST NOT span key changes).
+  const uint8_t ku[5] = {24, 0, 0, 1, uint8_t(request_update ? 1 : 0)};
+  push_record(ContentType::kHandshake, ByteSpan(ku, sizeof ku), nullptr);
+  trim_epochs();
+  crypto_ = std::make_unique<RecordCrypto>(next);
+  seq_ = 0;
+  epochs_.push_back(proto::tls::TlsL5State::Epoch{map_.next_index(), 0, next});
+  ++st_.tx_tls_rekey_ok;
 }
 
 }  // namespace autonic::l5p::tls

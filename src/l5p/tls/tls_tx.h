@@ -1,11 +1,12 @@
-// TLS transmit record layer (tls_device's TX role): frames application data into TLS 1.3
-// records. Software: sealed here. Offload: plaintext with a dummy tag, the NIC encrypts (§4.2).
+// TLS transmit record layer (tls_device's TX role): frames application data into TLS 1.3 or
+// TLS 1.2 records. Software: sealed here. Offload: plaintext with a dummy tag, the NIC encrypts (§4.2).
 // Offload+zc: the application's buffer goes to TCP by reference and the NIC encrypts it to the
 // wire; the host never copies or encrypts it (§5.2 "Zero-copy sendfile").
 #pragma once
 #include <memory>
 
 #include "l5p/common/tx_msg_map.h"
+#include "proto/tls/tls_l5_state.h"
 #include "l5p/tls/tls_stats.h"
 #include "l5p/tls/tls_sw.h"
 
@@ -32,9 +33,26 @@ class TlsTx {
   // (the shared_ptr<const> lets the owner see when it is released: use_count() == 1).
   size_t queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size_t len, bool more = false);
   void queue_alert(uint8_t level, uint8_t desc);
+  // TLS 1.3 KeyUpdate (RFC 8446 §4.6.3): queues the KeyUpdate under the current keys and
+  // switches to `next` from the following record (sequence numbers from 0, §5.3). Only when
+  // can_rekey(): every record of the epoch before the current one is acknowledged, so at most
+  // two epochs are ever live (the NIC must still re-encrypt retransmissions of the old one).
+  bool can_rekey() const;
+  void key_update(bool request_update, const TrafficKeys& next);
+  // The key epochs the NIC needs from now on (offload: handed over with l5o update).
+  const std::vector<proto::tls::TlsL5State::Epoch>& epochs() const { return epochs_; }
+  uint64_t records_since_rekey() const { return seq_ - epochs_.back().first_seq; }
+  // Application data waits (alerts do not): every `n` records until the next key_update
+  // (0: never), or until the KeyUpdate a peer asked for is out (§4.6.3: before our next data).
+  void set_rekey_every(uint64_t n) { rekey_every_ = n; }
+  void hold_data(bool h) { hold_ = h; }
+  bool data_blocked() const { return hold_ || (rekey_every_ && records_since_rekey() >= rekey_every_); }
   void pump(tcpip::TcpConn& c) { map_.pump(c, aligned_); }
   void pump(TxMsgMap::Writer& w) { map_.pump(w, aligned_); }  // (tests: records to memory)
-  void on_acked(TcpSeq snd_una) { map_.on_acked(snd_una); }
+  void on_acked(TcpSeq snd_una) {
+    map_.on_acked(snd_una);
+    trim_epochs();
+  }
   l5o::TxMsgState msgstate(TcpSeq t) { return map_.msgstate(t); }
   bool idle() const { return map_.idle() && open_.empty(); }
   // Application-data (payload) stream positions: next byte taken / oldest byte still held.
@@ -48,16 +66,19 @@ class TlsTx {
   size_t frame_records(ByteSpan data, bool more, const std::shared_ptr<const Bytes>* lent);
   void close_open_record();
   void push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent);
-  TrafficKeys keys_;
+  void trim_epochs();
   TxMode mode_;
   size_t record_size_;
   size_t first_trim_ = 0;  // the first record is shorter by this much to start aligned
   bool aligned_ = false;
   TlsStats& st_;
-  RecordCrypto crypto_;
+  std::unique_ptr<RecordCrypto> crypto_;
+  std::vector<proto::tls::TlsL5State::Epoch> epochs_;
   TxMsgMap map_;
   uint64_t seq_ = 0;  // next record sequence number (RFC 8446 §5.3)
   Bytes open_;        // queue_gather: content of the record still being filled
+  uint64_t rekey_every_ = 0;
+  bool hold_ = false;
 };
 
 }  // namespace autonic::l5p::tls

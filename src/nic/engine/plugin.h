@@ -57,6 +57,9 @@ class PluginFlow {
   // Optional hooks for plug-ins that place data or keep their own counters.
   virtual void attach(RrMap* /*rr*/, OffloadStats* /*stats*/) {}
   virtual std::vector<Placement>* placements() { return nullptr; }
+  // The static state changes (l5o update; TLS KeyUpdate: keys for messages from an index on).
+  // False if the plug-in cannot take it (the context is then lost: fail closed).
+  virtual bool update(const l5o::L5State& /*state*/) { return false; }
   // Composed offloads: hand this flow's message payload to an inner L5P's engine.
   virtual void set_inner(class InnerEngine* /*inner*/) {}
 };

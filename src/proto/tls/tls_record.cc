@@ -11,4 +11,6 @@ const char* cipher_name(Cipher c) {
   return "?";
 }
 
+const char* version_name(Version v) { return v == Version::kTls12 ? "1.2" : "1.3"; }
+
 }  // namespace autonic::proto::tls

@@ -2,60 +2,90 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
-#include "nic/plugins/tls/gcm_stream.h"
+#include "nic/plugins/tls/aead_stream.h"
 
 namespace autonic::nic {
 namespace {
 
-using namespace proto::tls;  // record framing and nonce rule (RFC 8446 §5.2, §5.3)
+using namespace proto::tls;  // record framing, nonce and AAD rules (RFC 8446 §5, RFC 5246 §6.2.3.3)
 
 class TlsFlow final : public PluginFlow {
  public:
   TlsFlow(const TlsL5State& s, bool encrypt)
-      : keys_(s.keys), start_seq_(s.start_seq), gcm_(s.keys.key), encrypt_(encrypt) {}
+      : epochs_(s.epochs), aead_(s.epochs[0].keys.cipher, s.epochs[0].keys.key), loaded_(s.epochs[0].first_msg),
+        encrypt_(encrypt) {}
 
   void set_inner(InnerEngine* inner) override { inner_ = inner; }
+  bool update(const l5o::L5State& s) override {
+    if (s.proto != l5o::L5Proto::kTls) return false;
+    epochs_ = static_cast<const TlsL5State&>(s).epochs;
+    return !epochs_.empty();
+  }
 
   void begin(uint64_t msg_index, TcpSeq, ByteSpan header, TcpSeq payload_pos) override {
     payload_pos_ = payload_pos;
-    uint8_t nonce[12];
-    record_nonce(keys_.iv, start_seq_ + msg_index, nonce);
-    data_end_ = uint32_t(kHeaderLen + load_be16(&header[3]) - kTagLen);
-    gcm_.begin(nonce, header, encrypt_);
+    const size_t e = epoch_of(msg_index);
+    const TlsL5State::Epoch& ep = epochs_[e];
+    if (ep.first_msg != loaded_) {
+      aead_.rekey(ep.keys.cipher, ep.keys.key);  // a KeyUpdate epoch (or back to an older one)
+      loaded_ = ep.first_msg;
+    }
+    cur_.version = ep.keys.version;  // (not a pointer: update() may replace epochs_ mid-record)
+    cur_.cipher = ep.keys.cipher;
+    cur_.iv = ep.keys.iv;
+    seq_ = ep.first_seq + (msg_index - ep.first_msg);
+    const RecordShape shape = record_shape(ep.keys);
+    const uint32_t len = load_be16(&header[3]);
+    std::memcpy(hdr_, header.data(), kHeaderLen);
+    // A record too short for its shape cannot verify: its bytes pass through untouched.
+    bad_ = len < shape.min_len();
+    body_ = uint32_t(kHeaderLen + shape.explicit_nonce);
+    data_end_ = bad_ ? body_ : uint32_t(kHeaderLen + len - kTagLen);
+    content_end_ = data_end_ - (shape.inner_type ? 1 : 0);
     tag_done_ = false;
+    started_ = false;
+    if (!bad_ && shape.explicit_nonce == 0) start(nullptr);
   }
   void tx(uint32_t offset, ByteSpan in, MutByteSpan out) override {
-    size_t i = 0;
-    if (offset < data_end_) {
-      i = std::min<size_t>(data_end_ - offset, in.size());
+    size_t i = explicit_nonce(offset, in, out);
+    if (bad_) return pass(i, in, out);
+    if (offset + i < data_end_) {
+      const size_t n = std::min<size_t>(data_end_ - (offset + i), in.size() - i);
+      ByteSpan src = in.subspan(i, n);
+      MutByteSpan dst = out.subspan(i, n);
       if (inner_) {
         // Composed offload: the inner L5P works on the plaintext first (NVMe fills its
         // digests), then it is encrypted -- TX order "NVMe then TLS".
-        if (out.data() != in.data()) std::memcpy(out.data(), in.data(), i);
-        to_inner(offset, out.first(i));
-        gcm_.update(out.first(i), out.first(i));
+        if (dst.data() != src.data()) std::memcpy(dst.data(), src.data(), n);
+        to_inner(uint32_t(offset + i), dst);
+        aead_.update(dst, dst);
       } else {
-        gcm_.update(in.first(i), out.first(i));
+        aead_.update(src, dst);
       }
+      i += n;
     }
     if (i < in.size()) {
       if (!tag_done_) {
-        gcm_.final_tag(tag_);
+        aead_.final_tag(tag_);
         tag_done_ = true;
       }
       for (; i < in.size(); ++i) out[i] = tag_[offset + i - data_end_];
     }
   }
   void rx(uint32_t offset, ByteSpan in, MutByteSpan out) override {
-    size_t i = 0;
-    if (offset < data_end_) {
-      i = std::min<size_t>(data_end_ - offset, in.size());
-      gcm_.update(in.first(i), out.first(i));
+    size_t i = explicit_nonce(offset, in, out);
+    if (bad_) return pass(i, in, out);
+    if (offset + i < data_end_) {
+      const size_t n = std::min<size_t>(data_end_ - (offset + i), in.size() - i);
+      MutByteSpan dst = out.subspan(i, n);
+      aead_.update(in.subspan(i, n), dst);
       if (inner_) {
-        to_inner(offset, out.first(i));  // RX order "TLS then NVMe"
-        if (offset + i == data_end_) last_plain_ = out[i - 1];  // the inner content type, unless padded
+        to_inner(uint32_t(offset + i), dst);  // RX order "TLS then NVMe"
+        if (offset + i + n == data_end_) last_plain_ = dst[n - 1];  // the inner content type, unless padded
       }
+      i += n;
     }
     for (; i < in.size(); ++i) {
       tag_[offset + i - data_end_] = in[i];
@@ -63,18 +93,52 @@ class TlsFlow final : public PluginFlow {
     }
   }
   bool rx_verify() override {
-    const bool ok = gcm_.check_tag(tag_);
+    if (bad_ || !started_) return false;
+    const bool ok = aead_.check_tag(tag_);
     // A zero where the content type belongs means padding (RFC 8446 §5.4): the padding went to
     // the inner engine as payload, so its positions no longer match the inner L5P's.
     if (ok && inner_ && last_plain_ == 0) inner_->on_broken();
     return ok;
   }
   size_t context_bytes() const override {
-    // key + iv + record seq + GCM dynamic state (H, Y, GHASH acc, lengths, held partial block,
-    // its keystream) + tag: what a NIC keeps per TLS flow.
-    return keys_.key.size() + 12 + 8 + 6 * 16 + 16;
+    // Per live key epoch: key + iv + record seq; then the cipher's dynamic state, the tag and
+    // (TLS 1.2 AES-GCM) the explicit nonce gathered before the record's crypto can start.
+    size_t n = 0;
+    for (const auto& e : epochs_) n += e.keys.key.size() + 12 + 8;
+    const TrafficKeys& k = epochs_.back().keys;
+    return n + AeadStream::dynamic_state_bytes(k.cipher) + 16 + record_shape(k).explicit_nonce;
   }
+
  private:
+  size_t epoch_of(uint64_t msg_index) const {
+    size_t i = 0;
+    while (i + 1 < epochs_.size() && epochs_[i + 1].first_msg <= msg_index) ++i;
+    return i;
+  }
+  // The record's crypto starts once its nonce is known (TLS 1.2 AES-GCM: after the 8 bytes of
+  // nonce_explicit, RFC 5288 §3, which may arrive in two packets).
+  void start(const uint8_t* explicit_bytes) {
+    uint8_t nonce[12], aad[kMaxAadLen];
+    record_nonce(cur_, seq_, explicit_bytes, nonce);
+    const size_t alen = record_aad(cur_, seq_, hdr_, aad);
+    aead_.begin(nonce, ByteSpan(aad, alen), encrypt_);
+    started_ = true;
+  }
+  // Bytes of [offset, ...) inside the explicit nonce pass unchanged and are gathered; returns
+  // how many of `in` it took.
+  size_t explicit_nonce(uint32_t offset, ByteSpan in, MutByteSpan out) {
+    if (offset >= body_) return 0;
+    const size_t n = std::min<size_t>(body_ - offset, in.size());
+    for (size_t i = 0; i < n; ++i) {
+      nonce_[offset - kHeaderLen + i] = in[i];
+      out[i] = in[i];
+    }
+    if (offset + n == body_ && !bad_) start(nonce_);
+    return n;
+  }
+  static void pass(size_t from, ByteSpan in, MutByteSpan out) {
+    if (out.data() != in.data()) std::memcpy(out.data() + from, in.data() + from, in.size() - from);
+  }
   // Hands the content part of [offset, offset + bytes.size()) to the inner engine. The record's
   // content is taken to end one byte before the tag, at the inner content type (RFC 8446 §5.2).
   // A padded record (§5.4: the OpenSSL peer with block padding, or a hostile peer) breaks that
@@ -82,18 +146,22 @@ class TlsFlow final : public PluginFlow {
   // the inner engine its positions are broken, and the L5P (which finds the type byte itself)
   // stops trusting inner marks from the first padded record on.
   void to_inner(uint32_t offset, MutByteSpan bytes) {
-    const uint32_t lo = std::max<uint32_t>(offset, uint32_t(kHeaderLen));
-    const uint32_t hi = std::min<uint32_t>(offset + uint32_t(bytes.size()), data_end_ - 1);
+    const uint32_t lo = std::max<uint32_t>(offset, body_);
+    const uint32_t hi = std::min<uint32_t>(offset + uint32_t(bytes.size()), content_end_);
     if (lo >= hi) return;
-    inner_->on_payload(payload_pos_ + (lo - uint32_t(kHeaderLen)), bytes.subspan(lo - offset, hi - lo));
+    inner_->on_payload(payload_pos_ + (lo - body_), bytes.subspan(lo - offset, hi - lo));
   }
 
-  TrafficKeys keys_;
-  uint64_t start_seq_;
-  GcmStream gcm_;
+  std::vector<TlsL5State::Epoch> epochs_;
+  AeadStream aead_;
+  uint64_t loaded_;  // first_msg of the epoch whose key schedule aead_ holds
+  TrafficKeys cur_;  // the current record's version, cipher and iv (no key)
+  uint64_t seq_ = 0;
   bool encrypt_;
-  uint32_t data_end_ = 0;
-  bool tag_done_ = false;
+  uint8_t hdr_[kHeaderLen] = {};
+  uint8_t nonce_[kExplicitNonceLen] = {};
+  uint32_t body_ = 0, data_end_ = 0, content_end_ = 0;
+  bool bad_ = false, started_ = false, tag_done_ = false;
   uint8_t tag_[16] = {};
   InnerEngine* inner_ = nullptr;
   TcpSeq payload_pos_;
@@ -110,6 +178,7 @@ std::optional<uint32_t> TlsPlugin::probe(ByteSpan hdr) const {
 
 uint32_t TlsPlugin::payload_len(ByteSpan hdr) const {
   // TLS 1.3: the record's content is its encrypted length minus the type byte and the tag.
+  // (Only TLS 1.3 carries an inner L5P: NVMe/TCP requires it, NVMe TCP transport §3.6.1.)
   const uint32_t len = load_be16(&hdr[3]);
   return len > kTagLen ? len - uint32_t(kTagLen) - 1 : 0;
 }

@@ -1,6 +1,8 @@
-// NIC plug-in for TLS 1.3 AES-GCM (§5.2): magic = content type 20..23 + version 0x0303 +
-// length <= 2^14 + 256 (the record layer's own bound, RFC 8446 §5.2); per record: nonce from
-// the record sequence number, AAD = header, incremental GCM over the encrypted_record, tag last.
+// NIC plug-in for TLS 1.3 and TLS 1.2 with AES-128/256-GCM and ChaCha20-Poly1305 (§5.2): magic
+// = content type 20..23 + version 0x0303 + length <= 2^14 + 256 (the record layer's own bound,
+// RFC 8446 §5.2); per record: nonce from the record sequence number (TLS 1.2 AES-GCM: from the
+// record's explicit nonce), AAD from the header (+ the sequence number in 1.2), incremental AEAD
+// over the ciphertext, tag last. TX key epochs for KeyUpdate (tls_l5_state.h).
 #pragma once
 #include "nic/engine/plugin.h"
 #include "proto/tls/tls_l5_state.h"

@@ -1,0 +1,64 @@
+#include "nic/plugins/tls/aead_stream.h"
+
+#include <stdexcept>
+
+namespace autonic::nic {
+
+using proto::tls::Cipher;
+
+static const EVP_CIPHER* evp_aead(Cipher c) {
+  switch (c) {
+    case Cipher::kAes128Gcm: return EVP_aes_128_gcm();
+    case Cipher::kAes256Gcm: return EVP_aes_256_gcm();
+    case Cipher::kChacha20Poly1305: return EVP_chacha20_poly1305();
+  }
+  return nullptr;
+}
+
+AeadStream::AeadStream(Cipher cipher, ByteSpan key) : ctx_(EVP_CIPHER_CTX_new()) {
+  if (!ctx_) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
+  rekey(cipher, key);
+}
+
+AeadStream::~AeadStream() { EVP_CIPHER_CTX_free(ctx_); }
+
+void AeadStream::rekey(Cipher cipher, ByteSpan key) {
+  if (key.size() != proto::tls::key_len(cipher)) throw std::invalid_argument("AEAD key length does not match the cipher");
+  // Key schedule once per key; each record only sets a new nonce.
+  EVP_CipherInit_ex(ctx_, evp_aead(cipher), nullptr, key.data(), nullptr, 1);
+}
+
+void AeadStream::begin(const uint8_t nonce[12], ByteSpan aad, bool encrypt) {
+  EVP_CipherInit_ex(ctx_, nullptr, nullptr, nullptr, nonce, encrypt ? 1 : 0);
+  int outl = 0;
+  if (!aad.empty()) EVP_CipherUpdate(ctx_, nullptr, &outl, aad.data(), int(aad.size()));
+}
+
+void AeadStream::update(ByteSpan in, MutByteSpan out) {
+  int outl = 0;
+  if (!in.empty()) EVP_CipherUpdate(ctx_, out.data(), &outl, in.data(), int(in.size()));
+}
+
+void AeadStream::final_tag(uint8_t tag[16]) {
+  uint8_t scratch[16];
+  int outl = 0;
+  EVP_CipherFinal_ex(ctx_, scratch, &outl);
+  EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_GET_TAG, 16, tag);
+}
+
+bool AeadStream::check_tag(const uint8_t tag[16]) {
+  EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, 16, const_cast<uint8_t*>(tag));
+  uint8_t scratch[16];
+  int outl = 0;
+  return EVP_CipherFinal_ex(ctx_, scratch, &outl) > 0;
+}
+
+size_t AeadStream::dynamic_state_bytes(Cipher cipher) {
+  // AES-GCM: H, counter block Y, GHASH accumulator, the two lengths, a held partial block and
+  // its keystream (6 x 16). ChaCha20-Poly1305: block counter (4), the rest of the current
+  // keystream block (64), Poly1305 r and s (32), accumulator (17, rounded to 20), a partial
+  // 16-byte block and the two lengths (16 + 16).
+  return cipher == Cipher::kChacha20Poly1305 ? 4 + 64 + 32 + 20 + 16 + 16 : 6 * 16;
+}
+
+}  // namespace autonic::nic
