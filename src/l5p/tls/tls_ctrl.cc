@@ -351,17 +351,26 @@ TrafficKeys TlsHandshake::tls12_keys(bool client_dir) const {
   return k;
 }
 
-TrafficKeys TlsHandshake::update_keys(bool tx) {
-  Bytes& s = secret(tx);
+Bytes TlsHandshake::next_secret(bool tx) const {
+  const Bytes& s = (role_ == Role::kClient) == tx ? client_secret_ : server_secret_;
   if (s.empty() || version_ != Version::kTls13) throw std::runtime_error("KeyUpdate needs TLS 1.3 traffic secrets");
-  s = hkdf_expand_label(s, cipher_ == Cipher::kAes256Gcm ? "SHA384" : "SHA256", "traffic upd", s.size());
+  return hkdf_expand_label(s, cipher_ == Cipher::kAes256Gcm ? "SHA384" : "SHA256", "traffic upd", s.size());
+}
+
+TrafficKeys TlsHandshake::update_keys(bool tx) {
+  secret(tx) = next_secret(tx);
   return keys(tx);
 }
+
+TrafficKeys TlsHandshake::next_keys(bool tx) const { return keys_from(next_secret(tx)); }
 
 TrafficKeys TlsHandshake::keys(bool tx) const {
   const bool client_dir = (role_ == Role::kClient) == tx;
   if (version_ == Version::kTls12) return tls12_keys(client_dir);
-  const Bytes& secret = client_dir ? client_secret_ : server_secret_;
+  return keys_from(client_dir ? client_secret_ : server_secret_);
+}
+
+TrafficKeys TlsHandshake::keys_from(const Bytes& secret) const {
   if (secret.empty()) throw std::runtime_error("traffic secret not available");
   const char* digest = cipher_ == Cipher::kAes256Gcm ? "SHA384" : "SHA256";
   TrafficKeys k;

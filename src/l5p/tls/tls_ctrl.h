@@ -95,6 +95,8 @@ class TlsHandshake {
   // application_traffic_secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length),
   // and returns the keys derived from it.
   TrafficKeys update_keys(bool tx);
+  // The keys update_keys(tx) would return, without moving (the RX NIC context holds them ready).
+  TrafficKeys next_keys(bool tx) const;
   Version version() const { return version_; }
   SSL* ssl() { return ssl_; }  // for the OpenSSL-only peer, which keeps using it
   // After kDone. Client: false if the server's certificate did not verify (only possible with
@@ -110,6 +112,8 @@ class TlsHandshake {
   void setup_server(const Credentials& creds, const HandshakeConfig& cfg);
   void setup_client(const Credentials& creds, const HandshakeConfig& cfg);
   TrafficKeys tls12_keys(bool client_dir) const;
+  TrafficKeys keys_from(const Bytes& secret) const;  // TLS 1.3 key and iv (RFC 8446 §7.3)
+  Bytes next_secret(bool tx) const;
   Bytes& secret(bool tx) { return (role_ == Role::kClient) == tx ? client_secret_ : server_secret_; }
   Role role_;
   Cipher cipher_;

@@ -122,7 +122,7 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
     ++st_.rx_tls_msgs_partial;
     // Shortly after a KeyUpdate the marks may come from the old context, under the old keys:
     // the tag tells which (a wrong guess never authenticates).
-    if (prev_ && m.index < kRekeyWindow) {
+    if (prev_ && m.index - rekey_at_ < kRekeyWindow) {
       const Bytes orig = rec_;
       reencrypt(m, ct_len, *crypto_, seq);
       if (crypto_->open(seq, hdr, body, plain_.data())) {
@@ -130,7 +130,7 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
         return true;
       }
       rec_ = orig;
-      reencrypt(m, ct_len, *prev_, prev_seq_ + m.index);
+      reencrypt(m, ct_len, *prev_, prev_base_ + m.index);
       ++st_.rx_tls_rekey_stale_marks;
     } else {
       reencrypt(m, ct_len, *crypto_, seq);
@@ -183,19 +183,26 @@ std::optional<RxFailure> TlsRx::on_content(const RxMsg& m, uint8_t type, ByteSpa
   return fatal(kUnexpectedMessage);  // change_cipher_spec after the handshake, or a bad alert
 }
 
-void TlsRx::rebase_after(uint64_t seq) {
-  seq_base_ = seq;
+void TlsRx::rebase_after(const RxMsg& m) {
+  const uint64_t shift = m.index + 1;  // the next record's index now; 0 from here
+  seq_base_ += shift;
+  prev_base_ += shift;
+  rekey_at_ -= shift;
   framer_.arm(0);  // the next record is the new context's first
   rebase_ = Rebase{framer_.pos(), seq_base_};
   if (on_rebase_) on_rebase_();
 }
 
-void TlsRx::rekey(const RxMsg& m, TrafficKeys next) {
-  prev_seq_ = seq_base_ + m.index + 1;
+void TlsRx::rekey(const RxMsg& m) {
+  prev_base_ = seq_base_;
   prev_ = std::move(crypto_);
-  crypto_ = std::make_unique<RecordCrypto>(next);
+  rekey_at_ = m.index + 1;
+  // §5.3: the sequence number restarts at 0 with new keys, at the next record; record indices
+  // go on (they are the NIC context's too): seq = index - rekey_at_, in modular arithmetic.
+  seq_base_ = uint64_t(0) - rekey_at_;
+  crypto_ = std::make_unique<RecordCrypto>(on_key_update_(*ku_requested_, rekey_at_));
+  ku_requested_.reset();
   ++st_.rx_tls_rekey_ok;
-  rebase_after(0);  // §5.3: the sequence number restarts at 0 with new keys
 }
 
 TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
@@ -244,15 +251,14 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
     payload_pos_ += uint32_t(nic_count);
   }
   after_record_ = on_content(m, type, content);
-  const std::optional<bool> ku = after_record_ ? std::nullopt : post_hs_.take_key_update();
-  if (ku && on_key_update_) {
-    rekey(m, on_key_update_(*ku));
-  } else if (ku) {
-    after_record_ = RxFailure{"tls:key_update_unsupported", std::nullopt};
-  } else if (before_data) {
-    // Not part of the payload stream; the NIC context restarts after it (see take_rebase()).
-    rebase_after(seq_base_ + m.index + 1);
+  ku_requested_ = after_record_ ? std::nullopt : post_hs_.take_key_update();
+  if (ku_requested_ && on_key_update_) {
+    rekey(m);
+  } else if (ku_requested_) {
+    after_record_ = RxFailure{"tls:key_update_unsupported", uint8_t(kInternalError)};  // no key source (TLS 1.2 never gets here)
   }
+  // Not part of the payload stream; the NIC context restarts after it (see take_rebase()).
+  if (before_data && !after_record_) rebase_after(m);
   // Consumed (even if it fails the session: after_record_ stops the framer before the next).
   rec_.clear();
   placed_.clear();

@@ -30,8 +30,9 @@ class TlsRx final : private MsgParser<RxFailure> {
   TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer,
         bool from_server = true, uint64_t first_seq = 0);
   // TLS 1.3 KeyUpdate received (§4.6.3): the session derives the next receive keys (and sends
-  // its own KeyUpdate if `requested`); they apply from the next record on.
-  using KeyUpdate = std::function<TrafficKeys(bool requested)>;
+  // its own KeyUpdate if `requested`); they apply from the record with index `first` on (the
+  // NIC context's numbering: the session tells the context so).
+  using KeyUpdate = std::function<TrafficKeys(bool requested, uint64_t first)>;
   void on_key_update(KeyUpdate f) { on_key_update_ = std::move(f); }
   void start(TcpSeq first) { framer_.start(first); }
   // placed: `data` is not packet memory but the inner L5P's own buffer, where the NIC already
@@ -74,11 +75,11 @@ class TlsRx final : private MsgParser<RxFailure> {
   bool open_in_software(const RxMsg& m, size_t ct_len);
   // Turns the NIC-decrypted ranges of a partial record back into ciphertext with `c`.
   void reencrypt(const RxMsg& m, size_t ct_len, RecordCrypto& c, uint64_t seq);
-  // After a KeyUpdate: the next record is the first under `next` (sequence number 0).
-  void rekey(const RxMsg& m, TrafficKeys next);
-  // Ends a record that left the payload stream or changed keys: the NIC context restarts after
-  // it (see take_rebase()), its first record having sequence number `seq`.
-  void rebase_after(uint64_t seq);
+  // After a KeyUpdate in record m: the next record is the first under the next keys.
+  void rekey(const RxMsg& m);
+  // Record m left the payload stream: the NIC context restarts after it (see take_rebase()),
+  // record indices from 0 there.
+  void rebase_after(const RxMsg& m);
   // A record's content by its inner type; a failure ends the session after this record.
   std::optional<RxFailure> on_content(const RxMsg& m, uint8_t type, ByteSpan content);
   // Hands the application data up, in runs of equal inner mark where the NIC decrypted it.
@@ -89,11 +90,12 @@ class TlsRx final : private MsgParser<RxFailure> {
   std::unique_ptr<RecordCrypto> crypto_;
   RecordShape shape_;
   uint32_t body_off_;  // first ciphertext byte of a record (after any explicit nonce)
-  // The keys before the last KeyUpdate, for records the old NIC context decrypted with them
-  // (partly: it cannot verify them) before the L5P moved it; `prev_seq_` is the old sequence
-  // number the first record under the new keys would have had.
+  // The keys before the last KeyUpdate, for records the NIC partly decrypted with them (it
+  // cannot verify those) when it missed the KeyUpdate; prev_base_: their sequence number base
+  // (seq = base + index).
   std::unique_ptr<RecordCrypto> prev_;
-  uint64_t prev_seq_ = 0;
+  uint64_t prev_base_ = 0, rekey_at_ = 0;  // rekey_at_: index of the first record under crypto_
+  std::optional<bool> ku_requested_;
   KeyUpdate on_key_update_;
   TlsStats& st_;
   Deliver deliver_;

@@ -65,10 +65,19 @@ void TlsSession::establish(TcpSeq rx_first) {
       role_ == Role::kClient, rx_seq);
   rx_->start(rx_first);
   rx_->on_rebase([this] { rebase_rx_offload(); });
-  if (!v12) rx_->on_key_update([this](bool requested) { return on_peer_key_update(requested); });
+  if (!v12) rx_->on_key_update([this](bool requested, uint64_t first) { return on_peer_key_update(requested, first); });
   if (cfg_.offload && cfg_.offload_rx)
     rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
-                                                             std::make_shared<proto::tls::TlsL5State>(rxk, rx_seq), rx_first, this));
+                                                             rx_state(0, rx_seq), rx_first, this));
+}
+
+// The RX context's state: the current keys from record `first_msg` (sequence number
+// `first_seq`) and, for TLS 1.3, the next generation ready for a KeyUpdate the NIC verifies.
+std::shared_ptr<proto::tls::TlsL5State> TlsSession::rx_state(uint64_t first_msg, uint64_t first_seq) const {
+  auto s = std::make_shared<proto::tls::TlsL5State>(
+      std::vector<proto::tls::TlsL5State::Epoch>{{first_msg, first_seq, rx_keys_}});
+  if (cfg_.version == Version::kTls13) s->next = hs_->next_keys(false);
+  return s;
 }
 
 size_t TlsSession::send(ByteSpan data, bool more) {
@@ -122,13 +131,17 @@ void TlsSession::maybe_key_update() {
   tx_->pump(*conn_);
 }
 
-TrafficKeys TlsSession::on_peer_key_update(bool requested) {
+// The RX context learns where the new keys begin (it may have moved there itself, having
+// verified the KeyUpdate; otherwise the resync that follows its failed record lands in the new
+// epoch) and gets the generation after them.
+TrafficKeys TlsSession::on_peer_key_update(bool requested, uint64_t first) {
   if (requested) {
     ++st_.rx_tls_rekey_requested;
     ku_reply_ = true;  // sent at the end of this receive (maybe_key_update), before more data
     tx_->hold_data(true);
   }
   rx_keys_ = hs_->update_keys(false);
+  if (rx_h_) rx_h_.offload()->update(rx_h_.get(), rx_state(first, 0));
   return rx_keys_;
 }
 
@@ -289,8 +302,7 @@ void TlsSession::rebase_rx_offload() {
   if (!rb || !rx_h_) return;
   rx_h_ = OffloadHandle();
   rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
-                                                           std::make_shared<proto::tls::TlsL5State>(rx_keys_, rb->seq),
-                                                           rb->start, this));
+                                                           rx_state(0, rb->seq), rb->start, this));
   ++st_.rx_tls_ctx_rebased;
 }
 

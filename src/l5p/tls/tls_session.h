@@ -10,6 +10,7 @@
 #include "l5p/tls/tls_ctrl.h"
 #include "l5p/tls/tls_rx.h"
 #include "l5p/tls/tls_tx.h"
+#include "proto/tls/tls_l5_state.h"
 #include "tcpip/tcp_conn.h"
 
 namespace autonic::l5p::tls {
@@ -88,7 +89,8 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   // Sends a KeyUpdate if one is due and the old keys' records allow it (tls_tx.h can_rekey).
   void maybe_key_update();
   size_t queue_rekeying(size_t len, const std::function<size_t(size_t)>& queue);
-  TrafficKeys on_peer_key_update(bool requested);
+  TrafficKeys on_peer_key_update(bool requested, uint64_t first);
+  std::shared_ptr<proto::tls::TlsL5State> rx_state(uint64_t first_msg, uint64_t first_seq) const;
   void openssl_key_update(uint64_t& counted, uint64_t bytes);
 
   std::unique_ptr<tcpip::TcpConn> conn_;

@@ -169,6 +169,9 @@ void TlsTx::key_update(bool request_update, const TrafficKeys& next) {
   // keys, alone in its record (§5.1: handshake messages MUST NOT span key changes).
   const uint8_t ku[5] = {24, 0, 0, 1, uint8_t(request_update ? 1 : 0)};
   push_record(ContentType::kHandshake, ByteSpan(ku, sizeof ku), nullptr);
+  // Segment-aligned records stay aligned: the next record is shorter by the KeyUpdate's wire
+  // bytes, which share its first segment.
+  if (aligned_) first_trim_ = kHeaderLen + sizeof ku + crypto_->shape().overhead();
   trim_epochs();
   crypto_ = std::make_unique<RecordCrypto>(next);
   seq_ = 0;

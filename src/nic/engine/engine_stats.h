@@ -39,6 +39,7 @@ struct OffloadStats {
   uint64_t rx_err = 0;                // integrity check failed in the NIC (packet left unmarked)
   uint64_t rx_ddp_bytes = 0;          // data bytes placed straight into the L5P's buffers (DDP)
   uint64_t rx_crc_bytes = 0;          // data bytes whose digest the NIC checked
+  uint64_t rx_key_switch = 0;  // TLS: the NIC verified a KeyUpdate and moved to the next keys itself
   // driver: context and request-response state lifecycle
   uint64_t rx_sk_add = 0, rx_sk_del = 0, rx_rr_setup = 0, rx_rr_teardown = 0;
   uint64_t rx_rr_teardown_unconfirmed = 0;  // the NIC did not confirm a teardown: tag kept forever

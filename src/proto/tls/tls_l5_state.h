@@ -7,9 +7,12 @@
 // so its state is a short list of key epochs by message index; the L5P replaces it with l5o
 // update (ordered on the send queue before the first record under the new keys) and keeps at
 // most two epochs live (the old one until its records are acknowledged). An RX context is
-// simply rebuilt at the first record under the new keys (tls_session.cc).
+// given the next generation's keys in advance (`next`): when it decrypts and verifies a record
+// that is exactly one KeyUpdate, it moves to them by itself from the following record on (the
+// L5P confirms with an update naming that record, and supplies the generation after).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -37,6 +40,7 @@ struct TlsL5State final : l5o::L5State {
     return i;
   }
   std::vector<Epoch> epochs;  // ascending first_msg; never empty
+  std::optional<TrafficKeys> next;  // RX, TLS 1.3: the keys a KeyUpdate moves to
 };
 
 }  // namespace autonic::proto::tls

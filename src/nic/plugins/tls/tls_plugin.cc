@@ -1,9 +1,11 @@
 #include "nic/plugins/tls/tls_plugin.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 
+#include "nic/engine/engine_stats.h"
 #include "nic/plugins/tls/aead_stream.h"
 
 namespace autonic::nic {
@@ -14,18 +16,21 @@ using namespace proto::tls;  // record framing, nonce and AAD rules (RFC 8446 §
 class TlsFlow final : public PluginFlow {
  public:
   TlsFlow(const TlsL5State& s, bool encrypt)
-      : epochs_(s.epochs), aead_(s.epochs[0].keys.cipher, s.epochs[0].keys.key), loaded_(s.epochs[0].first_msg),
+      : epochs_(s.epochs), next_(s.next), aead_(s.epochs[0].keys.cipher, s.epochs[0].keys.key), loaded_(s.epochs[0].first_msg),
         encrypt_(encrypt) {}
 
   void set_inner(InnerEngine* inner) override { inner_ = inner; }
   bool update(const l5o::L5State& s) override {
     if (s.proto != l5o::L5Proto::kTls) return false;
     epochs_ = static_cast<const TlsL5State&>(s).epochs;
+    next_ = static_cast<const TlsL5State&>(s).next;
     return !epochs_.empty();
   }
+  void attach(RrMap*, OffloadStats* st) override { stats_ = st; }
 
   void begin(uint64_t msg_index, TcpSeq, ByteSpan header, TcpSeq payload_pos) override {
     payload_pos_ = payload_pos;
+    msg_index_ = msg_index;
     const size_t e = epoch_of(msg_index);
     const TlsL5State::Epoch& ep = epochs_[e];
     if (ep.first_msg != loaded_) {
@@ -81,6 +86,8 @@ class TlsFlow final : public PluginFlow {
       const size_t n = std::min<size_t>(data_end_ - (offset + i), in.size() - i);
       MutByteSpan dst = out.subspan(i, n);
       aead_.update(in.subspan(i, n), dst);
+      if (data_end_ - body_ == kKeyUpdateRecord.size())
+        std::memcpy(ku_.data() + (offset + i - body_), dst.data(), n);
       if (inner_) {
         to_inner(uint32_t(offset + i), dst);  // RX order "TLS then NVMe"
         if (offset + i + n == data_end_) last_plain_ = dst[n - 1];  // the inner content type, unless padded
@@ -95,6 +102,16 @@ class TlsFlow final : public PluginFlow {
   bool rx_verify() override {
     if (bad_ || !started_) return false;
     const bool ok = aead_.check_tag(tag_);
+    if (ok && next_ && data_end_ - body_ == kKeyUpdateRecord.size() &&
+        std::equal(ku_.begin(), ku_.begin() + 4, kKeyUpdateRecord.begin()) && ku_[4] <= 1 &&
+        ku_[5] == kKeyUpdateRecord[5]) {
+      // An authenticated KeyUpdate (RFC 8446 §4.6.3) alone in its record: the next record is the
+      // first under the next keys, sequence number 0 (§5.3). A KeyUpdate sharing its record, or
+      // padded, is left to the L5P (it updates the context; resync finds the place meanwhile).
+      epochs_.push_back(TlsL5State::Epoch{msg_index_ + 1, 0, std::move(*next_)});
+      next_.reset();
+      if (stats_) ++stats_->rx_key_switch;
+    }
     // A zero where the content type belongs means padding (RFC 8446 §5.4): the padding went to
     // the inner engine as payload, so its positions no longer match the inner L5P's.
     if (ok && inner_ && last_plain_ == 0) inner_->on_broken();
@@ -105,6 +122,7 @@ class TlsFlow final : public PluginFlow {
     // (TLS 1.2 AES-GCM) the explicit nonce gathered before the record's crypto can start.
     size_t n = 0;
     for (const auto& e : epochs_) n += e.keys.key.size() + 12 + 8;
+    if (next_) n += next_->key.size() + 12;
     const TrafficKeys& k = epochs_.back().keys;
     return n + AeadStream::dynamic_state_bytes(k.cipher) + 16 + record_shape(k).explicit_nonce;
   }
@@ -152,7 +170,14 @@ class TlsFlow final : public PluginFlow {
     inner_->on_payload(payload_pos_ + (lo - body_), bytes.subspan(lo - offset, hi - lo));
   }
 
+  // TLSInnerPlaintext of a record holding one KeyUpdate: msg_type 24, length 1, request_update
+  // (0 or 1, checked apart), content type handshake.
+  static constexpr std::array<uint8_t, 6> kKeyUpdateRecord{24, 0, 0, 1, 0, 22};
   std::vector<TlsL5State::Epoch> epochs_;
+  std::optional<TrafficKeys> next_;
+  std::array<uint8_t, 6> ku_{};
+  uint64_t msg_index_ = 0;
+  OffloadStats* stats_ = nullptr;
   AeadStream aead_;
   uint64_t loaded_;  // first_msg of the epoch whose key schedule aead_ holds
   TrafficKeys cur_;  // the current record's version, cipher and iv (no key)

@@ -1,0 +1,322 @@
+// TLS the way deployments use it (issue #11): TLS 1.2 and 1.3, AES-128/256-GCM and
+// ChaCha20-Poly1305, all offloaded; TLS 1.3 KeyUpdate in both directions with offload on.
+// Scenario runs are deterministic (virtual time, seeded) and each failure prints its replay
+// command; the record-layer tests drive TlsRx directly.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "common/rng.h"
+#include "l5p/tls/tls_rx.h"
+#include "l5p/tls/tls_sw.h"
+#include "test_util.h"
+#include "testbed/testbed.h"
+
+using namespace autonic;
+using namespace autonic::testbed;
+using autonic::testing::ctr;
+
+namespace {
+
+const char* const kCiphers[] = {"aes128gcm", "aes256gcm", "chacha20poly1305"};
+const char* const kVersions[] = {"1.2", "1.3"};
+
+ScenarioConfig tls(const char* version, const char* cipher, OffloadMode m, uint64_t bytes, uint64_t seed) {
+  ScenarioConfig c;
+  c.l5p = L5pKind::kTls;
+  c.tls_version = version;
+  c.cipher = cipher;
+  c.offload = m;
+  c.bytes = bytes;
+  c.seed = seed;
+  return c;
+}
+
+std::string replay(const ScenarioConfig& c) {
+  std::ostringstream o;
+  o << "replay: build/autonic run --l5p tls --tls-version " << c.tls_version << " --cipher " << c.cipher
+    << " --offload " << offload_name(c.offload) << " --bytes " << c.bytes << " --loss " << c.link.loss
+    << " --reorder " << c.link.reorder << " --tamper " << c.link.tamper << " --seed " << c.seed
+    << (c.bidirectional ? " --bidir" : "") << (c.openssl_peer ? " --openssl-peer" : "");
+  if (c.key_update_every) o << " --key-update-every " << c.key_update_every;
+  return o.str();
+}
+
+double full_fraction(const CounterMap& m) {
+  const double all = double(ctr(m, "rx_tls_msgs_full") + ctr(m, "rx_tls_msgs_partial") + ctr(m, "rx_tls_msgs_none"));
+  return all > 0 ? double(ctr(m, "rx_tls_msgs_full")) / all : 0;
+}
+
+// Records of 16K are sized to 11 whole segments (tls_tx.cc): a record is full only if all 11
+// arrive in sequence, so at loss p at most (1 - p)^11 of them can be.
+double loss_limit(double p) { return std::pow(1 - p, 11); }
+
+}  // namespace
+
+TEST(TlsVersions, EveryVersionAndCipherOffloadedOnACleanWire) {
+  for (const char* v : kVersions)
+    for (const char* ci : kCiphers)
+      for (OffloadMode m : {OffloadMode::kOn, OffloadMode::kZc}) {
+        const ScenarioConfig c = tls(v, ci, m, 8u << 20, 1);
+        const Report r = run_isolated(c);
+        ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+        EXPECT_GE(full_fraction(r.server), 0.99) << replay(c);
+        EXPECT_EQ(ctr(r.client, "tx_tls_sw_encrypted_bytes"), 0u) << replay(c);
+        EXPECT_LE(double(ctr(r.server, "rx_tls_sw_decrypted_bytes")), 0.01 * double(c.bytes)) << replay(c);
+        EXPECT_GE(double(ctr(r.client, "tx_tls_encrypted_bytes")), 0.99 * double(c.bytes)) << replay(c);
+      }
+}
+
+TEST(TlsVersions, FivePercentLossNearTheLossLimit) {
+  for (const char* v : kVersions)
+    for (const char* ci : kCiphers) {
+      ScenarioConfig c = tls(v, ci, OffloadMode::kOn, 16u << 20, 1);
+      c.link.loss = 0.05;
+      const Report r = run_isolated(c);
+      ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+      EXPECT_GE(full_fraction(r.server), 0.95 * loss_limit(0.05)) << replay(c);
+      EXPECT_GT(ctr(r.client, "tx_tls_dump_bytes"), 0u) << "TX recovery ran " << replay(c);
+      EXPECT_GT(ctr(r.server, "rx_tls_resync_res_ok"), 0u) << replay(c);
+    }
+}
+
+TEST(TlsVersions, SoftwareAndOffloadGiveIdenticalWireBytes) {
+  // The NIC's TLS 1.2 records (explicit nonce, 13-byte AAD) and its ChaCha20-Poly1305 are the
+  // software's to the byte, retransmissions and key updates included.
+  for (const char* v : kVersions) {
+    uint64_t hash = 0;
+    for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kOn, OffloadMode::kZc}) {
+      ScenarioConfig c = tls(v, "chacha20poly1305", m, 4u << 20, 5);
+      c.link.loss = c.link.reorder = c.link.dup = 0.01;
+      c.bidirectional = true;
+      if (std::string(v) == "1.3") c.key_update_every = 16;
+      const Report r = run_isolated(c);
+      ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+      if (m == OffloadMode::kOff) hash = r.trace_hash;
+      EXPECT_EQ(r.trace_hash, hash) << replay(c);
+    }
+  }
+}
+
+TEST(TlsVersions, TamperIsBadRecordMacNeverDelivered) {
+  for (const char* v : kVersions)
+    for (const char* ci : kCiphers)
+      for (OffloadMode m : {OffloadMode::kOff, OffloadMode::kOn}) {
+        ScenarioConfig c = tls(v, ci, m, 8u << 20, 2);
+        c.link.tamper = 0.001;
+        const Report r = run_isolated(c);
+        EXPECT_EQ(r.outcome, "alert:bad_record_mac") << replay(c);
+        EXPECT_EQ(r.delivered_wrong_bytes, 0u) << replay(c);
+        EXPECT_GT(ctr(r.server, "tls_decrypt_error"), 0u) << replay(c);
+      }
+}
+
+TEST(TlsVersions, OpensslPeerEveryVersionAndCipherUnderLoss) {
+  // The server is OpenSSL's own record layer; in TLS 1.3 it also sends KeyUpdates asking for
+  // ours (SSL_key_update), while our client sends its own.
+  for (const char* v : kVersions)
+    for (const char* ci : kCiphers) {
+      ScenarioConfig c = tls(v, ci, OffloadMode::kOn, 4u << 20, 3);
+      c.openssl_peer = true;
+      c.bidirectional = true;
+      c.link.loss = 0.01;
+      if (std::string(v) == "1.3") c.key_update_every = 64;
+      const Report r = run_isolated(c);
+      ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+      EXPECT_GT(ctr(r.client, "rx_tls_msgs_full"), 0u) << replay(c);
+      if (std::string(v) == "1.3") {
+        EXPECT_GT(ctr(r.client, "tx_tls_rekey_ok"), 0u) << replay(c);
+        EXPECT_GT(ctr(r.client, "rx_tls_rekey_ok"), 0u) << replay(c);
+        EXPECT_GT(ctr(r.client, "rx_tls_rekey_requested"), 0u) << replay(c);
+      }
+    }
+}
+
+TEST(TlsKeyUpdate, BothDirectionsUnderLossAndReorderOffloadResumes) {
+  for (const char* ci : kCiphers) {
+    ScenarioConfig c = tls("1.3", ci, OffloadMode::kOn, 16u << 20, 1);
+    c.link.loss = 0.02;
+    c.link.reorder = 0.02;
+    c.bidirectional = true;
+    const Report base = run_isolated(c);
+    ASSERT_TRUE(base.verified) << base.outcome << " " << replay(c);
+    c.key_update_every = 64;
+    const Report r = run_isolated(c);
+    ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+    for (const CounterMap* h : {&r.client, &r.server}) {
+      EXPECT_GE(ctr(*h, "tx_tls_rekey_ok"), 15u) << replay(c);
+      EXPECT_GE(ctr(*h, "rx_tls_rekey_ok"), 15u) << replay(c);
+      // The NIC moved to the new keys by itself wherever it saw the KeyUpdate whole.
+      EXPECT_GT(ctr(*h, "rx_tls_key_switch"), 0u) << replay(c);
+    }
+    // Rekeying costs the offload (almost) nothing: records full with KeyUpdates every 64
+    // records, against the same run without.
+    EXPECT_GE(full_fraction(r.server), 0.9 * full_fraction(base.server)) << replay(c);
+    EXPECT_GE(full_fraction(r.client), 0.9 * full_fraction(base.client)) << replay(c);
+  }
+}
+
+TEST(TlsKeyUpdate, CleanWireEveryRecordStillFull) {
+  ScenarioConfig c = tls("1.3", "aes128gcm", OffloadMode::kOn, 8u << 20, 1);
+  c.key_update_every = 8;
+  c.bidirectional = true;
+  const Report r = run_isolated(c);
+  ASSERT_TRUE(r.verified) << r.outcome << " " << replay(c);
+  EXPECT_GE(full_fraction(r.server), 0.99) << replay(c);
+  EXPECT_GE(ctr(r.server, "rx_tls_key_switch"), 60u) << replay(c);
+  EXPECT_EQ(ctr(r.server, "rx_tls_key_switch"), ctr(r.server, "rx_tls_rekey_ok")) << replay(c);
+}
+
+TEST(TlsKeyUpdate, RejectedWhereItDoesNotExist) {
+  auto refused = [](const ScenarioConfig& c) -> std::string {
+    try {
+      run_isolated(c);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  };
+  ScenarioConfig c = tls("1.2", "aes128gcm", OffloadMode::kOn, 1u << 20, 1);
+  c.key_update_every = 4;
+  EXPECT_NE(refused(c).find("KeyUpdate"), std::string::npos) << replay(c);
+  c = tls("1.2", "aes128gcm", OffloadMode::kOn, 1u << 20, 1);
+  c.l5p = L5pKind::kNvmeTls;
+  EXPECT_NE(refused(c).find("TLS 1.3"), std::string::npos);
+}
+
+// ---- the record layer on its own ----
+
+namespace {
+
+using namespace autonic::l5p::tls;
+
+TrafficKeys keys(uint64_t gen) {
+  TrafficKeys k;
+  k.cipher = Cipher::kChacha20Poly1305;
+  k.key.resize(key_len(k.cipher));
+  Rng r(20, gen);
+  for (auto& b : k.key) b = uint8_t(r.next());
+  for (auto& b : k.iv) b = uint8_t(r.next());
+  return k;
+}
+
+Bytes record(RecordCrypto& c, uint64_t seq, ByteSpan content, uint8_t type) {
+  const uint16_t len = uint16_t(content.size() + 1 + kTagLen);
+  const Bytes hdr = {23, 3, 3, uint8_t(len >> 8), uint8_t(len)};
+  Bytes inner(content.begin(), content.end());
+  inner.push_back(type);
+  Bytes w = hdr;
+  w.resize(kHeaderLen + len);
+  c.seal(seq, hdr, inner, w.data() + kHeaderLen);
+  return w;
+}
+
+struct Rx {
+  Rx()
+      : rx(keys(0), st, [this](ByteSpan d, bool) { got.insert(got.end(), d.begin(), d.end()); },
+           [](TcpSeq, bool, uint64_t, TcpSeq) {}) {
+    rx.start(TcpSeq(0));
+    rx.on_key_update([this](bool req, uint64_t first) {
+      requested.push_back(req);
+      firsts.push_back(first);
+      return keys(++gen);
+    });
+  }
+  TlsStats st;
+  Bytes got;
+  std::vector<bool> requested;
+  std::vector<uint64_t> firsts;
+  uint64_t gen = 0;
+  TlsRx rx;
+};
+
+const Bytes kKeyUpdate = {24, 0, 0, 1, 1};  // update_requested
+const Bytes kData(300, 0x6B);
+
+}  // namespace
+
+TEST(TlsKeyUpdateRx, NewKeysFromTheNextRecordSequenceFromZero) {
+  Rx h;
+  RecordCrypto k0(keys(0)), k1(keys(1));
+  Bytes w = record(k0, 0, kData, 23);
+  for (const Bytes& r : {record(k0, 1, kKeyUpdate, 22), record(k1, 0, kData, 23), record(k1, 1, kData, 23)})
+    w.insert(w.end(), r.begin(), r.end());
+  ASSERT_FALSE(h.rx.input(w, false));
+  EXPECT_EQ(h.got.size(), 3 * kData.size());
+  ASSERT_EQ(h.requested.size(), 1u);
+  EXPECT_TRUE(h.requested[0]);
+  EXPECT_EQ(h.firsts[0], 2u) << "the record after the KeyUpdate, in the context's numbering";
+  EXPECT_EQ(h.st.rx_tls_rekey_ok, 1u);
+}
+
+TEST(TlsKeyUpdateRx, OldKeysAfterTheUpdateAreBadRecordMac) {
+  Rx h;
+  RecordCrypto k0(keys(0));
+  Bytes w = record(k0, 0, kKeyUpdate, 22);
+  const Bytes stale = record(k0, 1, kData, 23);
+  w.insert(w.end(), stale.begin(), stale.end());
+  auto f = h.rx.input(w, false);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->outcome, "alert:bad_record_mac");
+  EXPECT_TRUE(h.got.empty());
+}
+
+TEST(TlsKeyUpdateRx, MustEndItsRecord) {
+  Rx h;
+  RecordCrypto k0(keys(0));
+  Bytes content = kKeyUpdate;
+  content.insert(content.end(), {4, 0, 0, 1});  // another message after it in the same record
+  auto f = h.rx.input(record(k0, 0, content, 22), false);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->outcome, "alert:unexpected_message:data_after_key_update");
+  EXPECT_EQ(h.st.rx_tls_rekey_ok, 0u);
+}
+
+TEST(TlsKeyUpdateRx, MarksTheNicMadeWithTheOldKeysAreUndone) {
+  // The NIC missed the KeyUpdate (its packet went up unmarked) and decrypted the start of the
+  // next record with the old keys before its tag failed; the record layer tells by the tag
+  // which keys the marks came from, undoes them, and opens the record.
+  for (bool nic_had_new_keys : {false, true}) {
+    Rx h;
+    RecordCrypto k0(keys(0)), k1(keys(1));
+    const Bytes ku = record(k0, 0, kKeyUpdate, 22);
+    ASSERT_FALSE(h.rx.input(ku, false));
+    Bytes next = record(k1, 0, kData, 23);
+    // The first 100 ciphertext bytes as the NIC left them (decrypted), marked; the rest not.
+    MutByteSpan head(next.data() + kHeaderLen, 100);
+    if (nic_had_new_keys) k1.ctr_xor(0, 0, head);
+    else k0.ctr_xor(1, 0, head);  // old keys, the old sequence number the record would have had
+    ASSERT_FALSE(h.rx.input(ByteSpan(next).first(kHeaderLen + 100), true));
+    ASSERT_FALSE(h.rx.input(ByteSpan(next).subspan(kHeaderLen + 100), false));
+    EXPECT_EQ(h.got, kData) << nic_had_new_keys;
+    EXPECT_EQ(h.st.rx_tls_msgs_partial, 1u);
+    EXPECT_EQ(h.st.rx_tls_rekey_stale_marks, nic_had_new_keys ? 0u : 1u);
+  }
+}
+
+TEST(TlsKeyUpdateRx, Tls12RefusesRenegotiation) {
+  TrafficKeys k = keys(0);
+  k.version = Version::kTls12;
+  TlsStats st;
+  Bytes got;
+  TlsRx rx(k, st, [&](ByteSpan d, bool) { got.insert(got.end(), d.begin(), d.end()); }, [](TcpSeq, bool, uint64_t, TcpSeq) {},
+           true, 1);
+  rx.start(TcpSeq(0));
+  RecordCrypto c(k);
+  // TLS 1.2 record: the real type in the header, no inner type (RFC 5246 §6.2.3.3).
+  auto rec12 = [&](uint64_t seq, uint8_t type, const Bytes& content) {
+    const uint16_t len = uint16_t(content.size() + kTagLen);
+    Bytes w = {type, 3, 3, uint8_t(len >> 8), uint8_t(len)};
+    const Bytes hdr = w;
+    w.resize(kHeaderLen + len);
+    c.seal(seq, hdr, content, w.data() + kHeaderLen);
+    return w;
+  };
+  ASSERT_FALSE(rx.input(rec12(1, 23, kData), false));
+  EXPECT_EQ(got, kData);
+  auto f = rx.input(rec12(2, 22, {0, 0, 0, 0}), false);  // HelloRequest
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->outcome, "alert:unexpected_message");
+  EXPECT_EQ(got, kData);
+}
