@@ -273,26 +273,48 @@ TEST(TlsKeyUpdateRx, MustEndItsRecord) {
   EXPECT_EQ(h.st.rx_tls_rekey_ok, 0u);
 }
 
-TEST(TlsKeyUpdateRx, MarksTheNicMadeWithTheOldKeysAreUndone) {
-  // The NIC missed the KeyUpdate (its packet went up unmarked) and decrypted the start of the
-  // next record with the old keys before its tag failed; the record layer tells by the tag
-  // which keys the marks came from, undoes them, and opens the record.
-  for (bool nic_had_new_keys : {false, true}) {
+TEST(TlsKeyUpdateRx, MarksTheNicMadeWithOlderKeysAreUndone) {
+  // Three KeyUpdates in a row; the NIC missed the last `behind` of them (lost, or crossed by a
+  // resync) and decrypted the start of the next record with the keys it still had before its
+  // tag failed. The record layer tells by the tag which generation the marks came from, undoes
+  // them, and opens the record.
+  for (uint64_t behind : {0u, 1u, 2u, 3u}) {
     Rx h;
-    RecordCrypto k0(keys(0)), k1(keys(1));
-    const Bytes ku = record(k0, 0, kKeyUpdate, 22);
-    ASSERT_FALSE(h.rx.input(ku, false));
-    Bytes next = record(k1, 0, kData, 23);
+    std::vector<std::unique_ptr<RecordCrypto>> gen;
+    for (uint64_t g = 0; g <= 3; ++g) gen.push_back(std::make_unique<RecordCrypto>(keys(g)));
+    Bytes w;
+    for (uint64_t g = 0; g < 3; ++g) {
+      const Bytes r = record(*gen[g], 0, kKeyUpdate, 22);  // each generation's record 0
+      w.insert(w.end(), r.begin(), r.end());
+    }
+    ASSERT_FALSE(h.rx.input(w, false));
+    ASSERT_EQ(h.st.rx_tls_rekey_ok, 3u);
+    Bytes next = record(*gen[3], 0, kData, 23);
     // The first 100 ciphertext bytes as the NIC left them (decrypted), marked; the rest not.
-    MutByteSpan head(next.data() + kHeaderLen, 100);
-    if (nic_had_new_keys) k1.ctr_xor(0, 0, head);
-    else k0.ctr_xor(1, 0, head);  // old keys, the old sequence number the record would have had
-    ASSERT_FALSE(h.rx.input(ByteSpan(next).first(kHeaderLen + 100), true));
-    ASSERT_FALSE(h.rx.input(ByteSpan(next).subspan(kHeaderLen + 100), false));
-    EXPECT_EQ(h.got, kData) << nic_had_new_keys;
+    // Generation g began at record g: record 3 is its number 3 - g.
+    const uint64_t g = 3 - behind;
+    gen[g]->ctr_xor(3 - g, 0, MutByteSpan(next.data() + kHeaderLen, 100));
+    ASSERT_FALSE(h.rx.input(ByteSpan(next).first(kHeaderLen + 100), true)) << behind;
+    ASSERT_FALSE(h.rx.input(ByteSpan(next).subspan(kHeaderLen + 100), false)) << behind;
+    EXPECT_EQ(h.got, kData) << behind;
     EXPECT_EQ(h.st.rx_tls_msgs_partial, 1u);
-    EXPECT_EQ(h.st.rx_tls_rekey_stale_marks, nic_had_new_keys ? 0u : 1u);
+    EXPECT_EQ(h.st.rx_tls_rekey_stale_marks, behind ? 1u : 0u) << behind;
   }
+}
+
+TEST(TlsKeyUpdateRx, ForgedPartialRecordStillBadRecordMac) {
+  // Trying older generations never lets a tampered record through.
+  Rx h;
+  RecordCrypto k0(keys(0)), k1(keys(1));
+  ASSERT_FALSE(h.rx.input(record(k0, 0, kKeyUpdate, 22), false));
+  Bytes next = record(k1, 0, kData, 23);
+  k0.ctr_xor(1, 0, MutByteSpan(next.data() + kHeaderLen, 100));
+  next[kHeaderLen + 200] ^= 1;  // an attacker's bit in the unmarked part
+  ASSERT_FALSE(h.rx.input(ByteSpan(next).first(kHeaderLen + 100), true));
+  auto f = h.rx.input(ByteSpan(next).subspan(kHeaderLen + 100), false);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->outcome, "alert:bad_record_mac");
+  EXPECT_TRUE(h.got.empty());
 }
 
 TEST(TlsKeyUpdateRx, Tls12RefusesRenegotiation) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <cstdio>
 
 namespace autonic::l5p::tls {
 
@@ -26,9 +27,7 @@ const char* alert_name(uint8_t d) {
 
 static RxFailure fatal(uint8_t alert) { return RxFailure{std::string("alert:") + alert_name(alert), alert}; }
 
-// Records after a KeyUpdate whose NIC marks may still come from the old context: it runs ahead
-// of the L5P by at most what the stack holds, far fewer records than this.
-static constexpr uint64_t kRekeyWindow = 64;
+
 
 TlsRx::TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer,
              bool from_server, uint64_t first_seq)
@@ -113,30 +112,29 @@ void TlsRx::reencrypt(const RxMsg& m, size_t ct_len, RecordCrypto& c, uint64_t s
 
 bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
   for (const Placed& p : placed_) std::memcpy(rec_.data() + p.off, p.at, p.len);
+  // (hdr and body stay valid: rec_ is only ever overwritten in place below.)
   const ByteSpan hdr(rec_.data(), kHeaderLen), body(rec_.data() + kHeaderLen, m.len - kHeaderLen);
   plain_.resize(ct_len);
   const uint64_t seq = seq_base_ + m.index;
+  bool ok = false;
   if (m.offloaded != Offloaded::kPartial) {
     ++st_.rx_tls_msgs_none;
+    ok = crypto_->open(seq, hdr, body, plain_.data());
   } else {
     ++st_.rx_tls_msgs_partial;
-    // Shortly after a KeyUpdate the marks may come from the old context, under the old keys:
-    // the tag tells which (a wrong guess never authenticates).
-    if (prev_ && m.index - rekey_at_ < kRekeyWindow) {
-      const Bytes orig = rec_;
-      reencrypt(m, ct_len, *crypto_, seq);
-      if (crypto_->open(seq, hdr, body, plain_.data())) {
-        st_.rx_tls_sw_decrypted_bytes += ct_len;
-        return true;
-      }
-      rec_ = orig;
-      reencrypt(m, ct_len, *prev_, prev_base_ + m.index);
-      ++st_.rx_tls_rekey_stale_marks;
-    } else {
-      reencrypt(m, ct_len, *crypto_, seq);
+    // Marks made under the current keys (the common case) or, after a KeyUpdate the NIC did not
+    // see, under an older generation's (tls_rx.h OldKeys): a wrong guess never authenticates.
+    const Bytes orig = old_.empty() ? Bytes() : rec_;
+    reencrypt(m, ct_len, *crypto_, seq);
+    ok = crypto_->open(seq, hdr, body, plain_.data());
+    for (size_t g = 0; !ok && g < old_.size(); ++g) {
+      std::copy(orig.begin(), orig.end(), rec_.begin());
+      reencrypt(m, ct_len, *old_[g].crypto, old_[g].base + m.index);
+      ok = crypto_->open(seq, hdr, body, plain_.data());
+      if (ok) ++st_.rx_tls_rekey_stale_marks;
     }
   }
-  if (!crypto_->open(seq, hdr, body, plain_.data())) {
+  if (!ok) {
     ++st_.tls_decrypt_error;
     return false;
   }
@@ -186,21 +184,20 @@ std::optional<RxFailure> TlsRx::on_content(const RxMsg& m, uint8_t type, ByteSpa
 void TlsRx::rebase_after(const RxMsg& m) {
   const uint64_t shift = m.index + 1;  // the next record's index now; 0 from here
   seq_base_ += shift;
-  prev_base_ += shift;
-  rekey_at_ -= shift;
+  for (OldKeys& o : old_) o.base += shift;
   framer_.arm(0);  // the next record is the new context's first
   rebase_ = Rebase{framer_.pos(), seq_base_};
   if (on_rebase_) on_rebase_();
 }
 
 void TlsRx::rekey(const RxMsg& m) {
-  prev_base_ = seq_base_;
-  prev_ = std::move(crypto_);
-  rekey_at_ = m.index + 1;
+  old_.push_front(OldKeys{std::move(crypto_), seq_base_});
+  if (old_.size() > kOldKeys) old_.pop_back();
+  const uint64_t first = m.index + 1;
   // §5.3: the sequence number restarts at 0 with new keys, at the next record; record indices
-  // go on (they are the NIC context's too): seq = index - rekey_at_, in modular arithmetic.
-  seq_base_ = uint64_t(0) - rekey_at_;
-  crypto_ = std::make_unique<RecordCrypto>(on_key_update_(*ku_requested_, rekey_at_));
+  // go on (they are the NIC context's too): seq = index - first, in modular arithmetic.
+  seq_base_ = uint64_t(0) - first;
+  crypto_ = std::make_unique<RecordCrypto>(on_key_update_(*ku_requested_, first));
   ku_requested_.reset();
   ++st_.rx_tls_rekey_ok;
 }

@@ -4,6 +4,7 @@
 // crypto; none: decrypt in software; partial: re-encrypt the NIC-decrypted parts, then decrypt +
 // authenticate (as Linux's tls_device_reencrypt).
 #pragma once
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -90,11 +91,18 @@ class TlsRx final : private MsgParser<RxFailure> {
   std::unique_ptr<RecordCrypto> crypto_;
   RecordShape shape_;
   uint32_t body_off_;  // first ciphertext byte of a record (after any explicit nonce)
-  // The keys before the last KeyUpdate, for records the NIC partly decrypted with them (it
-  // cannot verify those) when it missed the KeyUpdate; prev_base_: their sequence number base
-  // (seq = base + index).
-  std::unique_ptr<RecordCrypto> prev_;
-  uint64_t prev_base_ = 0, rekey_at_ = 0;  // rekey_at_: index of the first record under crypto_
+  // Earlier key generations, newest first, with their sequence number bases (seq = base +
+  // index). The NIC chooses a record's keys from what it knows when the record begins: a
+  // KeyUpdate it did not see (lost, reordered, or crossed by a resync) leaves it on older keys
+  // for a while, and a record it partly decrypted then carries marks made with those. It only
+  // ever uses true generations, and the record layer knows every one up to the record it
+  // opens, so the tag tells which (tls_rx.cc open_in_software).
+  struct OldKeys {
+    std::unique_ptr<RecordCrypto> crypto;
+    uint64_t base;
+  };
+  static constexpr size_t kOldKeys = 8;
+  std::deque<OldKeys> old_;
   std::optional<bool> ku_requested_;
   KeyUpdate on_key_update_;
   TlsStats& st_;
