@@ -1,6 +1,7 @@
-// `autonic bench tls`: (a) the NIC's TLS engine vs OpenSSL one-shot AES-128-GCM, same run
-// (Google Benchmark); (b) host cycles per byte for plain TCP, software TLS, offload and
-// offload+zc, TX and RX, records of 2/4/8/16 KiB (the paper's Fig. 11), as ratios to plain TCP.
+// `autonic bench tls`: (a) the NIC's TLS engine vs OpenSSL one-shot, AES-128-GCM and
+// ChaCha20-Poly1305, same run (Google Benchmark); (b) host cycles per byte for plain TCP,
+// software TLS, offload and offload+zc (TLS 1.3), and software TLS / offload (TLS 1.2), TX and RX,
+// records of 2/4/8/16 KiB (the paper's Fig. 11), as ratios to plain TCP.
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
 
@@ -24,9 +25,10 @@ using namespace l5p::tls;
 
 constexpr size_t kRecord = 16384, kRecords = 64, kSegment = 1448;
 
-TrafficKeys bench_keys() {
+TrafficKeys bench_keys(Cipher c = Cipher::kAes128Gcm) {
   TrafficKeys k;
-  k.key.resize(16);
+  k.cipher = c;
+  k.key.resize(key_len(c));
   Rng r(1, 2);
   for (auto& b : k.key) b = uint8_t(r.next());
   for (auto& b : k.iv) b = uint8_t(r.next());
@@ -47,8 +49,9 @@ Bytes offload_stream() {
   return s;
 }
 
+template <Cipher C>
 void BM_NicEngineSegments(benchmark::State& st) {
-  const TrafficKeys k = bench_keys();
+  const TrafficKeys k = bench_keys(C);
   nic::TlsPlugin plugin;
   const Bytes in = offload_stream();
   Bytes buf = in;
@@ -68,8 +71,9 @@ void BM_NicEngineSegments(benchmark::State& st) {
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(kRecords * kRecord));
 }
 
+template <Cipher C>
 void BM_OpensslOneShot(benchmark::State& st) {
-  const TrafficKeys k = bench_keys();
+  const TrafficKeys k = bench_keys(C);
   RecordCrypto rc(k);
   Bytes inner(kRecord + 1, 7), out(kRecord + 1 + kTagLen);
   const uint8_t h[] = {23, 3, 3, 0x40, 0x11};
@@ -111,28 +115,34 @@ void BM_NaivePerSegmentEvp(benchmark::State& st) {
 
 // (a) engine throughput, interleaved repetitions, best of each (Gbps).
 struct EngineGbps {
-  double eng, one, naive;
+  double eng, one, naive, cc_eng, cc_one;
 };
 EngineGbps measure_engines() {
-  auto gbps = run_benchmarks({{"nic_engine_1448B_segments", BM_NicEngineSegments},
-                              {"openssl_one_shot_records", BM_OpensslOneShot},
-                              {"naive_evp_per_segment", BM_NaivePerSegmentEvp}},
+  using enum Cipher;
+  auto gbps = run_benchmarks({{"nic_engine_1448B_segments", BM_NicEngineSegments<kAes128Gcm>},
+                              {"openssl_one_shot_records", BM_OpensslOneShot<kAes128Gcm>},
+                              {"naive_evp_per_segment", BM_NaivePerSegmentEvp},
+                              {"chacha_nic_engine_1448B_segments", BM_NicEngineSegments<kChacha20Poly1305>},
+                              {"chacha_openssl_one_shot_records", BM_OpensslOneShot<kChacha20Poly1305>}},
                              double(kRecords * kRecord));
-  return {gbps["nic_engine_1448B_segments"], gbps["openssl_one_shot_records"], gbps["naive_evp_per_segment"]};
+  return {gbps["nic_engine_1448B_segments"], gbps["openssl_one_shot_records"], gbps["naive_evp_per_segment"],
+          gbps["chacha_nic_engine_1448B_segments"], gbps["chacha_openssl_one_shot_records"]};
 }
 
 }  // namespace
 
 int run_bench_tls(const BenchArgs& a) {
-  const auto [eng, one, naive] = measure_engines();
+  const auto [eng, one, naive, cc_eng, cc_one] = measure_engines();
 
   // (b) host cycles per byte, TX (client) and RX (server), virtual time, best of 3 each.
   const uint64_t bytes = parse_size(a.bytes).value_or(64ull << 20);
-  struct Mode { const char* name; testbed::L5pKind l5p; testbed::OffloadMode off; };
-  const Mode modes[] = {{"tcp", testbed::L5pKind::kTcp, testbed::OffloadMode::kOff},
-                        {"tls-sw", testbed::L5pKind::kTls, testbed::OffloadMode::kOff},
-                        {"offload", testbed::L5pKind::kTls, testbed::OffloadMode::kOn},
-                        {"offload+zc", testbed::L5pKind::kTls, testbed::OffloadMode::kZc}};
+  struct Mode { const char* name; testbed::L5pKind l5p; testbed::OffloadMode off; const char* version; };
+  const Mode modes[] = {{"tcp", testbed::L5pKind::kTcp, testbed::OffloadMode::kOff, "1.3"},
+                        {"tls-sw", testbed::L5pKind::kTls, testbed::OffloadMode::kOff, "1.3"},
+                        {"offload", testbed::L5pKind::kTls, testbed::OffloadMode::kOn, "1.3"},
+                        {"offload+zc", testbed::L5pKind::kTls, testbed::OffloadMode::kZc, "1.3"},
+                        {"tls12-sw", testbed::L5pKind::kTls, testbed::OffloadMode::kOff, "1.2"},
+                        {"tls12-offload", testbed::L5pKind::kTls, testbed::OffloadMode::kOn, "1.2"}};
   const uint32_t sizes[] = {2048, 4096, 8192, 16384};
   std::map<std::pair<std::string, uint32_t>, std::pair<double, double>> cpb;  // (tx, rx)
   for (int rep_i = 0; rep_i < 3; ++rep_i)
@@ -141,6 +151,7 @@ int run_bench_tls(const BenchArgs& a) {
         testbed::ScenarioConfig c;
         c.l5p = m.l5p;
         c.offload = m.off;
+        c.tls_version = m.version;
         c.bytes = bytes;
         c.record_size = rs;
         c.record_align = false;  // exactly the paper's record sizes
@@ -155,7 +166,9 @@ int run_bench_tls(const BenchArgs& a) {
   if (a.json) {
     nlohmann::json j;
     j["engine"] = {{"nic_engine_gbps", eng}, {"openssl_one_shot_gbps", one}, {"naive_per_segment_gbps", naive},
-                   {"ratio", one > 0 ? eng / one : 0}, {"naive_ratio", one > 0 ? naive / one : 0}};
+                   {"ratio", one > 0 ? eng / one : 0}, {"naive_ratio", one > 0 ? naive / one : 0},
+                   {"chacha_nic_engine_gbps", cc_eng}, {"chacha_openssl_one_shot_gbps", cc_one},
+                   {"chacha_ratio", cc_one > 0 ? cc_eng / cc_one : 0}};
     for (auto& [k, v] : cpb)
       j["host_cycles_per_byte"][k.first][std::to_string(k.second)] = {{"tx", v.first}, {"rx", v.second}};
     std::cout << j.dump(2) << std::endl;
@@ -166,6 +179,8 @@ int run_bench_tls(const BenchArgs& a) {
   std::printf("  OpenSSL one-shot, whole records  %7.2f Gbps\n", one);
   std::printf("  naive EVP update per segment     %7.2f Gbps\n", naive);
   std::printf("  engine / one-shot = %.2f (goal >= 0.8); naive / one-shot = %.2f\n", eng / one, naive / one);
+  std::printf("  ChaCha20-Poly1305: NIC engine %.2f Gbps, OpenSSL one-shot %.2f Gbps, ratio %.2f (goal >= 0.8)\n",
+              cc_eng, cc_one, cc_eng / cc_one);
   std::printf("\nbench tls (b): host stack cycles per byte (L5P + TCP + driver; the workload's own data\n"
               "  generation and checking excluded), %s per run, best of 3\n", a.bytes.c_str());
   std::printf("  %-6s | %-28s | %-28s | offload/tcp\n", "record", "TX: tcp  tls-sw  offload  +zc", "RX: tcp  tls-sw  offload  +zc");
@@ -175,6 +190,14 @@ int run_bench_tls(const BenchArgs& a) {
                 g("tcp").first, g("tls-sw").first, g("offload").first, g("offload+zc").first, g("tcp").second,
                 g("tls-sw").second, g("offload").second, g("offload+zc").second, g("offload").first / g("tcp").first,
                 g("offload").second / g("tcp").second);
+  }
+  std::printf("  TLS 1.2 (AES-128-GCM, explicit nonce):\n");
+  std::printf("  %-6s | %-20s | %-20s | offload/tcp\n", "record", "TX: tls-sw  offload", "RX: tls-sw  offload");
+  for (uint32_t rs : sizes) {
+    auto g = [&](const char* m) { return cpb[{m, rs}]; };
+    std::printf("  %5uK | %10.2f %8.2f | %10.2f %8.2f | TX %.2f  RX %.2f\n", rs / 1024, g("tls12-sw").first,
+                g("tls12-offload").first, g("tls12-sw").second, g("tls12-offload").second,
+                g("tls12-offload").first / g("tcp").first, g("tls12-offload").second / g("tcp").second);
   }
   return 0;
 }
