@@ -1,9 +1,26 @@
 # shellcheck shell=bash
 # cases_host.sh - cases against this machine's kernel in a network namespace behind a TAP
-# (sourced by run.sh). Peer: openssl s_server / s_client (TLS 1.3) on the namespace's TCP.
+# (sourced by run.sh). Peer: openssl s_server / s_client (TLS 1.3 / 1.2) on the namespace's TCP.
 # autonic runs in the namespace too (see netns.sh for why) and owns the TAP's fd.
 
-suite_of() { case "$1" in aes256gcm) echo TLS_AES_256_GCM_SHA384 ;; *) echo TLS_AES_128_GCM_SHA256 ;; esac; }
+suite_of() {
+    case "$1" in
+        aes256gcm) echo TLS_AES_256_GCM_SHA384 ;; chacha20poly1305) echo TLS_CHACHA20_POLY1305_SHA256 ;;
+        *) echo TLS_AES_128_GCM_SHA256 ;;
+    esac
+}
+# openssl's cipher options for CIPHER in TLS VERSION (1.2: the ECDSA suite, our P-256 cert).
+ossl_cipher_args() {
+    if [ "$2" = 1.2 ]; then
+        case "$1" in
+            aes256gcm) echo "-tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384" ;;
+            chacha20poly1305) echo "-tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305" ;;
+            *) echo "-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256" ;;
+        esac
+    else
+        echo "-tls1_3 -ciphersuites $(suite_of "$1")"
+    fi
+}
 
 # pattern_file SEED BYTES: `autonic pattern` output, cached (64 MiB takes a moment).
 pattern_file() {
@@ -42,22 +59,26 @@ tls_checks() {
     pass "verified, data identical, full-offload share $share, tshark decrypted $n frames"
 }
 
-# case_tls DIRECTION CIPHER LOSSY: openssl s_server <-> autonic tls connect (DIRECTION=connect)
-# or autonic tls serve <-> openssl s_client (serve), IO_TLS_BYTES each way, offload on.
+# case_tls DIRECTION CIPHER LOSSY [VERSION] [KU]: openssl s_server <-> autonic tls connect
+# (DIRECTION=connect) or autonic tls serve <-> openssl s_client (serve), IO_TLS_BYTES each way,
+# offload on; TLS VERSION (1.3); KU=N: autonic sends a KeyUpdate every N records (TLS 1.3).
 case_tls() {
-    local dir=$1 cipher=$2 lossy=$3 b=$IO_TLS_BYTES ours theirs faults="" cap=""
+    local dir=$1 cipher=$2 lossy=$3 v=${4:-1.3} ku=${5:-0} b=$IO_TLS_BYTES ours theirs faults="" cap="" ossl
     ours=$(pattern_file 1 "$b"); theirs=$(pattern_file 7 "$b")
     [ "$lossy" = 1 ] && faults="--loss 1% --reorder 1%"
     [ "$lossy" = 1 ] || cap="--pcap $CASE_DIR/cap.pcap --keylog $CASE_DIR/keylog"
+    ossl=$(ossl_cipher_args "$cipher" "$v")
     ns_tap_peer "$IO_TAP" 1500
     local common="--wire tap:$IO_TAP --ip $IO_OUR_IP/24 --offload on --cipher $cipher --seed 1
         --send $b --recv $b --peer-seed 7 --verify --time-limit $((IO_CASE_LIMIT - 5)) $faults $cap"
+    [ "$v" = 1.3 ] || common="$common --tls-version $v"
+    [ "$ku" = 0 ] || common="$common --key-update-every $ku"
     if [ "$dir" = connect ]; then
         # s_server sends close_notify and stops reading when its stdin ends (measured: with
         # -quiet too); what it had not read yet is lost with its socket. Keep stdin open: it
         # then ends when autonic's close_notify arrives (-naccept 1).
-        bg_ns s_server openssl s_server -accept 4433 -tls1_3 \
-            -ciphersuites "$(suite_of "$cipher")" -cert "$IO_CERTS/cert.pem" -key "$IO_CERTS/key.pem" \
+        # shellcheck disable=SC2086
+        bg_ns s_server openssl s_server -accept 4433 $ossl -cert "$IO_CERTS/cert.pem" -key "$IO_CERTS/key.pem" \
             -quiet -naccept 1 < <(cat "$theirs"; sleep "$IO_CASE_LIMIT")
         ns_listening 4433 || fail "openssl s_server did not listen"
         # shellcheck disable=SC2046,SC2086
@@ -69,10 +90,14 @@ case_tls() {
         autonic_bg autonic tls serve --port 4433 $common $(cert_args)
         sleep 0.5
         # s_client's default under -quiet is ign_eof: it reads until autonic closes
-        ns_exec timeout "$IO_CASE_LIMIT" openssl s_client -connect "$IO_OUR_IP:4433" -tls1_3 \
-            -ciphersuites "$(suite_of "$cipher")" -quiet -nocommands < "$theirs" \
-            > "$CASE_DIR/openssl.got" 2> "$CASE_DIR/s_client.err"
+        # shellcheck disable=SC2086
+        ns_exec timeout "$IO_CASE_LIMIT" openssl s_client -connect "$IO_OUR_IP:4433" $ossl \
+            -quiet -nocommands < "$theirs" > "$CASE_DIR/openssl.got" 2> "$CASE_DIR/s_client.err"
         wait_pid "$(last_pid)" 30 || fail "autonic tls serve did not finish"
+    fi
+    if [ "$ku" != 0 ]; then
+        local k; k=$(c "$CASE_DIR/autonic.json" tx_tls_rekey_ok)
+        [ "$k" -gt 0 ] || fail "no KeyUpdate sent (tx_tls_rekey_ok = 0)"
     fi
     tls_checks "$CASE_DIR/autonic.json" "$CASE_DIR/openssl.got" "$ours" "$lossy" \
         "$CASE_DIR/cap.pcap" "$CASE_DIR/keylog"

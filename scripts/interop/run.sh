@@ -27,7 +27,7 @@ IO_TLS_BYTES=${IO_TLS_BYTES:-64M}
 IO_VM_NVME_BYTES=${IO_VM_NVME_BYTES:-32M}
 IO_CASE_LIMIT=${IO_CASE_LIMIT:-150}
 
-HOST_CASES="tls-connect tls-connect-loss tls-serve tls-serve-loss inject bridge"
+HOST_CASES="tls-connect tls-connect-loss tls-serve tls-serve-loss tls12-connect tls12-serve-loss chacha-connect-ku chacha-serve-ku-loss inject bridge"
 # vm-wire (the guest checked on its own through relay.py, no autonic) is a diagnostic, run by
 # name: its python kTLS echo can leave the guest's one-connection kTLS peer busy.
 VM_CASES="vm-ktls vm-nvme-randread vm-nvme-randwrite vm-nvme-randread-loss vm-nvme-randwrite-loss vm-host vm-host-tamper"
@@ -35,6 +35,9 @@ dispatch() {
     case "$1" in
         tls-connect) case_tls connect aes128gcm 0 ;;       tls-connect-loss) case_tls connect aes256gcm 1 ;;
         tls-serve) case_tls serve aes256gcm 0 ;;           tls-serve-loss) case_tls serve aes128gcm 1 ;;
+        tls12-connect) case_tls connect aes128gcm 0 1.2 ;; tls12-serve-loss) case_tls serve chacha20poly1305 1 1.2 ;;
+        chacha-connect-ku) case_tls connect chacha20poly1305 0 1.3 64 ;;
+        chacha-serve-ku-loss) case_tls serve chacha20poly1305 1 1.3 64 ;;
         inject) case_inject ;;                              bridge) case_bridge ;;
         vm-wire) case_vm_wire ;;
         vm-nvme-randread) case_vm_nvme randread 0 ;;        vm-nvme-randwrite) case_vm_nvme randwrite 0 ;;
