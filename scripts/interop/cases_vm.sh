@@ -123,18 +123,19 @@ case_vm_host() {
     pass "md5 match ($w), tx_nvme_tcp_crc_bytes $txcrc, rx crc_ok packets $rxok; $(grep -E '^(WROTE|READ)' "$g" | awk '{print $4, $5}' | tr '\n' ' ')"
 }
 
-# case_vm_ktls CIPHER: autonic tls connect -> the guest's kernel TLS echo (kTLS TX by OpenSSL,
-# TLS_RX by ktls_peer): what comes back is our own pattern, so --verify with our seed.
+# case_vm_ktls CIPHER [VERSION]: autonic tls connect -> the guest's kernel TLS echo (kTLS TX by
+# OpenSSL, TLS_RX by ktls_peer, or by OpenSSL for TLS 1.2): what comes back is our own pattern,
+# so --verify with our seed.
 case_vm_ktls() {
-    local cipher=$1 b=4M
+    local cipher=$1 v=${2:-1.3} b=4M
     # shellcheck disable=SC2046,SC2086
-    vm_autonic a tls connect "$IO_PEER_IP:4433" $VM_WIRE --offload on --cipher "$cipher" --seed 1 \
-        --send $b --recv $b --verify --time-limit $((IO_CASE_LIMIT - 5)) $(ca_args)
+    vm_autonic a tls connect "$IO_PEER_IP:4433" $VM_WIRE --offload on --cipher "$cipher" --tls-version "$v" \
+        --seed 1 --send $b --recv $b --verify --time-limit $((IO_CASE_LIMIT - 5)) $(ca_args)
     sleep 0.5
     local why; why=$(ok_report "$CASE_DIR/a.json") || fail "autonic: $why; guest: $(tail -n 2 "$IO_SHARE/ktls.log" | tr '\n' ' ')"
     local want; want=$(md5sum < "$(pattern_file 1 $b)" | cut -d' ' -f1)
     tail -n 2 "$IO_SHARE/ktls.log" > "$CASE_DIR/ktls.log"
     grep -q "md5=$want" "$CASE_DIR/ktls.log" || fail "verified, but the guest's kernel saw other bytes (want md5 $want)"
     grep -q 'ktls_tx=1 tls_rx=0' "$CASE_DIR/ktls.log" || fail "guest kTLS not on both directions"
-    pass "verified; the guest kernel decrypted and re-encrypted $b (md5 $want), $(c "$CASE_DIR/a.json" rx_tls_msgs_full) records fully offloaded"
+    pass "verified; the guest kernel decrypted and re-encrypted $b with TLS $v $cipher (md5 $want), $(c "$CASE_DIR/a.json" rx_tls_msgs_full) records fully offloaded"
 }

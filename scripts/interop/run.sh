@@ -11,7 +11,8 @@
 #     vm-wire            (by name only) the guest alone over relay.py: ICReq, kTLS echo, throughput
 #     vm-nvme-randread, vm-nvme-randwrite, vm-nvme-randread-loss, vm-nvme-randwrite-loss
 #     vm-host, vm-host-tamper   the guest's nvme-tcp host -> autonic nvme target
-#     vm-ktls            autonic tls connect <-> the guest's kernel TLS
+#     vm-ktls            autonic tls connect <-> the guest's kernel TLS (vm-ktls12, vm-ktls-chacha,
+#                        vm-ktls12-chacha: TLS 1.2 / ChaCha20-Poly1305)
 #   bench (not in all): autonic -> kernel over the TAP, TLS offload vs plain TCP throughput
 # No arguments: every case. Prints PASS/FAIL/SKIP per case with its log directory; exit 1 if
 # any case failed. SKIPs (exit 0) when not root, no /dev/net/tun, or no autonic binary.
@@ -30,7 +31,7 @@ IO_CASE_LIMIT=${IO_CASE_LIMIT:-150}
 HOST_CASES="tls-connect tls-connect-loss tls-serve tls-serve-loss tls12-connect tls12-serve-loss chacha-connect-ku chacha-serve-ku-loss inject bridge"
 # vm-wire (the guest checked on its own through relay.py, no autonic) is a diagnostic, run by
 # name: its python kTLS echo can leave the guest's one-connection kTLS peer busy.
-VM_CASES="vm-ktls vm-nvme-randread vm-nvme-randwrite vm-nvme-randread-loss vm-nvme-randwrite-loss vm-host vm-host-tamper"
+VM_CASES="vm-ktls vm-ktls12 vm-ktls-chacha vm-ktls12-chacha vm-nvme-randread vm-nvme-randwrite vm-nvme-randread-loss vm-nvme-randwrite-loss vm-host vm-host-tamper"
 dispatch() {
     case "$1" in
         tls-connect) case_tls connect aes128gcm 0 ;;       tls-connect-loss) case_tls connect aes256gcm 1 ;;
@@ -44,6 +45,8 @@ dispatch() {
         vm-nvme-randread-loss) case_vm_nvme randread 1 ;;   vm-nvme-randwrite-loss) case_vm_nvme randwrite 1 ;;
         vm-host) case_vm_host 0 ;;                          vm-host-tamper) case_vm_host 1 ;;
         vm-ktls) case_vm_ktls aes256gcm ;;                  bench) case_bench ;;
+        vm-ktls12) case_vm_ktls aes128gcm 1.2 ;;            vm-ktls-chacha) case_vm_ktls chacha20poly1305 ;;
+        vm-ktls12-chacha) case_vm_ktls chacha20poly1305 1.2 ;;
         *) echo "FAIL $1: unknown case"; exit 1 ;;
     esac
 }

@@ -1,10 +1,11 @@
 // ktls_peer - the guest's kernel-TLS peer for autonic's interop cases.
-// OpenSSL (the host's 3.0, run inside the guest) does the TLS 1.3 handshake; from then on the
-// KERNEL does both record directions: OpenSSL's KTLS option installs TLS_TX itself, and since
-// OpenSSL 3.0 does not install TLS_RX for TLS 1.3, we derive the client's traffic key from the
-// keylog callback (RFC 8446 sec. 7.1/7.3: key = HKDF-Expand-Label(secret, "key"), iv likewise)
-// and install TLS_RX (Documentation/networking/tls.rst). Every connection is an echo: what the
-// kernel decrypts is written back through the kernel's encryption, until the peer closes.
+// OpenSSL (the host's 3.0, run inside the guest) does the TLS 1.3 or 1.2 handshake (AES-GCM or
+// ChaCha20-Poly1305); from then on the KERNEL does both record directions: OpenSSL's KTLS
+// option installs TLS_TX itself, and TLS_RX too for TLS 1.2; since OpenSSL 3.0 does not install
+// TLS_RX for TLS 1.3, we derive the client's traffic key from the keylog callback (RFC 8446
+// sec. 7.1/7.3: key = HKDF-Expand-Label(secret, "key"), iv likewise) and install TLS_RX
+// (Documentation/networking/tls.rst). Every connection is an echo: what the kernel decrypts is
+// written back through the kernel's encryption, until the peer closes.
 // Usage: ktls_peer CERT KEY PORT      (serves connections one after another, forever)
 #include <linux/tls.h>
 #include <netinet/in.h>
@@ -60,13 +61,23 @@ static int expand_label(const char* md, const char* label, unsigned char* out, s
   return ok == 1 ? 0 : -1;
 }
 
-// Install TLS_RX at record sequence 0: the client's first application-data record.
+// Install TLS_RX at record sequence 0: the client's first application-data record. TLS 1.2:
+// OpenSSL did (0 if it did).
 static int install_rx(int fd, const SSL* ssl) {
+  if (SSL_version(ssl) == TLS1_2_VERSION) return BIO_get_ktls_recv(SSL_get_rbio(ssl)) ? 0 : -1;
   unsigned char key[32], iv[12];
-  int aes256 = SSL_CIPHER_get_id(SSL_get_current_cipher(ssl)) == 0x03001302;  // AES_256_GCM_SHA384
+  const unsigned long id = SSL_CIPHER_get_id(SSL_get_current_cipher(ssl));
+  int aes256 = id == 0x03001302, chacha = id == 0x03001303;  // AES_256_GCM_SHA384, CHACHA20_POLY1305
   const char* md = aes256 ? "SHA384" : "SHA256";
-  size_t klen = aes256 ? 32 : 16;
+  size_t klen = aes256 || chacha ? 32 : 16;
   if (expand_label(md, "key", key, klen) || expand_label(md, "iv", iv, 12)) return -1;
+  if (chacha) {
+    struct tls12_crypto_info_chacha20_poly1305 ci = {0};
+    ci.info.version = TLS_1_3_VERSION;
+    ci.info.cipher_type = TLS_CIPHER_CHACHA20_POLY1305;
+    memcpy(ci.key, key, 32), memcpy(ci.iv, iv, 12);
+    return setsockopt(fd, SOL_TLS, TLS_RX, &ci, sizeof ci);
+  }
   if (aes256) {
     struct tls12_crypto_info_aes_gcm_256 ci = {0};
     ci.info.version = TLS_1_3_VERSION;
@@ -144,7 +155,8 @@ out:;
 int main(int argc, char** argv) {
   if (argc != 4) return fprintf(stderr, "usage: ktls_peer CERT KEY PORT\n"), 2;
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);  // (TLS 1.2: a ticket before the Finished)
   SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
   SSL_CTX_set_keylog_callback(ctx, keylog);
   if (SSL_CTX_use_certificate_chain_file(ctx, argv[1]) != 1 ||

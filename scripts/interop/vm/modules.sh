@@ -1,11 +1,12 @@
 # shellcheck shell=bash
 # modules.sh - the guest's kernel modules: what the interop roles need, closed over
 # modules.dep and modules.softdep (sourced by build.sh).
-# Crypto algorithms (gcm, ghash, crc32c) are requested by name at run time, invisible to
+# Crypto algorithms (gcm, ghash, rfc7539 = ChaCha20-Poly1305, crc32c) are requested by name at run time, invisible to
 # modules.dep, so they are listed explicitly; under TCG `-cpu max` the *-intel ones load.
 IO_GUEST_MODULES="virtio_pci virtio_net configfs null_blk nvmet nvmet-tcp nvme-tcp nvme-fabrics
     tls 9pnet_virtio 9p crc32c-intel crc32c_generic libcrc32c aesni-intel gcm ctr ghash-generic
-    ghash-clmulni-intel af_packet"
+    ghash-clmulni-intel chacha20poly1305 chacha_generic chacha-x86_64 poly1305_generic poly1305-x86_64
+    af_packet"
 
 # io_module_closure MODDIR DEST: copy the closure (decompressed) to DEST; prints its size.
 io_module_closure() {
