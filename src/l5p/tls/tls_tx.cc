@@ -87,7 +87,9 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
     if (shape.inner_type) rec[kHeaderLen + clen] = uint8_t(inner);
     std::memset(rec + kHeaderLen + rec_len - kTagLen, 0, kTagLen);
   }
-  map_.push(std::move(pieces), note, uint32_t(clen));  // its content: the payload stream
+  // The payload stream (an inner L5P's) is application data only; the NIC leaves a KeyUpdate
+  // record out of it too (tls_plugin.cc outside_payload). (An alert ends the stream anyway.)
+  map_.push(std::move(pieces), note, inner == ContentType::kHandshake ? 0u : uint32_t(clen));
   ++seq_;
   ++st_.tx_tls_records;
 }

@@ -39,7 +39,7 @@ FeedResult feed(MsgCursor& cur, const Plugin& plugin, PluginFlow& flow, l5o::Dir
     }
     if (cur.len_known() && cur.offset == cur.msg_len) {
       if (dir == l5o::Direction::kRx && !flow.rx_verify()) r.all_verified = false;
-      cur.advance(plugin);
+      cur.advance(plugin, flow);
     }
   }
   return r;

@@ -36,8 +36,9 @@ struct MsgCursor {
   bool len_known() const { return msg_len != 0; }
   TcpSeq next_msg() const { return msg_start + msg_len; }  // only if len_known()
   // Moves to the next message (only if len_known()).
-  void advance(const Plugin& p) {
-    const TcpSeq next_payload = payload + p.payload_len(ByteSpan(hdr.data(), p.header_len()));
+  void advance(const Plugin& p, const PluginFlow& f) {
+    const uint32_t n = f.outside_payload(msg_index) ? 0 : p.payload_len(ByteSpan(hdr.data(), p.header_len()));
+    const TcpSeq next_payload = payload + n;
     reset(next_msg(), msg_index + 1, next_payload);
   }
 };

@@ -60,6 +60,9 @@ class PluginFlow {
   // The static state changes (l5o update; TLS KeyUpdate: keys for messages from an index on).
   // False if the plug-in cannot take it (the context is then lost: fail closed).
   virtual bool update(const l5o::L5State& /*state*/) { return false; }
+  // Composed offloads: message `msg_index` carries nothing of the inner L5P's stream although
+  // its header says it has content (a TLS KeyUpdate record the L5P sent).
+  virtual bool outside_payload(uint64_t /*msg_index*/) const { return false; }
   // Composed offloads: hand this flow's message payload to an inner L5P's engine.
   virtual void set_inner(class InnerEngine* /*inner*/) {}
 };

@@ -101,7 +101,7 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
       if (trace_ && *trace_)
         (*trace_)(who_ + ": offloading: hardware jump to the next header at " + pos_ + " " +
                   std::to_string(m.raw()));
-      cur_.advance(plugin_);
+      cur_.advance(plugin_, *flow_);
       if (seq == m) {
         ++st.rx_resync_jump_exact;
         on_offloading(seq, payload, v, st);  // exactly in sequence from a correct state

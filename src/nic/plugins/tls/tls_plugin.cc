@@ -27,6 +27,15 @@ class TlsFlow final : public PluginFlow {
     return !epochs_.empty();
   }
   void attach(RrMap*, OffloadStats* st) override { stats_ = st; }
+  // TX: the record before each later key epoch is the KeyUpdate the L5P sent (tls_tx.cc
+  // key_update): not NVMe (or any inner) stream bytes. (RX learns of a KeyUpdate only at its
+  // end, too late: the L5P stops trusting inner marks then.)
+  bool outside_payload(uint64_t msg_index) const override {
+    if (!encrypt_) return false;
+    for (size_t e = 1; e < epochs_.size(); ++e)
+      if (epochs_[e].first_msg == msg_index + 1) return true;
+    return false;
+  }
 
   void begin(uint64_t msg_index, TcpSeq, ByteSpan header, TcpSeq payload_pos) override {
     payload_pos_ = payload_pos;
@@ -60,7 +69,7 @@ class TlsFlow final : public PluginFlow {
       const size_t n = std::min<size_t>(data_end_ - (offset + i), in.size() - i);
       ByteSpan src = in.subspan(i, n);
       MutByteSpan dst = out.subspan(i, n);
-      if (inner_) {
+      if (inner_ && !outside_payload(msg_index_)) {
         // Composed offload: the inner L5P works on the plaintext first (NVMe fills its
         // digests), then it is encrypted -- TX order "NVMe then TLS".
         if (dst.data() != src.data()) std::memcpy(dst.data(), src.data(), n);
