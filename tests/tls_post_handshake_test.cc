@@ -14,6 +14,7 @@
 #include "l5p/tls/tls_sw.h"
 #include "nvme_fixture.h"
 #include "test_util.h"
+#include "tls_fixture.h"
 #include "testbed/testbed.h"
 
 using namespace autonic;
@@ -35,17 +36,8 @@ TrafficKeys keys() {
   return k;
 }
 
-// One sealed record of inner type `type` (22 handshake, 21 alert, 23 application data).
-Bytes record(RecordCrypto& c, uint64_t seq, ByteSpan content, uint8_t type) {
-  const uint16_t len = uint16_t(content.size() + 1 + kTagLen);
-  const Bytes hdr = {23, 3, 3, uint8_t(len >> 8), uint8_t(len)};
-  Bytes inner(content.begin(), content.end());
-  inner.push_back(type);
-  Bytes w = hdr;
-  w.resize(kHeaderLen + len);
-  c.seal(seq, hdr, inner, w.data() + kHeaderLen);
-  return w;
-}
+// One sealed TLS 1.3 record of inner type `type`.
+const auto record = &autonic::testing::tls13_record;
 
 Bytes hs_msg(uint8_t type, const Bytes& body) {
   Bytes m(4 + body.size());

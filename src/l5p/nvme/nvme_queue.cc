@@ -183,6 +183,10 @@ HeaderParse<NvmeError> NvmeQueue::parse_header(ByteSpan head) {
   return HeaderParse<NvmeError>::length(ch_.plen);
 }
 
+static bool overlaps(ByteSpan a, MutByteSpan b) {
+  return !a.empty() && !b.empty() && a.data() < b.data() + b.size() && b.data() < a.data() + a.size();
+}
+
 NvmeQueue::Result NvmeQueue::on_bytes(uint32_t, ByteSpan d, const RxMarks& m) {
   const size_t n = d.size();
   switch (phase_) {
@@ -192,9 +196,12 @@ NvmeQueue::Result NvmeQueue::on_bytes(uint32_t, ByteSpan d, const RxMarks& m) {
       uint8_t* dst = dest_.data() + got_;
       if (d.data() == dst) {
         st_.nvme_ddp_skip_bytes += n;  // the NIC already put it here: src == dst (§5.1)
-      } else if (m.placed) {
+      } else if (m.placed || overlaps(d, dest_)) {
         // Placed for another request than the one this PDU belongs to: that memory is not
-        // this PDU's to read (it may already be back with its owner). Never copy from it.
+        // this PDU's to read (it may already be back with its owner). Never copy from it. Or
+        // placed in this request's buffer at another offset than these bytes' own (a NIC whose
+        // framing of the stream differs from ours): later placements may have overwritten
+        // them already. Either way, fail closed.
         return fatal(NvmeError::kDdpMismatch);
       } else {
         AppScope copy(cfg_.meter, AppScope::Kind::kCopy);

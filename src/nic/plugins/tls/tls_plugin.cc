@@ -111,16 +111,10 @@ class TlsFlow final : public PluginFlow {
   bool rx_verify() override {
     if (bad_ || !started_) return false;
     const bool ok = aead_.check_tag(tag_);
-    if (ok && next_ && data_end_ - body_ == kKeyUpdateRecord.size() &&
+    if (ok && data_end_ - body_ == kKeyUpdateRecord.size() &&
         std::equal(ku_.begin(), ku_.begin() + 4, kKeyUpdateRecord.begin()) && ku_[4] <= 1 &&
-        ku_[5] == kKeyUpdateRecord[5]) {
-      // An authenticated KeyUpdate (RFC 8446 §4.6.3) alone in its record: the next record is the
-      // first under the next keys, sequence number 0 (§5.3). A KeyUpdate sharing its record, or
-      // padded, is left to the L5P (it updates the context; resync finds the place meanwhile).
-      epochs_.push_back(TlsL5State::Epoch{msg_index_ + 1, 0, std::move(*next_)});
-      next_.reset();
-      if (stats_) ++stats_->rx_key_switch;
-    }
+        ku_[5] == kKeyUpdateRecord[5])
+      on_key_update();
     // A zero where the content type belongs means padding (RFC 8446 §5.4): the padding went to
     // the inner engine as payload, so its positions no longer match the inner L5P's.
     if (ok && inner_ && last_plain_ == 0) inner_->on_broken();
@@ -137,6 +131,19 @@ class TlsFlow final : public PluginFlow {
   }
 
  private:
+  // An authenticated KeyUpdate (RFC 8446 §4.6.3) alone in its record: the next record is the
+  // first under the next keys, sequence number 0 (§5.3). A KeyUpdate sharing its record, or
+  // padded, is left to the L5P (it updates the context; resync finds the place meanwhile).
+  // Its content already went to the inner engine as if it were inner stream bytes (the type
+  // comes last): that engine's framing is broken from here on, so it stops (it would place
+  // the following bytes at shifted offsets).
+  void on_key_update() {
+    if (inner_) inner_->on_broken();
+    if (!next_) return;
+    epochs_.push_back(TlsL5State::Epoch{msg_index_ + 1, 0, std::move(*next_)});
+    next_.reset();
+    if (stats_) ++stats_->rx_key_switch;
+  }
   size_t epoch_of(uint64_t msg_index) const {
     size_t i = 0;
     while (i + 1 < epochs_.size() && epochs_[i + 1].first_msg <= msg_index) ++i;
