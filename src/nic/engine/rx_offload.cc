@@ -125,6 +125,12 @@ void RxOffloadFlow::advance_unmarked(ByteSpan tail, OffloadStats& st) {
     ++st.rx_resync_bad_pattern;
     set_state(RxSyncState::kSearching, cur_.pos(), "no header where one must start");
     tail_len_ = 0;
+  } else if (!r.all_verified) {
+    // A message that ended here failed its check: the state is wrong (e.g. a TLS KeyUpdate the
+    // NIC could not follow), and would mark the next message's packets wrongly too.
+    ++st.rx_err;
+    set_state(RxSyncState::kSearching, cur_.pos(), "integrity check failed in the NIC");
+    tail_len_ = 0;
   }
 }
 
