@@ -2,16 +2,9 @@
 
 #include <stdexcept>
 
-namespace autonic::l5p::tls {
+#include "proto/tls/tls_evp.h"
 
-static const EVP_CIPHER* aead_cipher(Cipher c) {
-  switch (c) {
-    case Cipher::kAes128Gcm: return EVP_aes_128_gcm();
-    case Cipher::kAes256Gcm: return EVP_aes_256_gcm();
-    case Cipher::kChacha20Poly1305: return EVP_chacha20_poly1305();
-  }
-  return nullptr;
-}
+namespace autonic::l5p::tls {
 
 static const EVP_CIPHER* stream_cipher(Cipher c) {
   switch (c) {
@@ -25,7 +18,7 @@ static const EVP_CIPHER* stream_cipher(Cipher c) {
 RecordCrypto::RecordCrypto(const TrafficKeys& k) : k_(k), aead_(EVP_CIPHER_CTX_new()), ctr_(EVP_CIPHER_CTX_new()) {
   if (!aead_ || !ctr_) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
   if (k.key.size() != key_len(k.cipher)) throw std::invalid_argument("TLS key length does not match the cipher");
-  EVP_CipherInit_ex(aead_, aead_cipher(k.cipher), nullptr, k.key.data(), nullptr, 1);
+  EVP_CipherInit_ex(aead_, evp_aead(k.cipher), nullptr, k.key.data(), nullptr, 1);
   EVP_EncryptInit_ex(ctr_, stream_cipher(k.cipher), nullptr, k.key.data(), nullptr);
 }
 

@@ -2,18 +2,11 @@
 
 #include <stdexcept>
 
+#include "proto/tls/tls_evp.h"
+
 namespace autonic::nic {
 
 using proto::tls::Cipher;
-
-static const EVP_CIPHER* evp_aead(Cipher c) {
-  switch (c) {
-    case Cipher::kAes128Gcm: return EVP_aes_128_gcm();
-    case Cipher::kAes256Gcm: return EVP_aes_256_gcm();
-    case Cipher::kChacha20Poly1305: return EVP_chacha20_poly1305();
-  }
-  return nullptr;
-}
 
 AeadStream::AeadStream(Cipher cipher, ByteSpan key) : ctx_(EVP_CIPHER_CTX_new()) {
   if (!ctx_) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
@@ -31,7 +24,7 @@ void AeadStream::rekey(Cipher cipher, ByteSpan key) {
   }
   chacha_.reset();
   // Key schedule once per key; each record only sets a new nonce.
-  EVP_CipherInit_ex(ctx_, evp_aead(cipher), nullptr, key.data(), nullptr, 1);
+  EVP_CipherInit_ex(ctx_, proto::tls::evp_aead(cipher), nullptr, key.data(), nullptr, 1);
 }
 
 void AeadStream::begin(const uint8_t nonce[12], ByteSpan aad, bool encrypt) {
