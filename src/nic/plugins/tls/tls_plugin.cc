@@ -64,7 +64,12 @@ class TlsFlow final : public PluginFlow {
   }
   void tx(uint32_t offset, ByteSpan in, MutByteSpan out) override {
     size_t i = explicit_nonce(offset, in, out);
-    if (bad_) return pass(i, in, out);
+    if (bad_) {
+      // Never on the wire as plaintext (fail closed): a record too short to be one (the L5P
+      // never makes such) goes out as zeros, which no receiver authenticates.
+      std::memset(out.data() + i, 0, out.size() - i);
+      return;
+    }
     if (offset + i < data_end_) {
       const size_t n = std::min<size_t>(data_end_ - (offset + i), in.size() - i);
       ByteSpan src = in.subspan(i, n);
