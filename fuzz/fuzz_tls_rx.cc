@@ -452,7 +452,9 @@ void trace_view(const View& v) {
 class Receiver {
  public:
   // rekeyed(first, gen): TlsRx moved to key generation `gen` from its record index `first` on.
-  using Rekeyed = std::function<void(uint64_t first, uint64_t gen)>;
+  // The NIC's RX context now holds generation `gen` from record `first` (sequence number
+  // `first_seq`) and, TLS 1.3, the next one (tls_session.cc rx_state).
+  using Rekeyed = std::function<void(uint64_t first, uint64_t first_seq, uint64_t gen)>;
   Receiver(const Suite& su, const Sent& s, l5p::RxResyncAnswerer::Answer answer, Rekeyed rekeyed = {})
       : su_(su), s_(s), rekeyed_(std::move(rekeyed)),
         rx_(keys(su, 0), st_, [this](ByteSpan d, bool) { on_deliver(d); }, std::move(answer), true, su.first_seq()) {
@@ -461,8 +463,15 @@ class Receiver {
     if (!su.v12())
       rx_.on_key_update([this](bool, uint64_t first) {
         ++gen_;
-        if (rekeyed_) rekeyed_(first, gen_);
+        if (rekeyed_) rekeyed_(first, 0, gen_);
         return keys(su_, gen_);
+      });
+    // ... and when a record looked like a KeyUpdate to the NIC but was none (tls_rx.h
+    // NicMisled): the context goes back to the current keys; TlsRx gets the ones it moved to.
+    if (!su.v12())
+      rx_.on_nic_misled([this](uint64_t first, uint64_t first_seq) {
+        if (rekeyed_) rekeyed_(first, first_seq, gen_);
+        return keys(su_, gen_ + 1);
       });
   }
   TlsRx& rx() { return rx_; }
@@ -595,8 +604,8 @@ class NicPath {
                             (unsigned long long)idx);
              command([this, t, ok, idx, p] { flow_->resync_resp(t, ok, idx, p, ost_); });
            },
-           [this](uint64_t first, uint64_t gen) {
-             command([this, first, gen] { flow_->plugin_flow().update(state(first, 0, gen)); });
+           [this](uint64_t first, uint64_t first_seq, uint64_t gen) {
+             command([this, first, first_seq, gen] { flow_->plugin_flow().update(state(first, first_seq, gen)); });
            }) {
     r_.rx().start(isn);
     r_.rx().on_rebase([this] { rebase(); });

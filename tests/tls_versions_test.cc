@@ -239,7 +239,12 @@ struct Rx {
       firsts.push_back(first);
       return keys(++gen);
     });
+    rx.on_nic_misled([this](uint64_t first, uint64_t first_seq) {
+      misled.emplace_back(first, first_seq);
+      return keys(gen + 1);
+    });
   }
+  std::vector<std::pair<uint64_t, uint64_t>> misled;
   TlsStats st;
   Bytes got;
   std::vector<bool> requested;
@@ -329,6 +334,56 @@ TEST(TlsKeyUpdateRx, ForgedPartialRecordStillBadRecordMac) {
   next[kHeaderLen + 200] ^= 1;  // an attacker's bit in the unmarked part
   ASSERT_FALSE(h.rx.input(ByteSpan(next).first(kHeaderLen + 100), true));
   auto f = h.rx.input(ByteSpan(next).subspan(kHeaderLen + 100), false);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->outcome, "alert:bad_record_mac");
+  EXPECT_TRUE(h.got.empty());
+}
+
+// A NewSessionTicket split over two records so that the second holds exactly `24 00 00 01 00`:
+// to a NIC that sees one record at a time, a lone KeyUpdate (tls_plugin.cc); to us the end of
+// the ticket (its extensions field).
+std::pair<Bytes, Bytes> ticket_ending_like_a_key_update() {
+  Bytes body = {0, 0, 0x1c, 0x20, 1, 2, 3, 4, 0, 0, 1, 0xAB, 0, 5, 24, 0, 0, 1, 0};
+  Bytes msg = {4, 0, 0, uint8_t(body.size())};
+  msg.insert(msg.end(), body.begin(), body.end());
+  return {Bytes(msg.begin(), msg.end() - 5), Bytes(msg.end() - 5, msg.end())};
+}
+
+TEST(TlsKeyUpdateRx, ANicMisledByALookalikeIsPutBackAndItsMarksUndone) {
+  Rx h;
+  RecordCrypto k0(keys(0)), k1(keys(1));
+  const auto [head, tail] = ticket_ending_like_a_key_update();
+  Bytes w = record(k0, 0, head, 22);
+  const Bytes r1 = record(k0, 1, tail, 22);
+  w.insert(w.end(), r1.begin(), r1.end());
+  ASSERT_FALSE(h.rx.input(w, false));
+  EXPECT_EQ(h.st.rx_tls_post_handshake, 1u) << "a ticket, not a KeyUpdate";
+  EXPECT_EQ(h.st.rx_tls_rekey_ok, 0u);
+  ASSERT_EQ(h.misled.size(), 1u);
+  // The context goes back to generation 0 from the next record on, its sequence numbers
+  // continuing (the ticket records were numbers 0 and 1, and left the payload stream).
+  EXPECT_EQ(h.misled[0].second, 2u);
+  // The NIC had already decrypted the start of the next record with the keys it moved to.
+  Bytes next = record(k0, 2, kData, 23);
+  k1.ctr_xor(0, 0, MutByteSpan(next.data() + kHeaderLen, 100));
+  ASSERT_FALSE(h.rx.input(ByteSpan(next).first(kHeaderLen + 100), true));
+  ASSERT_FALSE(h.rx.input(ByteSpan(next).subspan(kHeaderLen + 100), false));
+  EXPECT_EQ(h.got, kData);
+}
+
+TEST(TlsKeyUpdateRx, RecordsUnderKeysWeNeverMovedToAreRefusedEvenIfTheNicVerifiedThem) {
+  // A peer that claims a KeyUpdate through the lookalike and seals the next record under the
+  // next keys: the misled NIC verifies it ("full"), but we did not move: bad_record_mac.
+  Rx h;
+  RecordCrypto k0(keys(0)), k1(keys(1));
+  const auto [head, tail] = ticket_ending_like_a_key_update();
+  Bytes w = record(k0, 0, head, 22);
+  const Bytes r1 = record(k0, 1, tail, 22);
+  w.insert(w.end(), r1.begin(), r1.end());
+  ASSERT_FALSE(h.rx.input(w, false));
+  Bytes next = record(k1, 0, kData, 23);
+  k1.ctr_xor(0, 0, MutByteSpan(next.data() + kHeaderLen, next.size() - kHeaderLen - kTagLen));
+  auto f = h.rx.input(next, true);  // every byte marked: the NIC's word
   ASSERT_TRUE(f);
   EXPECT_EQ(f->outcome, "alert:bad_record_mac");
   EXPECT_TRUE(h.got.empty());

@@ -117,19 +117,25 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
   plain_.resize(ct_len);
   const uint64_t seq = seq_base_ + m.index;
   bool ok = false;
-  if (m.offloaded != Offloaded::kPartial) {
+  if (m.offloaded == Offloaded::kNone) {
     ++st_.rx_tls_msgs_none;
     ok = crypto_->open(seq, hdr, body, plain_.data());
-  } else {
+  } else {  // partial (or full, not trusted: see ahead_)
     ++st_.rx_tls_msgs_partial;
     // Marks made under the current keys (the common case) or, after a KeyUpdate the NIC did not
     // see, under an older generation's (tls_rx.h OldKeys): a wrong guess never authenticates.
-    const Bytes orig = old_.empty() ? Bytes() : rec_;
+    const Bytes orig = old_.empty() && !ahead_ ? Bytes() : rec_;
     reencrypt(m, ct_len, *crypto_, seq);
     ok = crypto_->open(seq, hdr, body, plain_.data());
     for (size_t g = 0; !ok && g < old_.size(); ++g) {
       std::copy(orig.begin(), orig.end(), rec_.begin());
       reencrypt(m, ct_len, *old_[g].crypto, old_[g].base + m.index);
+      ok = crypto_->open(seq, hdr, body, plain_.data());
+      if (ok) ++st_.rx_tls_rekey_stale_marks;
+    }
+    if (!ok && ahead_) {
+      std::copy(orig.begin(), orig.end(), rec_.begin());
+      reencrypt(m, ct_len, *ahead_, ahead_base_ + m.index);
       ok = crypto_->open(seq, hdr, body, plain_.data());
       if (ok) ++st_.rx_tls_rekey_stale_marks;
     }
@@ -143,7 +149,7 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
 }
 
 void TlsRx::deliver_content(const RxMsg& m, ByteSpan content) {
-  const bool all = m.offloaded == Offloaded::kFull;
+  const bool all = trusted_full(m);
   if (all && inner_trusted_) {
     // Hand the content over in runs of equal inner mark (per packet the NIC processed).
     for (const auto& r : inner_ranges_.ranges()) {
@@ -185,6 +191,7 @@ void TlsRx::rebase_after(const RxMsg& m) {
   const uint64_t shift = m.index + 1;  // the next record's index now; 0 from here
   seq_base_ += shift;
   for (OldKeys& o : old_) o.base += shift;
+  ahead_base_ += shift;
   framer_.arm(0);  // the next record is the new context's first
   rebase_ = Rebase{framer_.pos(), seq_base_};
   if (on_rebase_) on_rebase_();
@@ -202,9 +209,21 @@ void TlsRx::rekey(const RxMsg& m) {
   ++st_.rx_tls_rekey_ok;
 }
 
+// The NIC moves to the next keys on a verified record holding exactly one unpadded KeyUpdate
+// (tls_plugin.cc); one that is no KeyUpdate for us misled it (NicMisled).
+void TlsRx::check_nic_misled(const RxMsg& m, uint8_t type, ByteSpan content, size_t ct_len) {
+  static constexpr uint8_t kKu[] = {24, 0, 0, 1};
+  const bool looks = shape_.inner_type && type == uint8_t(ContentType::kHandshake) && ct_len == 6 &&
+                     content.size() == 5 && std::equal(kKu, kKu + 4, content.begin()) && content[4] <= 1;
+  if (!looks || ku_requested_ || !on_nic_misled_) return;
+  const uint64_t first = m.index + 1;
+  ahead_ = std::make_unique<RecordCrypto>(on_nic_misled_(first, seq_base_ + first));
+  ahead_base_ = uint64_t(0) - first;  // its sequence numbers from 0 at `first`
+}
+
 TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   const size_t ct_len = m.len - body_off_ - kTagLen;
-  const bool all = m.offloaded == Offloaded::kFull;
+  const bool all = trusted_full(m);
   ++st_.rx_tls_records;
   ByteSpan inner;
   if (all) {
@@ -249,6 +268,7 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   }
   after_record_ = on_content(m, type, content);
   ku_requested_ = after_record_ ? std::nullopt : post_hs_.take_key_update();
+  if (!after_record_) check_nic_misled(m, type, content, ct_len);
   if (ku_requested_ && on_key_update_) {
     rekey(m);
   } else if (ku_requested_) {

@@ -35,6 +35,13 @@ class TlsRx final : private MsgParser<RxFailure> {
   // NIC context's numbering: the session tells the context so).
   using KeyUpdate = std::function<TrafficKeys(bool requested, uint64_t first)>;
   void on_key_update(KeyUpdate f) { on_key_update_ = std::move(f); }
+  // A record that looks to the NIC like a lone KeyUpdate but is not one for us (the end of a
+  // split handshake message): a NIC holding the next keys moved to them. The session puts the
+  // context back on the current keys from record `first` (sequence number `first_seq`) and
+  // returns those next keys; records the NIC may have processed under them meanwhile are checked
+  // in software from then on (tls_rx.cc).
+  using NicMisled = std::function<TrafficKeys(uint64_t first, uint64_t first_seq)>;
+  void on_nic_misled(NicMisled f) { on_nic_misled_ = std::move(f); }
   void start(TcpSeq first) { framer_.start(first); }
   // placed: `data` is not packet memory but the inner L5P's own buffer, where the NIC already
   // put these decrypted bytes (composed DDP). It stays valid until the record is delivered, so it
@@ -105,6 +112,15 @@ class TlsRx final : private MsgParser<RxFailure> {
   std::deque<OldKeys> old_;
   std::optional<bool> ku_requested_;
   KeyUpdate on_key_update_;
+  // The keys a misled NIC moved to (NicMisled) and their sequence base; while set, no NIC
+  // verdict is taken on trust: full records are re-encrypted and opened here too.
+  std::unique_ptr<RecordCrypto> ahead_;
+  uint64_t ahead_base_ = 0;
+  NicMisled on_nic_misled_;
+  void check_nic_misled(const RxMsg& m, uint8_t type, ByteSpan content, size_t ct_len);
+  // The NIC decrypted and authenticated the whole record, and we take its word (after a misled
+  // NIC we do not: it may have used keys we never do).
+  bool trusted_full(const RxMsg& m) const { return m.offloaded == Offloaded::kFull && !ahead_; }
   TlsStats& st_;
   Deliver deliver_;
   MsgFramer<RxFailure> framer_;

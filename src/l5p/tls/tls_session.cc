@@ -65,7 +65,13 @@ void TlsSession::establish(TcpSeq rx_first) {
       role_ == Role::kClient, rx_seq);
   rx_->start(rx_first);
   rx_->on_rebase([this] { rebase_rx_offload(); });
-  if (!v12) rx_->on_key_update([this](bool requested, uint64_t first) { return on_peer_key_update(requested, first); });
+  if (!v12) {
+    rx_->on_key_update([this](bool requested, uint64_t first) { return on_peer_key_update(requested, first); });
+    rx_->on_nic_misled([this](uint64_t first, uint64_t first_seq) {
+      if (rx_h_) rx_h_.offload()->update(rx_h_.get(), rx_state(first, first_seq));
+      return hs_->next_keys(false);
+    });
+  }
   if (cfg_.offload && cfg_.offload_rx)
     rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
                                                              rx_state(0, rx_seq), rx_first, this));
