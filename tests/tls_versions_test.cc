@@ -349,14 +349,19 @@ std::pair<Bytes, Bytes> ticket_ending_like_a_key_update() {
   return {Bytes(msg.begin(), msg.end() - 5), Bytes(msg.end() - 5, msg.end())};
 }
 
-TEST(TlsKeyUpdateRx, ANicMisledByALookalikeIsPutBackAndItsMarksUndone) {
-  Rx h;
-  RecordCrypto k0(keys(0)), k1(keys(1));
+// Records 0 and 1 under generation 0: the ticket, split as above.
+Bytes lookalike_records(RecordCrypto& k0) {
   const auto [head, tail] = ticket_ending_like_a_key_update();
   Bytes w = record(k0, 0, head, 22);
   const Bytes r1 = record(k0, 1, tail, 22);
   w.insert(w.end(), r1.begin(), r1.end());
-  ASSERT_FALSE(h.rx.input(w, false));
+  return w;
+}
+
+TEST(TlsKeyUpdateRx, ANicMisledByALookalikeIsPutBackAndItsMarksUndone) {
+  Rx h;
+  RecordCrypto k0(keys(0)), k1(keys(1));
+  ASSERT_FALSE(h.rx.input(lookalike_records(k0), false));
   EXPECT_EQ(h.st.rx_tls_post_handshake, 1u) << "a ticket, not a KeyUpdate";
   EXPECT_EQ(h.st.rx_tls_rekey_ok, 0u);
   ASSERT_EQ(h.misled.size(), 1u);
@@ -376,11 +381,7 @@ TEST(TlsKeyUpdateRx, RecordsUnderKeysWeNeverMovedToAreRefusedEvenIfTheNicVerifie
   // next keys: the misled NIC verifies it ("full"), but we did not move: bad_record_mac.
   Rx h;
   RecordCrypto k0(keys(0)), k1(keys(1));
-  const auto [head, tail] = ticket_ending_like_a_key_update();
-  Bytes w = record(k0, 0, head, 22);
-  const Bytes r1 = record(k0, 1, tail, 22);
-  w.insert(w.end(), r1.begin(), r1.end());
-  ASSERT_FALSE(h.rx.input(w, false));
+  ASSERT_FALSE(h.rx.input(lookalike_records(k0), false));
   Bytes next = record(k1, 0, kData, 23);
   k1.ctr_xor(0, 0, MutByteSpan(next.data() + kHeaderLen, next.size() - kHeaderLen - kTagLen));
   auto f = h.rx.input(next, true);  // every byte marked: the NIC's word
