@@ -209,12 +209,13 @@ void TlsRx::rekey(const RxMsg& m) {
   ++st_.rx_tls_rekey_ok;
 }
 
-// The NIC moves to the next keys on a verified record holding exactly one unpadded KeyUpdate
-// (tls_plugin.cc); one that is no KeyUpdate for us misled it (NicMisled).
-void TlsRx::check_nic_misled(const RxMsg& m, uint8_t type, ByteSpan content, size_t ct_len) {
+// The NIC moves to the next keys on a verified record holding exactly one KeyUpdate
+// (tls_plugin.cc: unpadded ones; a NIC that strips padding first would take padded ones too);
+// one that is no KeyUpdate for us misled it (NicMisled).
+void TlsRx::check_nic_misled(const RxMsg& m, uint8_t type, ByteSpan content) {
   static constexpr uint8_t kKu[] = {24, 0, 0, 1};
-  const bool looks = shape_.inner_type && type == uint8_t(ContentType::kHandshake) && ct_len == 6 &&
-                     content.size() == 5 && std::equal(kKu, kKu + 4, content.begin()) && content[4] <= 1;
+  const bool looks = shape_.inner_type && type == uint8_t(ContentType::kHandshake) && content.size() == 5 &&
+                     std::equal(kKu, kKu + 4, content.begin()) && content[4] <= 1;
   if (!looks || ku_requested_ || !on_nic_misled_) return;
   const uint64_t first = m.index + 1;
   ahead_ = std::make_unique<RecordCrypto>(on_nic_misled_(first, seq_base_ + first));
@@ -268,7 +269,7 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   }
   after_record_ = on_content(m, type, content);
   ku_requested_ = after_record_ ? std::nullopt : post_hs_.take_key_update();
-  if (!after_record_) check_nic_misled(m, type, content, ct_len);
+  if (!after_record_) check_nic_misled(m, type, content);
   if (ku_requested_ && on_key_update_) {
     rekey(m);
   } else if (ku_requested_) {

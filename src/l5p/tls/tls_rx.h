@@ -117,7 +117,7 @@ class TlsRx final : private MsgParser<RxFailure> {
   std::unique_ptr<RecordCrypto> ahead_;
   uint64_t ahead_base_ = 0;
   NicMisled on_nic_misled_;
-  void check_nic_misled(const RxMsg& m, uint8_t type, ByteSpan content, size_t ct_len);
+  void check_nic_misled(const RxMsg& m, uint8_t type, ByteSpan content);
   // The NIC decrypted and authenticated the whole record, and we take its word (after a misled
   // NIC we do not: it may have used keys we never do).
   bool trusted_full(const RxMsg& m) const { return m.offloaded == Offloaded::kFull && !ahead_; }
