@@ -10,7 +10,7 @@ exec 3<> /dev/nvme-fabrics || { echo "RESULT FAIL no /dev/nvme-fabrics"; exit 1;
 # busybox echo reports the write error (errno of the connect); printf would not. A digest
 # error makes the host reconnect and retry (nvme_core max_retries): 1 s between reconnects
 # (default 10) keeps a tampered run's failure well inside the harness's time limit.
-if ! echo -n "nqn=$NQN,transport=tcp,traddr=$ADDR,trsvcid=4420,hdr_digest,data_digest,reconnect_delay=1,ctrl_loss_tmo=20" >&3; then
+if ! echo -n "nqn=$NQN,transport=tcp,traddr=$ADDR,trsvcid=4420,hdr_digest,data_digest,reconnect_delay=1,ctrl_loss_tmo=5" >&3; then
     dmesg | tail -n 5; echo "RESULT FAIL connect $ADDR:4420"; exit 1
 fi
 read -r info <&3; exec 3>&-
