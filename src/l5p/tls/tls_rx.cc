@@ -98,7 +98,7 @@ void TlsRx::deliver_range(uint32_t lo, uint32_t hi, bool inner_marked) {
   if (lo < hi) deliver_(ByteSpan(rec_.data() + lo, hi - lo), inner_marked);
 }
 
-void TlsRx::reencrypt(const RxMsg& m, size_t ct_len, RecordCrypto& c, uint64_t seq) {
+void TlsRx::reencrypt(const RxMsg& m, size_t ct_len, RecordCrypto& c, uint64_t seq, bool count) {
   for (const auto& r : m.ranges.ranges()) {
     if (!r.marked) continue;
     // The explicit nonce (1.2) and the tag pass the NIC unchanged.
@@ -106,7 +106,7 @@ void TlsRx::reencrypt(const RxMsg& m, size_t ct_len, RecordCrypto& c, uint64_t s
     const uint32_t hi = std::min<uint32_t>(r.off + r.len, uint32_t(body_off_ + ct_len));
     if (lo >= hi) continue;
     c.ctr_xor(seq, lo - body_off_, MutByteSpan(rec_.data() + lo, hi - lo), rec_.data() + kHeaderLen);
-    st_.rx_tls_reencrypted_bytes += hi - lo;
+    if (count) st_.rx_tls_reencrypted_bytes += hi - lo;
   }
 }
 
@@ -123,22 +123,19 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
   } else {  // partial (or full, not trusted: see ahead_)
     ++st_.rx_tls_msgs_partial;
     // Marks made under the current keys (the common case) or, after a KeyUpdate the NIC did not
-    // see, under an older generation's (tls_rx.h OldKeys): a wrong guess never authenticates.
-    const Bytes orig = old_.empty() && !ahead_ ? Bytes() : rec_;
-    reencrypt(m, ct_len, *crypto_, seq);
-    ok = crypto_->open(seq, hdr, body, plain_.data());
-    for (size_t g = 0; !ok && g < old_.size(); ++g) {
-      std::copy(orig.begin(), orig.end(), rec_.begin());
-      reencrypt(m, ct_len, *old_[g].crypto, old_[g].base + m.index);
-      ok = crypto_->open(seq, hdr, body, plain_.data());
-      if (ok) ++st_.rx_tls_rekey_stale_marks;
-    }
-    if (!ok && ahead_) {
-      std::copy(orig.begin(), orig.end(), rec_.begin());
-      reencrypt(m, ct_len, *ahead_, ahead_base_ + m.index);
-      ok = crypto_->open(seq, hdr, body, plain_.data());
-      if (ok) ++st_.rx_tls_rekey_stale_marks;
-    }
+    // see, under another generation's (tls_rx.h OldKeys, ahead_): a wrong guess never
+    // authenticates, and is undone by the same keystream again (XOR), no copy of the record.
+    auto try_keys = [&](RecordCrypto& c, uint64_t s) {
+      reencrypt(m, ct_len, c, s);
+      if (crypto_->open(seq, hdr, body, plain_.data())) return true;
+      reencrypt(m, ct_len, c, s, false);  // undo
+      return false;
+    };
+    ok = try_keys(*crypto_, seq);
+    const bool current = ok;
+    for (size_t g = 0; !ok && g < old_.size(); ++g) ok = try_keys(*old_[g].crypto, old_[g].base + m.index);
+    if (!ok && ahead_) ok = try_keys(*ahead_, ahead_base_ + m.index);
+    if (ok && !current) ++st_.rx_tls_rekey_stale_marks;
   }
   if (!ok) {
     ++st_.tls_decrypt_error;
@@ -213,9 +210,7 @@ void TlsRx::rekey(const RxMsg& m) {
 // (tls_plugin.cc: unpadded ones; a NIC that strips padding first would take padded ones too);
 // one that is no KeyUpdate for us misled it (NicMisled).
 void TlsRx::check_nic_misled(const RxMsg& m, uint8_t type, ByteSpan content) {
-  static constexpr uint8_t kKu[] = {24, 0, 0, 1};
-  const bool looks = shape_.inner_type && type == uint8_t(ContentType::kHandshake) && content.size() == 5 &&
-                     std::equal(kKu, kKu + 4, content.begin()) && content[4] <= 1;
+  const bool looks = shape_.inner_type && type == uint8_t(ContentType::kHandshake) && is_key_update(content);
   if (!looks || ku_requested_ || !on_nic_misled_) return;
   const uint64_t first = m.index + 1;
   ahead_ = std::make_unique<RecordCrypto>(on_nic_misled_(first, seq_base_ + first));

@@ -81,8 +81,9 @@ class TlsRx final : private MsgParser<RxFailure> {
   Result on_msg(const RxMsg& m) override;
   // Opens a record the NIC did not (wholly) decrypt: false if it does not authenticate.
   bool open_in_software(const RxMsg& m, size_t ct_len);
-  // Turns the NIC-decrypted ranges of a partial record back into ciphertext with `c`.
-  void reencrypt(const RxMsg& m, size_t ct_len, RecordCrypto& c, uint64_t seq);
+  // Turns the NIC-decrypted ranges of a partial record back into ciphertext with `c` (or, run
+  // again, undoes that). count: add to rx_tls_reencrypted_bytes.
+  void reencrypt(const RxMsg& m, size_t ct_len, RecordCrypto& c, uint64_t seq, bool count = true);
   // After a KeyUpdate in record m: the next record is the first under the next keys.
   void rekey(const RxMsg& m);
   // Record m left the payload stream: the NIC context restarts after it (see take_rebase()),

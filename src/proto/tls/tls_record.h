@@ -89,6 +89,14 @@ inline size_t record_aad(const TrafficKeys& k, uint64_t seq, const uint8_t hdr[k
   return kMaxAadLen;
 }
 
+// A handshake message that is exactly one KeyUpdate (RFC 8446 §4.6.3): msg_type 24, length 1,
+// request_update 0 or 1. What the NIC recognises in a record it decrypted, and the record layer
+// recognises as what the NIC would have (tls_plugin.cc, tls_rx.cc).
+inline constexpr size_t kKeyUpdateLen = 5;
+inline bool is_key_update(ByteSpan m) {
+  return m.size() == kKeyUpdateLen && m[0] == 24 && m[1] == 0 && m[2] == 0 && m[3] == 1 && m[4] <= 1;
+}
+
 enum class HeaderCheck : uint8_t { kOk, kBadType, kBadVersion, kOverflow, kTooShort };
 
 // The record-layer view of a header once the handshake is done. The default bounds are the

@@ -100,7 +100,7 @@ class TlsFlow final : public PluginFlow {
       const size_t n = std::min<size_t>(data_end_ - (offset + i), in.size() - i);
       MutByteSpan dst = out.subspan(i, n);
       aead_.update(in.subspan(i, n), dst);
-      if (data_end_ - body_ == kKeyUpdateRecord.size())
+      if (data_end_ - body_ == ku_.size())
         std::memcpy(ku_.data() + (offset + i - body_), dst.data(), n);
       if (inner_) {
         to_inner(uint32_t(offset + i), dst);  // RX order "TLS then NVMe"
@@ -116,9 +116,8 @@ class TlsFlow final : public PluginFlow {
   bool rx_verify() override {
     if (bad_ || !started_) return false;
     const bool ok = aead_.check_tag(tag_);
-    if (ok && data_end_ - body_ == kKeyUpdateRecord.size() &&
-        std::equal(ku_.begin(), ku_.begin() + 4, kKeyUpdateRecord.begin()) && ku_[4] <= 1 &&
-        ku_[5] == kKeyUpdateRecord[5])
+    if (ok && data_end_ - body_ == ku_.size() && is_key_update(ByteSpan(ku_).first(kKeyUpdateLen)) &&
+        ku_[kKeyUpdateLen] == uint8_t(ContentType::kHandshake))
       on_key_update();
     // A zero where the content type belongs means padding (RFC 8446 §5.4): the padding went to
     // the inner engine as payload, so its positions no longer match the inner L5P's.
@@ -191,12 +190,9 @@ class TlsFlow final : public PluginFlow {
     inner_->on_payload(payload_pos_ + (lo - body_), bytes.subspan(lo - offset, hi - lo));
   }
 
-  // TLSInnerPlaintext of a record holding one KeyUpdate: msg_type 24, length 1, request_update
-  // (0 or 1, checked apart), content type handshake.
-  static constexpr std::array<uint8_t, 6> kKeyUpdateRecord{24, 0, 0, 1, 0, 22};
   std::vector<TlsL5State::Epoch> epochs_;
   std::optional<TrafficKeys> next_;
-  std::array<uint8_t, 6> ku_{};
+  std::array<uint8_t, kKeyUpdateLen + 1> ku_{};  // an unpadded KeyUpdate record's plaintext
   uint64_t msg_index_ = 0;
   OffloadStats* stats_ = nullptr;
   AeadStream aead_;
