@@ -42,6 +42,10 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_option("--rate", a.rate, "link rate, Gbps");
   run->add_option("--delay", a.delay_us, "one-way delay, microseconds");
   run->add_option("--mtu", a.mtu, "IP MTU, 576 .. 9000 (1500; 9000 = jumbo frames)");
+  run->add_option("--tso", a.tso, "on | off: lwIP builds 64 KiB segments, the NIC cuts them at the MSS (off: loss runs keep per-packet retransmission)")
+      ->check(CLI::IsMember({"on", "off"}));
+  run->add_option("--gro", a.gro, "on | off: NIC interrupt moderation + driver GRO that never merges different offload marks")
+      ->check(CLI::IsMember({"on", "off"}));
   run->add_option("--seed", a.seed, "random seed, 0 .. 2^64-1 (same seed => same frames on the wire)");
   run->add_option("--clock", a.clock, "virtual | real")->check(CLI::IsMember({"virtual", "real"}));
   run->add_option("--pcap", a.pcap, "record the wire to this pcap file");
@@ -100,6 +104,8 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.real_clock = a.clock == "real";
   c.pcap = a.pcap;
   c.bare = a.bare;
+  c.tso = a.tso == "on";
+  c.gro = a.gro == "on";
   c.ctx_cache_bytes = size(a.ctx_cache, "--ctx-cache");
   if (!a.nic_fault.empty()) {
     std::string err;

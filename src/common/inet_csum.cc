@@ -61,4 +61,10 @@ bool tcp4_checksum_ok(const uint8_t* ip, size_t ip_len) {
   return csum_fold(s) == 0xFFFF;
 }
 
+void ipv4_set_header_checksum(uint8_t* ip) {
+  const size_t ihl = size_t(ip[0] & 0x0F) * 4;
+  store_be16(ip + 10, 0);
+  store_be16(ip + 10, uint16_t(~csum_fold(csum_partial(ip, ihl, 0))));
+}
+
 }  // namespace autonic

@@ -13,5 +13,7 @@ uint16_t csum_fold(uint32_t sum);
 uint16_t tcp4_checksum(const uint8_t* ip, size_t ip_len);
 // True if the TCP checksum in an IPv4 packet verifies.
 bool tcp4_checksum_ok(const uint8_t* ip, size_t ip_len);
+// Sets the IPv4 header checksum (ip points at the header; its IHL gives the length).
+void ipv4_set_header_checksum(uint8_t* ip);
 
 }  // namespace autonic

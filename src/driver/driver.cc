@@ -213,10 +213,51 @@ err_t Driver::xmit(pbuf* p) {
       return ERR_OK;
     }
   }
+  if (tso_)
+    if (auto v = TcpFrameView::parse(frame); v && v->payload_len > 0) {
+      const uint16_t mss = wire_mss(v->key, v->payload_off - v->ip_off);
+      if (v->payload_len > mss) d.gso_size = mss;
+    }
   d.frame = std::move(frame);
   post(std::move(d));
   ring_doorbell();
   return ERR_OK;
+}
+
+uint16_t Driver::wire_mss(const FlowKey& flow, size_t hdr) const {
+  const size_t mtu = nif_ ? nif_->raw()->mtu : 1500;
+  size_t mss = mtu > hdr ? mtu - hdr : 1;
+  if (auto it = peer_mss_.find(flow); it != peer_mss_.end()) mss = std::min<size_t>(mss, it->second);
+  return uint16_t(std::max<size_t>(mss, 1));
+}
+
+void Driver::snoop_syn_mss(ByteSpan frame) {
+  auto v = TcpFrameView::parse(frame);
+  if (!v || !(v->tcp_flags & 0x02)) return;
+  const uint8_t* o = frame.data() + v->tcp_off + 20;
+  const uint8_t* end = frame.data() + v->payload_off;
+  while (o < end && *o != 0) {  // kinds 0 (end) and 1 (no-op) have no length byte
+    if (*o == 1) { ++o; continue; }
+    if (end - o < 2 || o[1] < 2 || o[1] > end - o) return;
+    if (o[0] == 2 && o[1] == 4) {
+      const uint16_t mss = load_be16(o + 2);
+      if (mss > 0) peer_mss_[v->key.reversed()] = mss;
+      return;
+    }
+    o += o[1];
+  }
+}
+
+void Driver::enable_gro() {
+  gro_ = std::make_unique<Gro>([this](pbuf* p) {
+    if (nif_) nif_->input(p); else pbuf_free(p);
+  });
+}
+
+void Driver::to_stack(pbuf* p) {
+  if (gro_) gro_->receive(p);
+  else if (nif_) nif_->input(p);
+  else pbuf_free(p);
 }
 
 bool Driver::unbound_must_drop(const TcpFrameView& v) {
@@ -319,6 +360,7 @@ void Driver::poll_rx() {
   while (!ring.empty()) {
     nic::RxCompletion c = ring.pop();
     ++stats_.rx_packets;
+    if ((c.resync_req || c.inner_resync_req) && gro_) gro_->flush();  // packets before it go up first
     if (c.resync_req && c.ctx) {
       // Deliver the NIC's guess before the packet itself goes up, so the L5P can answer when
       // its stream reaches it (§4.3 "Context recovery").
@@ -359,6 +401,7 @@ void Driver::poll_rx() {
       continue;
     }
     c.frame.resize(kEthHeaderLen + std::min(frame_ip_len, total));
+    if (tso_) snoop_syn_mss(c.frame);
     pbuf* p;
     if (!c.placed.empty()) {
       p = tcpip::make_rx_pbuf_placed(std::move(c.frame), kEthHeaderLen, c.offloaded, c.placed);
@@ -367,8 +410,9 @@ void Driver::poll_rx() {
     }
     if (c.inner_marked)
       for (pbuf* q = p; q; q = q->next) q->flags |= tcpip::kPbufFlagInnerOk;
-    if (nif_) nif_->input(p); else pbuf_free(p);
+    to_stack(p);
   }
+  if (gro_) gro_->flush();  // the batch ends
 }
 
 l5o::L5oHandle Driver::create(const FlowKey& flow, l5o::Direction dir,
@@ -521,6 +565,7 @@ void Driver::export_stats(CounterMap& m) const {
   add_counter(m, "drv_rx_nontcp", stats_.rx_nontcp);
   add_counter(m, "drv_cmd_ring_full", stats_.cmd_ring_full);
   add_counter(m, "drv_rx_resync_req_no_ctx", stats_.rx_resync_req_no_ctx);
+  if (gro_) gro_->export_stats(m);
 }
 
 }  // namespace autonic::driver

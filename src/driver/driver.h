@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "common/cpu_meter.h"
+#include "driver/gro.h"
 #include "driver/neigh.h"
 #include "nic/nic.h"
 #include "tcpip/lwip_glue.h"
@@ -39,6 +40,16 @@ class Driver final : public l5o::Offload {
   void attach_netif(tcpip::HostNetif* nif) { nif_ = nif; }
   err_t xmit(pbuf* p);  // netif->output: one IPv4 packet from lwIP
   void poll_rx();       // the NIC's interrupt: drain the completion ring
+
+  // TSO (nic/tso.h): frames whose TCP payload exceeds the flow's wire MSS go to the NIC as one
+  // super-segment to cut. lwIP has one MSS per connection, which it both segments by and (from
+  // the SYN) learns from the peer: with TSO the connection's MSS is the super-segment size
+  // (tcpip::HostNetif::set_tso), so the wire MSS comes from here -- the netif's MTU, and the MSS
+  // option of the peer's SYN, which the driver reads as it passes (Linux keeps the two apart:
+  // mss_cache and the GSO size goal).
+  void enable_tso() { tso_ = true; }
+  // GRO (driver/gro.h) on each poll's batch; needs the NIC's interrupt moderation to see batches.
+  void enable_gro();
 
   // Real wire (issue #10): resolve destinations by ARP and answer it for `own_ip`, instead of
   // the fixed peer MAC. `peer_mac`, if set, is a static entry for `peer_ip`.
@@ -89,6 +100,10 @@ class Driver final : public l5o::Offload {
     TcpSeq start;
   };
   void send_raw(Bytes frame);  // an ARP frame: out as a plain packet
+  // TSO: the wire MSS for a frame of `flow` whose IPv4 + TCP headers take `hdr` bytes.
+  uint16_t wire_mss(const FlowKey& flow, size_t hdr) const;
+  void snoop_syn_mss(ByteSpan frame);  // a received SYN's MSS option (RFC 9293 §3.7.1)
+  void to_stack(pbuf* p);  // hands a received packet to lwIP (through GRO if on)
   // Posts a command (or packet); commands that must not be lost wait in deferred_ if the ring is full.
   void post(nic::SendDesc&& d);
   // Rings the doorbell, reads back the NIC's completions and events, re-creates lost contexts.
@@ -142,6 +157,9 @@ class Driver final : public l5o::Offload {
   bool restoring_ = false;
   std::vector<uint32_t> lost_notify_;
   bool notify_armed_ = false;
+  bool tso_ = false;
+  std::unordered_map<FlowKey, uint16_t, FlowKeyHash> peer_mss_;  // by our TX flow
+  std::unique_ptr<Gro> gro_;
   uint32_t next_ctx_ = 1;
   uint32_t next_rr_ = 1;
   DriverStats stats_;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/inet_csum.h"
+#include "nic/tso.h"
 
 namespace autonic::nic {
 
@@ -15,7 +16,24 @@ Nic::Nic(const NicConfig& cfg, CpuMeter* meter, CpuDomain domain)
 #undef AUTONIC_MAKE_PLUGIN
 }
 
-Nic::~Nic() = default;
+Nic::~Nic() { *alive_ = false; }
+
+void Nic::fire_rx_irq() {
+  irq_armed_ = false;
+  ++irq_gen_;
+  ++stats_.rx_irqs;
+  rx_irq_();
+}
+
+void Nic::raise_rx_irq() {
+  if (!rx_irq_) return;
+  if (!cfg_.rx_coalesce_ns || !cfg_.schedule || rx_ring_.size() >= cfg_.rx_coalesce_frames) return fire_rx_irq();
+  if (irq_armed_) return;
+  irq_armed_ = true;
+  cfg_.schedule(cfg_.rx_coalesce_ns, [this, alive = alive_, gen = irq_gen_] {
+    if (*alive && irq_armed_ && gen == irq_gen_) fire_rx_irq();
+  });
+}
 
 bool Nic::post_send(SendDesc&& d) {
   const NicFaults& f = cfg_.faults;
@@ -269,10 +287,22 @@ void Nic::transmit_packet(SendDesc& d) {
     MutByteSpan payload(f.data() + v->payload_off, v->payload_len);
     if (!it->second.tx->process(v->seq, payload, ostats_[size_t(it->second.proto)])) return;
   }
-  if (v) {
+  if (v && d.gso_size && v->payload_len > d.gso_size) {
+    ++stats_.tx_tso_packets;
+    stats_.tx_tso_bytes += v->payload_len;
+    tso_segment(f, *v, d.gso_size, [this](Bytes w) { send_wire(std::move(w), true); });
+    return;
+  }
+  send_wire(std::move(f), v.has_value());
+}
+
+void Nic::send_wire(Bytes f, bool tcp) {
+  if (tcp) {
     // TCP checksum offload: computed over the final (transformed) bytes.
-    const uint16_t cs = tcp4_checksum(&f[v->ip_off], v->ip_len);
-    store_be16(&f[v->tcp_off + 16], cs);
+    const size_t ip_len = load_be16(&f[kEthHeaderLen + 2]);
+    const size_t ihl = size_t(f[kEthHeaderLen] & 0x0F) * 4;
+    const uint16_t cs = tcp4_checksum(&f[kEthHeaderLen], ip_len);
+    store_be16(&f[kEthHeaderLen + ihl + 16], cs);
   }
   ++stats_.tx_packets;
   stats_.tx_bytes += f.size();
@@ -361,7 +391,7 @@ void Nic::deliver(Bytes frame) {
       return;
     }
   }
-  if (rx_irq_) rx_irq_();
+  raise_rx_irq();
 }
 
 std::optional<RxSyncState> Nic::rx_state(uint32_t ctx) const {
@@ -382,6 +412,9 @@ void Nic::export_stats(CounterMap& m) const {
   add_counter(m, "nic_cmd_err", stats_.cmd_err);
   add_counter(m, "nic_ctx_create_rejected", stats_.ctx_create_rejected);
   add_counter(m, "nic_dev_resets", stats_.dev_resets);
+  add_counter(m, "nic_tx_tso_packets", stats_.tx_tso_packets);
+  add_counter(m, "nic_tx_tso_bytes", stats_.tx_tso_bytes);
+  add_counter(m, "nic_rx_irqs", stats_.rx_irqs);
   cache_.export_to(m);
 }
 

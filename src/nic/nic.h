@@ -6,6 +6,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "common/clock.h"
 #include "common/cpu_meter.h"
 #include "nic/ctx_cache.h"
 #include "nic/nic_faults.h"
@@ -27,6 +28,13 @@ struct NicConfig {
   // Unicast MAC filter (set on a real device, where other hosts' frames arrive too): frames
   // addressed to another unicast MAC never reach the engine or the host. All zero: no filter.
   std::array<uint8_t, 6> mac{};
+  // RX interrupt moderation (ethtool -C rx-usecs / rx-frames; NAPI): with a scheduler, the NIC
+  // raises its interrupt rx_coalesce_ns after the first completion of a batch, or at once when
+  // rx_coalesce_frames completions wait, so the driver's poll sees the batch together (what
+  // GRO merges). 0 (or no scheduler): one interrupt per packet.
+  Nanos rx_coalesce_ns = 0;
+  uint32_t rx_coalesce_frames = 64;
+  std::function<void(Nanos delay, std::function<void()> fn)> schedule;
 };
 
 struct NicStats {
@@ -38,6 +46,8 @@ struct NicStats {
   uint64_t ctx_create_rejected = 0;  // create commands the NIC refused (no context was made)
   uint64_t dev_resets = 0;
   uint64_t rx_mac_filtered = 0;  // unicast frames for another MAC: dropped
+  uint64_t tx_tso_packets = 0, tx_tso_bytes = 0;  // super-segments cut (mlx5 tx_tso_*), their payload
+  uint64_t rx_irqs = 0;  // interrupts raised: rx_packets / rx_irqs is the packets per batch
 };
 
 class Nic final : public wire::FrameSink {
@@ -107,6 +117,11 @@ class Nic final : public wire::FrameSink {
   }
   void run_cmd(SendDesc& d);
   void transmit_packet(SendDesc& d);
+  // Puts one wire frame on the link (TCP checksum offload first if `tcp`).
+  void send_wire(Bytes f, bool tcp);
+  // A completion was posted: interrupt the driver now or when the batch is due (moderation).
+  void raise_rx_irq();
+  void fire_rx_irq();
   const Plugin* plugin_for(l5o::L5Proto p) const { return plugins_[size_t(p)].get(); }
 
   bool filtered(ByteSpan frame) const;  // the unicast MAC filter drops it
@@ -115,6 +130,9 @@ class Nic final : public wire::FrameSink {
   CpuDomain domain_;
   wire::Link* link_ = nullptr;
   std::function<void()> rx_irq_;
+  bool irq_armed_ = false;
+  uint64_t irq_gen_ = 0;  // a moderation timer of an older batch does nothing
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // scheduled timers outlive us
   Ring<SendDesc> send_ring_;
   Ring<RxCompletion> rx_ring_;
   Ring<CmdCompletion> cmd_ring_{1024};

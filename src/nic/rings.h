@@ -30,6 +30,9 @@ struct SendDesc {
   Kind kind = Kind::kPacket;
   uint32_t ctx = 0;
   Bytes frame;
+  // kPacket: TSO -- a TCP payload longer than this is cut into wire segments of at most this
+  // many bytes (nic/tso.h; Linux skb_shinfo()->gso_size). 0: sent as it is.
+  uint16_t gso_size = 0;
   // kPacket with ctx != 0: the protocol the driver bound it to, so a frame the NIC must drop
   // (its context is gone) is counted against the right L5P (tx_<proto>_drop_no_ctx).
   l5o::L5Proto proto{};

@@ -212,6 +212,12 @@ err_t HostNetif::output_trampoline(netif* n, pbuf* p, const ip4_addr_t*) {
   return static_cast<HostNetif*>(n->state)->out_(p);
 }
 
+uint32_t HostNetif::tso_of(const tcp_pcb* pcb) {
+  netif* n = netif_get_by_index(pcb->netif_idx);
+  if (!n || n->output != output_trampoline) return 0;  // ours: its state is the HostNetif
+  return static_cast<const HostNetif*>(n->state)->tso_;
+}
+
 void HostNetif::input(pbuf* p) {
   if (nif_.input(p, &nif_) != ERR_OK) pbuf_free(p);
 }

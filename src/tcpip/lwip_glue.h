@@ -49,11 +49,20 @@ class HostNetif {
   netif* raw() { return &nif_; }
   void set_prefix(uint8_t prefix_len);  // the on-link subnet (default /24)
   void input(pbuf* p);  // hands an IPv4 packet to lwIP (takes ownership)
+  // TSO: connections on this interface build TCP segments of up to `bytes` of payload (a whole
+  // multiple of their wire MSS) for the NIC to cut (Linux: the device's gso_max_size). lwIP has a
+  // single MSS per connection, so TcpConn raises it to this once the handshake has fixed the
+  // wire MSS (tcp_conn.h). 0: off. The MTU -- and the MSS option lwIP sends -- stay the wire's.
+  void set_tso(uint32_t bytes) { tso_ = bytes; }
+  uint32_t tso() const { return tso_; }
+  // The TSO size of the interface a connection is bound to (0: none, or not one of ours).
+  static uint32_t tso_of(const tcp_pcb* pcb);
 
  private:
   static err_t output_trampoline(netif* n, pbuf* p, const ip4_addr_t* dst);
   netif nif_{};
   Output out_;
+  uint32_t tso_ = 0;
 };
 
 }  // namespace autonic::tcpip

@@ -1,6 +1,9 @@
 #include "tcpip/tcp_conn.h"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "tcpip/lwip_glue.h"
 
 namespace autonic::tcpip {
 
@@ -38,7 +41,23 @@ std::unique_ptr<TcpConn> TcpConn::connect(netif* nif, uint32_t local_ip, uint16_
   return c;
 }
 
-TcpConn::TcpConn(tcp_pcb* pcb) : pcb_(pcb), tx_flow_(flow_of(pcb)) { install(); }
+TcpConn::TcpConn(tcp_pcb* pcb) : pcb_(pcb), tx_flow_(flow_of(pcb)) {
+  install();
+  if (pcb_->state == ESTABLISHED) size_segments();  // accepted
+}
+
+void TcpConn::size_segments() {
+  const uint32_t tso = pcb_ ? HostNetif::tso_of(pcb_) : 0;
+  if (!tso || pcb_->mss == 0 || tso < 2u * pcb_->mss) return;
+  wire_mss_ = pcb_->mss;
+  // A whole multiple of the wire MSS: the NIC's cuts fall where lwIP's own would have, so
+  // segment-aligned records (tls_tx.cc) stay aligned on the wire.
+  pcb_->mss = u16_t(std::min<uint32_t>(tso, 0xFFFF - 120) / wire_mss_ * wire_mss_);
+  // lwIP sends a segment only whole and only if it fits the congestion window (tcp_output), and
+  // its window was sized from the wire MSS: raised to lwIP's initial window for the new MSS (two
+  // super-segments, RFC 3390's rule for a large MSS), or nothing would ever leave.
+  pcb_->cwnd = std::max<tcpwnd_size_t>(pcb_->cwnd, tcpwnd_size_t(2u * pcb_->mss));
+}
 
 TcpConn::~TcpConn() {
   if (pcb_) abort();
@@ -82,7 +101,8 @@ size_t TcpConn::open_segment_fill() const {
   if (!pcb_ || !pcb_->unsent) return 0;
   const tcp_seg* last = pcb_->unsent;
   while (last->next) last = last->next;
-  return last->len < pcb_->mss ? last->len : 0;
+  const size_t fill = last->len < pcb_->mss ? last->len : 0;
+  return wire_mss_ ? fill % wire_mss_ : fill;
 }
 
 void TcpConn::output() {
@@ -121,6 +141,7 @@ void TcpConn::abort() {
 
 err_t TcpConn::on_connected_cb(void* arg, tcp_pcb*, err_t err) {
   auto* self = static_cast<TcpConn*>(arg);
+  if (self && err == ERR_OK) self->size_segments();
   if (self && self->handler_ && err == ERR_OK) self->handler_->on_connected();
   return ERR_OK;
 }

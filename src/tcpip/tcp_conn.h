@@ -54,14 +54,17 @@ class TcpConn {
   TcpSeq rcv_nxt() const { return TcpSeq(pcb_->rcv_nxt); }
   // 5-tuple of this connection's outgoing packets.
   FlowKey tx_flow() const { return tx_flow_; }
-  // Sending MSS: the size lwIP cuts the byte stream into.
-  size_t mss() const { return pcb_ ? pcb_->mss : 0; }
-  // Bytes already in the last queued, not yet sent segment that more writes would join.
+  // Sending MSS on the wire: the payload of each packet the peer receives (with TSO, lwIP's own
+  // segments are a whole multiple of it and the NIC cuts them: lwip_glue.h HostNetif::set_tso).
+  size_t mss() const { return pcb_ ? (wire_mss_ ? wire_mss_ : pcb_->mss) : 0; }
+  // Bytes already in the last queued, not yet sent wire segment that more writes would join.
   size_t open_segment_fill() const;
   size_t unacked_segments() const { return pcb_ ? tcp_sndqueuelen(pcb_) : 0; }
 
  private:
   void install();
+  // Once established: with TSO, lwIP's MSS becomes the super-segment size (wire MSS kept).
+  void size_segments();
   static err_t on_recv_cb(void* arg, tcp_pcb* pcb, pbuf* p, err_t err);
   static err_t on_sent_cb(void* arg, tcp_pcb* pcb, u16_t len);
   static void on_err_cb(void* arg, err_t err);
@@ -70,6 +73,7 @@ class TcpConn {
   tcp_pcb* pcb_;
   TcpConnHandler* handler_ = nullptr;
   FlowKey tx_flow_;
+  size_t wire_mss_ = 0;  // set when TSO raised lwIP's MSS
 };
 
 // Passive open: accepted connections are handed over as TcpConn.

@@ -23,6 +23,11 @@ class NvmePeerHook;
 // to 9000, jumbo frames -- lwIP's TCP_MSS (src/tcpip/port/lwipopts.h) is 9000 - 40 bytes of
 // IPv4 + TCP headers, and frames beyond it are not sized for (netif mtu is a u16 in lwIP).
 inline constexpr uint16_t kMinMtu = 576, kMaxMtu = 9000;
+// TSO / GRO parameters (ScenarioConfig::tso / gro): Linux's default gso_max_size (64 KiB); the
+// NAPI budget (64 packets a poll) and an 8 us moderation timer (mlx5's default rx-usecs).
+inline constexpr uint32_t kTsoBytes = 65536;
+inline constexpr uint64_t kRxCoalesceNs = 8000;
+inline constexpr uint32_t kRxCoalesceFrames = 64;
 
 // --l5p: plain TCP, every registered L5P (l5o/l5p_registry.h, same enumerator as its
 // l5o::L5Proto), and NVMe/TCP over TLS (a composition of two of them).
@@ -55,6 +60,14 @@ struct ScenarioConfig {
   double stall_s = 30;        // no progress for this long => outcome "stalled"
   bool trace = false;         // print every NIC RX resync state change (stderr)
   bool bidirectional = false; // the server also sends `bytes` back on every flow
+  // Stack amortisation (issue #12), both hosts: TSO -- lwIP builds segments of up to kTsoBytes,
+  // the NIC cuts them at the wire MSS (nic/tso.h); GRO -- the NIC moderates its interrupt
+  // (kRxCoalesceNs / kRxCoalesceFrames) and the driver merges each batch's in-sequence segments
+  // of equal offload marks (driver/gro.h). Off by default: lwIP retransmits whole segments and
+  // has no SACK-based recovery, so with TSO one lost packet costs a 64 KiB retransmission and
+  // lwIP's congestion window moves in super-segments -- the loss experiments keep per-packet
+  // segments (README "TSO and GRO").
+  bool tso = false, gro = false;
   // TLS
   std::string cipher = "aes128gcm";
   std::string tls_version = "1.3";  // "1.3" | "1.2"

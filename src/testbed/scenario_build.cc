@@ -103,10 +103,17 @@ void ScenarioRun::teardown() {
   ctrl_.reset();
 }
 
-nic::NicConfig ScenarioRun::nic_config(const char* who) const {
+nic::NicConfig ScenarioRun::nic_config(const char* who) {
   nic::NicConfig n;
   n.ctx_cache_bytes = cfg_.ctx_cache_bytes;
   n.faults = cfg_.nic_faults;
+  if (cfg_.gro) {
+    n.rx_coalesce_ns = kRxCoalesceNs;
+    n.rx_coalesce_frames = kRxCoalesceFrames;
+    n.schedule = [this](Nanos delay, std::function<void()> fn) {
+      events_.schedule(clock_.now() + delay, std::move(fn));
+    };
+  }
   if (cfg_.trace)
     n.trace = [this, who](const std::string& line) {
       std::fprintf(stderr, "%12.6f %s NIC %s\n", double(clock_.now()) / 1e9, who, line.c_str());
@@ -119,6 +126,14 @@ void ScenarioRun::build_hosts_and_wire() {
                                    &meter_, CpuDomain::kClientHost, CpuDomain::kClientNic);
   server_ = std::make_unique<Host>(kServerIp, kServerMac, kClientMac, cfg_.mtu, cfg_.bare, nic_config("server"),
                                    &meter_, CpuDomain::kServerHost, CpuDomain::kServerNic);
+  for (Host* h : {client_.get(), server_.get()}) {
+    if (!h->driver()) continue;  // bare lwIP: no NIC to cut or coalesce
+    if (cfg_.tso) {
+      h->host_netif().set_tso(kTsoBytes);
+      h->driver()->enable_tso();
+    }
+    if (cfg_.gro) h->driver()->enable_gro();
+  }
   wire_ = std::make_unique<wire::SimWire>(cfg_.link, cfg_.seed, clock_, events_);
   if (!cfg_.pcap.empty()) {
     tap_ = std::make_unique<wire::PcapTap>(cfg_.pcap);

@@ -54,7 +54,7 @@ class ScenarioRun {
   };
 
   // build
-  nic::NicConfig nic_config(const char* who) const;
+  nic::NicConfig nic_config(const char* who);
   void build_hosts_and_wire();
   void build_flows();
   void build_nvme();
