@@ -14,7 +14,8 @@ inline std::string nvme_replay(const testbed::ScenarioConfig& c) {
     << " --rw " << c.rw << " --io-size " << c.io_size << " --depth " << c.depth << " --bytes " << c.bytes
     << " --ns-size " << c.ns_size << " --lba-size " << c.lba_size << " --loss " << c.link.loss << " --reorder "
     << c.link.reorder << " --dup " << c.link.dup << " --tamper " << c.link.tamper << " --seed " << c.seed
-    << (c.openssl_peer ? " --openssl-peer" : "") << " --queues " << c.io_queues;
+    << (c.openssl_peer ? " --openssl-peer" : "") << " --queues " << c.io_queues << (c.tso ? " --tso on" : "")
+    << (c.gro ? " --gro on" : "");
   return o.str();
 }
 

@@ -432,6 +432,28 @@ TEST_P(NvmeFaultMatrix, ByteExactAndDeterministic) {
   EXPECT_EQ(a.trace_hash, b.trace_hash) << replay(c);
 }
 
+// With TSO and GRO on (issue #12): PDUs cut mid-digest by the NIC, placed ranges inside merged
+// segments.
+class NvmeGroTsoMatrix : public ::testing::TestWithParam<std::tuple<L5pKind, OffloadMode, double, double>> {};
+
+TEST_P(NvmeGroTsoMatrix, ByteExactAndDeterministic) {
+  auto [l5p, mode, loss, reorder] = GetParam();
+  ScenarioConfig c = autonic::testing::nvme_config(l5p, mode, "randrw", 32 * 1024, 8, 2u << 20);
+  c.tso = c.gro = true;
+  c.link.loss = loss;
+  c.link.reorder = reorder;
+  c.link.dup = 0.01;
+  const Report a = run_isolated(c);
+  ASSERT_TRUE(a.verified) << a.outcome << " " << replay(c);
+  const Report b = run_isolated(c);
+  EXPECT_EQ(a.trace_hash, b.trace_hash) << replay(c);
+}
+
+INSTANTIATE_TEST_SUITE_P(Nvme, NvmeGroTsoMatrix,
+                         ::testing::Combine(::testing::Values(L5pKind::kNvmeTcp, L5pKind::kNvmeTls),
+                                            ::testing::Values(OffloadMode::kOff, OffloadMode::kOn),
+                                            ::testing::Values(0.0, 0.05), ::testing::Values(0.0, 0.05)));
+
 INSTANTIATE_TEST_SUITE_P(Nvme, NvmeFaultMatrix,
                          ::testing::Combine(::testing::Values(L5pKind::kNvmeTcp),
                                             ::testing::Values(OffloadMode::kOff, OffloadMode::kCrc, OffloadMode::kDdp,

@@ -27,7 +27,8 @@ std::string replay(const ScenarioConfig& c) {
   o << "replay: build/autonic run --l5p " << l5p_name(c.l5p) << " --offload " << offload_name(c.offload)
     << " --bytes " << c.bytes << " --flows " << c.flows << " --msg-size " << c.msg_size << " --loss " << c.link.loss
     << " --reorder " << c.link.reorder << " --dup " << c.link.dup << " --corrupt " << c.link.corrupt << " --tamper "
-    << c.link.tamper << " --mtu " << c.mtu << " --ctx-cache " << c.ctx_cache_bytes << " --seed " << c.seed;
+    << c.link.tamper << " --mtu " << c.mtu << " --ctx-cache " << c.ctx_cache_bytes << " --seed " << c.seed
+    << (c.tso ? " --tso on" : "") << (c.gro ? " --gro on" : "");
   return o.str();
 }
 
@@ -156,6 +157,34 @@ TEST_P(FaultMatrix, ByteExactAndDeterministic) {
   const Report b = run_isolated(c);
   EXPECT_EQ(a.trace_hash, b.trace_hash) << replay(c);
 }
+
+// With TSO and GRO on (issue #12).
+class GroTsoMatrix : public ::testing::TestWithParam<std::tuple<L5pKind, OffloadMode, double, double>> {};
+
+TEST_P(GroTsoMatrix, ByteExactAndDeterministic) {
+  auto [l5p, mode, loss, reorder] = GetParam();
+  ScenarioConfig c = framed(mode, 2u << 20, 22);
+  c.l5p = l5p;
+  c.msg_size = 4096;
+  c.tso = c.gro = true;
+  c.link.loss = loss;
+  c.link.reorder = reorder;
+  c.link.dup = 0.01;
+  const Report a = run_isolated(c);
+  ASSERT_TRUE(a.verified) << a.outcome << " " << replay(c);
+  EXPECT_EQ(a.delivered_wrong_bytes, 0u);
+  EXPECT_GT(ctr(a.client, "nic_tx_tso_packets"), 0u) << replay(c);
+  const Report b = run_isolated(c);
+  EXPECT_EQ(a.trace_hash, b.trace_hash) << replay(c);
+}
+
+INSTANTIATE_TEST_SUITE_P(Framed, GroTsoMatrix,
+                         ::testing::Combine(::testing::Values(L5pKind::kFramed),
+                                            ::testing::Values(OffloadMode::kOff, OffloadMode::kOn),
+                                            ::testing::Values(0.0, 0.05), ::testing::Values(0.0, 0.05)));
+INSTANTIATE_TEST_SUITE_P(Tcp, GroTsoMatrix,
+                         ::testing::Combine(::testing::Values(L5pKind::kTcp), ::testing::Values(OffloadMode::kOff),
+                                            ::testing::Values(0.0, 0.05), ::testing::Values(0.0, 0.05)));
 
 INSTANTIATE_TEST_SUITE_P(Framed, FaultMatrix,
                          ::testing::Combine(::testing::Values(OffloadMode::kOff, OffloadMode::kTx,

@@ -24,6 +24,7 @@ class PlainStream final : public Stream, public tcpip::TcpConnHandler {
  private:
   std::unique_ptr<tcpip::TcpConn> conn_;
   StreamHandler* h_ = nullptr;
+  Bytes rxbuf_;  // the application's receive buffer (on_recv)
 };
 
 }  // namespace autonic::l5p
