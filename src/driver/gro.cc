@@ -69,7 +69,8 @@ void Gro::receive(pbuf* p) {
     htcp[13] |= s->flags & kPsh;
     const uint8_t flags = s->flags;
     pbuf* tail = pbuf_free_header(p, u16_t(s->ihl + s->thl));  // the payload, in its own pbufs
-    pbuf_cat(it->head, tail);
+    it->last->next = tail;
+    while (it->last->next) it->last = it->last->next;
     it->ip_len += s->payload;
     it->payload += s->payload;
     store_be16(ip_of(it->head) + 2, uint16_t(it->ip_len));
@@ -94,11 +95,18 @@ void Gro::receive(pbuf* p) {
     held_.erase(held_.begin());
     up(h);
   }
-  held_.push_back(Held{s->key, p, s->seq + uint32_t(s->payload), s->ip_len, s->payload, 1});
+  pbuf* last = p;
+  while (last->next) last = last->next;
+  held_.push_back(Held{s->key, p, last, s->seq + uint32_t(s->payload), s->ip_len, s->payload, 1});
 }
 
 void Gro::up(Held& h) {
   if (h.packets > 1) {
+    size_t rest = h.ip_len;  // lwIP's invariant: each pbuf's tot_len covers it and all after it
+    for (pbuf* q = h.head; q; q = q->next) {
+      q->tot_len = u16_t(rest);
+      rest -= q->len;
+    }
     ipv4_set_header_checksum(ip_of(h.head));  // lwIP checks it (NETIF_CHECKSUM_CHECK_IP)
     st_.rx_gro_packets += h.packets;
     ++st_.rx_gro_skbs;

@@ -51,7 +51,8 @@ class Gro {
   struct Seg;  // a parsed TCP/IPv4 packet (gro.cc)
   struct Held {
     FlowKey key;
-    pbuf* head;  // the first packet's chain, later packets' payloads appended
+    pbuf* head;  // the first packet's chain, later packets' payloads linked after `last`
+    pbuf* last;  // (tot_len is set along the chain once, when it goes up: appends stay O(1))
     TcpSeq next;  // sequence number a segment must start at to join
     size_t ip_len;  // IPv4 total length so far
     size_t payload;  // TCP payload bytes so far

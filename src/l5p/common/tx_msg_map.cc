@@ -16,6 +16,18 @@ TxMsgMap::Piece new_piece(size_t n, uint8_t** data) {
   return TxMsgMap::Piece{p.get(), n, std::shared_ptr<const void>(p, p.get())};
 }
 
+TxMsgMap::Piece PieceArena::alloc(size_t n, uint8_t** data) {
+  if (!chunk_ || cap_ - used_ < n) {
+    cap_ = std::max(kChunk, n);
+    chunk_ = std::shared_ptr<uint8_t[]>(new uint8_t[cap_]);  // not zero-filled: the caller writes every byte
+    used_ = 0;
+  }
+  *data = chunk_.get() + used_;
+  used_ += (n + 63) & ~size_t(63);  // each message on its own cache lines
+  if (used_ > cap_) used_ = cap_;
+  return TxMsgMap::Piece{*data, n, std::shared_ptr<const void>(chunk_, *data)};
+}
+
 uint64_t TxMsgMap::push(std::vector<Piece> pieces, uint64_t note, uint32_t payload_len) {
   size_t len = 0;
   for (const Piece& p : pieces) len += p.len;

@@ -75,6 +75,7 @@ class TlsTx {
   std::unique_ptr<RecordCrypto> crypto_;
   std::vector<proto::tls::TlsL5State::Epoch> epochs_;
   TxMsgMap map_;
+  PieceArena arena_;  // offload records (plaintext the NIC encrypts)
   uint64_t seq_ = 0;  // next record sequence number (RFC 8446 §5.3)
   Bytes open_;        // queue_gather: content of the record still being filled
   uint64_t rekey_every_ = 0;
