@@ -23,8 +23,7 @@ TxMsgMap::Piece PieceArena::alloc(size_t n, uint8_t** data) {
     used_ = 0;
   }
   *data = chunk_.get() + used_;
-  used_ += (n + 63) & ~size_t(63);  // each message on its own cache lines
-  if (used_ > cap_) used_ = cap_;
+  used_ += n;  // the next message right after: pump() hands TCP runs of them in one write
   return TxMsgMap::Piece{*data, n, std::shared_ptr<const void>(chunk_, *data)};
 }
 
@@ -61,30 +60,53 @@ size_t TxMsgMap::pump(tcpip::TcpConn& conn, bool whole_msgs) {
   return pump(w, whole_msgs);
 }
 
+// The unwritten bytes from message k, piece pi, offset skip on that are contiguous in memory --
+// across pieces and messages (records carved one after another from a PieceArena chunk) -- up to
+// `limit` bytes: handed to TCP in one write, so lwIP takes one reference for a run of records,
+// as Linux's tcp_sendmsg takes a run of page frags, instead of one per record.
+TxMsgMap::Run TxMsgMap::next_run(size_t limit, bool whole_msgs) const {
+  Run r;
+  const Msg& m0 = msgs_[first_unwritten_];
+  size_t skip = m0.written, pi = 0;
+  while (pi < m0.pieces.size() && skip >= m0.pieces[pi].len) skip -= m0.pieces[pi++].len;
+  r.data = m0.pieces[pi].data + skip;
+  for (size_t k = first_unwritten_; k < msgs_.size(); ++k, pi = 0, skip = 0) {
+    const Msg& m = msgs_[k];
+    if (k != first_unwritten_ && whole_msgs && limit - r.len < m.len) return r;
+    for (; pi < m.pieces.size(); ++pi, skip = 0) {
+      const Piece& p = m.pieces[pi];
+      if (p.data + skip != r.data + r.len) return r;  // not contiguous: the next run
+      const size_t n = std::min(limit - r.len, p.len - skip);
+      r.len += n;
+      if (n < p.len - skip) {
+        r.cut = true;
+        return r;
+      }
+      r.ends_stream = k + 1 == msgs_.size() && pi + 1 == m.pieces.size();
+    }
+  }
+  return r;
+}
+
 size_t TxMsgMap::pump(Writer& w, bool whole_msgs) {
   size_t total = 0;
   while (first_unwritten_ < msgs_.size()) {
-    Msg& m = msgs_[first_unwritten_];
+    const Msg& m = msgs_[first_unwritten_];
     if (whole_msgs && m.written == 0 && w.room() < m.len) break;
-    // Walk to the piece holding byte m.written.
-    size_t skip = m.written;
-    size_t pi = 0;
-    while (pi < m.pieces.size() && skip >= m.pieces[pi].len) skip -= m.pieces[pi++].len;
-    bool blocked = false;
-    for (; pi < m.pieces.size(); ++pi, skip = 0) {
-      const Piece& p = m.pieces[pi];
-      const size_t room = w.room();
-      if (room == 0) { blocked = true; break; }
-      const size_t want = std::min(room, p.len - skip);
-      const bool last = first_unwritten_ + 1 == msgs_.size() && pi + 1 == m.pieces.size() && want == p.len - skip;
-      const size_t n = w.write(p.data + skip, want, !last);
-      m.written += n;
-      unwritten_ -= n;
-      total += n;
-      if (skip + n < p.len) { blocked = true; break; }
+    const size_t room = w.room();
+    if (room == 0) break;
+    const Run r = next_run(room, whole_msgs);
+    const size_t n = w.write(r.data, r.len, !(r.ends_stream));
+    total += n;
+    unwritten_ -= n;
+    for (size_t left = n; left > 0;) {  // the written bytes, message by message
+      Msg& c = msgs_[first_unwritten_];
+      const size_t take = std::min(left, c.len - c.written);
+      c.written += take;
+      left -= take;
+      if (c.written == c.len) ++first_unwritten_;
     }
-    if (blocked) break;
-    ++first_unwritten_;
+    if (n < r.len || r.cut) break;  // TCP took less, or its room ended inside a piece
   }
   if (total) w.flush();
   return total;

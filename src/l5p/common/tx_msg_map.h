@@ -70,6 +70,13 @@ class TxMsgMap {
     uint64_t note = 0;
     TcpSeq payload_pos;
   };
+  struct Run {
+    const uint8_t* data = nullptr;
+    size_t len = 0;
+    bool ends_stream = false;  // it reaches the end of the last message pushed
+    bool cut = false;          // it ends inside a piece (the writer's room)
+  };
+  Run next_run(size_t limit, bool whole_msgs) const;
   std::deque<Msg> msgs_;
   size_t first_unwritten_ = 0;  // index into msgs_ of the first message not fully written
   TcpSeq first_seq_, next_seq_, next_payload_;
