@@ -145,17 +145,31 @@ class MsgFramer {
   }
 
   std::optional<Failure> finish() {
-    Cur done = std::exchange(cur_, Cur{});
+    // The message goes to the parser in msg_, whose storage (and cur_'s) is reused message
+    // after message: no allocation per message. cur_ moves on first: the parser may re-arm the
+    // framer from on_msg (a rebase restarts the index).
+    msg_.start = cur_.start;
+    msg_.index = cur_.index;
+    msg_.len = cur_.len;
+    msg_.offloaded = cur_.ranges.all() ? Offloaded::kFull : cur_.ranges.any() ? Offloaded::kPartial : Offloaded::kNone;
+    std::swap(msg_.ranges, cur_.ranges);
+    cur_.ranges.clear();
+    std::swap(done_head_, cur_.head);
+    cur_.head.clear();
+    const Cur was{cur_.start, cur_.index, cur_.off, cur_.len, cur_.need, {}, {}};
     cur_.start = pos_;
-    cur_.index = done.index + 1;
+    cur_.index = msg_.index + 1;
+    cur_.off = cur_.len = 0;
     cur_.need = head_len_;
-    RxMsg m{done.start, done.index, done.len,
-            done.ranges.all() ? Offloaded::kFull : done.ranges.any() ? Offloaded::kPartial : Offloaded::kNone,
-            std::move(done.ranges)};
-    std::optional<Failure> f = p_.on_msg(m);
-    if (f) {
-      done.ranges = std::move(m.ranges);
-      cur_ = std::move(done);
+    std::optional<Failure> f = p_.on_msg(msg_);
+    if (f) {  // the message stays current (the session ends)
+      cur_.start = was.start;
+      cur_.index = was.index;
+      cur_.off = was.off;
+      cur_.len = was.len;
+      cur_.need = was.need;
+      std::swap(done_head_, cur_.head);
+      std::swap(msg_.ranges, cur_.ranges);
     }
     return f;
   }
@@ -165,6 +179,8 @@ class MsgFramer {
   RxResyncAnswerer resync_;
   TcpSeq pos_;
   Cur cur_;
+  RxMsg msg_;
+  Bytes done_head_;  // the finished message's header bytes (kept for a failed on_msg)
   bool armed_ = false;
 };
 

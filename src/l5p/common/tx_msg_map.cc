@@ -118,6 +118,10 @@ size_t TxMsgMap::on_acked(TcpSeq snd_una) {
     const Msg& m = msgs_.front();
     if (m.start + uint32_t(m.len) > snd_una) break;
     if (on_release_) on_release_(m.pieces, m.note);
+    if (spare_.size() < 64) {
+      spare_.push_back(std::move(msgs_.front().pieces));
+      spare_.back().clear();  // lets go of the bytes now, keeps the capacity
+    }
     msgs_.pop_front();
     --first_unwritten_;
     ++n;

@@ -38,6 +38,14 @@ class TxMsgMap {
   // payload_len: bytes of it that belong to an inner L5P's stream (composed offloads: a TLS
   // record's content), so msgstate can say where a message's payload begins in that stream.
   uint64_t push(std::vector<Piece> pieces, uint64_t note = 0, uint32_t payload_len = 0);
+  // An empty piece list to fill for push(), recycled from released messages (no allocation per
+  // message once the map runs).
+  std::vector<Piece> take_pieces() {
+    if (spare_.empty()) return {};
+    std::vector<Piece> v = std::move(spare_.back());
+    spare_.pop_back();
+    return v;
+  }
   // Writes as much as TCP's send buffer takes. Returns bytes written. whole_msgs: hand TCP only
   // complete messages (keeps segment-aligned records aligned: a partial write would let lwIP
   // send a short segment and shift every later boundary).
@@ -78,6 +86,7 @@ class TxMsgMap {
   };
   Run next_run(size_t limit, bool whole_msgs) const;
   std::deque<Msg> msgs_;
+  std::vector<std::vector<Piece>> spare_;  // emptied piece lists of released messages
   size_t first_unwritten_ = 0;  // index into msgs_ of the first message not fully written
   TcpSeq first_seq_, next_seq_, next_payload_;
   uint64_t next_index_ = 0;

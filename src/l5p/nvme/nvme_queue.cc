@@ -54,7 +54,7 @@ void NvmeQueue::send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan dat
   const uint32_t hbytes = hlen + (hdgst_ ? uint32_t(kDigestLen) : 0);
   const uint32_t plen = hbytes + uint32_t(data.size()) + (has_data && ddgst_ ? uint32_t(kDigestLen) : 0);
   uint8_t* h = nullptr;
-  std::vector<TxMsgMap::Piece> pieces;
+  std::vector<TxMsgMap::Piece> pieces = map_.take_pieces();
   pieces.push_back(new_piece(hbytes, &h));
   h[0] = uint8_t(t);
   h[1] = uint8_t(flags | (hdgst_ ? kFlagHdgst : 0) | (has_data && ddgst_ ? kFlagDdgst : 0));

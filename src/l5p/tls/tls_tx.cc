@@ -55,7 +55,7 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
   store_be16(&hdr[1], kLegacyVersion);
   store_be16(&hdr[3], rec_len);
   if (ex) store_be64(&hdr[kHeaderLen], seq_);  // nonce_explicit (RFC 5288 §3), clear on the wire
-  std::vector<TxMsgMap::Piece> pieces;
+  std::vector<TxMsgMap::Piece> pieces = map_.take_pieces();
   pieces.reserve(3);
   uint64_t note = 0;  // debug builds: checksum of lent bytes, checked on release
   if (mode_ == TxMode::kSoftware) {
