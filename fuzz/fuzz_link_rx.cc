@@ -3,8 +3,12 @@
 // host set up as `autonic tls|nvme ...` sets one up on a TAP (NIC MAC filter, driver ARP,
 // lwIP with a listener), and every frame it sends back is checked: an ARP reply only to a request
 // for our address, well formed, from our MAC and IP, to the asker; nothing else but IPv4 from us.
-// Input: repeated [u16 length][frame bytes]; the first byte picks a static neighbour or ARP.
+// Input: repeated [u16 length][frame bytes]; the first byte picks a static neighbour or ARP
+// (bit 0) and TSO + GRO with the NIC's interrupt moderation (bit 1: frames reach the driver in
+// batches of up to 4, which GRO merges where it may -- issue #12).
 #include <cstring>
+#include <functional>
+#include <vector>
 
 #include "common/frame.h"
 #include "common/inet_csum.h"
@@ -82,6 +86,21 @@ Bytes syn_to_listener() {
   return f;
 }
 
+// An in-sequence data segment of one flow to the listener's port (GRO merges runs of them).
+Bytes data_segment(uint32_t seq, size_t len, uint8_t flags = 0x10) {
+  Bytes f = syn_to_listener();
+  f.resize(f.size() + len, uint8_t(seq));
+  uint8_t* ip = &f[kEthHeaderLen];
+  store_be16(ip + 2, uint16_t(40 + len));
+  store_be32(ip + 24, seq);
+  ip[33] = flags;
+  store_be16(ip + 10, 0);
+  store_be16(ip + 10, uint16_t(~csum_fold(csum_partial(ip, 20, 0))));
+  store_be16(ip + 36, 0);
+  store_be16(ip + 36, tcp4_checksum(ip, 40 + len));
+  return f;
+}
+
 std::vector<fuzz::Seed> seeds() {
   driver::Neighbours peer(kPeerIp, driver::Mac{0x52, 0x54, 0, 0x77, 0, 2});
   driver::Neighbours stranger(0xC0A84D09, driver::Mac{0x52, 0x54, 0, 0x77, 0, 9});
@@ -99,6 +118,12 @@ std::vector<fuzz::Seed> seeds() {
       {"arp-then-syn", input(false, {peer.request(kOurIp), syn_to_listener()})},
       {"syn-before-arp", input(false, {syn_to_listener(), peer.request(kOurIp)})},
       {"static-peer-syn", input(true, {syn_to_listener()})},
+      {"gro-data-run", [&] {
+         Bytes in = input(true, {data_segment(1001, 1000), data_segment(2001, 1000), data_segment(3001, 1000),
+                                 data_segment(4001, 500, 0x18), data_segment(4501, 0)});
+         in[0] = 3;  // static neighbour + TSO / GRO
+         return in;
+       }()},
       {"arp-for-another", input(false, {stranger.request(0xC0A84D05), peer.request(0xC0A84D07)})},
       {"ipv6-runt-foreign", input(false, {eth(kOurMac, 0x86DD, Bytes(40, 0x60)), Bytes(5, 1),
                                           eth(other, kEtherTypeIpv4, Bytes(40, 0x45))})},
@@ -119,11 +144,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   {
     nic::NicConfig n;
     n.mac = kOurMac;
+    const bool gro = data[0] & 2;
+    std::vector<std::function<void()>> irqs;  // moderation timers, run every 4 frames
+    if (gro) {
+      n.rx_coalesce_ns = 8000;
+      n.rx_coalesce_frames = 64;
+      n.schedule = [&irqs](Nanos, std::function<void()> fn) { irqs.push_back(std::move(fn)); };
+    }
     CpuMeter meter;
     testbed::Host host(kOurIp, kOurMac, {}, 1500, false, n, &meter, CpuDomain::kServerHost, CpuDomain::kServerNic);
     std::optional<driver::Mac> peer;
     if (data[0] & 1) peer = driver::Mac{0x52, 0x54, 0, 0x77, 0, 2};
     host.driver()->enable_arp(kOurIp, kPeerIp, peer);
+    if (gro) {
+      host.host_netif().set_tso(65536);
+      host.driver()->enable_tso();
+      host.driver()->enable_gro();
+    }
+    auto run_irqs = [&irqs] {
+      std::vector<std::function<void()>> due;
+      due.swap(irqs);
+      for (auto& fn : due) fn();
+    };
     Capture cap;
     wire::FrameSink* port = host.attach(&cap);
     tcpip::TcpListener listener(host.nif(), kOurIp, 4420, [](std::unique_ptr<tcpip::TcpConn>) {});
@@ -133,9 +175,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       in.emplace_back(data + pos + 2, data + pos + 2 + len);
       pos += 2 + len;
       port->deliver(in.back());
+      if (in.size() % 4 == 0) run_irqs();
       clock.advance_to(clock.now() + 1'000'000);
       tcpip::lwip_run_timers();
     }
+    run_irqs();
     for (const Bytes& f : cap.out) check_sent(f, in);
   }
   tcpip::lwip_stop();
