@@ -33,7 +33,10 @@ void Fio::start() {
 }
 
 void Fio::pump() {
-  while (!failure && inflight_ < cfg_.depth) {
+  // No deeper than the queues the controller granted (SQSIZE / MAXCMD): like a block layer, the
+  // workload waits for a free slot rather than submitting what the queue cannot take.
+  const size_t depth = std::min<size_t>(cfg_.depth, host_.capacity());
+  while (!failure && inflight_ < depth) {
     if (prefilling_) {
       if (prefill_next_ < slots_) {
         issue(true, prefill_next_++, true);

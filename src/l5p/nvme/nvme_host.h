@@ -86,6 +86,8 @@ class NvmeHost {
   uint64_t max_transfer() const { return max_transfer_; }
   uint16_t cntlid() const { return cntlid_; }
   size_t inflight() const;
+  // Commands the I/O queues hold at once (the controller's queue depth times the queues).
+  size_t capacity() const { return queue_depth_ ? size_t(queue_depth_) * io_.size() : SIZE_MAX; }
   InitState init_state() const { return init_state_; }
 
  private:
