@@ -11,7 +11,7 @@ FeedResult feed(MsgCursor& cur, const Plugin& plugin, PluginFlow& flow, l5o::Dir
   // Common case first: the range lies inside one message body and does not end it (every
   // 1448-byte segment but the ~1 in 11 that crosses a 16 KiB record's edge). One straight
   // plug-in call, no walk.
-  if (cur.len_known() && in.size() < size_t(cur.msg_len - cur.offset)) {
+  if (cur.len_known() && !in.empty() && in.size() < size_t(cur.msg_len - cur.offset)) {
     if (dir == l5o::Direction::kTx)
       flow.tx(cur.offset, in, out);
     else
