@@ -1,5 +1,6 @@
-// `autonic bench nvme`: (a) the NIC's CRC32C digest engine on 1448-byte segments vs raw ISA-L
-// crc32_iscsi over whole PDUs, same run (Google Benchmark); (b) host cycles per random-read I/O
+// `autonic bench nvme`: (a) the NIC's CRC32C digest engine vs raw ISA-L crc32_iscsi over whole
+// PDUs, same run (Google Benchmark), the engine fed one 1448-byte segment per call, one TSO
+// super-segment per call (TX) or one NIC batch of contiguous segments per call (RX); (b) host cycles per random-read I/O
 // with no offload, copy offload (DDP), CRC offload, both -- the paper's Fig. 10 grid and its
 // 256K / depth-128 IOPS ratios; (c) the same over TLS: none, TLS offload, TLS + CRC (§5.3).
 #include <benchmark/benchmark.h>
@@ -185,11 +186,11 @@ int run_bench_nvme(const BenchArgs& a) {
     std::cout << j.dump(2) << std::endl;
     return 0;
   }
-  std::printf("\nbench nvme (a): CRC32C data digests, %zu x %zu KiB C2HData PDUs, Gbps (best of 3)\n", kPdus, kPduData / 1024);
+  std::printf("\nbench nvme (a): CRC32C data digests, %zu x %zu KiB C2HData PDUs, Gbps (best of 3 rounds x 3)\n", kPdus, kPduData / 1024);
   std::printf("  NIC engine (plug-in + generic engine), one call per 1448-byte segment  %7.2f\n", eng);
   std::printf("  NIC engine, RX, one call per NIC batch of 45 contiguous segments\n"
-              "    (%zu bytes: hardware GRO / header-data split, as mlx5 SHAMPO)        %7.2f\n", kBatch, rx_batch);
-  std::printf("  NIC engine, TX with TSO, one call per %zu-byte super-segment          %7.2f\n", kBatch, tx_tso);
+              "    (%zu bytes: hardware GRO / header-data split, as mlx5 SHAMPO)      %7.2f\n", kBatch, rx_batch);
+  std::printf("  NIC engine, TX with TSO, one call per %zu-byte super-segment         %7.2f\n", kBatch, tx_tso);
   std::printf("  ISA-L crc32_iscsi over whole PDUs                                      %7.2f\n", isal);
   std::printf("  ISA-L crc32_iscsi, one call per 1448-byte segment                      %7.2f\n", isal_seg);
   std::printf("  engine / ISA-L whole (goal >= 0.8): RX batches %.2f, TX TSO %.2f, per segment %.2f;\n"

@@ -1,5 +1,6 @@
 // `autonic bench tls`: (a) the NIC's TLS engine vs OpenSSL one-shot, AES-128-GCM and
-// ChaCha20-Poly1305, same run (Google Benchmark); (b) host cycles per byte for plain TCP,
+// ChaCha20-Poly1305, same run (Google Benchmark): TX per 1448-byte segment and per TSO
+// super-segment, RX (AES-GCM) per packet and per NIC batch of contiguous segments; (b) host cycles per byte for plain TCP,
 // software TLS, offload and offload+zc (TLS 1.3), and software TLS / offload (TLS 1.2), TX and RX,
 // records of 2/4/8/16 KiB (the paper's Fig. 11), as ratios to plain TCP.
 #include <benchmark/benchmark.h>
@@ -206,10 +207,10 @@ EngineGbps measure_engines() {
 }
 
 void print_engines(const EngineGbps& e) {
-  std::printf("\nbench tls (a): TLS AES-128-GCM, 64 x 16 KiB records, Gbps (best of 3)\n");
+  std::printf("\nbench tls (a): TLS AES-128-GCM, 64 x 16 KiB records, Gbps (best of 3 rounds x 3)\n");
   std::printf("  TX (encrypt, in place):\n");
   std::printf("    NIC engine, one call per 1448-byte segment (no TSO)            %7.2f\n", e.eng);
-  std::printf("    NIC engine with TSO, one call per %zu-byte super-segment      %7.2f\n", kTsoPayload, e.tso);
+  std::printf("    NIC engine with TSO, one call per %zu-byte super-segment     %7.2f\n", kTsoPayload, e.tso);
   std::printf("    OpenSSL one-shot seal, whole records                           %7.2f\n", e.one);
   std::printf("    naive EVP update per segment                                   %7.2f\n", e.naive);
   std::printf("  RX (decrypt + verify, out of place):\n");
