@@ -105,9 +105,11 @@ void BM_IsalSegments(benchmark::State& st) {
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(kPdus * kPduData));
 }
 
-}  // namespace
-
-int run_bench_nvme(const BenchArgs& a) {
+// (a) engine throughput (Gbps).
+struct CrcGbps {
+  double eng, rx_batch, tx_tso, isal, isal_seg;
+};
+CrcGbps measure_crc_engines() {
   using enum l5o::Direction;
   // Three rounds over all of them, best of each (the machine is shared: see bench_tls.cc).
   std::map<std::string, double> gbps;
@@ -121,9 +123,35 @@ int run_bench_nvme(const BenchArgs& a) {
   };
   for (int r = 0; r < 3; ++r)
     for (const auto& [name, g] : round()) gbps[name] = std::max(gbps[name], g);
-  const double eng = gbps["nic_crc_engine_1448B_segments"], isal = gbps["isal_crc32_iscsi_whole_pdus"],
-               isal_seg = gbps["isal_crc32_iscsi_1448B_segments"], rx_batch = gbps["nic_crc_engine_rx_batches"],
-               tx_tso = gbps["nic_crc_engine_tx_tso"];
+  return {gbps["nic_crc_engine_1448B_segments"], gbps["nic_crc_engine_rx_batches"], gbps["nic_crc_engine_tx_tso"],
+          gbps["isal_crc32_iscsi_whole_pdus"], gbps["isal_crc32_iscsi_1448B_segments"]};
+}
+
+void print_crc_engines(const CrcGbps& e) {
+  std::printf("\nbench nvme (a): CRC32C data digests, %zu x %zu KiB C2HData PDUs, Gbps (best of 3 rounds x 3)\n", kPdus, kPduData / 1024);
+  std::printf("  NIC engine (plug-in + generic engine), one call per 1448-byte segment  %7.2f\n", e.eng);
+  std::printf("  NIC engine, RX, one call per NIC batch of 45 contiguous segments\n"
+              "    (%zu bytes: hardware GRO / header-data split, as mlx5 SHAMPO)      %7.2f\n", kBatch, e.rx_batch);
+  std::printf("  NIC engine, TX with TSO, one call per %zu-byte super-segment         %7.2f\n", kBatch, e.tx_tso);
+  std::printf("  ISA-L crc32_iscsi over whole PDUs                                      %7.2f\n", e.isal);
+  std::printf("  ISA-L crc32_iscsi, one call per 1448-byte segment                      %7.2f\n", e.isal_seg);
+  std::printf("  engine / ISA-L whole (goal >= 0.8): RX batches %.2f, TX TSO %.2f, per segment %.2f;\n"
+              "  per segment / ISA-L on the same segments = %.2f\n",
+              e.rx_batch / e.isal, e.tx_tso / e.isal, e.eng / e.isal, e.eng / e.isal_seg);
+}
+
+nlohmann::json crc_engines_json(const CrcGbps& e) {
+  auto ratio = [](double x, double y) { return y > 0 ? x / y : 0; };
+  return {{"nic_engine_gbps", e.eng}, {"nic_engine_rx_batch_gbps", e.rx_batch}, {"nic_engine_tx_tso_gbps", e.tx_tso},
+          {"isal_gbps", e.isal}, {"isal_segments_gbps", e.isal_seg}, {"ratio", ratio(e.eng, e.isal)},
+          {"ratio_same_segments", ratio(e.eng, e.isal_seg)}, {"rx_batch_ratio", ratio(e.rx_batch, e.isal)},
+          {"tx_tso_ratio", ratio(e.tx_tso, e.isal)}};
+}
+
+}  // namespace
+
+int run_bench_nvme(const BenchArgs& a) {
+  const CrcGbps eng = measure_crc_engines();
 
   struct Mode { const char* name; testbed::OffloadMode m; };
   const Mode modes[] = {{"none", testbed::OffloadMode::kOff}, {"copy", testbed::OffloadMode::kDdp},
@@ -175,27 +203,14 @@ int run_bench_nvme(const BenchArgs& a) {
   if (a.json) {
     nlohmann::json j;
     for (auto& [k, v] : tls_cpio) j["nvme_tls_host_cycles_per_io"][std::to_string(k.first)][k.second] = v;
-    auto ratio = [](double x, double y) { return y > 0 ? x / y : 0; };
-    j["crc_engine"] = {{"nic_engine_gbps", eng}, {"nic_engine_rx_batch_gbps", rx_batch}, {"nic_engine_tx_tso_gbps", tx_tso},
-                       {"isal_gbps", isal}, {"isal_segments_gbps", isal_seg}, {"ratio", ratio(eng, isal)},
-                       {"ratio_same_segments", ratio(eng, isal_seg)}, {"rx_batch_ratio", ratio(rx_batch, isal)},
-                       {"tx_tso_ratio", ratio(tx_tso, isal)}};
+    j["crc_engine"] = crc_engines_json(eng);
     for (auto& [k, v] : share) j["copy_crc_share"][std::to_string(k.first)][std::to_string(k.second)] = v;
     for (auto& [k, v] : cpio)
       j["host_cycles_per_io"][std::to_string(std::get<0>(k))][std::to_string(std::get<1>(k))][std::get<2>(k)] = v;
     std::cout << j.dump(2) << std::endl;
     return 0;
   }
-  std::printf("\nbench nvme (a): CRC32C data digests, %zu x %zu KiB C2HData PDUs, Gbps (best of 3 rounds x 3)\n", kPdus, kPduData / 1024);
-  std::printf("  NIC engine (plug-in + generic engine), one call per 1448-byte segment  %7.2f\n", eng);
-  std::printf("  NIC engine, RX, one call per NIC batch of 45 contiguous segments\n"
-              "    (%zu bytes: hardware GRO / header-data split, as mlx5 SHAMPO)      %7.2f\n", kBatch, rx_batch);
-  std::printf("  NIC engine, TX with TSO, one call per %zu-byte super-segment         %7.2f\n", kBatch, tx_tso);
-  std::printf("  ISA-L crc32_iscsi over whole PDUs                                      %7.2f\n", isal);
-  std::printf("  ISA-L crc32_iscsi, one call per 1448-byte segment                      %7.2f\n", isal_seg);
-  std::printf("  engine / ISA-L whole (goal >= 0.8): RX batches %.2f, TX TSO %.2f, per segment %.2f;\n"
-              "  per segment / ISA-L on the same segments = %.2f\n",
-              rx_batch / isal, tx_tso / isal, eng / isal, eng / isal_seg);
+  print_crc_engines(eng);
   std::printf("\nbench nvme (b): host stack cycles per random read (NVMe + TCP + driver; fio's data check\n"
               "  excluded), best of 2\n");
   std::printf("  %-5s %-5s | %9s %9s %9s %9s | saved by copy+crc | speed-up copy / crc / both\n", "size", "depth", "none",
