@@ -1,5 +1,6 @@
 // `autonic bench tls`: (a) the NIC's TLS engine vs OpenSSL one-shot, AES-128-GCM and
-// ChaCha20-Poly1305, same run (Google Benchmark); (b) host cycles per byte for plain TCP,
+// ChaCha20-Poly1305, same run (Google Benchmark): TX per 1448-byte segment and per TSO
+// super-segment, RX (AES-GCM) per packet and per NIC batch of contiguous segments; (b) host cycles per byte for plain TCP,
 // software TLS, offload and offload+zc (TLS 1.3), and software TLS / offload (TLS 1.2), TX and RX,
 // records of 2/4/8/16 KiB (the paper's Fig. 11), as ratios to plain TCP.
 #include <benchmark/benchmark.h>
@@ -51,8 +52,14 @@ Bytes offload_stream() {
   return s;
 }
 
-template <Cipher C>
-void BM_NicEngineSegments(benchmark::State& st) {
+// The TX engine's calls: one per 1448-byte wire segment without TSO; with TSO (issue #12) one
+// per super-segment, which the NIC processes whole before cutting it at the MSS (nic.cc,
+// nic/tso.h): kTsoPayload bytes, the largest whole multiple of the MSS lwIP builds
+// (tcp_conn.cc size_segments). Either kind of call starts anywhere in a record.
+constexpr size_t kTsoPayload = (0xFFFF - 120) / kSegment * kSegment;  // 45 x 1448 = 65160
+
+template <Cipher C, size_t Chunk>
+void BM_NicEngine(benchmark::State& st) {
   const TrafficKeys k = bench_keys(C);
   nic::TlsPlugin plugin;
   const Bytes in = offload_stream();
@@ -63,8 +70,8 @@ void BM_NicEngineSegments(benchmark::State& st) {
     // so every pass parses the same records (the transform does not touch them anyway).
     nic::MsgCursor cur;
     cur.reset(TcpSeq(0), 0);
-    for (size_t o = 0; o < buf.size(); o += kSegment) {
-      const size_t n = std::min(kSegment, buf.size() - o);
+    for (size_t o = 0; o < buf.size(); o += Chunk) {
+      const size_t n = std::min(Chunk, buf.size() - o);
       MutByteSpan seg(buf.data() + o, n);
       nic::feed(cur, plugin, *flow, l5o::Direction::kTx, seg, seg);
     }
@@ -83,6 +90,59 @@ void BM_OpensslOneShot(benchmark::State& st) {
     for (size_t i = 0; i < kRecords; ++i) rc.seal(i, ByteSpan(h, 5), inner, out.data());
     benchmark::DoNotOptimize(out.data());
   }
+  st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(kRecords * kRecord));
+}
+
+// The wire as the receiver's NIC sees it: the same records, sealed (sequence numbers 0..63).
+Bytes sealed_stream(const TrafficKeys& k) {
+  RecordCrypto rc(k);
+  const Bytes plain = offload_stream();
+  Bytes s = plain;
+  const size_t rec = 5 + kRecord + 1 + kTagLen;
+  for (size_t i = 0; i < kRecords; ++i)
+    rc.seal(i, ByteSpan(&plain[i * rec], 5), ByteSpan(&plain[i * rec + 5], kRecord + 1), &s[i * rec + 5]);
+  return s;
+}
+
+// The RX engine: one call per 1448-byte packet (what the model's RX path does), or per NIC batch
+// of 45 consecutive segments of the flow written contiguously (hardware GRO / header-data
+// split, as mlx5 SHAMPO does; GRO's 64 KiB). Decrypts and verifies every record; out of place
+// (the ciphertext is read again each pass), as the one-shot reference writes its plaintext.
+template <size_t Chunk>
+void BM_NicEngineRx(benchmark::State& st) {
+  const TrafficKeys k = bench_keys();
+  nic::TlsPlugin plugin;
+  const Bytes in = sealed_stream(k);
+  Bytes out(in.size());
+  auto flow = plugin.make_flow(proto::tls::TlsL5State(k, 0), l5o::Direction::kRx);
+  bool ok = true;
+  for (auto _ : st) {
+    nic::MsgCursor cur;
+    cur.reset(TcpSeq(0), 0);
+    for (size_t o = 0; o < in.size(); o += Chunk) {
+      const size_t n = std::min(Chunk, in.size() - o);
+      ok = nic::feed(cur, plugin, *flow, l5o::Direction::kRx, ByteSpan(&in[o], n), MutByteSpan(&out[o], n))
+               .all_verified && ok;
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  if (!ok) st.SkipWithError("a record did not verify");
+  st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(kRecords * kRecord));
+}
+
+void BM_OpensslOneShotOpen(benchmark::State& st) {
+  const TrafficKeys k = bench_keys();
+  RecordCrypto rc(k);
+  const Bytes in = sealed_stream(k);
+  Bytes out(kRecord + 1);
+  const size_t rec = 5 + kRecord + 1 + kTagLen;
+  bool ok = true;
+  for (auto _ : st) {
+    for (size_t i = 0; i < kRecords; ++i)
+      ok = rc.open(i, ByteSpan(&in[i * rec], 5), ByteSpan(&in[i * rec + 5], rec - 5), out.data()) && ok;
+    benchmark::DoNotOptimize(out.data());
+  }
+  if (!ok) st.SkipWithError("a record did not verify");
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(kRecords * kRecord));
 }
 
@@ -115,20 +175,55 @@ void BM_NaivePerSegmentEvp(benchmark::State& st) {
   st.SetBytesProcessed(int64_t(st.iterations()) * int64_t(kRecords * kRecord));
 }
 
-// (a) engine throughput, interleaved repetitions, best of each (Gbps).
+// (a) engine throughput (Gbps).
 struct EngineGbps {
-  double eng, one, naive, cc_eng, cc_one;
+  double eng, tso, one, naive, cc_eng, cc_tso, cc_one;
+  double rx_eng, rx_batch, rx_one;  // RX: decrypt + verify
 };
 EngineGbps measure_engines() {
   using enum Cipher;
-  auto gbps = run_benchmarks({{"nic_engine_1448B_segments", BM_NicEngineSegments<kAes128Gcm>},
-                              {"openssl_one_shot_records", BM_OpensslOneShot<kAes128Gcm>},
-                              {"naive_evp_per_segment", BM_NaivePerSegmentEvp},
-                              {"chacha_nic_engine_1448B_segments", BM_NicEngineSegments<kChacha20Poly1305>},
-                              {"chacha_openssl_one_shot_records", BM_OpensslOneShot<kChacha20Poly1305>}},
-                             double(kRecords * kRecord));
-  return {gbps["nic_engine_1448B_segments"], gbps["openssl_one_shot_records"], gbps["naive_evp_per_segment"],
-          gbps["chacha_nic_engine_1448B_segments"], gbps["chacha_openssl_one_shot_records"]};
+  // Three rounds over all of them, best of each: the machine is shared, and a ratio of two
+  // benchmarks run seconds apart is only as steady as the load between them.
+  std::map<std::string, double> gbps;
+  auto round = [] {
+    return run_benchmarks({{"nic_engine_1448B_segments", BM_NicEngine<kAes128Gcm, kSegment>},
+                           {"nic_engine_tso_super_segments", BM_NicEngine<kAes128Gcm, kTsoPayload>},
+                           {"openssl_one_shot_records", BM_OpensslOneShot<kAes128Gcm>},
+                           {"naive_evp_per_segment", BM_NaivePerSegmentEvp},
+                           {"rx_nic_engine_1448B_segments", BM_NicEngineRx<kSegment>},
+                           {"rx_nic_engine_nic_batches", BM_NicEngineRx<kTsoPayload>},
+                           {"rx_openssl_one_shot_records", BM_OpensslOneShotOpen},
+                           {"chacha_nic_engine_1448B_segments", BM_NicEngine<kChacha20Poly1305, kSegment>},
+                           {"chacha_nic_engine_tso_super_segments", BM_NicEngine<kChacha20Poly1305, kTsoPayload>},
+                           {"chacha_openssl_one_shot_records", BM_OpensslOneShot<kChacha20Poly1305>}},
+                          double(kRecords * kRecord));
+  };
+  for (int r = 0; r < 3; ++r)
+    for (const auto& [name, g] : round()) gbps[name] = std::max(gbps[name], g);
+  return {gbps["nic_engine_1448B_segments"], gbps["nic_engine_tso_super_segments"], gbps["openssl_one_shot_records"],
+          gbps["naive_evp_per_segment"], gbps["chacha_nic_engine_1448B_segments"],
+          gbps["chacha_nic_engine_tso_super_segments"], gbps["chacha_openssl_one_shot_records"],
+          gbps["rx_nic_engine_1448B_segments"], gbps["rx_nic_engine_nic_batches"], gbps["rx_openssl_one_shot_records"]};
+}
+
+void print_engines(const EngineGbps& e) {
+  std::printf("\nbench tls (a): TLS AES-128-GCM, 64 x 16 KiB records, Gbps (best of 3 rounds x 3)\n");
+  std::printf("  TX (encrypt, in place):\n");
+  std::printf("    NIC engine, one call per 1448-byte segment (no TSO)            %7.2f\n", e.eng);
+  std::printf("    NIC engine with TSO, one call per %zu-byte super-segment     %7.2f\n", kTsoPayload, e.tso);
+  std::printf("    OpenSSL one-shot seal, whole records                           %7.2f\n", e.one);
+  std::printf("    naive EVP update per segment                                   %7.2f\n", e.naive);
+  std::printf("  RX (decrypt + verify, out of place):\n");
+  std::printf("    NIC engine, one call per 1448-byte packet                      %7.2f\n", e.rx_eng);
+  std::printf("    NIC engine, one call per NIC batch of 45 contiguous segments\n"
+              "      (hardware GRO / header-data split, as mlx5 SHAMPO)           %7.2f\n", e.rx_batch);
+  std::printf("    OpenSSL one-shot open, whole records                           %7.2f\n", e.rx_one);
+  std::printf("  engine / one-shot (goal >= 0.9): TX TSO %.2f, RX batches %.2f; per segment TX %.2f, RX %.2f;\n"
+              "  naive / one-shot = %.2f\n",
+              e.tso / e.one, e.rx_batch / e.rx_one, e.eng / e.one, e.rx_eng / e.rx_one, e.naive / e.one);
+  std::printf("  ChaCha20-Poly1305 TX: NIC engine %.2f Gbps per segment, %.2f with TSO; OpenSSL one-shot %.2f;\n"
+              "    ratios per segment %.2f, TSO %.2f\n",
+              e.cc_eng, e.cc_tso, e.cc_one, e.cc_eng / e.cc_one, e.cc_tso / e.cc_one);
 }
 
 using Cpb = std::function<std::pair<double, double>(const char* mode, uint32_t record)>;  // (tx, rx)
@@ -172,7 +267,7 @@ void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes
 }  // namespace
 
 int run_bench_tls(const BenchArgs& a) {
-  const auto [eng, one, naive, cc_eng, cc_one] = measure_engines();
+  const EngineGbps e = measure_engines();
 
   // (b) host cycles per byte, TX (client) and RX (server), virtual time, best of 3 each. "pp":
   // per-packet stack passes (no TSO / GRO), for comparison with earlier tables.
@@ -211,22 +306,21 @@ int run_bench_tls(const BenchArgs& a) {
 
   if (a.json) {
     nlohmann::json j;
-    j["engine"] = {{"nic_engine_gbps", eng}, {"openssl_one_shot_gbps", one}, {"naive_per_segment_gbps", naive},
-                   {"ratio", one > 0 ? eng / one : 0}, {"naive_ratio", one > 0 ? naive / one : 0},
-                   {"chacha_nic_engine_gbps", cc_eng}, {"chacha_openssl_one_shot_gbps", cc_one},
-                   {"chacha_ratio", cc_one > 0 ? cc_eng / cc_one : 0}};
+    auto ratio = [](double x, double y) { return y > 0 ? x / y : 0; };
+    j["engine"] = {{"nic_engine_gbps", e.eng}, {"nic_engine_tso_gbps", e.tso}, {"openssl_one_shot_gbps", e.one},
+                   {"naive_per_segment_gbps", e.naive}, {"ratio", ratio(e.eng, e.one)},
+                   {"tso_ratio", ratio(e.tso, e.one)}, {"naive_ratio", ratio(e.naive, e.one)},
+                   {"chacha_nic_engine_gbps", e.cc_eng}, {"chacha_nic_engine_tso_gbps", e.cc_tso},
+                   {"chacha_openssl_one_shot_gbps", e.cc_one}, {"chacha_ratio", ratio(e.cc_eng, e.cc_one)},
+                   {"chacha_tso_ratio", ratio(e.cc_tso, e.cc_one)}, {"rx_nic_engine_gbps", e.rx_eng},
+                   {"rx_nic_engine_batch_gbps", e.rx_batch}, {"rx_openssl_one_shot_gbps", e.rx_one},
+                   {"rx_ratio", ratio(e.rx_eng, e.rx_one)}, {"rx_batch_ratio", ratio(e.rx_batch, e.rx_one)}};
     for (auto& [k, v] : cpb)
       j["host_cycles_per_byte"][k.first][std::to_string(k.second)] = {{"tx", v.first}, {"rx", v.second}};
     std::cout << j.dump(2) << std::endl;
     return 0;
   }
-  std::printf("\nbench tls (a): TLS AES-128-GCM, 64 x 16 KiB records\n");
-  std::printf("  NIC engine, 1448-byte segments   %7.2f Gbps\n", eng);
-  std::printf("  OpenSSL one-shot, whole records  %7.2f Gbps\n", one);
-  std::printf("  naive EVP update per segment     %7.2f Gbps\n", naive);
-  std::printf("  engine / one-shot = %.2f (goal >= 0.8); naive / one-shot = %.2f\n", eng / one, naive / one);
-  std::printf("  ChaCha20-Poly1305: NIC engine %.2f Gbps, OpenSSL one-shot %.2f Gbps, ratio %.2f (goal >= 0.8)\n",
-              cc_eng, cc_one, cc_eng / cc_one);
+  print_engines(e);
   print_host_cycles(a.bytes, sizes, [&](const char* m, uint32_t rs) { return cpb[{m, rs}]; });
   return 0;
 }

@@ -56,6 +56,8 @@ class NvmeFlow final : public PluginFlow {
  private:
   void walk(uint32_t offset, ByteSpan in, MutByteSpan out) {
     if (out.data() != in.data()) std::memcpy(out.data(), in.data(), in.size());  // no transform
+    // Common case first: the whole range is PDU data (a segment inside a large C2HData).
+    if (data_end_ > data_start_ && offset >= data_start_ && offset + in.size() <= data_end_) return data(offset, in);
     size_t i = 0;
     while (i < in.size()) {
       const uint32_t o = offset + uint32_t(i);
@@ -76,14 +78,7 @@ class NvmeFlow final : public PluginFlow {
         ++i;
       } else if (data_end_ > data_start_ && o >= data_start_ && o < data_end_) {
         const size_t n = std::min<size_t>(data_end_ - o, in.size() - i);
-        ByteSpan piece = in.subspan(i, n);
-        crc_ = nic_crc32c(crc_, piece);
-        if (tx_) {
-          if (stats_) stats_->tx_crc_bytes += n;
-        } else {
-          if (stats_) stats_->rx_crc_bytes += n;
-          place(o - data_start_, piece);
-        }
+        data(o, in.subspan(i, n));
         i += n;
       } else if (h_.ddgst() && data_end_ > data_start_ && o >= data_end_ && o < h_.plen) {
         const uint32_t k = o - data_end_;
@@ -96,6 +91,17 @@ class NvmeFlow final : public PluginFlow {
       } else {
         ++i;  // header digest / padding: passed through
       }
+    }
+  }
+
+  // PDU data at PDU offset `o`: into the data digest; RX, placed (copy offload).
+  void data(uint32_t o, ByteSpan piece) {
+    crc_ = nic_crc32c(crc_, piece);
+    if (tx_) {
+      if (stats_) stats_->tx_crc_bytes += piece.size();
+    } else {
+      if (stats_) stats_->rx_crc_bytes += piece.size();
+      place(o - data_start_, piece);
     }
   }
 
