@@ -251,5 +251,21 @@ $A $CMD > "$T/fc2.json"
 [ "$(j .delivered_wrong_bytes "$T/fc2.json")" = 0 ] || fail "$A $CMD: wrong bytes delivered"
 [ "$(j .stats.client.tx_tls_drop_no_ctx "$T/fc2.json")" -gt 0 ] || fail "$A $CMD: no frame dropped"
 
+# 8. TSO + GRO (issue #12): super-segments cut by the NIC, merged batches; on the wire only
+# MTU-sized frames with good IP / TCP checksums, and tshark decrypts every record with the keylog.
+CMD="run --l5p tls --offload on --bytes 4M --record-align none --tso on --gro on --pcap $T/tso.pcap --keylog $T/tso.keys --json"
+$A $CMD > "$T/tso.json"
+[ "$(j .verified "$T/tso.json")" = true ] || fail "$A $CMD: not verified"
+[ "$(j .stats.client.nic_tx_tso_packets "$T/tso.json")" -gt 0 ] && [ "$(j .stats.server.drv_rx_gro_skbs "$T/tso.json")" -gt 0 ] \
+  || fail "$A $CMD: tso $(j .stats.client.nic_tx_tso_packets "$T/tso.json") gro $(j .stats.server.drv_rx_gro_skbs "$T/tso.json")"
+big=$(tshark -r "$T/tso.pcap" -Y 'frame.len > 1514' 2>/dev/null | wc -l)
+badcs=$(tshark -r "$T/tso.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
+  -Y 'tcp.checksum.status==0 || ip.checksum.status==0' 2>/dev/null | wc -l)
+goodcs=$(tshark -r "$T/tso.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
+  -Y 'tcp.checksum.status==1 && ip.checksum.status==1' 2>/dev/null | wc -l)
+recs=$(tshark -r "$T/tso.pcap" -o tls.keylog_file:"$T/tso.keys" -Y 'tls.app_data' -T fields -e frame.number 2>/dev/null | wc -l)
+[ "$big" = 0 ] && [ "$badcs" = 0 ] && [ "$goodcs" -gt 2000 ] && [ "$recs" -gt 100 ] \
+  || fail "$A $CMD: frames over the MTU $big, bad / good checksums $badcs / $goodcs, decrypted record frames $recs"
+
 [ "$fails" = 0 ] && echo "cli acceptance: all checks passed"
 exit "$fails"
