@@ -204,20 +204,20 @@ err_t Driver::xmit(pbuf* p) {
 
   nic::SendDesc d;
   d.kind = nic::SendDesc::Kind::kPacket;
-  if (!tx_by_flow_.empty() || !tx_closed_.empty()) {
-    auto v = TcpFrameView::parse(frame);
-    auto it = v && v->payload_len > 0 ? tx_by_flow_.find(v->key) : tx_by_flow_.end();
+  // One parse for both: the offload binding and the TSO size.
+  const auto v = !tx_by_flow_.empty() || !tx_closed_.empty() || tso_ ? TcpFrameView::parse(frame) : std::nullopt;
+  if (v && v->payload_len > 0) {
+    auto it = tx_by_flow_.find(v->key);
     if (it != tx_by_flow_.end()) {
       if (!bind_tx(*v, it->second.first, *it->second.second, d)) return ERR_OK;
-    } else if (v && v->payload_len > 0 && unbound_must_drop(*v)) {
+    } else if (unbound_must_drop(*v)) {
       return ERR_OK;
     }
-  }
-  if (tso_)
-    if (auto v = TcpFrameView::parse(frame); v && v->payload_len > 0) {
+    if (tso_) {
       const uint16_t mss = wire_mss(v->key, v->payload_off - v->ip_off);
       if (v->payload_len > mss) d.gso_size = mss;
     }
+  }
   d.frame = std::move(frame);
   post(std::move(d));
   ring_doorbell();

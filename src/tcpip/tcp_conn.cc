@@ -48,7 +48,10 @@ TcpConn::TcpConn(tcp_pcb* pcb) : pcb_(pcb), tx_flow_(flow_of(pcb)) {
 
 void TcpConn::size_segments() {
   const uint32_t tso = pcb_ ? HostNetif::tso_of(pcb_) : 0;
-  if (!tso || pcb_->mss == 0 || tso < 2u * pcb_->mss) return;
+  // Not below the default MSS (536, RFC 9293 §3.7.1): a peer announcing a tiny MSS would have
+  // the NIC cut each super-segment into tens of thousands of frames (Linux too keeps a floor,
+  // tcp_min_snd_mss); such a connection sends per packet, as lwIP alone would.
+  if (!tso || pcb_->mss < 536 || tso < 2u * pcb_->mss) return;
   wire_mss_ = pcb_->mss;
   // A whole multiple of the wire MSS: the NIC's cuts fall where lwIP's own would have, so
   // segment-aligned records (tls_tx.cc) stay aligned on the wire.
