@@ -18,6 +18,9 @@ class BulkSender final : public l5p::StreamHandler {
   void on_writable() override;
   void on_failed(const std::string& outcome) override { failure = outcome; }
   bool done_sending() const { return sent_ == total_; }
+  // Turns (testbed/flow_turns.h): send only up to `upto` bytes of the stream until allowed
+  // more (default: everything); sends what it now may at once.
+  void set_limit(uint64_t upto);
   uint64_t sent() const { return sent_; }
   std::optional<std::string> failure;
 
@@ -25,7 +28,7 @@ class BulkSender final : public l5p::StreamHandler {
   void fill(uint64_t off, MutByteSpan out) const;
   l5p::Stream& s_;
   std::shared_ptr<const Bytes> data_;  // set: the bytes to send; else the pattern of seed_
-  uint64_t seed_, total_, sent_ = 0;
+  uint64_t seed_, total_, limit_, sent_ = 0;
   Bytes buf_;
   uint64_t buf_off_ = 0;  // stream offset of buf_[0]
   std::shared_ptr<const Bytes> zc_buf_;  // zero-copy: a fresh immutable buffer per chunk

@@ -32,7 +32,9 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_flag("--bidir", a.bidir, "the server sends the same amount back on every flow");
   run->add_flag("--openssl-peer", a.openssl_peer, "tls / nvme-tls: the server / controller uses OpenSSL's own record layer (interop)");
   run->add_option("--bytes", a.bytes, "bytes to transfer (K/M/G suffixes, powers of 2)");
-  run->add_option("--flows", a.flows, "parallel connections");
+  run->add_option("--flows", a.flows, "parallel connections, 1 .. 131072 (above 1000 they take turns: --burst)");
+  run->add_option("--burst", a.burst, "packets a flow writes per turn: every flow opens first, then flows take turns (default 8 above 1000 flows; 0 = all at once)");
+  run->add_option("--order", a.order, "turn order: rr (round-robin) | random (seeded)")->check(CLI::IsMember({"rr", "random"}));
   run->add_option("--msg-size", a.msg_size, "L5P message payload size");
   run->add_option("--loss", a.loss, "frame loss probability (2% or 0.02)");
   run->add_option("--reorder", a.reorder, "frame reorder probability");
@@ -89,7 +91,9 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   const uint64_t ms = size(a.msg_size, "--msg-size");
   if (ms == 0 || ms > (1u << 20)) throw CLI::ValidationError("--msg-size", "must be 1 .. 1M");
   c.msg_size = uint32_t(ms);
-  c.flows = uint32_t(uint(a.flows, "--flows", 1, 1000));
+  c.flows = uint32_t(uint(a.flows, "--flows", 1, testbed::kMaxFlows));
+  c.burst = uint32_t(uint(a.burst, "--burst", 0, 4096));
+  c.random_order = a.order == "random";
   c.link.loss = prob(a.loss, "--loss");
   c.link.reorder = prob(a.reorder, "--reorder");
   c.link.dup = prob(a.dup, "--dup");

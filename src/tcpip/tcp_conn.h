@@ -24,8 +24,9 @@ class TcpConnHandler {
 class TcpConn {
  public:
   // Active open from (local_ip:local_port on `nif`) to remote. Host byte order addresses.
+  // reuse_addr: the local port may already be bound (SOF_REUSEADDR): the 4-tuple must differ.
   static std::unique_ptr<TcpConn> connect(netif* nif, uint32_t local_ip, uint16_t local_port,
-                                          uint32_t remote_ip, uint16_t remote_port);
+                                          uint32_t remote_ip, uint16_t remote_port, bool reuse_addr = false);
   explicit TcpConn(tcp_pcb* pcb);  // takes an accepted pcb
   ~TcpConn();
   TcpConn(const TcpConn&) = delete;

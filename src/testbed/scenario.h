@@ -28,6 +28,9 @@ inline constexpr uint16_t kMinMtu = 576, kMaxMtu = 9000;
 inline constexpr uint32_t kTsoBytes = 65536;
 inline constexpr uint64_t kRxCoalesceNs = 8000;
 inline constexpr uint32_t kRxCoalesceFrames = 64;
+// Connections in one run (issue #13): 128K, the paper's Fig. 19. Beyond kMaxAllAtOnceFlows a run
+// takes turns (ScenarioConfig::burst), so memory stays per flow rather than per byte queued.
+inline constexpr uint32_t kMaxFlows = 131072, kMaxAllAtOnceFlows = 1000, kDefaultBurst = 8;
 
 // --l5p: plain TCP, every registered L5P (l5o/l5p_registry.h, same enumerator as its
 // l5o::L5Proto), and NVMe/TCP over TLS (a composition of two of them).
@@ -46,7 +49,12 @@ struct ScenarioConfig {
   L5pKind l5p = L5pKind::kTcp;
   OffloadMode offload = OffloadMode::kOn;
   uint64_t bytes = 16ull << 20;
-  uint32_t flows = 1;
+  uint32_t flows = 1;  // 1 .. kMaxFlows
+  // Turns (testbed/flow_turns.h, issue #13): every flow is opened first, then flows take turns
+  // writing `burst` wire packets' worth (burst x MSS) each. 0: every flow sends everything at
+  // once -- up to kMaxAllAtOnceFlows flows; more flows take turns of kDefaultBurst packets.
+  uint32_t burst = 0;
+  bool random_order = false;  // turn order: round-robin, or seeded random among waiting flows
   uint32_t msg_size = 16384;
   wire::LinkConfig link;
   uint16_t mtu = 1500;

@@ -18,6 +18,9 @@ namespace {
 
 constexpr uint32_t kClientIp = 0x0A000001, kServerIp = 0x0A000002;
 constexpr uint16_t kServerPort = 5001, kClientPortBase = 40000;
+// A client port serves up to kFlowsPerServerPort flows, each towards its own server port
+// (5001, 5002, ...): 131072 connections between two addresses need more than 64K 4-tuples.
+constexpr uint32_t kFlowsPerServerPort = 25000;
 constexpr std::array<uint8_t, 6> kClientMac{0x02, 0, 0, 0, 0, 1}, kServerMac{0x02, 0, 0, 0, 0, 2};
 
 bool is_tls(L5pKind k) { return k == L5pKind::kTls || k == L5pKind::kNvmeTls; }
@@ -38,7 +41,12 @@ void validate_nvme(const ScenarioConfig& cfg) {
 }  // namespace
 
 void validate_config(const ScenarioConfig& cfg) {
-  if (cfg.flows == 0 || cfg.flows > 1000) throw std::invalid_argument("--flows must be 1..1000");
+  if (cfg.flows == 0 || cfg.flows > kMaxFlows) throw std::invalid_argument("--flows must be 1..131072");
+  if (cfg.burst > 4096) throw std::invalid_argument("--burst must be 1..4096 packets");
+  if (cfg.flows > kMaxAllAtOnceFlows || cfg.burst) {
+    if (cfg.bidirectional) throw std::invalid_argument("--bidir is not for runs that take turns (--burst, --flows > 1000)");
+    if (is_nvme(cfg.l5p)) throw std::invalid_argument("--burst / --flows > 1000 are for tcp, framed and tls (nvme: --queues)");
+  }
   if (cfg.mtu < kMinMtu || cfg.mtu > kMaxMtu) throw std::invalid_argument("--mtu must be 576..9000");
   if (cfg.bytes == 0) throw std::invalid_argument("--bytes must be > 0");
   if (cfg.bare && cfg.l5p != L5pKind::kTcp) throw std::invalid_argument("bare wire only carries --l5p tcp");
@@ -78,18 +86,27 @@ ScenarioRun::ScenarioRun(const ScenarioConfig& cfg)
   build_hosts_and_wire();
   build_flows();
   if (nvme_) build_nvme();
-  listener_ = std::make_unique<tcpip::TcpListener>(
-      server_->nif(), kServerIp, kServerPort, [this](std::unique_ptr<tcpip::TcpConn> c) {
-        const uint32_t i = c->tx_flow().dport - kClientPortBase;
-        if (i >= flows_.size() || flows_[i].server) return;  // unknown peer: dropped (aborted)
-        Flow& f = flows_[i];
-        f.server = make_stream(cfg_, std::move(c), false, *server_, tls_);
-        if (cfg_.bidirectional)
-          f.rsender = std::make_unique<apps::BulkSender>(*f.server, f.seed ^ 0xB1D1ull, f.bytes, &meter_);
-        f.server_h = std::make_unique<apps::DuplexHandler>(f.rsender.get(), f.receiver.get());
-        f.server->set_handler(f.server_h.get());
-      });
+  const uint32_t groups = std::max<uint32_t>(1, (uint32_t(flows_.size()) + kFlowsPerServerPort - 1) / kFlowsPerServerPort);
+  for (uint32_t g = 0; g < groups; ++g)
+    listeners_.push_back(std::make_unique<tcpip::TcpListener>(
+        server_->nif(), kServerIp, uint16_t(kServerPort + g),
+        [this](std::unique_ptr<tcpip::TcpConn> c) { accept_flow(std::move(c)); }));
   connect_flows();
+}
+
+void ScenarioRun::accept_flow(std::unique_ptr<tcpip::TcpConn> c) {
+  const FlowKey k = c->tx_flow();  // server -> client
+  const uint32_t port = k.dport - kClientPortBase, group = uint32_t(k.sport - kServerPort);
+  const uint32_t i = group * kFlowsPerServerPort + port;
+  if (k.dport < kClientPortBase || port >= kFlowsPerServerPort || i >= flows_.size() || flows_[i].server)
+    return;  // unknown peer: dropped (aborted)
+  Flow& f = flows_[i];
+  f.server = make_stream(cfg_, std::move(c), false, *server_, tls_);
+  if (cfg_.bidirectional)
+    f.rsender = std::make_unique<apps::BulkSender>(*f.server, f.seed ^ 0xB1D1ull, f.bytes, &meter_);
+  if (turns_) f.server_h = std::make_unique<TurnHandler>(*turns_, i, f.receiver.get(), false);
+  else f.server_h = std::make_unique<apps::DuplexHandler>(f.rsender.get(), f.receiver.get());
+  f.server->set_handler(f.server_h.get());
 }
 
 ScenarioRun::~ScenarioRun() { teardown(); }
@@ -145,6 +162,7 @@ void ScenarioRun::build_hosts_and_wire() {
 
 void ScenarioRun::build_flows() {
   flows_.resize(nvme_ ? 0 : cfg_.flows);
+  if (!nvme_ && (cfg_.burst || cfg_.flows > kMaxAllAtOnceFlows)) build_turns();
   for (uint32_t i = 0; i < flows_.size(); ++i) {
     Flow& f = flows_[i];
     f.seed = splitmix64(cfg_.seed * 1000003ull + i);
@@ -155,15 +173,44 @@ void ScenarioRun::build_flows() {
   }
 }
 
-void ScenarioRun::connect_flows() {
-  for (uint32_t i = 0; i < flows_.size(); ++i) {
-    auto c = tcpip::TcpConn::connect(client_->nif(), kClientIp, uint16_t(kClientPortBase + i), kServerIp, kServerPort);
-    Flow& f = flows_[i];
-    f.client = make_stream(cfg_, std::move(c), true, *client_, tls_);
-    f.sender = std::make_unique<apps::BulkSender>(*f.client, f.seed, f.bytes, &meter_);
+void ScenarioRun::connect_flow(uint32_t i) {
+  const bool reuse = flows_.size() > kFlowsPerServerPort;  // a client port towards several server ports
+  auto c = tcpip::TcpConn::connect(client_->nif(), kClientIp, uint16_t(kClientPortBase + i % kFlowsPerServerPort),
+                                   kServerIp, uint16_t(kServerPort + i / kFlowsPerServerPort), reuse);
+  Flow& f = flows_[i];
+  f.client = make_stream(cfg_, std::move(c), true, *client_, tls_);
+  f.sender = std::make_unique<apps::BulkSender>(*f.client, f.seed, f.bytes, &meter_);
+  if (turns_) {
+    f.sender->set_limit(0);  // until its first turn
+    f.client_h = std::make_unique<TurnHandler>(*turns_, i, f.sender.get(), true);
+  } else {
     f.client_h = std::make_unique<apps::DuplexHandler>(f.sender.get(), f.rreceiver.get());
-    f.client->set_handler(f.client_h.get());
   }
+  f.client->set_handler(f.client_h.get());
+}
+
+void ScenarioRun::connect_flows() {
+  if (!turns_) {
+    for (uint32_t i = 0; i < flows_.size(); ++i) connect_flow(i);
+    return;
+  }
+  turns_->start();
+}
+
+// Turns: connects and grants run from the event loop (now), never inside another flow's lwIP
+// callback.
+void ScenarioRun::build_turns() {
+  std::vector<uint64_t> bytes(cfg_.flows);
+  for (uint32_t i = 0; i < cfg_.flows; ++i)
+    bytes[i] = cfg_.bytes / cfg_.flows + (i + 1 == cfg_.flows ? cfg_.bytes % cfg_.flows : 0);
+  const uint32_t mss = cfg_.mtu - 40;  // IPv4 + TCP headers, no options
+  const uint64_t turn = uint64_t(cfg_.burst ? cfg_.burst : kDefaultBurst) * mss;
+  FlowTurns::Hooks hooks;
+  hooks.connect = [this](uint32_t i) { events_.schedule(clock_.now(), [this, i] { connect_flow(i); }); };
+  hooks.grant = [this](uint32_t i, uint64_t upto) {
+    events_.schedule(clock_.now(), [this, i, upto] { flows_[i].sender->set_limit(upto); });
+  };
+  turns_ = std::make_unique<FlowTurns>(std::move(bytes), turn, cfg_.random_order, cfg_.seed, std::move(hooks));
 }
 
 std::unique_ptr<l5p::nvme::Transport> ScenarioRun::nvme_transport(std::unique_ptr<tcpip::TcpConn> c, bool is_client,

@@ -15,6 +15,7 @@
 #include "common/event_queue.h"
 #include "l5p/nvme/nvme_ctrl.h"
 #include "l5p/nvme/nvme_host.h"
+#include "testbed/flow_turns.h"
 #include "testbed/host.h"
 #include "testbed/sessions.h"
 #include "wire/pcap_tap.h"
@@ -43,7 +44,7 @@ class ScenarioRun {
     std::unique_ptr<l5p::Stream> client, server;
     std::unique_ptr<apps::BulkSender> sender, rsender;        // client->server, server->client
     std::unique_ptr<apps::BulkReceiver> receiver, rreceiver;  // at the server, at the client
-    std::unique_ptr<apps::DuplexHandler> client_h, server_h;
+    std::unique_ptr<l5p::StreamHandler> client_h, server_h;
     uint64_t seed = 0, bytes = 0;
   };
   // lwIP is global: started first, stopped after everything using it is gone -- also when a
@@ -63,6 +64,9 @@ class ScenarioRun {
   void attach_peer_stream(std::unique_ptr<l5p::Stream> s);
   std::unique_ptr<l5p::nvme::Transport> nvme_transport(std::unique_ptr<tcpip::TcpConn> c, bool is_client, Host& h);
   void connect_flows();
+  void connect_flow(uint32_t i);
+  void accept_flow(std::unique_ptr<tcpip::TcpConn> c);
+  void build_turns();
   // run
   bool step_done(std::string& outcome, uint64_t& progress) const;
   void advance(Nanos& next_timer);
@@ -98,7 +102,8 @@ class ScenarioRun {
   std::unique_ptr<tcpip::TcpListener> nvme_listener_;
   std::string nvme_failure_;
   std::vector<std::unique_ptr<l5p::Stream>> peer_streams_;  // cfg.nvme_peer's side
-  std::unique_ptr<tcpip::TcpListener> listener_;            // bulk flows
+  std::unique_ptr<FlowTurns> turns_;                         // many flows: who writes when
+  std::vector<std::unique_ptr<tcpip::TcpListener>> listeners_;  // bulk flows, one a server port
 };
 
 }  // namespace autonic::testbed

@@ -14,12 +14,27 @@
 #define MEM_LIBC_MALLOC            1
 #define MEMP_MEM_MALLOC            1
 #define MEM_ALIGNMENT              8
+/* The heap lwIP's mem_malloc uses: TCP pcbs from a contiguous slab, the rest from malloc
+ * (port/pcb_slab.h says why). */
+#include "pcb_slab.h"
+#define mem_clib_malloc            autonic_lwip_malloc
+#define mem_clib_calloc            autonic_lwip_calloc
+#define mem_clib_free              autonic_lwip_free
 #define MEMP_NUM_TCP_PCB           512
 #define MEMP_NUM_TCP_PCB_LISTEN    64
 #define MEMP_NUM_TCP_SEG           65535
 #define MEMP_NUM_PBUF              65535
 #define PBUF_POOL_SIZE             1024
 #define PBUF_POOL_BUFSIZE          9216
+/* With MEMP_MEM_MALLOC every pool above is malloc'd one element at a time: the MEMP_NUM_* counts
+ * are not limits (lwIP's memp.c checks none), memory is. A run of 131072 flows holds 262144
+ * pcbs (both hosts live in this lwIP); past what malloc gives, tcp_new() fails and the testbed
+ * says so ("tcp_new failed"). */
+
+/* SO_REUSE: the client host reuses a local port towards different server ports (SOF_REUSEADDR
+ * on its pcbs), so more than 64K connections fit between two addresses; lwIP then checks the
+ * whole 4-tuple in tcp_connect. */
+#define SO_REUSE                   1
 
 /* IPv4 + TCP only; both hosts' netifs live in this one instance, each pcb bound to its own
  * netif (tcp_bind_netif) so frames always cross the wire. No ARP: our netif output writes a
