@@ -16,11 +16,15 @@ TxMsgMap::Piece new_piece(size_t n, uint8_t** data) {
   return TxMsgMap::Piece{p.get(), n, std::shared_ptr<const void>(p, p.get())};
 }
 
-TxMsgMap::Piece PieceArena::alloc(size_t n, uint8_t** data) {
+TxMsgMap::Piece PieceArena::alloc(size_t n, uint8_t** data, size_t hint) {
   if (!chunk_ || cap_ - used_ < n) {
-    cap_ = std::max(kChunk, n);
-    chunk_ = std::shared_ptr<uint8_t[]>(new uint8_t[cap_]);  // not zero-filled: the caller writes every byte
-    used_ = 0;
+    if (chunk_ && chunk_.use_count() == 1 && cap_ >= n) {
+      used_ = 0;  // every piece of it was released: start over in the same memory
+    } else {
+      cap_ = std::max(n, std::min(kChunk, hint));
+      chunk_ = std::shared_ptr<uint8_t[]>(new uint8_t[cap_]);  // not zero-filled: the caller writes every byte
+      used_ = 0;
+    }
   }
   *data = chunk_.get() + used_;
   used_ += n;  // the next message right after: pump() hands TCP runs of them in one write

@@ -103,10 +103,14 @@ TxMsgMap::Piece new_piece(size_t n, uint8_t** data);
 // Message buffers carved out of shared chunks, as Linux's sk_page_frag gives kTLS its record
 // pages: one allocation per 256 KiB of messages instead of two per message (issue #12: per-record
 // allocations were a measured share of the offload's TX host cost). A chunk is freed when the
-// last piece cut from it is released (acknowledged, TxMsgMap::on_acked).
+// last piece cut from it is released (acknowledged, TxMsgMap::on_acked). A chunk is no larger
+// than the write that needs it (`hint`: the bytes the caller is about to carve), and an idle
+// connection keeps none (release()): 128K connections sending bursts hold their bursts, not
+// 256 KiB each (issue #13).
 class PieceArena {
  public:
-  TxMsgMap::Piece alloc(size_t n, uint8_t** data);
+  TxMsgMap::Piece alloc(size_t n, uint8_t** data, size_t hint = kChunk);
+  void release() { chunk_.reset(); }
 
  private:
   static constexpr size_t kChunk = 256 * 1024;

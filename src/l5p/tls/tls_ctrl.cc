@@ -239,9 +239,14 @@ void TlsHandshake::msg_cb(int write_p, int, int content_type, const void* buf, s
   if (static_cast<const uint8_t*>(buf)[0] == SSL3_MT_NEWSESSION_TICKET) ++self->tickets_sent_;
 }
 
-TlsHandshake::~TlsHandshake() {
-  SSL_free(ssl_);
+TlsHandshake::~TlsHandshake() { release_ssl(); }
+
+void TlsHandshake::release_ssl() {
+  SSL_free(ssl_);  // and the BIOs it owns
   SSL_CTX_free(ctx_);
+  ssl_ = nullptr;
+  ctx_ = nullptr;
+  rbio_ = wbio_ = nullptr;
 }
 
 void TlsHandshake::keylog_cb(const SSL* ssl, const char* line) {
@@ -275,12 +280,14 @@ TlsHandshake::Status TlsHandshake::step() {
 }
 
 Bytes TlsHandshake::take_output() {
+  if (!wbio_) return {};  // released
   Bytes out(size_t(BIO_ctrl_pending(wbio_)));
   if (!out.empty()) BIO_read(wbio_, out.data(), int(out.size()));
   return out;
 }
 
 Bytes TlsHandshake::take_leftover() {
+  if (!rbio_) return {};
   Bytes out(size_t(BIO_ctrl_pending(rbio_)));
   if (!out.empty()) BIO_read(rbio_, out.data(), int(out.size()));
   return out;

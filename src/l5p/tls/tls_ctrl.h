@@ -99,6 +99,10 @@ class TlsHandshake {
   TrafficKeys next_keys(bool tx) const;
   Version version() const { return version_; }
   SSL* ssl() { return ssl_; }  // for the OpenSSL-only peer, which keeps using it
+  // After kDone and keys(): our record layer needs only the traffic secrets from here on, so
+  // OpenSSL's connection and context (~120 KiB a connection) go -- with 128K connections that
+  // is what decides whether they fit (issue #13). ssl() is null afterwards.
+  void release_ssl();
   // After kDone. Client: false if the server's certificate did not verify (only possible with
   // Verify::kNone). Server: true.
   bool peer_verified() const;

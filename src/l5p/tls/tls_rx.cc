@@ -1,8 +1,10 @@
 #include "l5p/tls/tls_rx.h"
 
 #include <algorithm>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
+
+#include "l5p/common/buf_pool.h"
 
 namespace autonic::l5p::tls {
 
@@ -73,6 +75,7 @@ HeaderParse<RxFailure> TlsRx::parse_header(ByteSpan head) {
 
 TlsRx::Result TlsRx::on_bytes(uint32_t off, ByteSpan bytes, const RxMarks& m) {
   const uint32_t n = uint32_t(bytes.size());
+  if (rec_.capacity() == 0) rec_ = buf_pool_take();  // a record starts: a buffer while it lasts
   if (m.placed && off >= body_off_) {
     rec_.resize(rec_.size() + n);  // filled from placed_ only if software has to decrypt
     placed_.push_back(Placed{off, n, bytes.data()});
@@ -114,6 +117,7 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
   for (const Placed& p : placed_) std::memcpy(rec_.data() + p.off, p.at, p.len);
   // (hdr and body stay valid: rec_ is only ever overwritten in place below.)
   const ByteSpan hdr(rec_.data(), kHeaderLen), body(rec_.data() + kHeaderLen, m.len - kHeaderLen);
+  if (plain_.capacity() == 0) plain_ = buf_pool_take();
   plain_.resize(ct_len);
   const uint64_t seq = seq_base_ + m.index;
   bool ok = false;
@@ -273,7 +277,8 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   // Not part of the payload stream; the NIC context restarts after it (see take_rebase()).
   if (before_data && !after_record_) rebase_after(m);
   // Consumed (even if it fails the session: after_record_ stops the framer before the next).
-  rec_.clear();
+  buf_pool_give(rec_);
+  buf_pool_give(plain_);
   placed_.clear();
   inner_ranges_.clear();
   return std::nullopt;

@@ -75,6 +75,7 @@ void TlsSession::establish(TcpSeq rx_first) {
   if (cfg_.offload && cfg_.offload_rx)
     rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
                                                              rx_state(0, rx_seq), rx_first, this));
+  hs_->release_ssl();  // our record layer from here on: only the traffic secrets stay
 }
 
 // The RX context's state: the current keys from record `first_msg` (sequence number

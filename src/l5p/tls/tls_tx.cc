@@ -43,7 +43,7 @@ size_t TlsTx::room() const {
   return map_.unwritten() >= limit ? 0 : limit - map_.unwritten();
 }
 
-void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent) {
+void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent, size_t hint) {
   const size_t clen = content.size();
   const RecordShape shape = crypto_->shape();
   const size_t ex = shape.explicit_nonce;
@@ -81,7 +81,7 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
   } else {
     // Offload: plaintext record with a dummy tag; the NIC encrypts it and fills the tag (§4.2).
     uint8_t* rec = nullptr;
-    pieces.push_back(arena_.alloc(kHeaderLen + rec_len, &rec));
+    pieces.push_back(arena_.alloc(kHeaderLen + rec_len, &rec, hint));
     std::memcpy(rec, hdr, kHeaderLen + ex);
     std::memcpy(rec + kHeaderLen + ex, content.data(), clen);
     if (shape.inner_type) rec[kHeaderLen + clen] = uint8_t(inner);
@@ -108,7 +108,10 @@ size_t TlsTx::frame_records(ByteSpan data, bool more, const std::shared_ptr<cons
   while (taken < data.size() && room() > 0 && !data_blocked()) {
     const size_t n = next_record_len(data.size() - taken, more);
     if (n == 0) break;
-    push_record(ContentType::kApplicationData, data.subspan(taken, n), lent);
+    // This write's records from here on, with their headers and tags.
+    const size_t rest = data.size() - taken, per_record = kHeaderLen + kExplicitNonceLen + 1 + kTagLen;
+    push_record(ContentType::kApplicationData, data.subspan(taken, n), lent,
+                rest + (rest / record_size_ + 1) * per_record);
     taken += n;
   }
   return taken;
@@ -127,7 +130,8 @@ size_t TlsTx::queue_zc(const std::shared_ptr<const Bytes>& buf, size_t off, size
 void TlsTx::close_open_record() {
   if (open_.empty()) return;
   first_trim_ = 0;
-  push_record(ContentType::kApplicationData, open_, nullptr);
+  // Gathered records come one by one: a chunk for several of them.
+  push_record(ContentType::kApplicationData, open_, nullptr, 8 * (record_size_ + kHeaderLen + kExplicitNonceLen + 1 + kTagLen));
   open_.clear();
 }
 

@@ -51,6 +51,7 @@ class TlsTx {
   void pump(TxMsgMap::Writer& w) { map_.pump(w, aligned_); }  // (tests: records to memory)
   void on_acked(TcpSeq snd_una) {
     map_.on_acked(snd_una);
+    if (map_.idle()) arena_.release();  // nothing in flight: an idle connection holds no chunk
     trim_epochs();
   }
   l5o::TxMsgState msgstate(TcpSeq t) { return map_.msgstate(t); }
@@ -65,7 +66,8 @@ class TlsTx {
   size_t next_record_len(size_t avail, bool more);
   size_t frame_records(ByteSpan data, bool more, const std::shared_ptr<const Bytes>* lent);
   void close_open_record();
-  void push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent);
+  // hint: bytes of records still to come in this write (sizes the arena's next chunk).
+  void push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent, size_t hint = 0);
   void trim_epochs();
   TxMode mode_;
   size_t record_size_;
