@@ -219,6 +219,7 @@ uint32_t HostNetif::tso_of(const tcp_pcb* pcb) {
 }
 
 void HostNetif::input(pbuf* p) {
+  demux_.on_input(p, &nif_);
   if (nif_.input(p, &nif_) != ERR_OK) pbuf_free(p);
 }
 

@@ -9,6 +9,7 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/frame.h"
+#include "tcpip/demux_probe.h"
 #include "tcpip/lwip.h"
 
 namespace autonic::tcpip {
@@ -49,6 +50,7 @@ class HostNetif {
   netif* raw() { return &nif_; }
   void set_prefix(uint8_t prefix_len);  // the on-link subnet (default /24)
   void input(pbuf* p);  // hands an IPv4 packet to lwIP (takes ownership)
+  void export_stats(CounterMap& m) const { demux_.export_to(m); }
   // TSO: connections on this interface build TCP segments of up to `bytes` of payload (a whole
   // multiple of their wire MSS) for the NIC to cut (Linux: the device's gso_max_size). lwIP has a
   // single MSS per connection, so TcpConn raises it to this once the handshake has fixed the
@@ -63,6 +65,7 @@ class HostNetif {
   netif nif_{};
   Output out_;
   uint32_t tso_ = 0;
+  DemuxProbe demux_;
 };
 
 }  // namespace autonic::tcpip

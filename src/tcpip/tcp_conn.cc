@@ -23,15 +23,18 @@ static FlowKey flow_of(const tcp_pcb* pcb) {
 }
 
 std::unique_ptr<TcpConn> TcpConn::connect(netif* nif, uint32_t local_ip, uint16_t local_port,
-                                          uint32_t remote_ip, uint16_t remote_port, bool reuse_addr) {
+                                          uint32_t remote_ip, uint16_t remote_port, bool unique_by_caller) {
   tcp_pcb* pcb = tcp_new();
   if (!pcb) throw std::runtime_error("tcp_new failed (out of memory for lwIP's pcbs)");
-  if (reuse_addr) ip_set_option(pcb, SOF_REUSEADDR);
   tcp_bind_netif(pcb, nif);  // frames must leave through this host's NIC, never loop back
   ip_addr_t l, r;
   ip_addr_set_ip4_u32(&l, lwip_htonl(local_ip));
   ip_addr_set_ip4_u32(&r, lwip_htonl(remote_ip));
-  if (tcp_bind(pcb, &l, local_port) != ERR_OK) {
+  if (unique_by_caller) {
+    // What tcp_bind sets, without its walk; tcp_connect registers the pcb as active.
+    ip_addr_set(&pcb->local_ip, &l);
+    pcb->local_port = local_port;
+  } else if (tcp_bind(pcb, &l, local_port) != ERR_OK) {
     tcp_abort(pcb);
     throw std::runtime_error("tcp_bind failed");
   }

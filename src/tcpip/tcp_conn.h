@@ -24,9 +24,12 @@ class TcpConnHandler {
 class TcpConn {
  public:
   // Active open from (local_ip:local_port on `nif`) to remote. Host byte order addresses.
-  // reuse_addr: the local port may already be bound (SOF_REUSEADDR): the 4-tuple must differ.
+  // unique_by_caller: the caller guarantees no other pcb has this 4-tuple (a local port may be
+  // in use towards other remote ports), so lwIP's tcp_bind -- which walks every pcb of every
+  // list to check the port, O(connections) per connect -- is skipped and the pcb takes its
+  // local address as tcp_bind would set it (issue #13: 131072 connects).
   static std::unique_ptr<TcpConn> connect(netif* nif, uint32_t local_ip, uint16_t local_port,
-                                          uint32_t remote_ip, uint16_t remote_port, bool reuse_addr = false);
+                                          uint32_t remote_ip, uint16_t remote_port, bool unique_by_caller = false);
   explicit TcpConn(tcp_pcb* pcb);  // takes an accepted pcb
   ~TcpConn();
   TcpConn(const TcpConn&) = delete;

@@ -57,7 +57,10 @@ void FlowTurns::on_delivered(uint32_t flow, uint64_t n) {
   // The turn is over: the flow queues for its next one, and another flow writes.
   --active_;
   if (granted_[flow] < bytes_[flow]) ready_.push_back(flow);
-  else ++flows_done_;
+  else {
+    ++flows_done_;
+    finished_.push_back(flow);
+  }
   next_turns();
 }
 

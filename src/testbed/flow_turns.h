@@ -40,6 +40,8 @@ class FlowTurns {
   const std::string& failure() const { return failure_; }
   uint64_t turns() const { return turns_; }
   uint32_t established() const { return established_; }
+  // Flows in the order they finished: the last is the most recently used.
+  const std::vector<uint32_t>& finished() const { return finished_; }
 
  private:
   void connect_more();
@@ -51,6 +53,7 @@ class FlowTurns {
   Rng rng_;
   Hooks hooks_;
   uint32_t next_connect_ = 0, connecting_ = 0, established_ = 0, active_ = 0, flows_done_ = 0;
+  std::vector<uint32_t> finished_;
   std::deque<uint32_t> ready_;  // flows waiting for a turn (FIFO: round-robin)
   uint64_t delivered_ = 0, turns_ = 0;
   std::string failure_;

@@ -50,6 +50,7 @@ void Host::deliver(Bytes frame) {
 }
 
 void Host::export_stats(CounterMap& m, L5pKind l5p) const {
+  netif_->export_stats(m);
   if (!nic_) return;
   nic_->export_stats(m);
   driver_->export_stats(m);

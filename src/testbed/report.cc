@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "tcpip/demux_probe.h"
 #include "testbed/scenario.h"
 
 namespace autonic::testbed {
@@ -129,9 +130,38 @@ Report Report::from_json(const nlohmann::json& j) {
                            w.at("duplicated"), w.at("corrupted"), w.at("tampered")};
   r.client = j.at("stats").at("client").get<CounterMap>();
   r.server = j.at("stats").at("server").get<CounterMap>();
-  for (const char* k : {"iops", "lat_mean_us", "lat_p99_us", "raw_termreq_fes", "raw_first_status", "raw_rx_bytes"})
+  for (const char* k : {"iops", "lat_mean_us", "lat_p99_us", "raw_termreq_fes", "raw_first_status", "raw_rx_bytes",
+                        "flows", "flows_established", "turns", "burst_packets", "rss_peak_mib"})
     if (j.contains(k)) r.extra[k] = j.at(k);
   return r;
+}
+
+// Many flows (issue #13): memory per flow, the NIC's context cache, lwIP's list walk.
+std::string Report::scale_summary() const {
+  auto c = [&](const CounterMap& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() ? 0.0 : double(it->second);
+  };
+  auto x = [&](const char* k) { auto it = extra.find(k); return it == extra.end() ? 0.0 : it->second; };
+  auto both = [&](const std::string& k) { return c(client, k) + c(server, k); };
+  char line[320];
+  std::string o;
+  const double flows = std::max(x("flows"), 1.0);
+  std::snprintf(line, sizeof line, "  flows          %.0f, %.0f turns of %.0f packets; RSS peak %.0f MiB (%.1f KiB a flow, both ends)\n",
+                flows, x("turns"), x("burst_packets"), x("rss_peak_mib"), x("rss_peak_mib") * 1024 / flows);
+  o += line;
+  const double hits = both("nic_ctx_cache_hits"), misses = both("nic_ctx_cache_misses");
+  const double pkts = both("nic_tx_packets") + both("nic_rx_packets");
+  std::snprintf(line, sizeof line,
+                "  NIC ctx cache  hit rate %.2f%% (misses %.0f), context DMA %.0f B (%.1f B a packet); RX packets per interrupt %.1f\n",
+                100.0 * hits / std::max(hits + misses, 1.0), misses, both("nic_ctx_dma_bytes"),
+                both("nic_ctx_dma_bytes") / std::max(pkts, 1.0), c(server, "nic_rx_packets") / std::max(c(server, "nic_rx_irqs"), 1.0));
+  o += line;
+  const double samples = std::max(both("lwip_demux_samples"), 1.0);
+  std::snprintf(line, sizeof line, "  lwIP demux     %.0f pcbs walked a packet, %.0f cycles a packet (1 in %u sampled)\n",
+                both("lwip_demux_pcbs") / samples, both("lwip_demux_cycles") / samples, tcpip::DemuxProbe::kSampleEvery);
+  o += line;
+  return o;
 }
 
 std::string Report::summary() const {
@@ -174,6 +204,7 @@ std::string Report::summary() const {
       << ", cancelled " << c(server, "rx_" + p + "_resync_req_cancel") << ", hw jumps "
       << c(server, "rx_" + p + "_resync_jump") << "\n";
   }
+  if (extra.count("turns")) o << scale_summary();
   if (l5p == "nvme-tls") {
     // Both directions carry data (reads: controller -> host; writes: host -> controller).
     o << "  TLS records rx full " << c(client, "rx_tls_msgs_full") << " / partial " << c(client, "rx_tls_msgs_partial")

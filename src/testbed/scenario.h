@@ -131,6 +131,7 @@ struct Report {
 
   nlohmann::json to_json() const;
   std::string summary() const;
+  std::string scale_summary() const;  // runs that take turns (many flows)
   static Report from_json(const nlohmann::json& j);
 };
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/proc_mem.h"
 #include "testbed/peer_hook.h"
 #include "testbed/scenario_run.h"
 
@@ -89,6 +90,13 @@ Report ScenarioRun::report(const std::string& outcome) {
   r.throughput_gbps = r.sim_seconds > 0 ? double(r.bytes_delivered) * 8 / r.sim_seconds / 1e9 : 0;
   report_cpu(r);
   report_counters(r);
+  if (turns_) {
+    r.extra["flows"] = double(cfg_.flows);
+    r.extra["flows_established"] = double(turns_->established());
+    r.extra["turns"] = double(turns_->turns());
+    r.extra["burst_packets"] = double(cfg_.burst ? cfg_.burst : kDefaultBurst);
+    r.extra["rss_peak_mib"] = double(peak_rss_bytes()) / double(1 << 20);
+  }
   return r;
 }
 

@@ -31,10 +31,6 @@
  * pcbs (both hosts live in this lwIP); past what malloc gives, tcp_new() fails and the testbed
  * says so ("tcp_new failed"). */
 
-/* SO_REUSE: the client host reuses a local port towards different server ports (SOF_REUSEADDR
- * on its pcbs), so more than 64K connections fit between two addresses; lwIP then checks the
- * whole 4-tuple in tcp_connect. */
-#define SO_REUSE                   1
 
 /* IPv4 + TCP only; both hosts' netifs live in this one instance, each pcb bound to its own
  * netif (tcp_bind_netif) so frames always cross the wire. No ARP: our netif output writes a
