@@ -15,11 +15,29 @@ static const EVP_CIPHER* stream_cipher(Cipher c) {
   return nullptr;
 }
 
-RecordCrypto::RecordCrypto(const TrafficKeys& k) : k_(k), aead_(EVP_CIPHER_CTX_new()), ctr_(EVP_CIPHER_CTX_new()) {
-  if (!aead_ || !ctr_) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
+RecordCrypto::RecordCrypto(const TrafficKeys& k) : k_(k) {
   if (k.key.size() != key_len(k.cipher)) throw std::invalid_argument("TLS key length does not match the cipher");
-  EVP_CipherInit_ex(aead_, evp_aead(k.cipher), nullptr, k.key.data(), nullptr, 1);
-  EVP_EncryptInit_ex(ctr_, stream_cipher(k.cipher), nullptr, k.key.data(), nullptr);
+}
+
+// OpenSSL's cipher contexts (~1.8 KiB for the pair) are made on first use: with the NIC doing
+// the crypto, most connections never seal or open a record in software (issue #13's memory per
+// flow), and the ones that do pay once.
+EVP_CIPHER_CTX* RecordCrypto::aead() {
+  if (!aead_) {
+    aead_ = EVP_CIPHER_CTX_new();
+    if (!aead_) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
+    EVP_CipherInit_ex(aead_, evp_aead(k_.cipher), nullptr, k_.key.data(), nullptr, 1);
+  }
+  return aead_;
+}
+
+EVP_CIPHER_CTX* RecordCrypto::ctr() {
+  if (!ctr_) {
+    ctr_ = EVP_CIPHER_CTX_new();
+    if (!ctr_) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
+    EVP_EncryptInit_ex(ctr_, stream_cipher(k_.cipher), nullptr, k_.key.data(), nullptr);
+  }
+  return ctr_;
 }
 
 RecordCrypto::~RecordCrypto() {
@@ -35,11 +53,12 @@ void RecordCrypto::seal(uint64_t seq, ByteSpan hdr, ByteSpan inner, uint8_t* out
   const size_t alen = record_aad(k_, seq, hdr.data(), aad);
   uint8_t* ct = out + ex;
   int l = 0;
-  EVP_CipherInit_ex(aead_, nullptr, nullptr, nullptr, nonce, 1);
-  EVP_CipherUpdate(aead_, nullptr, &l, aad, int(alen));
-  EVP_CipherUpdate(aead_, ct, &l, inner.data(), int(inner.size()));
-  EVP_CipherFinal_ex(aead_, ct + l, &l);
-  EVP_CIPHER_CTX_ctrl(aead_, EVP_CTRL_AEAD_GET_TAG, 16, ct + inner.size());
+  EVP_CIPHER_CTX* aead_ctx = aead();
+  EVP_CipherInit_ex(aead_ctx, nullptr, nullptr, nullptr, nonce, 1);
+  EVP_CipherUpdate(aead_ctx, nullptr, &l, aad, int(alen));
+  EVP_CipherUpdate(aead_ctx, ct, &l, inner.data(), int(inner.size()));
+  EVP_CipherFinal_ex(aead_ctx, ct + l, &l);
+  EVP_CIPHER_CTX_ctrl(aead_ctx, EVP_CTRL_AEAD_GET_TAG, 16, ct + inner.size());
 }
 
 bool RecordCrypto::open(uint64_t seq, ByteSpan hdr, ByteSpan body, uint8_t* out) {
@@ -50,11 +69,12 @@ bool RecordCrypto::open(uint64_t seq, ByteSpan hdr, ByteSpan body, uint8_t* out)
   const size_t alen = record_aad(k_, seq, hdr.data(), aad);
   const size_t n = body.size() - ex - kTagLen;
   int l = 0;
-  EVP_CipherInit_ex(aead_, nullptr, nullptr, nullptr, nonce, 0);
-  EVP_CipherUpdate(aead_, nullptr, &l, aad, int(alen));
-  EVP_CipherUpdate(aead_, out, &l, body.data() + ex, int(n));
-  EVP_CIPHER_CTX_ctrl(aead_, EVP_CTRL_AEAD_SET_TAG, 16, const_cast<uint8_t*>(body.data() + ex + n));
-  return EVP_CipherFinal_ex(aead_, out + l, &l) > 0;
+  EVP_CIPHER_CTX* aead_ctx = aead();
+  EVP_CipherInit_ex(aead_ctx, nullptr, nullptr, nullptr, nonce, 0);
+  EVP_CipherUpdate(aead_ctx, nullptr, &l, aad, int(alen));
+  EVP_CipherUpdate(aead_ctx, out, &l, body.data() + ex, int(n));
+  EVP_CIPHER_CTX_ctrl(aead_ctx, EVP_CTRL_AEAD_SET_TAG, 16, const_cast<uint8_t*>(body.data() + ex + n));
+  return EVP_CipherFinal_ex(aead_ctx, out + l, &l) > 0;
 }
 
 void RecordCrypto::ctr_xor(uint64_t seq, size_t off, MutByteSpan data, const uint8_t* explicit_nonce) {
@@ -76,11 +96,12 @@ void RecordCrypto::ctr_xor(uint64_t seq, size_t off, MutByteSpan data, const uin
     store_be32(iv + 12, uint32_t(2 + off / 16));
     skip = off % 16;
   }
-  EVP_EncryptInit_ex(ctr_, nullptr, nullptr, nullptr, iv);
+  EVP_CIPHER_CTX* ctr_ctx = ctr();
+  EVP_EncryptInit_ex(ctr_ctx, nullptr, nullptr, nullptr, iv);
   int l = 0;
   uint8_t scratch[64] = {};
-  if (skip) EVP_EncryptUpdate(ctr_, scratch, &l, scratch, int(skip));  // advance within the block
-  EVP_EncryptUpdate(ctr_, data.data(), &l, data.data(), int(data.size()));
+  if (skip) EVP_EncryptUpdate(ctr_ctx, scratch, &l, scratch, int(skip));  // advance within the block
+  EVP_EncryptUpdate(ctr_ctx, data.data(), &l, data.data(), int(data.size()));
 }
 
 }  // namespace autonic::l5p::tls

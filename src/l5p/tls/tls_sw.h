@@ -34,9 +34,11 @@ class RecordCrypto {
   void ctr_xor(uint64_t seq, size_t off, MutByteSpan data, const uint8_t* explicit_nonce = nullptr);
 
  private:
+  EVP_CIPHER_CTX* aead();  // made on first use
+  EVP_CIPHER_CTX* ctr();
   TrafficKeys k_;
-  EVP_CIPHER_CTX* aead_;
-  EVP_CIPHER_CTX* ctr_;
+  EVP_CIPHER_CTX* aead_ = nullptr;
+  EVP_CIPHER_CTX* ctr_ = nullptr;
 };
 
 }  // namespace autonic::l5p::tls
