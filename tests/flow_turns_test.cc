@@ -156,3 +156,25 @@ TEST(ScaleRun, TurnsRefuseWhatTheyDoNotCarry) {
   c.burst = 5000;
   EXPECT_THROW(run_scenario(c), std::invalid_argument);
 }
+
+TEST(ChurnRun, ShortConnectionsComeAndGoContextsDeletedBulkVerified) {
+  for (L5pKind k : {L5pKind::kTls, L5pKind::kFramed}) {
+    ScenarioConfig c;
+    c.l5p = k;
+    c.offload = OffloadMode::kOn;
+    c.flows = 2;
+    c.bytes = 8u << 20;
+    c.churn = 700;
+    c.link.loss = 0.005;
+    const std::string p = l5p_name(k);
+    const std::string rp = replay(c) + " --churn 700";
+    const Report r = autonic::testing::run_exact_twice(c, rp);
+    ASSERT_TRUE(r.verified) << r.outcome << " " << rp;
+    EXPECT_EQ(r.extra.at("churn_connections"), 700.0) << rp;
+    // Every churned connection's contexts were added and deleted; the bulk flows' are still up.
+    EXPECT_EQ(ctr(r.client, "tx_" + p + "_ctx"), 702u) << rp;
+    EXPECT_EQ(ctr(r.client, "tx_" + p + "_del"), 700u) << rp;
+    EXPECT_EQ(ctr(r.server, "rx_" + p + "_sk_add"), 702u) << rp;
+    EXPECT_EQ(ctr(r.server, "rx_" + p + "_sk_del"), 700u) << rp;
+  }
+}

@@ -34,6 +34,7 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_option("--bytes", a.bytes, "bytes to transfer (K/M/G suffixes, powers of 2)");
   run->add_option("--flows", a.flows, "parallel connections, 1 .. 131072 (above 1000 they take turns: --burst)");
   run->add_option("--burst", a.burst, "packets a flow writes per turn: every flow opens first, then flows take turns (default 8 above 1000 flows; 0 = all at once)");
+  run->add_option("--churn", a.churn, "open, use (4 KiB) and close this many short connections while the bulk flows run (tcp, framed, tls)");
   run->add_option("--order", a.order, "turn order: rr (round-robin) | random (seeded)")->check(CLI::IsMember({"rr", "random"}));
   run->add_option("--msg-size", a.msg_size, "L5P message payload size");
   run->add_option("--loss", a.loss, "frame loss probability (2% or 0.02)");
@@ -94,6 +95,7 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.flows = uint32_t(uint(a.flows, "--flows", 1, testbed::kMaxFlows));
   c.burst = uint32_t(uint(a.burst, "--burst", 0, 4096));
   c.random_order = a.order == "random";
+  c.churn = uint32_t(uint(a.churn, "--churn", 0, 10'000'000));
   c.link.loss = prob(a.loss, "--loss");
   c.link.reorder = prob(a.reorder, "--reorder");
   c.link.dup = prob(a.dup, "--dup");

@@ -17,7 +17,7 @@ struct RunArgs {
               tso = "off", gro = "off";
   // Integers as text: parsed by cli::parse_uint, which rejects a sign and out-of-range values
   // (a plain uint16_t / uint64_t option would wrap "70000" or "-1" silently).
-  std::string depth = "1", lba_size = "512", nvme_port = "4420", queues = "1", flows = "1", burst = "0", order = "rr", mtu = "1500",
+  std::string depth = "1", lba_size = "512", nvme_port = "4420", queues = "1", flows = "1", burst = "0", order = "rr", churn = "0", mtu = "1500",
               seed = "1";
   bool no_hdgst = false, no_ddgst = false;
   double rate = 100, delay_us = 10;

@@ -206,6 +206,7 @@ err_t Driver::xmit(pbuf* p) {
   d.kind = nic::SendDesc::Kind::kPacket;
   // One parse for both: the offload binding and the TSO size.
   const auto v = !tx_by_flow_.empty() || !tx_closed_.empty() || tso_ ? TcpFrameView::parse(frame) : std::nullopt;
+  if (v && (v->tcp_flags & 0x04)) forget_flow(v->key);
   if (v && v->payload_len > 0) {
     auto it = tx_by_flow_.find(v->key);
     if (it != tx_by_flow_.end()) {
@@ -222,6 +223,15 @@ err_t Driver::xmit(pbuf* p) {
   post(std::move(d));
   ring_doorbell();
   return ERR_OK;
+}
+
+// Our stack sends a RST only for a connection it no longer has (lwIP's tcp_abandon frees the
+// pcb; a RST answering a stray segment has no pcb behind it): nothing of the flow can be
+// retransmitted, so what the driver kept for it goes (connection churn, issue #13). A RST we
+// receive proves nothing (it may be forged and ignored by TCP): it prunes nothing.
+void Driver::forget_flow(const FlowKey& k) {
+  tx_closed_.erase(k);
+  peer_mss_.erase(k);
 }
 
 uint16_t Driver::wire_mss(const FlowKey& flow, size_t hdr) const {
@@ -451,6 +461,7 @@ l5o::L5oHandle Driver::add_context(Shadow s) {
   if (sh.outer) shadow(sh.outer)->inner = id;
   else if (sh.dir == l5o::Direction::kTx) tx_by_flow_[sh.flow] = {id, &sh};
   if (sh.dir == l5o::Direction::kRx) ++st.rx_sk_add;
+  else ++st.tx_ctx;
   return id;
 }
 
@@ -476,7 +487,10 @@ void Driver::destroy(l5o::L5oHandle h) {
   if (Shadow* in = sh.inner ? shadow(sh.inner) : nullptr) in->outer = 0;
   if (sh.dir == l5o::Direction::kRx) {
     ++ostats_[size_t(sh.proto)].rx_sk_del;
-  } else if (!sh.is_inner) {
+  } else {
+    ++ostats_[size_t(sh.proto)].tx_del;
+  }
+  if (sh.dir == l5o::Direction::kTx && !sh.is_inner) {
     tx_by_flow_.erase(sh.flow);
     // TCP may still hold (and retransmit) bytes handed over for this context.
     auto [c, fresh] = tx_closed_.try_emplace(sh.flow, Closed{sh.proto, sh.start});

@@ -100,6 +100,7 @@ class Driver final : public l5o::Offload {
     TcpSeq start;
   };
   void send_raw(Bytes frame);  // an ARP frame: out as a plain packet
+  void forget_flow(const FlowKey& k);  // we sent a RST: the connection is gone
   // TSO: the wire MSS for a frame of `flow` whose IPv4 + TCP headers take `hdr` bytes.
   uint16_t wire_mss(const FlowKey& flow, size_t hdr) const;
   void snoop_syn_mss(ByteSpan frame);  // a received SYN's MSS option (RFC 9293 §3.7.1)

@@ -131,7 +131,8 @@ Report Report::from_json(const nlohmann::json& j) {
   r.client = j.at("stats").at("client").get<CounterMap>();
   r.server = j.at("stats").at("server").get<CounterMap>();
   for (const char* k : {"iops", "lat_mean_us", "lat_p99_us", "raw_termreq_fes", "raw_first_status", "raw_rx_bytes",
-                        "flows", "flows_established", "turns", "burst_packets", "rss_peak_mib"})
+                        "flows", "flows_established", "turns", "burst_packets", "rss_peak_mib", "churn_connections",
+                        "churn_rss_first_mib", "churn_rss_last_mib"})
     if (j.contains(k)) r.extra[k] = j.at(k);
   return r;
 }
@@ -162,6 +163,24 @@ std::string Report::scale_summary() const {
                 both("lwip_demux_pcbs") / samples, both("lwip_demux_cycles") / samples, tcpip::DemuxProbe::kSampleEvery);
   o += line;
   return o;
+}
+
+// Connection churn: every context added was deleted, and memory stayed where it was.
+std::string Report::churn_summary() const {
+  auto c = [&](const CounterMap& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() ? 0ull : (unsigned long long)it->second;
+  };
+  auto x = [&](const char* k) { auto it = extra.find(k); return it == extra.end() ? 0.0 : it->second; };
+  const std::string p = is_stream_l5p(l5p) ? l5p : "tls";
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "  churn          %.0f connections opened and closed; NIC contexts TX added %llu deleted %llu, RX added %llu "
+                "deleted %llu; RSS %.0f MiB after the first round, %.0f MiB after the last\n",
+                x("churn_connections"), c(client, "tx_" + p + "_ctx"), c(client, "tx_" + p + "_del"),
+                c(server, "rx_" + p + "_sk_add"), c(server, "rx_" + p + "_sk_del"), x("churn_rss_first_mib"),
+                x("churn_rss_last_mib"));
+  return line;
 }
 
 std::string Report::summary() const {
@@ -205,6 +224,7 @@ std::string Report::summary() const {
       << c(server, "rx_" + p + "_resync_jump") << "\n";
   }
   if (extra.count("turns")) o << scale_summary();
+  if (extra.count("churn_connections")) o << churn_summary();
   if (l5p == "nvme-tls") {
     // Both directions carry data (reads: controller -> host; writes: host -> controller).
     o << "  TLS records rx full " << c(client, "rx_tls_msgs_full") << " / partial " << c(client, "rx_tls_msgs_partial")

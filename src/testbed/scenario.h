@@ -55,6 +55,10 @@ struct ScenarioConfig {
   // once -- up to kMaxAllAtOnceFlows flows; more flows take turns of kDefaultBurst packets.
   uint32_t burst = 0;
   bool random_order = false;  // turn order: round-robin, or seeded random among waiting flows
+  // Connection churn (testbed/churn.h): this many short connections opened, used and closed
+  // while the bulk flows run, each carrying churn_bytes.
+  uint32_t churn = 0;
+  uint32_t churn_bytes = 4096;
   uint32_t msg_size = 16384;
   wire::LinkConfig link;
   uint16_t mtu = 1500;
@@ -132,6 +136,7 @@ struct Report {
   nlohmann::json to_json() const;
   std::string summary() const;
   std::string scale_summary() const;  // runs that take turns (many flows)
+  std::string churn_summary() const;  // runs with --churn
   static Report from_json(const nlohmann::json& j);
 };
 

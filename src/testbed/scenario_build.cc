@@ -22,6 +22,9 @@ constexpr uint16_t kServerPort = 5001, kClientPortBase = 40000;
 // (5001, 5002, ...): 131072 connections between two addresses need more than 64K 4-tuples.
 // (lwIP's tcp_bind would refuse a port in use: these connects skip it, see connect_flow.)
 constexpr uint32_t kFlowsPerServerPort = 25000;
+// Churned connections (testbed/churn.h) go to their own server port from client ports below
+// kClientPortBase: never a bulk flow's 4-tuple.
+constexpr uint16_t kChurnPort = 6001;
 constexpr std::array<uint8_t, 6> kClientMac{0x02, 0, 0, 0, 0, 1}, kServerMac{0x02, 0, 0, 0, 0, 2};
 
 bool is_tls(L5pKind k) { return k == L5pKind::kTls || k == L5pKind::kNvmeTls; }
@@ -44,6 +47,8 @@ void validate_nvme(const ScenarioConfig& cfg) {
 void validate_config(const ScenarioConfig& cfg) {
   if (cfg.flows == 0 || cfg.flows > kMaxFlows) throw std::invalid_argument("--flows must be 1..131072");
   if (cfg.burst > 4096) throw std::invalid_argument("--burst must be 1..4096 packets");
+  if (cfg.churn > 10'000'000) throw std::invalid_argument("--churn must be 0..10000000");
+  if (cfg.churn && (is_nvme(cfg.l5p) || cfg.bare)) throw std::invalid_argument("--churn is for tcp, framed and tls over the NIC");
   if (cfg.flows > kMaxAllAtOnceFlows || cfg.burst) {
     if (cfg.bidirectional) throw std::invalid_argument("--bidir is not for runs that take turns (--burst, --flows > 1000)");
     if (is_nvme(cfg.l5p)) throw std::invalid_argument("--burst / --flows > 1000 are for tcp, framed and tls (nvme: --queues)");
@@ -93,6 +98,23 @@ ScenarioRun::ScenarioRun(const ScenarioConfig& cfg)
         server_->nif(), kServerIp, uint16_t(kServerPort + g),
         [this](std::unique_ptr<tcpip::TcpConn> c) { accept_flow(std::move(c)); }));
   connect_flows();
+  if (cfg_.churn) build_churn();
+}
+
+void ScenarioRun::build_churn() {
+  Churn::Hooks h;
+  h.connect = [this](uint32_t, uint16_t port) {
+    return make_stream(cfg_, tcpip::TcpConn::connect(client_->nif(), kClientIp, port, kServerIp, kChurnPort, true),
+                       true, *client_, tls_);
+  };
+  h.defer = [this](std::function<void()> fn) { events_.schedule(clock_.now(), std::move(fn)); };
+  churn_ = std::make_unique<Churn>(cfg_.churn, cfg_.churn_bytes, cfg_.seed, std::move(h));
+  churn_listener_ = std::make_unique<tcpip::TcpListener>(
+      server_->nif(), kServerIp, kChurnPort, [this](std::unique_ptr<tcpip::TcpConn> c) {
+        const uint16_t port = c->tx_flow().dport;
+        churn_->accept(port, make_stream(cfg_, std::move(c), false, *server_, tls_));
+      });
+  churn_->start();
 }
 
 void ScenarioRun::accept_flow(std::unique_ptr<tcpip::TcpConn> c) {
@@ -116,6 +138,7 @@ void ScenarioRun::teardown() {
   // Streams (they destroy offload contexts) before the hosts; lwIP stops last (lwip_).
   // Most recently used flows first: lwIP unlinks a pcb by walking its list from the front
   // (tcp_abandon), where move-to-front keeps the latest -- O(1) each instead of O(flows).
+  churn_.reset();
   if (turns_)
     for (auto it = turns_->finished().rbegin(); it != turns_->finished().rend(); ++it)
       Flow gone = std::move(flows_[*it]);  // destroyed here, members in the usual order

@@ -10,11 +10,24 @@ namespace autonic::testbed {
 // Whether the workload is complete; sets `outcome` to the first failure seen and `progress` to
 // a count that moves whenever the workload does.
 bool ScenarioRun::step_done(std::string& outcome, uint64_t& progress) const {
-  if (turns_) {  // O(1): FlowTurns keeps the tally (a loop over 128K flows per event would not do)
-    progress = turns_->progress();
-    if (outcome.empty()) outcome = turns_->failure();
-    return turns_->done();
+  bool churned = true;
+  uint64_t churn_progress = 0;
+  if (churn_) {
+    churned = churn_->done();
+    churn_progress = churn_->progress();
+    if (outcome.empty()) outcome = churn_->failure();
   }
+  if (turns_) {  // O(1): FlowTurns keeps the tally (a loop over 128K flows per event would not do)
+    progress = turns_->progress() + churn_progress;
+    if (outcome.empty()) outcome = turns_->failure();
+    return turns_->done() && churned;
+  }
+  const bool bulk = bulk_done(outcome, progress);
+  progress += churn_progress;
+  return bulk && churned;
+}
+
+bool ScenarioRun::bulk_done(std::string& outcome, uint64_t& progress) const {
   bool done = true;
   progress = 0;
   for (const Flow& f : flows_) {

@@ -21,6 +21,10 @@ std::optional<uint64_t> ScenarioRun::report_delivery(Report& r) const {
       r.bytes_delivered += rcv->received();
       all_complete = all_complete && rcv->complete();
     }
+  if (churn_) {
+    r.delivered_wrong_bytes += churn_->wrong_bytes();
+    all_complete = all_complete && churn_->done();
+  }
   uint64_t expected = r.bytes;  // every direction's target
   if (nvme_) {
     r.delivered_wrong_bytes = fio_->wrong_bytes;
@@ -90,6 +94,11 @@ Report ScenarioRun::report(const std::string& outcome) {
   r.throughput_gbps = r.sim_seconds > 0 ? double(r.bytes_delivered) * 8 / r.sim_seconds / 1e9 : 0;
   report_cpu(r);
   report_counters(r);
+  if (churn_) {
+    r.extra["churn_connections"] = double(churn_->closed());
+    r.extra["churn_rss_first_mib"] = double(churn_->rss_first()) / double(1 << 20);
+    r.extra["churn_rss_last_mib"] = double(churn_->rss_last()) / double(1 << 20);
+  }
   if (turns_) {
     r.extra["flows"] = double(cfg_.flows);
     r.extra["flows_established"] = double(turns_->established());

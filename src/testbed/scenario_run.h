@@ -15,6 +15,7 @@
 #include "common/event_queue.h"
 #include "l5p/nvme/nvme_ctrl.h"
 #include "l5p/nvme/nvme_host.h"
+#include "testbed/churn.h"
 #include "testbed/flow_turns.h"
 #include "testbed/host.h"
 #include "testbed/sessions.h"
@@ -67,8 +68,10 @@ class ScenarioRun {
   void connect_flow(uint32_t i);
   void accept_flow(std::unique_ptr<tcpip::TcpConn> c);
   void build_turns();
+  void build_churn();
   // run
   bool step_done(std::string& outcome, uint64_t& progress) const;
+  bool bulk_done(std::string& outcome, uint64_t& progress) const;  // flows_ one by one (<= 1000)
   void advance(Nanos& next_timer);
   void drain();
   // report
@@ -103,6 +106,8 @@ class ScenarioRun {
   std::string nvme_failure_;
   std::vector<std::unique_ptr<l5p::Stream>> peer_streams_;  // cfg.nvme_peer's side
   std::unique_ptr<FlowTurns> turns_;                         // many flows: who writes when
+  std::unique_ptr<Churn> churn_;                             // short connections meanwhile
+  std::unique_ptr<tcpip::TcpListener> churn_listener_;
   std::vector<std::unique_ptr<tcpip::TcpListener>> listeners_;  // bulk flows, one a server port
 };
 

@@ -9,7 +9,7 @@ namespace autonic::nic {
   X(rx, resync_req_pkt) X(rx, resync_req_start) X(rx, resync_req_end) X(rx, resync_req_skip)  \
   X(rx, resync_req_cancel) X(rx, resync_res_ok) X(rx, resync_res_fail)                        \
   X(rx, resync_res_stale) X(rx, resync_bad_pattern) X(rx, err) X(rx, ddp_bytes) X(rx, crc_bytes) X(rx, key_switch) X(rx, sk_add) X(rx, sk_del) X(rx, rr_setup) X(rx, rr_teardown) \
-  X(tx, ctx_add_fail) X(rx, ctx_add_fail) X(tx, ctx_lost) X(rx, ctx_lost) X(tx, ctx_restore) X(rx, ctx_restore)
+  X(tx, ctx) X(tx, del) X(tx, ctx_add_fail) X(rx, ctx_add_fail) X(tx, ctx_lost) X(rx, ctx_lost) X(tx, ctx_restore) X(rx, ctx_restore)
 
 void OffloadStats::export_to(CounterMap& m, const std::string& proto) const {
 #define X(dir, what) add_counter(m, #dir "_" + proto + "_" #what, dir##_##what);

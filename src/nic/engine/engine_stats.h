@@ -42,6 +42,7 @@ struct OffloadStats {
   uint64_t rx_key_switch = 0;  // TLS: the NIC verified a KeyUpdate and moved to the next keys itself
   // driver: context and request-response state lifecycle
   uint64_t rx_sk_add = 0, rx_sk_del = 0, rx_rr_setup = 0, rx_rr_teardown = 0;
+  uint64_t tx_ctx = 0, tx_del = 0;  // TX contexts added / deleted (mlx5 tx_tls_ctx, tx_tls_del)
   uint64_t rx_rr_teardown_unconfirmed = 0;  // the NIC did not confirm a teardown: tag kept forever
   uint64_t rx_ddp_stale = 0;  // placements refused: the registration was gone or replaced (§5.1)
   uint64_t rx_ddp_hdgst_skip = 0;  // PDUs not placed: the header digest (covers CID, offset) failed
