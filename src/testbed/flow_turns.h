@@ -19,7 +19,7 @@ namespace autonic::testbed {
 
 class FlowTurns {
  public:
-  static constexpr uint32_t kConnectWindow = 256;  // handshakes under way at once
+  static constexpr uint32_t kConnectWindow = 8;  // handshakes under way at once (more: more heap fragmentation)
   static constexpr uint32_t kActiveTurns = 64;     // flows writing at once (one server core's batch)
   struct Hooks {
     std::function<void(uint32_t flow)> connect;                     // open flow i now
