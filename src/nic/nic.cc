@@ -9,7 +9,7 @@ namespace autonic::nic {
 
 Nic::Nic(const NicConfig& cfg, CpuMeter* meter, CpuDomain domain)
     : cfg_(cfg), meter_(meter), domain_(domain), send_ring_(cfg.send_ring_entries),
-      rx_ring_(cfg.rx_ring_entries), cache_(cfg.ctx_cache_bytes) {
+      rx_ring_(cfg.rx_ring_entries), cache_(cfg.ctx_cache_bytes, cfg.ctx_policy) {
 #define AUTONIC_MAKE_PLUGIN(ident, E, counter, cli, shape) \
   plugins_[size_t(l5o::L5Proto::k##E)] = make_##ident##_plugin();
   AUTONIC_L5P_REGISTRY(AUTONIC_MAKE_PLUGIN)
@@ -48,13 +48,18 @@ bool Nic::post_send(SendDesc&& d) {
 
 void Nic::doorbell() {
   CpuScope scope(meter_, domain_);
+  bool packets = false;
   while (!send_ring_.empty()) {
     SendDesc d = send_ring_.pop();
-    if (d.kind == SendDesc::Kind::kPacket)
+    if (d.kind == SendDesc::Kind::kPacket) {
+      packets = true;
+      ++stats_.tx_descs;
       transmit_packet(d);
-    else
+    } else {
       run_cmd(d);
+    }
   }
+  if (packets) ++stats_.tx_doorbells;
 }
 
 void Nic::run_cmd(SendDesc& d) {
@@ -415,6 +420,8 @@ void Nic::export_stats(CounterMap& m) const {
   add_counter(m, "nic_tx_tso_packets", stats_.tx_tso_packets);
   add_counter(m, "nic_tx_tso_bytes", stats_.tx_tso_bytes);
   add_counter(m, "nic_rx_irqs", stats_.rx_irqs);
+  add_counter(m, "nic_tx_doorbells", stats_.tx_doorbells);
+  add_counter(m, "nic_tx_descs", stats_.tx_descs);
   cache_.export_to(m);
 }
 

@@ -21,6 +21,7 @@ namespace autonic::nic {
 
 struct NicConfig {
   size_t ctx_cache_bytes = 4u << 20;
+  CtxPolicy ctx_policy = CtxPolicy::kLru;  // context cache replacement (§6.5)
   size_t send_ring_entries = 8192;
   size_t rx_ring_entries = 8192;
   RxOffloadFlow::Trace trace;  // set: every RX resync state change is reported
@@ -48,6 +49,9 @@ struct NicStats {
   uint64_t rx_mac_filtered = 0;  // unicast frames for another MAC: dropped
   uint64_t tx_tso_packets = 0, tx_tso_bytes = 0;  // super-segments cut (mlx5 tx_tso_*), their payload
   uint64_t rx_irqs = 0;  // interrupts raised: rx_packets / rx_irqs is the packets per batch
+  // Doorbells that found packets: tx packet descriptors / tx_doorbells is the packets per TX
+  // batch (the paper's Fig. 19 batches hide context misses).
+  uint64_t tx_doorbells = 0, tx_descs = 0;
 };
 
 class Nic final : public wire::FrameSink {
@@ -70,6 +74,9 @@ class Nic final : public wire::FrameSink {
   void deliver(Bytes frame) override;
 
   void export_stats(CounterMap& m) const;
+  const NicStats& stats() const { return stats_; }
+  const ContextCache& ctx_cache() const { return cache_; }
+  size_t contexts() const { return ctxs_.size(); }
   CpuDomain domain() const { return domain_; }
   const OffloadStats& offload_stats(l5o::L5Proto p) const { return ostats_[size_t(p)]; }
   // For tests: the RX context's sync state.
