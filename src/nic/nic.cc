@@ -186,6 +186,9 @@ bool Nic::create_ctx(SendDesc& d) {
     if (!outer) rx_flow_table_[d.flow] = d.ctx;
   }
   c.plugin_flow().attach(c.rr.get(), st);
+  Bytes* scratch = &scratch_[outer ? (outer->outer ? 2 : 1) : 0];
+  if (c.tx) c.tx->set_scratch(scratch);
+  else c.rx->set_scratch(scratch);
   if (outer) {
     // Composed offload: the outer plug-in feeds this context its message payload.
     c.outer = d.outer;

@@ -150,6 +150,9 @@ class Nic final : public wire::FrameSink {
   NicStats stats_;
   uint64_t create_posts_ = 0, creates_seen_ = 0, offloaded_seen_ = 0;  // fault counters (NicFaults)
   std::array<OffloadStats, l5o::kL5ProtoCount> ostats_{};
+  // Packet work buffers shared by all contexts (the engine handles one packet at a time), by
+  // composition depth: an inner context works while its outer's buffer is still live.
+  std::array<Bytes, 3> scratch_;
 };
 
 }  // namespace autonic::nic

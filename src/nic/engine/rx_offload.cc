@@ -58,8 +58,8 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
     // plug-in that only checks (and places) leaves the bytes as they are: processed in place.
     MutByteSpan work = payload;
     if (plugin_.rx_transforms()) {
-      scratch_.resize(payload.size());
-      work = scratch_;
+      scratch_->resize(payload.size());
+      work = *scratch_;
     }
     work_ = work.data();
     const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, payload, work);
@@ -119,8 +119,8 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
 }
 
 void RxOffloadFlow::advance_unmarked(ByteSpan tail, OffloadStats& st) {
-  scratch_.resize(tail.size());
-  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, tail, scratch_);
+  scratch_->resize(tail.size());
+  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, tail, *scratch_);
   if (r.bad_header) {
     ++st.rx_resync_bad_pattern;
     set_state(RxSyncState::kSearching, cur_.pos(), "no header where one must start");
@@ -241,12 +241,17 @@ void RxOffloadFlow::resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, TcpSe
   ++st.rx_resync_res_ok;
   cur_.reset(next_hdr_, msg_index + tracked_, payload_pos + tracked_payload_);
   if (trk_hdr_have_ > 0) {
-    scratch_.resize(trk_hdr_have_);
+    scratch_->resize(trk_hdr_have_);
     Bytes part(trk_hdr_.begin(), trk_hdr_.begin() + trk_hdr_have_);
-    feed(cur_, plugin_, *flow_, l5o::Direction::kRx, part, scratch_);
+    feed(cur_, plugin_, *flow_, l5o::Direction::kRx, part, *scratch_);
   }
   trk_hdr_have_ = 0;
   set_state(RxSyncState::kOffloading, next_hdr_, "L5P confirmed: resume at the next message");
+}
+
+size_t RxOffloadFlow::context_bytes() const {
+  const size_t h = plugin_.header_len();
+  return flow_->context_bytes() + MsgCursor::context_bytes(h) + resync_context_bytes(h);
 }
 
 }  // namespace autonic::nic
