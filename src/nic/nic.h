@@ -92,10 +92,16 @@ class Nic final : public wire::FrameSink {
     FlowKey flow;
     std::unique_ptr<TxOffloadFlow> tx;
     std::unique_ptr<RxOffloadFlow> rx;
-    std::unique_ptr<RrMap> rr = std::make_unique<RrMap>();  // by tag (e.g. CID)
-    std::unordered_map<uint32_t, uint32_t> rr_tag;         // rr_state id -> tag (live ones)
-    // Registrations replaced by a newer one for the same tag, until their own teardown.
-    std::unordered_map<uint32_t, std::optional<TcpSeq>> rr_retired;
+    // Request-response mappings (add_rr_state): made when a context can use them (an NVMe/TCP
+    // RX context, whose plug-in places through them) or gets its first one -- not for every
+    // context (a million TX contexts would carry three empty maps each).
+    struct RrTables {
+      RrMap by_tag;                                     // by tag (e.g. CID)
+      std::unordered_map<uint32_t, uint32_t> tag_of;   // rr_state id -> tag (live ones)
+      // Registrations replaced by a newer one for the same tag, until their own teardown.
+      std::unordered_map<uint32_t, std::optional<TcpSeq>> retired;
+    };
+    std::unique_ptr<RrTables> rr;
     // Composed offloads: an outer context names its inner one; an inner one its outer and the
     // adapter through which the outer's plug-in feeds it.
     uint32_t inner = 0, outer = 0;
@@ -118,6 +124,8 @@ class Nic final : public wire::FrameSink {
   // Runs a received packet through its RX context (and the inner one stacked on it, if any).
   void offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload, size_t payload_off, RxCompletion& c);
   void touch(uint32_t id, Context& c);
+  // The context's mapping tables, made (and handed to its plug-in) on first need.
+  Context::RrTables& rr_tables(Context& c);
   Context* find(uint32_t id) {
     auto it = ctxs_.find(id);
     return it == ctxs_.end() ? nullptr : &it->second;
