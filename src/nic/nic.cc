@@ -187,7 +187,7 @@ bool Nic::create_ctx(SendDesc& d) {
     if (!outer) rx_flow_table_[d.flow] = d.ctx;
   }
   c.plugin_flow().attach(nullptr, st);
-  if (c.rx && c.proto == l5o::L5Proto::kNvmeTcp) rr_tables(c);  // DDP looks mappings up per PDU
+  if (c.plugin_flow().uses_rr()) rr_tables(c);  // DDP looks mappings up per PDU
   Bytes* scratch = &scratch_[outer ? (outer->outer ? 2 : 1) : 0];
   if (c.tx) c.tx->set_scratch(scratch);
   else c.rx->set_scratch(scratch);

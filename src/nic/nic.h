@@ -93,7 +93,7 @@ class Nic final : public wire::FrameSink {
     std::unique_ptr<TxOffloadFlow> tx;
     std::unique_ptr<RxOffloadFlow> rx;
     // Request-response mappings (add_rr_state): made when a context can use them (an NVMe/TCP
-    // RX context, whose plug-in places through them) or gets its first one -- not for every
+    // RX context with DDP, whose plug-in places through them) or gets its first one -- not for every
     // context (a million TX contexts would carry three empty maps each).
     struct RrTables {
       RrMap by_tag;                                     // by tag (e.g. CID)

@@ -49,10 +49,10 @@ class RxOffloadFlow {
   using Trace = std::function<void(const std::string&)>;
   // who: how the context is named in the trace; pos: what its positions count (an inner
   // context's are bytes of the outer L5P's payload stream, not tcpsn).
+  // Kept only when a trace is set: a million contexts do not each carry a name.
   void set_trace(const Trace* t, std::string who, const char* pos = "tcpsn") {
-    trace_ = t;
-    who_ = std::move(who);
-    pos_ = pos;
+    if (!t || !*t) return trace_.reset();
+    trace_ = std::make_unique<TraceTo>(TraceTo{t, std::move(who), pos});
   }
   TcpSeq expected() const { return cur_.pos(); }
   // NIC context memory: the plug-in's state, the message cursor and the resync state machine
@@ -86,13 +86,24 @@ class RxOffloadFlow {
 
   const Plugin& plugin_;
   std::unique_ptr<PluginFlow> flow_;
-  const Trace* trace_ = nullptr;
-  std::string who_;
-  const char* pos_ = "tcpsn";
+  struct TraceTo {
+    const Trace* fn;
+    std::string who;
+    const char* pos;
+  };
+  std::unique_ptr<TraceTo> trace_;
   RxSyncState state_ = RxSyncState::kOffloading;
   MsgCursor cur_;  // kOffloading: the next expected byte is cur_.pos()
-  Bytes own_scratch_;
-  Bytes* scratch_ = &own_scratch_;
+  // The work buffer: the NIC's shared one, else the flow's own, made on first use.
+  Bytes& scratch() {
+    if (!scratch_) {
+      own_scratch_ = std::make_unique<Bytes>();
+      scratch_ = own_scratch_.get();
+    }
+    return *scratch_;
+  }
+  std::unique_ptr<Bytes> own_scratch_;
+  Bytes* scratch_ = nullptr;
   const uint8_t* work_ = nullptr;  // where the last in-sequence packet was processed
 
   // kSearching: tail of the last packet, so patterns split across in-order packets are found.

@@ -20,8 +20,8 @@ void TxOffloadFlow::recover(TcpSeq msg_start, uint64_t msg_index, TcpSeq payload
   st.tx_dump_bytes += prefix.size();
   if (prefix.empty()) return;
   // Only the state matters; the output of the prefix is discarded.
-  scratch_->resize(prefix.size());
-  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kTx, prefix, *scratch_);
+  scratch().resize(prefix.size());
+  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kTx, prefix, scratch());
   if (r.bad_header) framing_lost_ = true;
 }
 

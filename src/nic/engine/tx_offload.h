@@ -38,8 +38,16 @@ class TxOffloadFlow {
   MsgCursor cur_;
   TcpSeq start_;  // first byte of the offload: bytes before it belong to the L5P's set-up
   bool framing_lost_ = false;
-  Bytes own_scratch_;
-  Bytes* scratch_ = &own_scratch_;
+  // The work buffer: the NIC's shared one, else the flow's own, made on first use.
+  Bytes& scratch() {
+    if (!scratch_) {
+      own_scratch_ = std::make_unique<Bytes>();
+      scratch_ = own_scratch_.get();
+    }
+    return *scratch_;
+  }
+  std::unique_ptr<Bytes> own_scratch_;
+  Bytes* scratch_ = nullptr;
 };
 
 }  // namespace autonic::nic

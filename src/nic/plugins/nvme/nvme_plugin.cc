@@ -29,6 +29,7 @@ class NvmeFlow final : public PluginFlow {
     stats_ = stats;
   }
   std::vector<Placement>* placements() override { return &placements_; }
+  bool uses_rr() const override { return !tx_ && st_.ddp; }
 
   void begin(uint64_t, TcpSeq msg_start, ByteSpan header, TcpSeq) override {
     // The engine begins a message only at a header probe() accepted: the same parser as the
