@@ -1,4 +1,5 @@
-// autonic command line: `autonic run …` (one scenario, summary or --json), `autonic bench …`.
+// autonic command line: `autonic run …` (one scenario, summary or --json), `autonic bench …`,
+// `autonic nicsim …` (the NIC model alone, issue #13).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -6,6 +7,7 @@
 
 #include "cli/bench.h"
 #include "cli/net.h"
+#include "cli/nicsim_cli.h"
 #include "cli/parse.h"
 #include "cli/run_args.h"
 #include "testbed/testbed.h"
@@ -22,6 +24,9 @@ int main(int argc, char** argv) {
   cli::BenchArgs ba;
   CLI::App* bench = app.add_subcommand("bench", "benchmarks, reported as side-by-side ratios");
   cli::add_bench_options(bench, ba);
+  cli::NicsimArgs na;
+  CLI::App* nicsim = app.add_subcommand("nicsim", "the NIC model alone at scale: context cache hit rate, DMA and cycles per packet");
+  cli::add_nicsim_options(nicsim, na);
   const auto net = cli::add_net_commands(app);
   CLI11_PARSE(app, argc, argv);
 
@@ -36,6 +41,7 @@ int main(int argc, char** argv) {
       return r.verified ? 0 : 2;
     }
     if (*bench) return cli::run_bench(ba);
+    if (*nicsim) return cli::run_nicsim(na);
     if (auto rc = cli::run_net_command(*net)) return *rc;
   } catch (const CLI::Error& e) {
     return app.exit(e);

@@ -52,7 +52,9 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_option("--seed", a.seed, "random seed, 0 .. 2^64-1 (same seed => same frames on the wire)");
   run->add_option("--clock", a.clock, "virtual | real")->check(CLI::IsMember({"virtual", "real"}));
   run->add_option("--pcap", a.pcap, "record the wire to this pcap file");
-  run->add_option("--ctx-cache", a.ctx_cache, "NIC context cache capacity (bytes)");
+  run->add_option("--ctx-cache", a.ctx_cache, "NIC context cache capacity (bytes; K/M/G suffixes: 4M)");
+  run->add_option("--ctx-policy", a.ctx_policy, "lru | clock: NIC context cache replacement")
+      ->check(CLI::IsMember({"lru", "clock"}));
   run->add_option("--nic-fault", a.nic_fault,
                   "inject NIC failures (both hosts): reject-create-from=N,ring-full-from=N,lose-ctx-every=N,reset-after-tx=N");
   run->add_flag("--bare", a.bare, "lwIP over a bare wire: NIC and driver bypassed (baseline)");
@@ -113,6 +115,7 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.tso = a.tso == "on";
   c.gro = a.gro == "on";
   c.ctx_cache_bytes = size(a.ctx_cache, "--ctx-cache");
+  nic::parse_ctx_policy(a.ctx_policy, &c.ctx_policy);  // checked by the option
   if (!a.nic_fault.empty()) {
     std::string err;
     auto f = cli::parse_nic_faults(a.nic_fault, &err);

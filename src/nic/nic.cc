@@ -9,7 +9,7 @@ namespace autonic::nic {
 
 Nic::Nic(const NicConfig& cfg, CpuMeter* meter, CpuDomain domain)
     : cfg_(cfg), meter_(meter), domain_(domain), send_ring_(cfg.send_ring_entries),
-      rx_ring_(cfg.rx_ring_entries), cache_(cfg.ctx_cache_bytes) {
+      rx_ring_(cfg.rx_ring_entries), cache_(cfg.ctx_cache_bytes, cfg.ctx_policy) {
 #define AUTONIC_MAKE_PLUGIN(ident, E, counter, cli, shape) \
   plugins_[size_t(l5o::L5Proto::k##E)] = make_##ident##_plugin();
   AUTONIC_L5P_REGISTRY(AUTONIC_MAKE_PLUGIN)
@@ -48,13 +48,18 @@ bool Nic::post_send(SendDesc&& d) {
 
 void Nic::doorbell() {
   CpuScope scope(meter_, domain_);
+  bool packets = false;
   while (!send_ring_.empty()) {
     SendDesc d = send_ring_.pop();
-    if (d.kind == SendDesc::Kind::kPacket)
+    if (d.kind == SendDesc::Kind::kPacket) {
+      packets = true;
+      ++stats_.tx_descs;
       transmit_packet(d);
-    else
+    } else {
       run_cmd(d);
+    }
   }
+  if (packets) ++stats_.tx_doorbells;
 }
 
 void Nic::run_cmd(SendDesc& d) {
@@ -125,26 +130,27 @@ void Nic::run_cmd(SendDesc& d) {
         return;
       }
       Context& c = it->second;
+      Context::RrTables& t = rr_tables(c);
       if (d.kind == SendDesc::Kind::kRrAdd) {
         // A tag registered again replaces the older registration (its id no longer names it).
-        if (auto old = c.rr->find(d.rr.tag); old != c.rr->end()) {
-          c.rr_tag.erase(old->second.id);
-          c.rr_retired[old->second.id] = old->second.placed_end;  // its teardown still needs it
+        if (auto old = t.by_tag.find(d.rr.tag); old != t.by_tag.end()) {
+          t.tag_of.erase(old->second.id);
+          t.retired[old->second.id] = old->second.placed_end;  // its teardown still needs it
         }
-        (*c.rr)[d.rr.tag] = RrEntry{d.rr, d.rr_id};
-        c.rr_tag[d.rr_id] = d.rr.tag;
+        t.by_tag[d.rr.tag] = RrEntry{d.rr, d.rr_id};
+        t.tag_of[d.rr_id] = d.rr.tag;
         return;
       }
       std::optional<TcpSeq> fence;
-      if (auto t = c.rr_tag.find(d.rr_id); t != c.rr_tag.end()) {
-        if (auto e = c.rr->find(t->second); e != c.rr->end() && e->second.id == d.rr_id) {
+      if (auto g = t.tag_of.find(d.rr_id); g != t.tag_of.end()) {
+        if (auto e = t.by_tag.find(g->second); e != t.by_tag.end() && e->second.id == d.rr_id) {
           fence = e->second.placed_end;
-          c.rr->erase(e);
+          t.by_tag.erase(e);
         }
-        c.rr_tag.erase(t);
-      } else if (auto r = c.rr_retired.find(d.rr_id); r != c.rr_retired.end()) {
+        t.tag_of.erase(g);
+      } else if (auto r = t.retired.find(d.rr_id); r != t.retired.end()) {
         fence = r->second;
-        c.rr_retired.erase(r);
+        t.retired.erase(r);
       }
       // From here on the plug-in places nothing for it (it checks the registration per packet);
       // what it placed before lies in stream bytes before `fence`.
@@ -180,7 +186,11 @@ bool Nic::create_ctx(SendDesc& d) {
       c.rx->set_trace(&cfg_.trace, "ctx " + std::to_string(d.ctx));
     if (!outer) rx_flow_table_[d.flow] = d.ctx;
   }
-  c.plugin_flow().attach(c.rr.get(), st);
+  c.plugin_flow().attach(nullptr, st);
+  if (c.plugin_flow().uses_rr()) rr_tables(c);  // DDP looks mappings up per PDU
+  Bytes* scratch = &scratch_[outer ? (outer->outer ? 2 : 1) : 0];
+  if (c.tx) c.tx->set_scratch(scratch);
+  else c.rx->set_scratch(scratch);
   if (outer) {
     // Composed offload: the outer plug-in feeds this context its message payload.
     c.outer = d.outer;
@@ -217,8 +227,9 @@ std::optional<TcpSeq> Nic::placed_fence(const Context& c) const {
   auto later = [&f](const std::optional<TcpSeq>& e) {
     if (e && (!f || *f < *e)) f = e;
   };
-  for (const auto& [tag, e] : *c.rr) later(e.placed_end);
-  for (const auto& [id, e] : c.rr_retired) later(e);
+  if (!c.rr) return f;
+  for (const auto& [tag, e] : c.rr->by_tag) later(e.placed_end);
+  for (const auto& [id, e] : c.rr->retired) later(e);
   return f;
 }
 
@@ -259,6 +270,14 @@ void Nic::reset() {
   if (!cmd_ring_.push(CmdCompletion{CmdCompletion::Event::kDevReset, SendDesc::Kind::kCtxDestroy, 0, 0, false,
                                     std::nullopt}))
     ++stats_.cmd_err;
+}
+
+Nic::Context::RrTables& Nic::rr_tables(Context& c) {
+  if (!c.rr) {
+    c.rr = std::make_unique<Context::RrTables>();
+    c.plugin_flow().attach(&c.rr->by_tag, &ostats_[size_t(c.proto)]);
+  }
+  return *c.rr;
 }
 
 void Nic::touch(uint32_t id, Context& c) {
@@ -415,6 +434,8 @@ void Nic::export_stats(CounterMap& m) const {
   add_counter(m, "nic_tx_tso_packets", stats_.tx_tso_packets);
   add_counter(m, "nic_tx_tso_bytes", stats_.tx_tso_bytes);
   add_counter(m, "nic_rx_irqs", stats_.rx_irqs);
+  add_counter(m, "nic_tx_doorbells", stats_.tx_doorbells);
+  add_counter(m, "nic_tx_descs", stats_.tx_descs);
   cache_.export_to(m);
 }
 

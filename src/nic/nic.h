@@ -21,6 +21,7 @@ namespace autonic::nic {
 
 struct NicConfig {
   size_t ctx_cache_bytes = 4u << 20;
+  CtxPolicy ctx_policy = CtxPolicy::kLru;  // context cache replacement (§6.5)
   size_t send_ring_entries = 8192;
   size_t rx_ring_entries = 8192;
   RxOffloadFlow::Trace trace;  // set: every RX resync state change is reported
@@ -48,6 +49,9 @@ struct NicStats {
   uint64_t rx_mac_filtered = 0;  // unicast frames for another MAC: dropped
   uint64_t tx_tso_packets = 0, tx_tso_bytes = 0;  // super-segments cut (mlx5 tx_tso_*), their payload
   uint64_t rx_irqs = 0;  // interrupts raised: rx_packets / rx_irqs is the packets per batch
+  // Doorbells that found packets: tx packet descriptors / tx_doorbells is the packets per TX
+  // batch (the paper's Fig. 19 batches hide context misses).
+  uint64_t tx_doorbells = 0, tx_descs = 0;
 };
 
 class Nic final : public wire::FrameSink {
@@ -70,6 +74,9 @@ class Nic final : public wire::FrameSink {
   void deliver(Bytes frame) override;
 
   void export_stats(CounterMap& m) const;
+  const NicStats& stats() const { return stats_; }
+  const ContextCache& ctx_cache() const { return cache_; }
+  size_t contexts() const { return ctxs_.size(); }
   CpuDomain domain() const { return domain_; }
   const OffloadStats& offload_stats(l5o::L5Proto p) const { return ostats_[size_t(p)]; }
   // For tests: the RX context's sync state.
@@ -85,10 +92,16 @@ class Nic final : public wire::FrameSink {
     FlowKey flow;
     std::unique_ptr<TxOffloadFlow> tx;
     std::unique_ptr<RxOffloadFlow> rx;
-    std::unique_ptr<RrMap> rr = std::make_unique<RrMap>();  // by tag (e.g. CID)
-    std::unordered_map<uint32_t, uint32_t> rr_tag;         // rr_state id -> tag (live ones)
-    // Registrations replaced by a newer one for the same tag, until their own teardown.
-    std::unordered_map<uint32_t, std::optional<TcpSeq>> rr_retired;
+    // Request-response mappings (add_rr_state): made when a context can use them (an NVMe/TCP
+    // RX context with DDP, whose plug-in places through them) or gets its first one -- not for every
+    // context (a million TX contexts would carry three empty maps each).
+    struct RrTables {
+      RrMap by_tag;                                     // by tag (e.g. CID)
+      std::unordered_map<uint32_t, uint32_t> tag_of;   // rr_state id -> tag (live ones)
+      // Registrations replaced by a newer one for the same tag, until their own teardown.
+      std::unordered_map<uint32_t, std::optional<TcpSeq>> retired;
+    };
+    std::unique_ptr<RrTables> rr;
     // Composed offloads: an outer context names its inner one; an inner one its outer and the
     // adapter through which the outer's plug-in feeds it.
     uint32_t inner = 0, outer = 0;
@@ -111,6 +124,8 @@ class Nic final : public wire::FrameSink {
   // Runs a received packet through its RX context (and the inner one stacked on it, if any).
   void offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload, size_t payload_off, RxCompletion& c);
   void touch(uint32_t id, Context& c);
+  // The context's mapping tables, made (and handed to its plug-in) on first need.
+  Context::RrTables& rr_tables(Context& c);
   Context* find(uint32_t id) {
     auto it = ctxs_.find(id);
     return it == ctxs_.end() ? nullptr : &it->second;
@@ -143,6 +158,9 @@ class Nic final : public wire::FrameSink {
   NicStats stats_;
   uint64_t create_posts_ = 0, creates_seen_ = 0, offloaded_seen_ = 0;  // fault counters (NicFaults)
   std::array<OffloadStats, l5o::kL5ProtoCount> ostats_{};
+  // Packet work buffers shared by all contexts (the engine handles one packet at a time), by
+  // composition depth: an inner context works while its outer's buffer is still live.
+  std::array<Bytes, 3> scratch_;
 };
 
 }  // namespace autonic::nic

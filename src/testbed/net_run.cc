@@ -48,6 +48,7 @@ NetRun::NetRun(const NetConfig& cfg)
   const bool client = is_client();
   nic::NicConfig n;
   n.ctx_cache_bytes = cfg_.sc.ctx_cache_bytes;
+  n.ctx_policy = cfg_.sc.ctx_policy;
   n.faults = cfg_.sc.nic_faults;
   n.mac = cfg_.mac;
   if (cfg_.sc.trace)

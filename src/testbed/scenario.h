@@ -12,6 +12,7 @@
 #include "common/bytes.h"
 #include "common/counters.h"
 #include "l5o/l5o.h"
+#include "nic/ctx_cache.h"
 #include "nic/nic_faults.h"
 #include "wire/sim_link.h"
 
@@ -67,6 +68,7 @@ struct ScenarioConfig {
   bool bare = false;  // lwIP over a bare wire: NIC model and driver bypassed (benchmark baseline)
   std::string pcap;
   size_t ctx_cache_bytes = 4u << 20;
+  nic::CtxPolicy ctx_policy = nic::CtxPolicy::kLru;  // --ctx-policy
   nic::NicFaults nic_faults;  // fail-closed checks: contexts refused, lost, reset (both NICs)
   double time_limit_s = 600;  // simulated seconds
   double stall_s = 30;        // no progress for this long => outcome "stalled"

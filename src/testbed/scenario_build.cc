@@ -152,6 +152,7 @@ void ScenarioRun::teardown() {
 nic::NicConfig ScenarioRun::nic_config(const char* who) {
   nic::NicConfig n;
   n.ctx_cache_bytes = cfg_.ctx_cache_bytes;
+  n.ctx_policy = cfg_.ctx_policy;
   n.faults = cfg_.nic_faults;
   if (cfg_.gro) {
     n.rx_coalesce_ns = kRxCoalesceNs;

@@ -33,6 +33,12 @@ struct MsgCursor {
     msg_len = 0;
   }
   TcpSeq pos() const { return msg_start + offset; }
+  // Bytes of NIC context memory the cursor takes, packed as hardware keeps it (not sizeof):
+  // the current message's tcpsn (4), its index since the offload began (8: with the epoch's
+  // base, the TLS record sequence number), bytes of it done (4), its length (4), its header
+  // as gathered so far (header_len: it may straddle packets) and the inner-stream position of
+  // its payload (4, composed offloads).
+  static constexpr size_t context_bytes(size_t header_len) { return 4 + 8 + 4 + 4 + header_len + 4; }
   bool len_known() const { return msg_len != 0; }
   TcpSeq next_msg() const { return msg_start + msg_len; }  // only if len_known()
   // Moves to the next message (only if len_known()).

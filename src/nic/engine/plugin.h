@@ -57,6 +57,9 @@ class PluginFlow {
   // Optional hooks for plug-ins that place data or keep their own counters.
   virtual void attach(RrMap* /*rr*/, OffloadStats* /*stats*/) {}
   virtual std::vector<Placement>* placements() { return nullptr; }
+  // Looks request-response mappings up while it processes packets (DDP): the NIC gives it its
+  // tables at creation rather than on the first add_rr_state.
+  virtual bool uses_rr() const { return false; }
   // The static state changes (l5o update; TLS KeyUpdate: keys for messages from an index on).
   // False if the plug-in cannot take it (the context is then lost: fail closed).
   virtual bool update(const l5o::L5State& /*state*/) { return false; }

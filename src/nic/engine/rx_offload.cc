@@ -15,8 +15,8 @@ const char* rx_sync_state_name(RxSyncState s) {
 }
 
 void RxOffloadFlow::set_state(RxSyncState s, TcpSeq at, const char* why) {
-  if (trace_ && *trace_) {
-    (*trace_)(who_ + ": " + rx_sync_state_name(state_) + " -> " + rx_sync_state_name(s) + " at " + pos_ + " " +
+  if (trace_) {
+    (*trace_->fn)(trace_->who + ": " + rx_sync_state_name(state_) + " -> " + rx_sync_state_name(s) + " at " + trace_->pos + " " +
               std::to_string(at.raw()) + " (" + why + ")");
   }
   state_ = s;
@@ -58,8 +58,8 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
     // plug-in that only checks (and places) leaves the bytes as they are: processed in place.
     MutByteSpan work = payload;
     if (plugin_.rx_transforms()) {
-      scratch_.resize(payload.size());
-      work = scratch_;
+      scratch().resize(payload.size());
+      work = scratch();
     }
     work_ = work.data();
     const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, payload, work);
@@ -98,8 +98,8 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
     if (seq <= m) {
       // This packet holds the next header: jump to it (its state depends only on its index).
       ++st.rx_resync_jump;
-      if (trace_ && *trace_)
-        (*trace_)(who_ + ": offloading: hardware jump to the next header at " + pos_ + " " +
+      if (trace_)
+        (*trace_->fn)(trace_->who + ": offloading: hardware jump to the next header at " + trace_->pos + " " +
                   std::to_string(m.raw()));
       cur_.advance(plugin_, *flow_);
       if (seq == m) {
@@ -119,8 +119,8 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
 }
 
 void RxOffloadFlow::advance_unmarked(ByteSpan tail, OffloadStats& st) {
-  scratch_.resize(tail.size());
-  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, tail, scratch_);
+  scratch().resize(tail.size());
+  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, tail, scratch());
   if (r.bad_header) {
     ++st.rx_resync_bad_pattern;
     set_state(RxSyncState::kSearching, cur_.pos(), "no header where one must start");
@@ -241,12 +241,17 @@ void RxOffloadFlow::resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, TcpSe
   ++st.rx_resync_res_ok;
   cur_.reset(next_hdr_, msg_index + tracked_, payload_pos + tracked_payload_);
   if (trk_hdr_have_ > 0) {
-    scratch_.resize(trk_hdr_have_);
+    scratch().resize(trk_hdr_have_);
     Bytes part(trk_hdr_.begin(), trk_hdr_.begin() + trk_hdr_have_);
-    feed(cur_, plugin_, *flow_, l5o::Direction::kRx, part, scratch_);
+    feed(cur_, plugin_, *flow_, l5o::Direction::kRx, part, scratch());
   }
   trk_hdr_have_ = 0;
   set_state(RxSyncState::kOffloading, next_hdr_, "L5P confirmed: resume at the next message");
+}
+
+size_t RxOffloadFlow::context_bytes() const {
+  const size_t h = plugin_.header_len();
+  return flow_->context_bytes() + MsgCursor::context_bytes(h) + resync_context_bytes(h);
 }
 
 }  // namespace autonic::nic

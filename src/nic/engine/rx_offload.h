@@ -49,14 +49,28 @@ class RxOffloadFlow {
   using Trace = std::function<void(const std::string&)>;
   // who: how the context is named in the trace; pos: what its positions count (an inner
   // context's are bytes of the outer L5P's payload stream, not tcpsn).
+  // Kept only when a trace is set: a million contexts do not each carry a name.
   void set_trace(const Trace* t, std::string who, const char* pos = "tcpsn") {
-    trace_ = t;
-    who_ = std::move(who);
-    pos_ = pos;
+    if (!t || !*t) return trace_.reset();
+    trace_ = std::make_unique<TraceTo>(TraceTo{t, std::move(who), pos});
   }
   TcpSeq expected() const { return cur_.pos(); }
-  size_t context_bytes() const { return flow_->context_bytes() + sizeof(MsgCursor) + 48; }
+  // NIC context memory: the plug-in's state, the message cursor and the resync state machine
+  // (resync_context_bytes). Steady TLS 1.3 AES-128-GCM: 157 + 29 + 31 = 217 B (the paper's
+  // NIC: 208 B, §6.5).
+  size_t context_bytes() const;
+  // The resync machine as hardware packs it: state (1); kSearching: the last header_len - 1
+  // bytes of the previous packet (a pattern split across packets) and their count (1), where
+  // they end (4); kTracking: the candidate tcpsn (4), where the next header must begin (4),
+  // messages tracked (1: <= kMaxTrackedMsgs) and packets (2: <= kMaxTrackedPkts), their
+  // inner-stream bytes (4), the next header as gathered so far (header_len) and its count (1).
+  static constexpr size_t resync_context_bytes(size_t header_len) {
+    return 1 + (header_len - 1) + 1 + 4 + 4 + 4 + 1 + 2 + 4 + header_len + 1;
+  }
   PluginFlow& plugin_flow() { return *flow_; }
+  // Where packets are processed before being written back: a buffer the NIC shares among its
+  // contexts (one packet at a time), not one per context. Default: the flow's own.
+  void set_scratch(Bytes* s) { scratch_ = s; }
   // Where a marked packet was processed before being written back: an inner engine fed by this
   // flow saw (and placed from) these bytes, at the packet's own offsets.
   const uint8_t* work_base() const { return work_; }
@@ -72,12 +86,24 @@ class RxOffloadFlow {
 
   const Plugin& plugin_;
   std::unique_ptr<PluginFlow> flow_;
-  const Trace* trace_ = nullptr;
-  std::string who_;
-  const char* pos_ = "tcpsn";
+  struct TraceTo {
+    const Trace* fn;
+    std::string who;
+    const char* pos;
+  };
+  std::unique_ptr<TraceTo> trace_;
   RxSyncState state_ = RxSyncState::kOffloading;
   MsgCursor cur_;  // kOffloading: the next expected byte is cur_.pos()
-  Bytes scratch_;
+  // The work buffer: the NIC's shared one, else the flow's own, made on first use.
+  Bytes& scratch() {
+    if (!scratch_) {
+      own_scratch_ = std::make_unique<Bytes>();
+      scratch_ = own_scratch_.get();
+    }
+    return *scratch_;
+  }
+  std::unique_ptr<Bytes> own_scratch_;
+  Bytes* scratch_ = nullptr;
   const uint8_t* work_ = nullptr;  // where the last in-sequence packet was processed
 
   // kSearching: tail of the last packet, so patterns split across in-order packets are found.

@@ -20,8 +20,8 @@ void TxOffloadFlow::recover(TcpSeq msg_start, uint64_t msg_index, TcpSeq payload
   st.tx_dump_bytes += prefix.size();
   if (prefix.empty()) return;
   // Only the state matters; the output of the prefix is discarded.
-  scratch_.resize(prefix.size());
-  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kTx, prefix, scratch_);
+  scratch().resize(prefix.size());
+  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kTx, prefix, scratch());
   if (r.bad_header) framing_lost_ = true;
 }
 
@@ -52,6 +52,10 @@ bool TxOffloadFlow::process(TcpSeq seq, MutByteSpan payload, OffloadStats& st) {
   ++st.tx_encrypted_packets;
   st.tx_encrypted_bytes += payload.size();
   return true;
+}
+
+size_t TxOffloadFlow::context_bytes() const {
+  return flow_->context_bytes() + MsgCursor::context_bytes(plugin_.header_len());
 }
 
 }  // namespace autonic::nic

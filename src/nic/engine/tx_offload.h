@@ -25,8 +25,12 @@ class TxOffloadFlow {
   // gave nothing to recover from, or the engine lost the message framing.
   bool process(TcpSeq seq, MutByteSpan payload, OffloadStats& st);
   TcpSeq expected() const { return cur_.pos(); }
-  size_t context_bytes() const { return flow_->context_bytes() + sizeof(MsgCursor); }
+  // NIC context memory: the plug-in's state and the message cursor (TX recovery state comes
+  // with the driver's descriptor, nothing is kept for it). Steady TLS 1.3 AES-128-GCM: 186 B.
+  size_t context_bytes() const;
   PluginFlow& plugin_flow() { return *flow_; }
+  // The recovery buffer: shared among the NIC's contexts (see RxOffloadFlow::set_scratch).
+  void set_scratch(Bytes* s) { scratch_ = s; }
 
  private:
   const Plugin& plugin_;
@@ -34,7 +38,16 @@ class TxOffloadFlow {
   MsgCursor cur_;
   TcpSeq start_;  // first byte of the offload: bytes before it belong to the L5P's set-up
   bool framing_lost_ = false;
-  Bytes scratch_;
+  // The work buffer: the NIC's shared one, else the flow's own, made on first use.
+  Bytes& scratch() {
+    if (!scratch_) {
+      own_scratch_ = std::make_unique<Bytes>();
+      scratch_ = own_scratch_.get();
+    }
+    return *scratch_;
+  }
+  std::unique_ptr<Bytes> own_scratch_;
+  Bytes* scratch_ = nullptr;
 };
 
 }  // namespace autonic::nic

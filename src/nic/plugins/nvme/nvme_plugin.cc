@@ -29,6 +29,7 @@ class NvmeFlow final : public PluginFlow {
     stats_ = stats;
   }
   std::vector<Placement>* placements() override { return &placements_; }
+  bool uses_rr() const override { return !tx_ && st_.ddp; }
 
   void begin(uint64_t, TcpSeq msg_start, ByteSpan header, TcpSeq) override {
     // The engine begins a message only at a header probe() accepted: the same parser as the
@@ -51,7 +52,12 @@ class NvmeFlow final : public PluginFlow {
     if (!h_.ddgst() || data_end_ <= data_start_) return true;
     return recv_ == ~crc_;
   }
-  size_t context_bytes() const override { return 8 /*hdr*/ + 16 /*cid,datao*/ + 4 + 4 + 8; }
+  // NIC context memory (the common header and cursor are the engine's): the PDU-specific
+  // header fields DDP steers by (CID, TTAG, data offset, data length: 16), the running CRC32C
+  // of the data (4), the received data digest (4) and header digest (4) gathered across
+  // packets, the registration placing this PDU (4) and the host buffer address it places at
+  // (8). With cursor (32) and resync state (37): 109 B a context.
+  size_t context_bytes() const override { return 16 + 4 + 4 + 4 + 4 + 8; }
 
  private:
   void walk(uint32_t offset, ByteSpan in, MutByteSpan out) {

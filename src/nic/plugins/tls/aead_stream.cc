@@ -58,10 +58,11 @@ bool AeadStream::check_tag(const uint8_t tag[16]) {
 
 size_t AeadStream::dynamic_state_bytes(Cipher cipher) {
   // AES-GCM: H, counter block Y, GHASH accumulator, the two lengths, a held partial block and
-  // its keystream (6 x 16). ChaCha20-Poly1305: block counter (4), the rest of the current
-  // keystream block (64), Poly1305 r and s (32), accumulator (17, rounded to 20), a partial
-  // 16-byte block and the two lengths (16 + 16).
-  return cipher == Cipher::kChacha20Poly1305 ? 4 + 64 + 32 + 20 + 16 + 16 : 6 * 16;
+  // its keystream (6 x 16). ChaCha20-Poly1305: block counter (4) and the position in the
+  // current keystream block (1: the block is recomputed from key, nonce and counter when the
+  // context is fetched, so its 64 bytes are not stored), Poly1305 r and s (32), accumulator
+  // (17, rounded to 20), a partial 16-byte block and the two lengths (16 + 16).
+  return cipher == Cipher::kChacha20Poly1305 ? 4 + 1 + 32 + 20 + 16 + 16 : 6 * 16;
 }
 
 }  // namespace autonic::nic

@@ -128,13 +128,21 @@ class TlsFlow final : public PluginFlow {
     return ok;
   }
   size_t context_bytes() const override {
-    // Per live key epoch: key + iv + record seq; then the cipher's dynamic state, the tag and
-    // (TLS 1.2 AES-GCM) the explicit nonce gathered before the record's crypto can start.
+    // What a NIC keeps for a TLS flow (the record header, record index and cursor are the
+    // engine's, MsgCursor::context_bytes): per live key epoch its key (16 / 32), static IV (12)
+    // and the record sequence number it starts at (8); a pending next epoch (the key a
+    // KeyUpdate will switch to) only as the host address of its key + IV (8): the NIC fetches
+    // them when it meets the KeyUpdate record, a rare event; the AEAD's mid-record state (GHASH / Poly1305
+    // partial state, see AeadStream::dynamic_state_bytes); the tag gathered (RX) or being
+    // emitted (TX) across packets (16); TLS 1.2 AES-GCM's explicit nonce (8) gathered before
+    // the record's crypto can start; one byte of flags (bad record, crypto started, tag done).
+    // Host-only fields (the KeyUpdate plaintext kept for the L5P's check, pointers) are not
+    // context state. Steady state, TLS 1.3 AES-128-GCM: 36 + 8 + 96 + 16 + 1 = 157 B.
     size_t n = 0;
     for (const auto& e : epochs_) n += e.keys.key.size() + 12 + 8;
-    if (next_) n += next_->key.size() + 12;
+    if (next_) n += 8;
     const TrafficKeys& k = epochs_.back().keys;
-    return n + AeadStream::dynamic_state_bytes(k.cipher) + 16 + record_shape(k).explicit_nonce;
+    return n + AeadStream::dynamic_state_bytes(k.cipher) + 16 + record_shape(k).explicit_nonce + 1;
   }
 
  private:
