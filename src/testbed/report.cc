@@ -154,9 +154,11 @@ std::string Report::scale_summary() const {
   const double hits = both("nic_ctx_cache_hits"), misses = both("nic_ctx_cache_misses");
   const double pkts = both("nic_tx_packets") + both("nic_rx_packets");
   std::snprintf(line, sizeof line,
-                "  NIC ctx cache  hit rate %.2f%% (misses %.0f), context DMA %.0f B (%.1f B a packet); RX packets per interrupt %.1f\n",
-                100.0 * hits / std::max(hits + misses, 1.0), misses, both("nic_ctx_dma_bytes"),
-                both("nic_ctx_dma_bytes") / std::max(pkts, 1.0), c(server, "nic_rx_packets") / std::max(c(server, "nic_rx_irqs"), 1.0));
+                "  NIC ctx cache  hit rate %.2f%% (misses %.0f, cold %.0f), context DMA %.0f B (%.1f B a packet); "
+                "TX packets per doorbell %.1f\n",
+                100.0 * hits / std::max(hits + misses, 1.0), misses, both("nic_ctx_cache_cold_misses"),
+                both("nic_ctx_dma_bytes"), both("nic_ctx_dma_bytes") / std::max(pkts, 1.0),
+                c(client, "nic_tx_packets") / std::max(c(client, "nic_tx_doorbells"), 1.0));
   o += line;
   const double samples = std::max(both("lwip_demux_samples"), 1.0);
   std::snprintf(line, sizeof line, "  lwIP demux     %.0f pcbs walked a packet, %.0f cycles a packet (1 in %u sampled)\n",
