@@ -399,7 +399,9 @@ void Nic::deliver(Bytes frame) {
       }
       if (ft != rx_flow_table_.end()) {
         auto it = ctxs_.find(ft->second);
-        if (it != ctxs_.end() && it->second.rx)
+        // A segment without payload (a pure ACK) needs the flow table, never the L5P context:
+        // it is not fetched for it (§6.5's cache holds what the data path uses).
+        if (it != ctxs_.end() && it->second.rx && v->payload_len != 0)
           offload_rx(ft->second, it->second, v->seq, MutByteSpan(frame.data() + v->payload_off, v->payload_len),
                      v->payload_off, c);
       }
