@@ -117,9 +117,41 @@ TEST(ScaleRun, ManyTlsFlowsTakeTurnsVerifiedAndDeterministic) {
   EXPECT_EQ(r.extra.at("flows_established"), 1500.0) << replay(c);
   EXPECT_GE(r.extra.at("turns"), 1500.0 * 4) << replay(c);  // 40000 B in turns of 8 x 1460
   EXPECT_EQ(ctr(r.server, "rx_tls_msgs_none") + ctr(r.server, "rx_tls_msgs_partial"), 0u) << replay(c);
-  // lwIP's walk is measured, and it is long with 3000 pcbs.
+  // Above 1000 flows lwIP's lists are hashed (tcpip/pcb_hash.h): 3000 pcbs in 2048 buckets, so
+  // a segment's walk passes a pcb or two, not thousands.
+  EXPECT_EQ(ctr(r.client, "lwip_demux_buckets"), 2048u) << replay(c);
   EXPECT_GT(ctr(r.client, "lwip_demux_samples"), 0u);
-  EXPECT_GT(ctr(r.server, "lwip_demux_pcbs"), ctr(r.server, "lwip_demux_samples") * 2) << replay(c);
+  EXPECT_LT(ctr(r.server, "lwip_demux_pcbs"), ctr(r.server, "lwip_demux_samples") * 3) << replay(c);
+}
+
+// lwIP's own list and the hashed lists carry the same runs: connects, handshakes, loss and
+// reorder (retransmission timers walk every pcb: the buckets are chained for them and split
+// after), and the teardown. Only the walk differs, and the probe sees it.
+TEST(ScaleRun, LwipListsHashedOrNotCarryTheSameRuns) {
+  for (L5pKind k : {L5pKind::kTcp, L5pKind::kTls}) {
+    uint64_t walked[2] = {0, 0};
+    for (auto d : {ScenarioConfig::LwipDemux::kList, ScenarioConfig::LwipDemux::kHash}) {
+      ScenarioConfig c;
+      c.l5p = k;
+      c.offload = k == L5pKind::kTcp ? OffloadMode::kOff : OffloadMode::kOn;
+      c.flows = 300;
+      c.burst = 4;
+      c.link.loss = 0.01;
+      c.link.reorder = 0.01;
+      c.bytes = 300ull * 20000;
+      c.lwip_demux = d;
+      const bool hash = d == ScenarioConfig::LwipDemux::kHash;
+      const std::string rp = replay(c) + " --reorder 0.01 --lwip-demux " + (hash ? "hash" : "list");
+      const Report r = autonic::testing::run_exact_twice(c, rp);
+      ASSERT_TRUE(r.verified) << r.outcome << " " << rp;
+      EXPECT_EQ(r.extra.at("flows_established"), 300.0) << rp;
+      EXPECT_GT(r.wire.dropped, 0u) << rp;  // lost segments: lwIP retransmitted them
+      EXPECT_EQ(ctr(r.client, "lwip_demux_buckets"), hash ? 512u : 1u) << rp;
+      walked[hash] = (ctr(r.client, "lwip_demux_pcbs") + ctr(r.server, "lwip_demux_pcbs")) /
+                     std::max<uint64_t>(ctr(r.client, "lwip_demux_samples") + ctr(r.server, "lwip_demux_samples"), 1);
+    }
+    EXPECT_GT(walked[0], 10 * std::max<uint64_t>(walked[1], 1)) << "list walk vs hashed walk, " << l5p_name(k);
+  }
 }
 
 TEST(ScaleRun, BurstsForEveryStreamL5pAndRandomOrderUnderLoss) {
@@ -132,7 +164,7 @@ TEST(ScaleRun, BurstsForEveryStreamL5pAndRandomOrderUnderLoss) {
     c.random_order = true;
     c.link.loss = 0.01;
     c.bytes = 200ull * 30000;
-    c.ctx_cache_bytes = 16 * 1024;  // far fewer contexts than flows: misses, evictions
+    c.ctx_cache_bytes = 4 * 1024;  // far fewer contexts than flows: misses, evictions
     const Report r = autonic::testing::run_exact_twice(c, replay(c));
     EXPECT_TRUE(r.verified) << replay(c);
     if (k != L5pKind::kTcp) {
@@ -166,8 +198,10 @@ TEST(ChurnRun, ShortConnectionsComeAndGoContextsDeletedBulkVerified) {
     c.bytes = 8u << 20;
     c.churn = 700;
     c.link.loss = 0.005;
+    // Hashed lists for one of the two: 700 pcbs come and go through their buckets.
+    if (k == L5pKind::kFramed) c.lwip_demux = ScenarioConfig::LwipDemux::kHash;
     const std::string p = l5p_name(k);
-    const std::string rp = replay(c) + " --churn 700";
+    const std::string rp = replay(c) + " --churn 700" + (k == L5pKind::kFramed ? " --lwip-demux hash" : "");
     const Report r = autonic::testing::run_exact_twice(c, rp);
     ASSERT_TRUE(r.verified) << r.outcome << " " << rp;
     EXPECT_EQ(r.extra.at("churn_connections"), 700.0) << rp;

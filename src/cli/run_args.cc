@@ -55,6 +55,10 @@ void add_run_options(CLI::App* run, RunArgs& a) {
   run->add_option("--ctx-cache", a.ctx_cache, "NIC context cache capacity (bytes; K/M/G suffixes: 4M)");
   run->add_option("--ctx-policy", a.ctx_policy, "lru | clock: NIC context cache replacement")
       ->check(CLI::IsMember({"lru", "clock"}));
+  run->add_option("--lwip-demux", a.lwip_demux,
+                  "how lwIP finds a segment's connection: list (lwIP's own, walked) | hash (its lists bucketed "
+                  "by 4-tuple) | auto (hash above 1000 flows)")
+      ->check(CLI::IsMember({"auto", "list", "hash"}));
   run->add_option("--nic-fault", a.nic_fault,
                   "inject NIC failures (both hosts): reject-create-from=N,ring-full-from=N,lose-ctx-every=N,reset-after-tx=N");
   run->add_flag("--bare", a.bare, "lwIP over a bare wire: NIC and driver bypassed (baseline)");
@@ -116,6 +120,9 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.gro = a.gro == "on";
   c.ctx_cache_bytes = size(a.ctx_cache, "--ctx-cache");
   nic::parse_ctx_policy(a.ctx_policy, &c.ctx_policy);  // checked by the option
+  c.lwip_demux = a.lwip_demux == "list"   ? testbed::ScenarioConfig::LwipDemux::kList
+                 : a.lwip_demux == "hash" ? testbed::ScenarioConfig::LwipDemux::kHash
+                                          : testbed::ScenarioConfig::LwipDemux::kAuto;
   if (!a.nic_fault.empty()) {
     std::string err;
     auto f = cli::parse_nic_faults(a.nic_fault, &err);

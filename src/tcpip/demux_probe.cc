@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/bytes.h"
+#include "tcpip/pcb_hash.h"
 
 namespace autonic::tcpip {
 
@@ -39,6 +40,7 @@ void DemuxProbe::export_to(CounterMap& m) const {
   add_counter(m, "lwip_demux_samples", samples_);
   add_counter(m, "lwip_demux_pcbs", pcbs_);
   add_counter(m, "lwip_demux_cycles", cycles_);
+  add_counter(m, "lwip_demux_buckets", pcb_hash_buckets());  // 1: lwIP's own single list
 }
 
 }  // namespace autonic::tcpip

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "common/rng.h"
+#include "tcpip/pcb_hash.h"
 
 namespace {
 const autonic::Clock* g_clock = nullptr;  // lwIP's sys_now() hook needs a global
@@ -52,6 +54,7 @@ void drop_pcb(tcp_pcb* pcb) {
 // of testbeds in one). The owners of those pcbs are gone: their callbacks are cut first.
 void lwip_stop() {
   if (!g_started) return;
+  pcb_hash_set_buckets(1);  // lwIP's own lists again, holding every pcb
   while (tcp_active_pcbs) drop_pcb(tcp_active_pcbs);
   while (tcp_tw_pcbs) drop_pcb(tcp_tw_pcbs);
   while (tcp_bound_pcbs) drop_pcb(tcp_bound_pcbs);
@@ -79,7 +82,10 @@ void lwip_stop() {
 }
 
 Nanos lwip_run_timers() {
-  sys_check_timeouts();
+  if (sys_timeouts_sleeptime() == 0) {
+    PcbScope all(kAllPcbs);  // tcp_slowtmr / tcp_fasttmr walk every connection (pcb_hash.h)
+    sys_check_timeouts();
+  }
   const u32_t ms = sys_timeouts_sleeptime();
   const Nanos now = g_clock->now();
   if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE) return now + 1'000'000'000ull;
@@ -192,6 +198,7 @@ HostNetif::~HostNetif() {
   // netif_remove aborts the pcbs still using this interface with a RST sent through it -- into
   // a driver, NIC and wire being torn down. Connections outliving their owners end silently.
   auto mine = [this](tcp_pcb* p) { return ip_addr_cmp(&p->local_ip, &nif_.ip_addr) || p->netif_idx == netif_get_index(&nif_); };
+  PcbScope all(kAllPcbs);
   for (tcp_pcb** list : {&tcp_active_pcbs, &tcp_tw_pcbs}) {
     for (tcp_pcb* p = *list; p;) {
       tcp_pcb* next = p->next;
@@ -219,6 +226,12 @@ uint32_t HostNetif::tso_of(const tcp_pcb* pcb) {
 }
 
 void HostNetif::input(pbuf* p) {
+  // lwIP's lists are the segment's bucket while tcp_input demultiplexes it (pcb_hash.h).
+  std::optional<PcbScope> lists;
+  if (PcbTuple t; segment_tuple(p, &t))
+    lists.emplace(t);
+  else
+    lists.emplace(kAllPcbs);
   demux_.on_input(p, &nif_);
   if (nif_.input(p, &nif_) != ERR_OK) pbuf_free(p);
 }

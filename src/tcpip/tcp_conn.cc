@@ -1,9 +1,11 @@
 #include "tcpip/tcp_conn.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "tcpip/lwip_glue.h"
+#include "tcpip/pcb_hash.h"
 
 namespace autonic::tcpip {
 
@@ -30,13 +32,20 @@ std::unique_ptr<TcpConn> TcpConn::connect(netif* nif, uint32_t local_ip, uint16_
   ip_addr_t l, r;
   ip_addr_set_ip4_u32(&l, lwip_htonl(local_ip));
   ip_addr_set_ip4_u32(&r, lwip_htonl(remote_ip));
+  // tcp_bind checks the port against every pcb; tcp_connect registers the pcb in the active
+  // list of its own 4-tuple's bucket (pcb_hash.h).
+  std::optional<PcbScope> lists;
   if (unique_by_caller) {
-    // What tcp_bind sets, without its walk; tcp_connect registers the pcb as active.
+    // What tcp_bind sets, without its walk.
     ip_addr_set(&pcb->local_ip, &l);
     pcb->local_port = local_port;
-  } else if (tcp_bind(pcb, &l, local_port) != ERR_OK) {
-    tcp_abort(pcb);
-    throw std::runtime_error("tcp_bind failed");
+    lists.emplace(PcbTuple{ip_2_ip4(&l)->addr, ip_2_ip4(&r)->addr, local_port, remote_port});
+  } else {
+    lists.emplace(kAllPcbs);
+    if (tcp_bind(pcb, &l, local_port) != ERR_OK) {
+      tcp_abort(pcb);
+      throw std::runtime_error("tcp_bind failed");
+    }
   }
   auto c = std::make_unique<TcpConn>(pcb);
   if (tcp_connect(pcb, &r, remote_port, on_connected_cb) != ERR_OK)
@@ -130,18 +139,22 @@ void TcpConn::close() {
   tcp_recv(pcb_, nullptr);
   tcp_sent(pcb_, nullptr);
   tcp_err(pcb_, nullptr);
+  PcbScope lists(tuple_of(pcb_));  // an early close unlinks the pcb from its list
   if (tcp_close(pcb_) != ERR_OK) tcp_abort(pcb_);
   pcb_ = nullptr;
 }
 
 void TcpConn::shutdown_tx() {
-  if (pcb_) tcp_shutdown(pcb_, 0, 1);
+  if (!pcb_) return;
+  PcbScope lists(tuple_of(pcb_));
+  tcp_shutdown(pcb_, 0, 1);
 }
 
 void TcpConn::abort() {
   if (!pcb_) return;
   tcp_arg(pcb_, nullptr);
   tcp_err(pcb_, nullptr);
+  PcbScope lists(tuple_of(pcb_));
   tcp_abort(pcb_);
   pcb_ = nullptr;
 }
@@ -185,6 +198,7 @@ TcpListener::TcpListener(netif* nif, uint32_t ip, uint16_t port, Accept on_accep
   tcp_bind_netif(pcb, nif);
   ip_addr_t l;
   ip_addr_set_ip4_u32(&l, lwip_htonl(ip));
+  PcbScope all(kAllPcbs);  // tcp_bind checks the port against every pcb
   if (tcp_bind(pcb, &l, port) != ERR_OK) throw std::runtime_error("listen bind failed");
   pcb_ = tcp_listen(pcb);
   tcp_arg(pcb_, this);
@@ -192,7 +206,9 @@ TcpListener::TcpListener(netif* nif, uint32_t ip, uint16_t port, Accept on_accep
 }
 
 TcpListener::~TcpListener() {
-  if (pcb_) tcp_close(pcb_);
+  if (!pcb_) return;
+  PcbScope all(kAllPcbs);  // tcp_listen_closed clears every pcb's pointer to the listener
+  tcp_close(pcb_);
 }
 
 err_t TcpListener::on_accept_cb(void* arg, tcp_pcb* newpcb, err_t err) {

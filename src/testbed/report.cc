@@ -161,8 +161,12 @@ std::string Report::scale_summary() const {
                 c(client, "nic_tx_packets") / std::max(c(client, "nic_tx_doorbells"), 1.0));
   o += line;
   const double samples = std::max(both("lwip_demux_samples"), 1.0);
-  std::snprintf(line, sizeof line, "  lwIP demux     %.0f pcbs walked a packet, %.0f cycles a packet (1 in %u sampled)\n",
-                both("lwip_demux_pcbs") / samples, both("lwip_demux_cycles") / samples, tcpip::DemuxProbe::kSampleEvery);
+  const double buckets = c(client, "lwip_demux_buckets");
+  const std::string lists = buckets > 1 ? "lists hashed into " + std::to_string(uint64_t(buckets)) + " buckets"
+                                        : std::string("lwIP's own list");
+  std::snprintf(line, sizeof line, "  lwIP demux     %.0f pcbs walked a packet, %.0f cycles a packet (%s; 1 in %u sampled)\n",
+                both("lwip_demux_pcbs") / samples, both("lwip_demux_cycles") / samples, lists.c_str(),
+                tcpip::DemuxProbe::kSampleEvery);
   o += line;
   return o;
 }

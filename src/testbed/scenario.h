@@ -69,6 +69,10 @@ struct ScenarioConfig {
   std::string pcap;
   size_t ctx_cache_bytes = 4u << 20;
   nic::CtxPolicy ctx_policy = nic::CtxPolicy::kLru;  // --ctx-policy
+  // How lwIP finds a segment's connection (tcpip/pcb_hash.h): its own single list walked with
+  // move-to-front (kList), or that list hashed into per-4-tuple buckets (kHash), as Linux's
+  // established hash. kAuto: hashed beyond kMaxAllAtOnceFlows flows, lwIP as shipped below.
+  enum class LwipDemux : uint8_t { kAuto, kList, kHash } lwip_demux = LwipDemux::kAuto;
   nic::NicFaults nic_faults;  // fail-closed checks: contexts refused, lost, reset (both NICs)
   double time_limit_s = 600;  // simulated seconds
   double stall_s = 30;        // no progress for this long => outcome "stalled"

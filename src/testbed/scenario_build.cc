@@ -4,12 +4,14 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <iterator>
 #include <stdexcept>
 
 #include "apps/pattern.h"
 #include "l5p/plain_stream.h"
+#include "tcpip/pcb_hash.h"
 #include "testbed/peer_hook.h"
 #include "testbed/scenario_run.h"
 
@@ -84,6 +86,9 @@ ScenarioRun::ScenarioRun(const ScenarioConfig& cfg)
       wall0_(std::chrono::steady_clock::now()),
       clock_(cfg.real_clock ? static_cast<const Clock&>(rclock_) : vclock_),
       lwip_(&clock_, cfg.seed) {
+  using Demux = ScenarioConfig::LwipDemux;
+  if (cfg_.lwip_demux == Demux::kHash || (cfg_.lwip_demux == Demux::kAuto && cfg_.flows > kMaxAllAtOnceFlows))
+    tcpip::pcb_hash_set_buckets(std::bit_ceil(std::max<size_t>(cfg_.flows, 64)));  // ~2 pcbs a bucket
   if (is_tls(cfg_.l5p)) {
     l5p::tls::install_deterministic_rand(cfg_.seed);  // reproducible handshakes
     tls_.creds = std::make_unique<l5p::tls::Credentials>();
