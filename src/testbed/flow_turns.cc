@@ -27,6 +27,7 @@ void FlowTurns::on_established(uint32_t flow) {
 }
 
 void FlowTurns::start_turns() {
+  if (hooks_.established) hooks_.established();
   for (uint32_t i = 0; i < bytes_.size(); ++i) {
     if (bytes_[i]) ready_.push_back(i);
     else ++flows_done_;

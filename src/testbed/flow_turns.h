@@ -24,6 +24,7 @@ class FlowTurns {
   struct Hooks {
     std::function<void(uint32_t flow)> connect;                     // open flow i now
     std::function<void(uint32_t flow, uint64_t upto)> grant;        // flow i may send up to `upto` bytes
+    std::function<void()> established;  // every connection is open, no turn taken yet (optional)
   };
   // bytes[i]: what flow i carries in all; turn_bytes: what one turn writes (a burst).
   FlowTurns(std::vector<uint64_t> bytes, uint64_t turn_bytes, bool random_order, uint64_t seed, Hooks hooks);

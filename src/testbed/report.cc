@@ -131,7 +131,7 @@ Report Report::from_json(const nlohmann::json& j) {
   r.client = j.at("stats").at("client").get<CounterMap>();
   r.server = j.at("stats").at("server").get<CounterMap>();
   for (const char* k : {"iops", "lat_mean_us", "lat_p99_us", "raw_termreq_fes", "raw_first_status", "raw_rx_bytes",
-                        "flows", "flows_established", "turns", "burst_packets", "rss_peak_mib", "churn_connections",
+                        "flows", "flows_established", "turns", "burst_packets", "rss_peak_mib", "rss_established_kib_per_flow", "churn_connections",
                         "churn_rss_first_mib", "churn_rss_last_mib"})
     if (j.contains(k)) r.extra[k] = j.at(k);
   return r;
@@ -148,8 +148,11 @@ std::string Report::scale_summary() const {
   char line[320];
   std::string o;
   const double flows = std::max(x("flows"), 1.0);
-  std::snprintf(line, sizeof line, "  flows          %.0f, %.0f turns of %.0f packets; RSS peak %.0f MiB (%.1f KiB a flow, both ends)\n",
-                flows, x("turns"), x("burst_packets"), x("rss_peak_mib"), x("rss_peak_mib") * 1024 / flows);
+  std::snprintf(line, sizeof line,
+                "  flows          %.0f, %.0f turns of %.0f packets; RSS peak %.0f MiB (%.1f KiB a flow, both ends); "
+                "established, before data: %.1f KiB a flow (both ends)\n",
+                flows, x("turns"), x("burst_packets"), x("rss_peak_mib"), x("rss_peak_mib") * 1024 / flows,
+                x("rss_established_kib_per_flow"));
   o += line;
   const double hits = both("nic_ctx_cache_hits"), misses = both("nic_ctx_cache_misses");
   const double pkts = both("nic_tx_packets") + both("nic_rx_packets");

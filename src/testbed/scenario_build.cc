@@ -11,6 +11,7 @@
 
 #include "apps/pattern.h"
 #include "l5p/plain_stream.h"
+#include "common/proc_mem.h"
 #include "tcpip/pcb_hash.h"
 #include "testbed/peer_hook.h"
 #include "testbed/scenario_run.h"
@@ -246,6 +247,8 @@ void ScenarioRun::build_turns() {
   hooks.grant = [this](uint32_t i, uint64_t upto) {
     events_.schedule(clock_.now(), [this, i, upto] { flows_[i].sender->set_limit(upto); });
   };
+  hooks.established = [this] { rss_established_ = rss_bytes(); };
+  rss_before_flows_ = rss_bytes();
   turns_ = std::make_unique<FlowTurns>(std::move(bytes), turn, cfg_.random_order, cfg_.seed, std::move(hooks));
 }
 

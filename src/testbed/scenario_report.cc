@@ -105,6 +105,9 @@ Report ScenarioRun::report(const std::string& outcome) {
     r.extra["turns"] = double(turns_->turns());
     r.extra["burst_packets"] = double(cfg_.burst ? cfg_.burst : kDefaultBurst);
     r.extra["rss_peak_mib"] = double(peak_rss_bytes()) / double(1 << 20);
+    if (rss_established_)
+      r.extra["rss_established_kib_per_flow"] =
+          double(rss_established_ - std::min(rss_established_, rss_before_flows_)) / 1024.0 / double(cfg_.flows);
   }
   return r;
 }

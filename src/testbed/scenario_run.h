@@ -106,6 +106,9 @@ class ScenarioRun {
   std::string nvme_failure_;
   std::vector<std::unique_ptr<l5p::Stream>> peer_streams_;  // cfg.nvme_peer's side
   std::unique_ptr<FlowTurns> turns_;                         // many flows: who writes when
+  // RSS before the first connection and once every connection is open, before any data: what
+  // an established flow holds, data in flight aside (issue #13).
+  uint64_t rss_before_flows_ = 0, rss_established_ = 0;
   std::unique_ptr<Churn> churn_;                             // short connections meanwhile
   std::unique_ptr<tcpip::TcpListener> churn_listener_;
   std::vector<std::unique_ptr<tcpip::TcpListener>> listeners_;  // bulk flows, one a server port
