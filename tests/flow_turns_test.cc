@@ -120,6 +120,10 @@ TEST(ScaleRun, ManyTlsFlowsTakeTurnsVerifiedAndDeterministic) {
   // Above 1000 flows lwIP's lists are hashed (tcpip/pcb_hash.h): 3000 pcbs in 2048 buckets, so
   // a segment's walk passes a pcb or two, not thousands.
   EXPECT_EQ(ctr(r.client, "lwip_demux_buckets"), 2048u) << replay(c);
+  // A turn's packets reach the NIC back to back: one context lookup serves several (§6.5).
+  EXPECT_GT(ctr(r.client, "nic_tx_ctx_packets"), 3 * ctr(r.client, "nic_tx_ctx_batches")) << replay(c);
+  EXPECT_GT(ctr(r.server, "nic_rx_ctx_packets"), 3 * ctr(r.server, "nic_rx_ctx_batches")) << replay(c);
+  EXPECT_EQ(ctr(r.client, "nic_ctx_cache_misses"), ctr(r.client, "nic_ctx_cache_cold_misses")) << replay(c);
   EXPECT_GT(ctr(r.client, "lwip_demux_samples"), 0u);
   EXPECT_LT(ctr(r.server, "lwip_demux_pcbs"), ctr(r.server, "lwip_demux_samples") * 3) << replay(c);
 }

@@ -280,6 +280,12 @@ Nic::Context::RrTables& Nic::rr_tables(Context& c) {
   return *c.rr;
 }
 
+void Nic::count_batch(uint32_t id, uint32_t& last, uint64_t& packets, uint64_t& batches) {
+  ++packets;
+  if (id != last) ++batches;
+  last = id;
+}
+
 void Nic::touch(uint32_t id, Context& c) {
   cache_.touch(id, c.bytes());
   if (Context* in = c.inner ? find(c.inner) : nullptr) cache_.touch(c.inner, in->bytes());
@@ -303,6 +309,7 @@ void Nic::transmit_packet(SendDesc& d) {
       return;
     }
     touch(d.ctx, it->second);
+    count_batch(d.ctx, stats_.tx_last_ctx, stats_.tx_ctx_packets, stats_.tx_ctx_batches);
     MutByteSpan payload(f.data() + v->payload_off, v->payload_len);
     if (!it->second.tx->process(v->seq, payload, ostats_[size_t(it->second.proto)])) return;
   }
@@ -346,6 +353,7 @@ static void hand_up_placements(const std::vector<Placement>& placed, const uint8
 void Nic::offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload, size_t payload_off,
                      RxCompletion& c) {
   touch(id, ctx);
+  count_batch(id, stats_.rx_last_ctx, stats_.rx_ctx_packets, stats_.rx_ctx_batches);
   std::vector<Placement>* placed = ctx.rx->plugin_flow().placements();
   if (placed) placed->clear();
   Context* in = ctx.inner ? find(ctx.inner) : nullptr;
@@ -437,6 +445,10 @@ void Nic::export_stats(CounterMap& m) const {
   add_counter(m, "nic_tx_tso_bytes", stats_.tx_tso_bytes);
   add_counter(m, "nic_rx_irqs", stats_.rx_irqs);
   add_counter(m, "nic_tx_doorbells", stats_.tx_doorbells);
+  add_counter(m, "nic_tx_ctx_packets", stats_.tx_ctx_packets);
+  add_counter(m, "nic_tx_ctx_batches", stats_.tx_ctx_batches);
+  add_counter(m, "nic_rx_ctx_packets", stats_.rx_ctx_packets);
+  add_counter(m, "nic_rx_ctx_batches", stats_.rx_ctx_batches);
   add_counter(m, "nic_tx_descs", stats_.tx_descs);
   cache_.export_to(m);
 }

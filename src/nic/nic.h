@@ -52,6 +52,10 @@ struct NicStats {
   // Doorbells that found packets: tx packet descriptors / tx_doorbells is the packets per TX
   // batch (the paper's Fig. 19 batches hide context misses).
   uint64_t tx_doorbells = 0, tx_descs = 0;
+  // Context batches: runs of consecutive packets (per direction) bound to one context -- one
+  // context lookup (and at most one miss) a run. Packets / batches is what §6.5's batching buys.
+  uint64_t tx_ctx_packets = 0, tx_ctx_batches = 0, rx_ctx_packets = 0, rx_ctx_batches = 0;
+  uint32_t tx_last_ctx = 0, rx_last_ctx = 0;
 };
 
 class Nic final : public wire::FrameSink {
@@ -124,6 +128,7 @@ class Nic final : public wire::FrameSink {
   // Runs a received packet through its RX context (and the inner one stacked on it, if any).
   void offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload, size_t payload_off, RxCompletion& c);
   void touch(uint32_t id, Context& c);
+  static void count_batch(uint32_t id, uint32_t& last, uint64_t& packets, uint64_t& batches);
   // The context's mapping tables, made (and handed to its plug-in) on first need.
   Context::RrTables& rr_tables(Context& c);
   Context* find(uint32_t id) {

@@ -158,9 +158,11 @@ std::string Report::scale_summary() const {
   const double pkts = both("nic_tx_packets") + both("nic_rx_packets");
   std::snprintf(line, sizeof line,
                 "  NIC ctx cache  hit rate %.2f%% (misses %.0f, cold %.0f), context DMA %.0f B (%.1f B a packet); "
-                "TX packets per doorbell %.1f\n",
+                "packets per context batch TX %.1f / RX %.1f; TX packets per doorbell %.1f\n",
                 100.0 * hits / std::max(hits + misses, 1.0), misses, both("nic_ctx_cache_cold_misses"),
                 both("nic_ctx_dma_bytes"), both("nic_ctx_dma_bytes") / std::max(pkts, 1.0),
+                both("nic_tx_ctx_packets") / std::max(both("nic_tx_ctx_batches"), 1.0),
+                both("nic_rx_ctx_packets") / std::max(both("nic_rx_ctx_batches"), 1.0),
                 c(client, "nic_tx_packets") / std::max(c(client, "nic_tx_doorbells"), 1.0));
   o += line;
   const double samples = std::max(both("lwip_demux_samples"), 1.0);
