@@ -2,9 +2,6 @@
 
 #include <x86intrin.h>
 
-#include <cstring>
-
-#include "common/bytes.h"
 #include "tcpip/pcb_hash.h"
 
 namespace autonic::tcpip {
@@ -12,14 +9,10 @@ namespace autonic::tcpip {
 void DemuxProbe::on_input(const pbuf* p, const netif* inp) {
   if (++seen_ % kSampleEvery != 0) return;
   // IPv4 + TCP headers in the first pbuf (the driver hands them so); anything else: not sampled.
-  const auto* ip = static_cast<const uint8_t*>(p->payload);
-  if (p->len < 20 || (ip[0] >> 4) != 4 || ip[9] != 6) return;
-  const size_t ihl = size_t(ip[0] & 0x0f) * 4;
-  if (ihl < 20 || p->len < ihl + 4) return;
-  uint32_t src, dst;
-  std::memcpy(&src, ip + 12, 4);  // network order, as lwIP keeps addresses
-  std::memcpy(&dst, ip + 16, 4);
-  const uint16_t sport = load_be16(ip + ihl), dport = load_be16(ip + ihl + 2);
+  PcbTuple t;
+  if (!segment_tuple(p, &t)) return;
+  const uint32_t src = t.remote_ip, dst = t.local_ip;  // network order, as lwIP keeps addresses
+  const uint16_t sport = t.remote_port, dport = t.local_port;
   const uint8_t idx = netif_get_index(inp);
   const uint64_t t0 = __rdtsc();
   uint64_t n = 0;
