@@ -16,14 +16,14 @@ using namespace proto::tls;  // record framing, nonce and AAD rules (RFC 8446 §
 class TlsFlow final : public PluginFlow {
  public:
   TlsFlow(const TlsL5State& s, bool encrypt)
-      : epochs_(s.epochs), next_(s.next), aead_(s.epochs[0].keys.cipher, s.epochs[0].keys.key), loaded_(s.epochs[0].first_msg),
+      : epochs_(s.epochs), next_(copy_keys(s.next)), aead_(s.epochs[0].keys.cipher, s.epochs[0].keys.key), loaded_(s.epochs[0].first_msg),
         encrypt_(encrypt) {}
 
   void set_inner(InnerEngine* inner) override { inner_ = inner; }
   bool update(const l5o::L5State& s) override {
     if (s.proto != l5o::L5Proto::kTls) return false;
     epochs_ = static_cast<const TlsL5State&>(s).epochs;
-    next_ = static_cast<const TlsL5State&>(s).next;
+    next_ = copy_keys(static_cast<const TlsL5State&>(s).next);
     return !epochs_.empty();
   }
   void attach(RrMap*, OffloadStats* st) override { stats_ = st; }
@@ -46,9 +46,7 @@ class TlsFlow final : public PluginFlow {
       aead_.rekey(ep.keys.cipher, ep.keys.key);  // a KeyUpdate epoch (or back to an older one)
       loaded_ = ep.first_msg;
     }
-    cur_.version = ep.keys.version;  // (not a pointer: update() may replace epochs_ mid-record)
-    cur_.cipher = ep.keys.cipher;
-    cur_.iv = ep.keys.iv;
+    cur_ = RecordKeys{ep.keys.version, ep.keys.cipher, ep.keys.iv};  // (a copy: update() may replace epochs_ mid-record)
     seq_ = ep.first_seq + (msg_index - ep.first_msg);
     const RecordShape shape = record_shape(ep.keys);
     const uint32_t len = load_be16(&header[3]);
@@ -171,9 +169,13 @@ class TlsFlow final : public PluginFlow {
   // The record's crypto starts once its nonce is known (TLS 1.2 AES-GCM: after the 8 bytes of
   // nonce_explicit, RFC 5288 §3, which may arrive in two packets).
   void start(const uint8_t* explicit_bytes) {
+    TrafficKeys k;  // (no key: the nonce and AAD need version, cipher and iv)
+    k.version = cur_.version;
+    k.cipher = cur_.cipher;
+    k.iv = cur_.iv;
     uint8_t nonce[12], aad[kMaxAadLen];
-    record_nonce(cur_, seq_, explicit_bytes, nonce);
-    const size_t alen = record_aad(cur_, seq_, hdr_, aad);
+    record_nonce(k, seq_, explicit_bytes, nonce);
+    const size_t alen = record_aad(k, seq_, hdr_, aad);
     aead_.begin(nonce, ByteSpan(aad, alen), encrypt_);
     started_ = true;
   }
@@ -205,14 +207,24 @@ class TlsFlow final : public PluginFlow {
     inner_->on_payload(payload_pos_ + (lo - body_), bytes.subspan(lo - offset, hi - lo));
   }
 
+  static std::unique_ptr<TrafficKeys> copy_keys(const std::optional<TrafficKeys>& k) {
+    return k ? std::make_unique<TrafficKeys>(*k) : nullptr;
+  }
+  // The current record's keys but the key itself (the AEAD holds its schedule).
+  struct RecordKeys {
+    Version version = Version::kTls13;
+    Cipher cipher = Cipher::kAes128Gcm;
+    std::array<uint8_t, 12> iv{};
+  };
+
   std::vector<TlsL5State::Epoch> epochs_;
-  std::optional<TrafficKeys> next_;
+  std::unique_ptr<TrafficKeys> next_;  // (rare: a pointer, not an inline optional)
   std::array<uint8_t, kKeyUpdateLen + 1> ku_{};  // an unpadded KeyUpdate record's plaintext
   uint64_t msg_index_ = 0;
   OffloadStats* stats_ = nullptr;
   AeadStream aead_;
   uint64_t loaded_;  // first_msg of the epoch whose key schedule aead_ holds
-  TrafficKeys cur_;  // the current record's version, cipher and iv (no key)
+  RecordKeys cur_;
   uint64_t seq_ = 0;
   bool encrypt_;
   uint8_t hdr_[kHeaderLen] = {};
