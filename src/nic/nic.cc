@@ -14,6 +14,11 @@ Nic::Nic(const NicConfig& cfg, CpuMeter* meter, CpuDomain domain)
   plugins_[size_t(l5o::L5Proto::k##E)] = make_##ident##_plugin();
   AUTONIC_L5P_REGISTRY(AUTONIC_MAKE_PLUGIN)
 #undef AUTONIC_MAKE_PLUGIN
+  // An evicted context keeps only what the NIC writes back (§6.5); its working state is
+  // rebuilt from that on its next fetch.
+  cache_.set_evict_hook([this](uint32_t id) {
+    if (Context* c = find(id)) c->park();
+  });
 }
 
 Nic::~Nic() { *alive_ = false; }

@@ -109,6 +109,8 @@ class Nic final : public wire::FrameSink {
     std::unique_ptr<InnerRx> inner_rx;
     size_t bytes() const { return tx ? tx->context_bytes() : rx->context_bytes(); }
     PluginFlow& plugin_flow() { return tx ? tx->plugin_flow() : rx->plugin_flow(); }
+    // Evicted from the context cache: drop the working state (PluginFlow::park).
+    void park() { plugin_flow().park(); }
   };
   bool create_ctx(SendDesc& d);
   // Posts a completion or event for the driver (its queue full: counted in cmd_err).

@@ -54,6 +54,10 @@ class PluginFlow {
   virtual bool rx_verify() = 0;
   // Bytes this flow's state takes in NIC context memory.
   virtual size_t context_bytes() const = 0;
+  // The context left the NIC's context cache (§6.5: its state written back to host memory):
+  // drop the working state the model builds from it (key schedules, scratch), which the next
+  // call rebuilds from the compact state. Behaviour is unchanged either way.
+  virtual void park() {}
   // Optional hooks for plug-ins that place data or keep their own counters.
   virtual void attach(RrMap* /*rr*/, OffloadStats* /*stats*/) {}
   virtual std::vector<Placement>* placements() { return nullptr; }

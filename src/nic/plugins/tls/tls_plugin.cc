@@ -27,6 +27,7 @@ class TlsFlow final : public PluginFlow {
     return !epochs_.empty();
   }
   void attach(RrMap*, OffloadStats* st) override { stats_ = st; }
+  void park() override { aead_.park(); }
   // TX: the record before each later key epoch is the KeyUpdate the L5P sent (tls_tx.cc
   // key_update): not NVMe (or any inner) stream bytes. (RX learns of a KeyUpdate only at its
   // end, too late: the L5P stops trusting inner marks then.)
