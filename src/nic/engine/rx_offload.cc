@@ -251,6 +251,19 @@ void RxOffloadFlow::resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, TcpSe
   set_state(RxSyncState::kOffloading, rs_->next_hdr, "L5P confirmed: resume at the next message");
 }
 
+void RxOffloadFlow::freeze(Packer& p) const {
+  cur_.pack(p, plugin_.header_len());
+  flow_->freeze(p);
+}
+
+std::unique_ptr<RxOffloadFlow> RxOffloadFlow::thaw(const Plugin& plugin, Unpacker& u) {
+  MsgCursor cur;
+  cur.unpack(u, plugin.header_len());
+  auto r = std::make_unique<RxOffloadFlow>(plugin, plugin.thaw_flow(u), cur.msg_start);
+  r->cur_ = cur;
+  return r;
+}
+
 size_t RxOffloadFlow::context_bytes() const {
   const size_t h = plugin_.header_len();
   return flow_->context_bytes() + MsgCursor::context_bytes(h) + resync_context_bytes(h);

@@ -68,6 +68,14 @@ class RxOffloadFlow {
     return 1 + (header_len - 1) + 1 + 4 + 4 + 4 + 1 + 2 + 4 + header_len + 1;
   }
   PluginFlow& plugin_flow() { return *flow_; }
+  // The at-rest form (pack.h) of a flow offloading in sequence (a resyncing one, or one being
+  // traced, stays as it is): its cursor, then the plug-in's. thaw() makes the flow again (its
+  // work buffer to be set again).
+  bool freezable() const {
+    return state_ == RxSyncState::kOffloading && !trace_ && !own_scratch_ && flow_->freezable();
+  }
+  void freeze(Packer& p) const;
+  static std::unique_ptr<RxOffloadFlow> thaw(const Plugin& plugin, Unpacker& u);
   // Where packets are processed before being written back: a buffer the NIC shares among its
   // contexts (one packet at a time), not one per context. Default: the flow's own.
   void set_scratch(Bytes* s) { scratch_ = s; }

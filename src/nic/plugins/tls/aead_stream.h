@@ -39,6 +39,11 @@ class AeadStream {
   // resumes it. AES-GCM: at any byte. ChaCha20-Poly1305 (its Poly1305 state is OpenSSL's):
   // between records only.
   void park();
+  // The whole state in its at-rest form (pack.h), AES-GCM only (ChaCha20-Poly1305's Poly1305
+  // state is OpenSSL's): thaw() takes it back into a stream made for the same cipher.
+  bool freezable() const { return !chacha_; }
+  void freeze(Packer& p) const { gcm_.freeze(p); }
+  void thaw(Unpacker& u) { gcm_.thaw(u); }
 
  private:
   GcmStream gcm_;                              // AES-GCM

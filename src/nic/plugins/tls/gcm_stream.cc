@@ -26,6 +26,35 @@ void GcmStream::rekey(ByteSpan key) {
   work_.reset();  // the old key's schedule and hash key
 }
 
+void GcmStream::freeze(Packer& p) const {
+  p.put(key_len_);
+  p.put_bytes(key_, key_len_);
+  p.put(in_record_);
+  p.put(encrypt_);
+  p.put(part_len_);
+  p.put(j0_);
+  p.put(ekj0_);
+  p.put(y_);
+  p.put_bytes(part_, part_len_);
+  p.put(aad_len_);
+  p.put(ct_len_);
+}
+
+void GcmStream::thaw(Unpacker& u) {
+  work_.reset();
+  u.get(key_len_);
+  u.get_bytes(key_, key_len_);
+  u.get(in_record_);
+  u.get(encrypt_);
+  u.get(part_len_);
+  u.get(j0_);
+  u.get(ekj0_);
+  u.get(y_);
+  u.get_bytes(part_, part_len_);
+  u.get(aad_len_);
+  u.get(ct_len_);
+}
+
 GcmStream::Work& GcmStream::work() {
   if (work_) return *work_;
   auto w = std::make_unique<Work>();

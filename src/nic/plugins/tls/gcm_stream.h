@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "common/bytes.h"
+#include "nic/engine/pack.h"
 #include "nic/plugins/tls/ghash.h"
 
 namespace autonic::nic {
@@ -39,6 +40,9 @@ class GcmStream {
   // Drops the working state (an eviction): only the at-rest part stays.
   void park() { work_.reset(); }
   bool parked() const { return !work_; }
+  // The at-rest part alone (pack.h), and back: a stream thawed is parked.
+  void freeze(Packer& p) const;
+  void thaw(Unpacker& u);
 
  private:
   struct Work {

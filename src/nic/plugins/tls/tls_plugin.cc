@@ -15,9 +15,57 @@ using namespace proto::tls;  // record framing, nonce and AAD rules (RFC 8446 §
 
 class TlsFlow final : public PluginFlow {
  public:
-  TlsFlow(const TlsL5State& s, bool encrypt)
-      : epochs_(s.epochs), next_(copy_keys(s.next)), aead_(s.epochs[0].keys.cipher, s.epochs[0].keys.key), loaded_(s.epochs[0].first_msg),
+  TlsFlow(const TlsL5State& s, bool encrypt) : TlsFlow(s.epochs, encrypt) { next_ = copy_keys(s.next); }
+  TlsFlow(std::vector<TlsL5State::Epoch> epochs, bool encrypt)
+      : epochs_(std::move(epochs)), aead_(epochs_[0].keys.cipher, epochs_[0].keys.key), loaded_(epochs_[0].first_msg),
         encrypt_(encrypt) {}
+  // At rest (pack.h): the key epochs, the record in progress, the AEAD's state. Not with a
+  // pending KeyUpdate key or an inner engine (rare; such a flow stays as it is).
+  bool freezable() const override { return !next_ && !inner_ && aead_.freezable(); }
+  void freeze(Packer& p) const override {
+    p.put(encrypt_);
+    p.put(uint8_t(epochs_.size()));
+    for (const TlsL5State::Epoch& e : epochs_) {
+      p.put(e.first_msg);
+      p.put(e.first_seq);
+      p.put(e.keys.version);
+      p.put(e.keys.cipher);
+      p.put(uint8_t(e.keys.key.size()));
+      p.put_bytes(e.keys.key.data(), e.keys.key.size());
+      p.put(e.keys.iv);
+    }
+    p.put(ku_);
+    p.put(msg_index_);
+    p.put(loaded_);
+    p.put(cur_);
+    p.put(seq_);
+    p.put(hdr_);
+    p.put(nonce_);
+    p.put(body_);
+    p.put(data_end_);
+    p.put(content_end_);
+    p.put(uint8_t(bad_ | started_ << 1 | tag_done_ << 2));
+    p.put(tag_);
+    p.put(payload_pos_);
+    p.put(last_plain_);
+    aead_.freeze(p);
+  }
+  static std::unique_ptr<TlsFlow> thaw(Unpacker& u) {
+    const auto encrypt = u.get<bool>();
+    std::vector<TlsL5State::Epoch> epochs(u.get<uint8_t>());
+    for (TlsL5State::Epoch& e : epochs) {
+      u.get(e.first_msg);
+      u.get(e.first_seq);
+      u.get(e.keys.version);
+      u.get(e.keys.cipher);
+      e.keys.key.resize(u.get<uint8_t>());
+      u.get_bytes(e.keys.key.data(), e.keys.key.size());
+      u.get(e.keys.iv);
+    }
+    auto f = std::make_unique<TlsFlow>(std::move(epochs), encrypt);
+    f->thaw_record(u);
+    return f;
+  }
 
   void set_inner(InnerEngine* inner) override { inner_ = inner; }
   bool update(const l5o::L5State& s) override {
@@ -145,6 +193,26 @@ class TlsFlow final : public PluginFlow {
   }
 
  private:
+  void thaw_record(Unpacker& u) {
+    u.get(ku_);
+    u.get(msg_index_);
+    u.get(loaded_);
+    u.get(cur_);
+    u.get(seq_);
+    u.get(hdr_);
+    u.get(nonce_);
+    u.get(body_);
+    u.get(data_end_);
+    u.get(content_end_);
+    const auto flags = u.get<uint8_t>();
+    bad_ = flags & 1;
+    started_ = flags & 2;
+    tag_done_ = flags & 4;
+    u.get(tag_);
+    u.get(payload_pos_);
+    u.get(last_plain_);
+    aead_.thaw(u);
+  }
   // An authenticated KeyUpdate (RFC 8446 §4.6.3) alone in its record: the next record is the
   // first under the next keys, sequence number 0 (§5.3). A KeyUpdate sharing its record, or
   // padded, is left to the L5P (it updates the context; resync finds the place meanwhile).
@@ -256,6 +324,8 @@ uint32_t TlsPlugin::payload_len(ByteSpan hdr) const {
 std::unique_ptr<PluginFlow> TlsPlugin::make_flow(const l5o::L5State& state, l5o::Direction dir) const {
   return std::make_unique<TlsFlow>(static_cast<const TlsL5State&>(state), dir == l5o::Direction::kTx);
 }
+
+std::unique_ptr<PluginFlow> TlsPlugin::thaw_flow(Unpacker& u) const { return TlsFlow::thaw(u); }
 
 std::unique_ptr<Plugin> make_tls_plugin() { return std::make_unique<TlsPlugin>(); }
 
