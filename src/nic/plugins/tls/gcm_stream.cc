@@ -32,11 +32,14 @@ void GcmStream::freeze(Packer& p) const {
   p.put(in_record_);
   p.put(encrypt_);
   p.put(part_len_);
-  p.put(j0_);
+  p.put_bytes(j0_, 12);  // (its counter word is always 1)
   p.put(ekj0_);
   p.put(y_);
-  p.put_bytes(part_, part_len_);
-  p.put(aad_len_);
+  // The held block whole, whatever its fill: every context's form then has one size, and a
+  // freed form's memory fits the next one written (1M contexts: varying sizes left ~0.5 GiB of
+  // unusable holes in the heap).
+  p.put(part_);
+  p.put(uint32_t(aad_len_));  // (the AAD is a record header: a few bytes)
   p.put(ct_len_);
 }
 
@@ -47,11 +50,13 @@ void GcmStream::thaw(Unpacker& u) {
   u.get(in_record_);
   u.get(encrypt_);
   u.get(part_len_);
-  u.get(j0_);
+  u.get_bytes(j0_, 12);
+  j0_[12] = j0_[13] = j0_[14] = 0;
+  j0_[15] = 1;
   u.get(ekj0_);
   u.get(y_);
-  u.get_bytes(part_, part_len_);
-  u.get(aad_len_);
+  u.get(part_);
+  aad_len_ = u.get<uint32_t>();
   u.get(ct_len_);
 }
 

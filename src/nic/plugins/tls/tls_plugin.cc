@@ -41,9 +41,10 @@ class TlsFlow final : public PluginFlow {
     p.put(seq_);
     p.put(hdr_);
     p.put(nonce_);
-    p.put(body_);
-    p.put(data_end_);
-    p.put(content_end_);
+    // Offsets inside one record (< 2^16: probe() bounds its length).
+    p.put(uint16_t(body_));
+    p.put(uint16_t(data_end_));
+    p.put(uint16_t(content_end_));
     p.put(uint8_t(bad_ | started_ << 1 | tag_done_ << 2));
     p.put(tag_);
     p.put(payload_pos_);
@@ -201,9 +202,9 @@ class TlsFlow final : public PluginFlow {
     u.get(seq_);
     u.get(hdr_);
     u.get(nonce_);
-    u.get(body_);
-    u.get(data_end_);
-    u.get(content_end_);
+    body_ = u.get<uint16_t>();
+    data_end_ = u.get<uint16_t>();
+    content_end_ = u.get<uint16_t>();
     const auto flags = u.get<uint8_t>();
     bad_ = flags & 1;
     started_ = flags & 2;
