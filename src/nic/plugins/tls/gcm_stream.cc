@@ -127,6 +127,7 @@ void GcmStream::update(ByteSpan in, MutByteSpan out) {
 }
 
 void GcmStream::hash(ByteSpan b) {
+  if (b.empty()) return;  // (an empty AAD may have no data pointer at all)
   const Work& w = *work_;
   if (part_len_) {
     const size_t n = std::min<size_t>(16 - part_len_, b.size());
