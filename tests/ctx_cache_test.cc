@@ -2,6 +2,8 @@
 // the exact fetch / write-back bytes of small hand-worked traces.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "nic/ctx_cache.h"
 
 namespace autonic::nic {
@@ -30,6 +32,27 @@ TEST(CtxCache, LruEvictsLeastRecentlyUsed) {
   c.export_to(m);
   EXPECT_EQ(m["nic_ctx_dma_bytes"], 700u);
   EXPECT_EQ(m["nic_ctx_cache_cold_misses"], 4u);
+}
+
+// The owner hears of each victim (to park its state), once, after it left the cache; a
+// removed context is not a victim.
+TEST(CtxCache, EvictHookNamesEachVictim) {
+  for (CtxPolicy p : {CtxPolicy::kLru, CtxPolicy::kClock}) {
+    ContextCache c(300, p);
+    std::vector<uint32_t> victims;
+    c.set_evict_hook([&](uint32_t id) {
+      EXPECT_FALSE(c.contains(id));
+      victims.push_back(id);
+    });
+    for (uint32_t id : {1, 2, 3}) c.touch(id, 100);
+    c.remove(2);
+    c.touch(4, 100);  // fits: nothing evicted
+    c.touch(5, 100);  // evicts 1 (LRU; CLOCK: no reference bits set, the hand starts at 1)
+    c.touch(6, 200);  // evicts two
+    ASSERT_EQ(victims.size(), 3u);
+    EXPECT_EQ(victims[0], 1u);
+    EXPECT_EQ(c.stats().evictions, 3u);
+  }
 }
 
 TEST(CtxCache, ClockGivesReferencedEntriesASecondChance) {

@@ -131,6 +131,31 @@ TEST(Scenario, ContextCacheEvictsAndStaysCorrect) {
   EXPECT_EQ(ctr(r.server, "rx_framed_msgs_full"), ctr(r.server, "rx_framed_msgs"));
 }
 
+// TLS contexts evicted from a tiny cache are written back in their at-rest form (the engine and
+// plug-in objects destroyed, mid-record too) and made again on their next fetch: with loss,
+// TX recovery and RX resync run on contexts fetched back. Both versions (1.2 gathers an
+// explicit nonce across packets), both offload modes.
+TEST(Scenario, TlsContextsFrozenByTheCacheStayExact) {
+  for (const char* version : {"1.3", "1.2"})
+    for (OffloadMode m : {OffloadMode::kOn, OffloadMode::kZc}) {
+      ScenarioConfig c;
+      c.l5p = L5pKind::kTls;
+      c.offload = m;
+      c.tls_version = version;
+      c.bytes = 2u << 20;
+      c.flows = 8;
+      c.link.loss = 0.01;
+      c.ctx_cache_bytes = 512;  // two contexts
+      c.seed = 11;
+      const Report r = run_isolated(c);
+      ASSERT_TRUE(r.verified) << r.outcome << " TLS " << version << " " << replay(c);
+      EXPECT_GT(ctr(r.client, "nic_ctx_cache_evictions"), 0u) << replay(c);
+      EXPECT_GT(ctr(r.server, "nic_ctx_cache_evictions"), 0u) << replay(c);
+      EXPECT_GT(ctr(r.client, "tx_tls_encrypted_packets"), 0u) << replay(c);
+      EXPECT_GT(ctr(r.server, "rx_tls_decrypted_packets"), 0u) << replay(c);
+    }
+}
+
 TEST(Scenario, JumboFrames) {
   ScenarioConfig c = framed(OffloadMode::kOn, 4u << 20, 6);
   c.mtu = 9000;

@@ -53,9 +53,11 @@ void ContextCache::evict_one() {
   used_ -= v.bytes;
   st_.writeback_bytes += v.bytes;  // write back its dynamic state
   ++st_.evictions;
-  index_.erase(v.id);
+  const uint32_t id = v.id;
+  index_.erase(id);
   if (policy_ == CtxPolicy::kLru) unlink(s);
   free_slot(s);
+  if (on_evict_) on_evict_(id);
 }
 
 // Second chance: the hand passes over live slots, clearing reference bits, and stops at the

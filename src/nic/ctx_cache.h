@@ -9,6 +9,7 @@
 // hash index id -> slot); a context never touched costs one bit (the cold-miss bitmap).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -40,6 +41,9 @@ class ContextCache {
   // The context is destroyed: its slot is freed without a write-back, and its next touch (a
   // new context under the same id) is cold again.
   void remove(uint32_t id);
+  // Called with each victim's id after its eviction (the write-back): the owner parks the
+  // context's state (drops what only a cached context needs).
+  void set_evict_hook(std::function<void(uint32_t id)> fn) { on_evict_ = std::move(fn); }
   void export_to(CounterMap& m) const;
   const CtxCacheStats& stats() const { return st_; }
   uint64_t hits() const { return st_.hits; }
@@ -80,6 +84,7 @@ class ContextCache {
   std::unordered_map<uint32_t, uint32_t> index_;  // cached id -> slot
   std::vector<bool> seen_;                        // touched since creation (by id)
   CtxCacheStats st_;
+  std::function<void(uint32_t id)> on_evict_;
 };
 
 }  // namespace autonic::nic

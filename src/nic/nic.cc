@@ -14,6 +14,11 @@ Nic::Nic(const NicConfig& cfg, CpuMeter* meter, CpuDomain domain)
   plugins_[size_t(l5o::L5Proto::k##E)] = make_##ident##_plugin();
   AUTONIC_L5P_REGISTRY(AUTONIC_MAKE_PLUGIN)
 #undef AUTONIC_MAKE_PLUGIN
+  // An evicted context keeps only what the NIC writes back (§6.5); its working state is
+  // rebuilt from that on its next fetch.
+  cache_.set_evict_hook([this](uint32_t id) {
+    if (Context* c = find(id)) park(*c);
+  });
 }
 
 Nic::~Nic() { *alive_ = false; }
@@ -84,12 +89,14 @@ void Nic::run_cmd(SendDesc& d) {
         ++stats_.cmd_err;
         return;
       }
-      if (!c->plugin_flow().update(*d.state)) lose_ctx(d.ctx);  // fail closed
+      thaw(*c);
+      if (!c->plugin_flow().update(*d.state)) return lose_ctx(d.ctx);  // fail closed
+      if (!cache_.contains(d.ctx)) park(*c);  // not on the NIC: back to host memory
       return;
     }
     case SendDesc::Kind::kTxRecover: {
       Context* c = find(d.ctx);
-      if (!c || !c->tx) {
+      if (!c || c->dir != l5o::Direction::kTx) {
         ++stats_.cmd_err;
         return;
       }
@@ -112,7 +119,7 @@ void Nic::run_cmd(SendDesc& d) {
     }
     case SendDesc::Kind::kRxResyncResp: {
       auto it = ctxs_.find(d.ctx);
-      if (it == ctxs_.end() || !it->second.rx) {
+      if (it == ctxs_.end() || it->second.dir != l5o::Direction::kRx) {
         ++stats_.cmd_err;
         return;
       }
@@ -193,17 +200,18 @@ bool Nic::create_ctx(SendDesc& d) {
   else c.rx->set_scratch(scratch);
   if (outer) {
     // Composed offload: the outer plug-in feeds this context its message payload.
+    thaw(*outer);  // (composed, it stays thawed)
     c.outer = d.outer;
     outer->inner = d.ctx;
     if (c.tx) {
-      c.inner_tx = std::make_unique<InnerTx>(c.tx.get(), st);
-      outer->plugin_flow().set_inner(c.inner_tx.get());
+      c.inner_eng = std::make_unique<InnerTx>(c.tx.get(), st);
     } else {
-      c.inner_rx = std::make_unique<InnerRx>(c.rx.get(), st);
-      outer->plugin_flow().set_inner(c.inner_rx.get());
+      c.inner_eng = std::make_unique<InnerRx>(c.rx.get(), st);
     }
+    outer->plugin_flow().set_inner(c.inner_eng.get());
   }
-  ctxs_.emplace(d.ctx, std::move(c));
+  // Made in host memory; the NIC fetches it on first use (a cold miss).
+  park(ctxs_.emplace(d.ctx, std::move(c)).first->second);
   return true;
 }
 
@@ -240,7 +248,7 @@ void Nic::lose_ctx(uint32_t id) {
   if (c->inner) lose_ctx(c->inner);
   c = find(id);
   OffloadStats& st = ostats_[size_t(c->proto)];
-  ++(c->tx ? st.tx_ctx_lost : st.rx_ctx_lost);
+  ++(c->dir == l5o::Direction::kTx ? st.tx_ctx_lost : st.rx_ctx_lost);
   const std::optional<TcpSeq> fence = placed_fence(*c);
   destroy_ctx(id);
   report_lost(id, fence);
@@ -274,6 +282,7 @@ void Nic::reset() {
 
 Nic::Context::RrTables& Nic::rr_tables(Context& c) {
   if (!c.rr) {
+    thaw(c);  // (a context with mappings stays thawed)
     c.rr = std::make_unique<Context::RrTables>();
     c.plugin_flow().attach(&c.rr->by_tag, &ostats_[size_t(c.proto)]);
   }
@@ -288,6 +297,7 @@ void Nic::count_batch(uint32_t id, uint32_t& last, uint64_t& packets, uint64_t& 
 
 void Nic::touch(uint32_t id, Context& c) {
   cache_.touch(id, c.bytes());
+  thaw(c);  // a miss fetches it from host memory
   if (Context* in = c.inner ? find(c.inner) : nullptr) cache_.touch(c.inner, in->bytes());
 }
 
@@ -299,11 +309,11 @@ void Nic::transmit_packet(SendDesc& d) {
     // NIC does not hold (never created, refused, lost, destroyed, reset) is dropped: its bytes
     // were handed over to be transformed (plaintext for TLS), never to leave as they are.
     auto it = ctxs_.find(d.ctx);
-    if (it != ctxs_.end() && it->second.tx && ctx_fetch_fails()) {
+    if (it != ctxs_.end() && it->second.dir == l5o::Direction::kTx && ctx_fetch_fails()) {
       lose_ctx(d.ctx);
       it = ctxs_.end();
     }
-    if (!v || it == ctxs_.end() || !it->second.tx) {
+    if (!v || it == ctxs_.end() || it->second.dir != l5o::Direction::kTx) {
       ++ostats_[size_t(d.proto)].tx_drop_no_ctx;
       if (it == ctxs_.end()) report_lost(d.ctx, std::nullopt);  // tell the driver (again) it is gone
       return;
@@ -357,7 +367,7 @@ void Nic::offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload,
   std::vector<Placement>* placed = ctx.rx->plugin_flow().placements();
   if (placed) placed->clear();
   Context* in = ctx.inner ? find(ctx.inner) : nullptr;
-  InnerRx* inner = in ? in->inner_rx.get() : nullptr;
+  InnerRx* inner = in ? in->inner_rx() : nullptr;
   std::vector<Placement>* iplaced = inner ? in->rx->plugin_flow().placements() : nullptr;
   if (inner) inner->begin_packet();
   if (iplaced) iplaced->clear();
@@ -409,7 +419,7 @@ void Nic::deliver(Bytes frame) {
         auto it = ctxs_.find(ft->second);
         // A segment without payload (a pure ACK) needs the flow table, never the L5P context:
         // it is not fetched for it (§6.5's cache holds what the data path uses).
-        if (it != ctxs_.end() && it->second.rx && v->payload_len != 0)
+        if (it != ctxs_.end() && it->second.dir == l5o::Direction::kRx && v->payload_len != 0)
           offload_rx(ft->second, it->second, v->seq, MutByteSpan(frame.data() + v->payload_off, v->payload_len),
                      v->payload_off, c);
       }
@@ -425,8 +435,9 @@ void Nic::deliver(Bytes frame) {
 
 std::optional<RxSyncState> Nic::rx_state(uint32_t ctx) const {
   auto it = ctxs_.find(ctx);
-  if (it == ctxs_.end() || !it->second.rx) return std::nullopt;
-  return it->second.rx->state();
+  if (it == ctxs_.end() || it->second.dir != l5o::Direction::kRx) return std::nullopt;
+  // Only a flow offloading in sequence is frozen (RxOffloadFlow::freezable).
+  return it->second.frozen ? RxSyncState::kOffloading : it->second.rx->state();
 }
 
 void Nic::export_stats(CounterMap& m) const {

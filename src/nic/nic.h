@@ -2,6 +2,7 @@
 // engine with per-protocol plug-ins, and the two descriptor rings to the driver.
 #pragma once
 #include <array>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <unordered_map>
@@ -109,9 +110,22 @@ class Nic final : public wire::FrameSink {
     // Composed offloads: an outer context names its inner one; an inner one its outer and the
     // adapter through which the outer's plug-in feeds it.
     uint32_t inner = 0, outer = 0;
-    std::unique_ptr<InnerTx> inner_tx;
-    std::unique_ptr<InnerRx> inner_rx;
-    size_t bytes() const { return tx ? tx->context_bytes() : rx->context_bytes(); }
+    // The adapter through which the outer's plug-in feeds this (inner) context: an InnerTx
+    // or an InnerRx, by direction.
+    std::unique_ptr<InnerEngine> inner_eng;
+    InnerRx* inner_rx() const { return dir == l5o::Direction::kRx ? static_cast<InnerRx*>(inner_eng.get()) : nullptr; }
+    // Written back in its at-rest form (evicted, §6.5): tx / rx are gone until the next fetch
+    // makes them again from it (Nic::thaw). A header of two 16-bit words, the form's length
+    // and context_bytes(), then the form (pack.h): a context costs one pointer more, not two
+    // lengths, and a million of them stay in 64-byte map entries.
+    std::unique_ptr<uint8_t[]> frozen;
+    uint16_t frozen_word(size_t i) const {
+      uint16_t w;
+      std::memcpy(&w, frozen.get() + 2 * i, 2);
+      return w;
+    }
+    size_t bytes() const { return frozen ? frozen_word(1) : tx ? tx->context_bytes() : rx->context_bytes(); }
+    // Only while not frozen.
     PluginFlow& plugin_flow() { return tx ? tx->plugin_flow() : rx->plugin_flow(); }
   };
   bool create_ctx(SendDesc& d);
@@ -129,6 +143,10 @@ class Nic final : public wire::FrameSink {
   void offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload, size_t payload_off, RxCompletion& c);
   void touch(uint32_t id, Context& c);
   static void count_batch(uint32_t id, uint32_t& last, uint64_t& packets, uint64_t& batches);
+  // Eviction (nic_ctx_park.cc): the context is frozen into its at-rest form if it has one,
+  // else only its working state is dropped. thaw: the fetch that makes it again.
+  void park(Context& c);
+  void thaw(Context& c);
   // The context's mapping tables, made (and handed to its plug-in) on first need.
   Context::RrTables& rr_tables(Context& c);
   Context* find(uint32_t id) {
@@ -166,6 +184,7 @@ class Nic final : public wire::FrameSink {
   // Packet work buffers shared by all contexts (the engine handles one packet at a time), by
   // composition depth: an inner context works while its outer's buffer is still live.
   std::array<Bytes, 3> scratch_;
+  Bytes freeze_buf_;  // a context's at-rest form while it is written
 };
 
 }  // namespace autonic::nic

@@ -7,6 +7,7 @@
 
 #include "common/bytes.h"
 #include "common/tcp_seq.h"
+#include "nic/engine/pack.h"
 #include "nic/engine/plugin.h"
 
 namespace autonic::nic {
@@ -39,6 +40,23 @@ struct MsgCursor {
   // as gathered so far (header_len: it may straddle packets) and the inner-stream position of
   // its payload (4, composed offloads).
   static constexpr size_t context_bytes(size_t header_len) { return 4 + 8 + 4 + 4 + header_len + 4; }
+  // The at-rest form: the fields above, the header as far as header_len.
+  void pack(Packer& p, size_t header_len) const {
+    p.put(msg_start);
+    p.put(msg_index);
+    p.put(offset);
+    p.put(msg_len);
+    p.put_bytes(hdr.data(), header_len);
+    p.put(payload);
+  }
+  void unpack(Unpacker& u, size_t header_len) {
+    u.get(msg_start);
+    u.get(msg_index);
+    u.get(offset);
+    u.get(msg_len);
+    u.get_bytes(hdr.data(), header_len);
+    u.get(payload);
+  }
   bool len_known() const { return msg_len != 0; }
   TcpSeq next_msg() const { return msg_start + msg_len; }  // only if len_known()
   // Moves to the next message (only if len_known()).

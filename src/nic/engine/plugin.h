@@ -17,6 +17,8 @@ namespace autonic::nic {
 inline constexpr size_t kMaxHeaderLen = 32;
 
 struct OffloadStats;
+class Packer;
+class Unpacker;
 // Request-response state by tag (e.g. NVMe CID -> read buffer), installed with add_rr_state.
 // `id` is the registration (its generation): a plug-in that looked a mapping up when a message
 // began checks per packet that the very same registration is still there before placing.
@@ -54,6 +56,15 @@ class PluginFlow {
   virtual bool rx_verify() = 0;
   // Bytes this flow's state takes in NIC context memory.
   virtual size_t context_bytes() const = 0;
+  // The context left the NIC's context cache (§6.5: its state written back to host memory):
+  // drop the working state the model builds from it (key schedules, scratch), which the next
+  // call rebuilds from the compact state. Behaviour is unchanged either way.
+  virtual void park() {}
+  // Whether the whole flow can be written back in its at-rest form (freeze) and made again
+  // from it (Plugin::thaw_flow), the object itself destroyed meanwhile; not while it is
+  // composed with another or holds host pointers beyond its stats.
+  virtual bool freezable() const { return false; }
+  virtual void freeze(Packer& /*p*/) const {}
   // Optional hooks for plug-ins that place data or keep their own counters.
   virtual void attach(RrMap* /*rr*/, OffloadStats* /*stats*/) {}
   virtual std::vector<Placement>* placements() { return nullptr; }
@@ -100,6 +111,8 @@ class Plugin {
   // on the packet in place instead of through a scratch copy.
   virtual bool rx_transforms() const { return true; }
   virtual std::unique_ptr<PluginFlow> make_flow(const l5o::L5State& state, l5o::Direction dir) const = 0;
+  // A flow from its at-rest form (PluginFlow::freeze); null if the plug-in has none.
+  virtual std::unique_ptr<PluginFlow> thaw_flow(Unpacker& /*u*/) const { return nullptr; }
 };
 
 // Each registered L5P's plug-in (l5o/l5p_registry.h), defined in src/nic/plugins/<ident>/.

@@ -20,6 +20,8 @@ void RxOffloadFlow::set_state(RxSyncState s, TcpSeq at, const char* why) {
               std::to_string(at.raw()) + " (" + why + ")");
   }
   state_ = s;
+  if (s == RxSyncState::kOffloading) rs_.reset();
+  else if (!rs_) rs_ = std::make_unique<Resync>();
 }
 
 RxOffloadFlow::RxOffloadFlow(const Plugin& plugin, std::unique_ptr<PluginFlow> flow, TcpSeq start)
@@ -68,7 +70,7 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
       ++st.rx_resync_bad_pattern;
       const TcpSeq bad = cur_.pos();
       set_state(RxSyncState::kSearching, bad, "no header where one must start");
-      tail_len_ = 0;
+      rs_->tail_len = 0;
       start_search(seq, payload, bad + 1, v, st);
       return;
     }
@@ -77,7 +79,7 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
       // a wrong state would fail every later message too, so search afresh.
       ++st.rx_err;
       set_state(RxSyncState::kSearching, seq, "integrity check failed in the NIC");
-      tail_len_ = 0;
+      rs_->tail_len = 0;
       return;
     }
     if (work.data() != payload.data()) std::memcpy(payload.data(), work.data(), payload.size());
@@ -114,7 +116,7 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
   }
   // (Fig. 8c) header lost or beyond it: the NIC no longer knows where messages start.
   set_state(RxSyncState::kSearching, seq, "out of sequence past the next header");
-  tail_len_ = 0;
+  rs_->tail_len = 0;
   start_search(seq, payload, seq, v, st);
 }
 
@@ -124,13 +126,13 @@ void RxOffloadFlow::advance_unmarked(ByteSpan tail, OffloadStats& st) {
   if (r.bad_header) {
     ++st.rx_resync_bad_pattern;
     set_state(RxSyncState::kSearching, cur_.pos(), "no header where one must start");
-    tail_len_ = 0;
+    rs_->tail_len = 0;
   } else if (!r.all_verified) {
     // A message that ended here failed its check: the state is wrong (e.g. a TLS KeyUpdate the
     // NIC could not follow), and would mark the next message's packets wrongly too.
     ++st.rx_err;
     set_state(RxSyncState::kSearching, cur_.pos(), "integrity check failed in the NIC");
-    tail_len_ = 0;
+    rs_->tail_len = 0;
   }
 }
 
@@ -140,10 +142,10 @@ void RxOffloadFlow::start_search(TcpSeq seq, ByteSpan payload, TcpSeq min_seq, R
   // The window searched is the carried-over tail (if this packet continues it in sequence)
   // followed by the payload. Only the few positions that straddle the two need a joined copy;
   // the rest are probed in the payload itself.
-  const size_t tl = (tail_len_ > 0 && tail_end_ == seq) ? tail_len_ : 0;
+  const size_t tl = (rs_->tail_len > 0 && rs_->tail_end == seq) ? rs_->tail_len : 0;
   std::array<uint8_t, 2 * kMaxHeaderLen> joined{};
   const size_t lead = std::min(payload.size(), hlen - 1);
-  std::memcpy(joined.data(), tail_.data(), tl);
+  std::memcpy(joined.data(), rs_->tail.data(), tl);
   std::memcpy(joined.data() + tl, payload.data(), lead);
   const size_t wsize = tl + payload.size();
   const TcpSeq wstart = seq - uint32_t(tl);
@@ -154,62 +156,62 @@ void RxOffloadFlow::start_search(TcpSeq seq, ByteSpan payload, TcpSeq min_seq, R
     const auto len = plugin_.probe(ByteSpan(window_at(i), hlen));
     if (!len || *len < hlen) continue;
     // (b) candidate found: ask the L5P, track from here meanwhile.
-    candidate_ = c;
-    next_hdr_ = c + *len;
-    tracked_ = 1;
-    tracked_payload_ = plugin_.payload_len(ByteSpan(window_at(i), hlen));
-    tracked_pkts_ = 0;
-    trk_hdr_have_ = 0;
-    tail_len_ = 0;
+    rs_->candidate = c;
+    rs_->next_hdr = c + *len;
+    rs_->tracked = 1;
+    rs_->tracked_payload = plugin_.payload_len(ByteSpan(window_at(i), hlen));
+    rs_->tracked_pkts = 0;
+    rs_->trk_hdr_have = 0;
+    rs_->tail_len = 0;
     set_state(RxSyncState::kTracking, c, "magic pattern found: asking the L5P");
     v.resync_req = c;
     ++st.rx_resync_req_pkt;
     // Keep tracking inside the rest of this packet.
     const TcpSeq end = seq + uint32_t(payload.size());
-    if (next_hdr_ < end) track(seq, payload, v, st);
+    if (rs_->next_hdr < end) track(seq, payload, v, st);
     return;
   }
   const size_t keep = std::min(wsize, hlen - 1);
   uint8_t next_tail[kMaxHeaderLen];
   for (size_t k = 0; k < keep; ++k) next_tail[k] = *window_at(wsize - keep + k);
-  std::memcpy(tail_.data(), next_tail, keep);
-  tail_len_ = keep;
-  tail_end_ = seq + uint32_t(payload.size());
+  std::memcpy(rs_->tail.data(), next_tail, keep);
+  rs_->tail_len = keep;
+  rs_->tail_end = seq + uint32_t(payload.size());
 }
 
 void RxOffloadFlow::track(TcpSeq seq, ByteSpan payload, RxVerdict& v, OffloadStats& st) {
   const size_t hlen = plugin_.header_len();
   const TcpSeq end = seq + uint32_t(payload.size());
-  if (++tracked_pkts_ > kMaxTrackedPkts) {
+  if (++rs_->tracked_pkts > kMaxTrackedPkts) {
     give_up_tracking(st);
     start_search(seq, payload, seq, v, st);
     return;
   }
   for (;;) {
-    const TcpSeq want = next_hdr_ + uint32_t(trk_hdr_have_);  // next header byte needed
+    const TcpSeq want = rs_->next_hdr + uint32_t(rs_->trk_hdr_have);  // next header byte needed
     // Entirely before it: mid-message data (or an old retransmission), nothing to check.
     if (end <= want) return;
     // Starts after it: the packet holding it is late or lost; its retransmission will bring
     // it (kMaxTrackedPkts bounds the wait).
     if (want < seq) return;
     const size_t off = size_t(want - seq);
-    const size_t n = std::min(hlen - trk_hdr_have_, payload.size() - off);
-    std::memcpy(trk_hdr_.data() + trk_hdr_have_, payload.data() + off, n);
-    trk_hdr_have_ += n;
-    if (trk_hdr_have_ < hlen) return;  // rest in the next packet
-    const auto len = plugin_.probe(ByteSpan(trk_hdr_.data(), hlen));
-    trk_hdr_have_ = 0;
+    const size_t n = std::min(hlen - rs_->trk_hdr_have, payload.size() - off);
+    std::memcpy(rs_->trk_hdr.data() + rs_->trk_hdr_have, payload.data() + off, n);
+    rs_->trk_hdr_have += n;
+    if (rs_->trk_hdr_have < hlen) return;  // rest in the next packet
+    const auto len = plugin_.probe(ByteSpan(rs_->trk_hdr.data(), hlen));
+    rs_->trk_hdr_have = 0;
     if (!len || *len < hlen) {
       // (d1) unexpected pattern where a header must be: the guess was wrong.
       ++st.rx_resync_bad_pattern;
-      const TcpSeq bad = next_hdr_;
+      const TcpSeq bad = rs_->next_hdr;
       give_up_tracking(st);
       start_search(seq, payload, bad + 1, v, st);
       return;
     }
-    next_hdr_ += *len;
-    tracked_payload_ += plugin_.payload_len(ByteSpan(trk_hdr_.data(), hlen));
-    if (++tracked_ > kMaxTrackedMsgs) {
+    rs_->next_hdr += *len;
+    rs_->tracked_payload += plugin_.payload_len(ByteSpan(rs_->trk_hdr.data(), hlen));
+    if (++rs_->tracked > kMaxTrackedMsgs) {
       give_up_tracking(st);
       return;
     }
@@ -218,35 +220,48 @@ void RxOffloadFlow::track(TcpSeq seq, ByteSpan payload, RxVerdict& v, OffloadSta
 
 void RxOffloadFlow::give_up_tracking(OffloadStats& st) {
   ++st.rx_resync_req_cancel;
-  set_state(RxSyncState::kSearching, next_hdr_, "resync request cancelled");
-  tail_len_ = 0;
-  trk_hdr_have_ = 0;
+  set_state(RxSyncState::kSearching, rs_->next_hdr, "resync request cancelled");
+  rs_->tail_len = 0;
+  rs_->trk_hdr_have = 0;
 }
 
 void RxOffloadFlow::resync_resp(TcpSeq tcpsn, bool ok, uint64_t msg_index, TcpSeq payload_pos,
                                 OffloadStats& st) {
-  if (state_ != RxSyncState::kTracking || tcpsn != candidate_) {
+  if (state_ != RxSyncState::kTracking || tcpsn != rs_->candidate) {
     ++st.rx_resync_res_stale;
     return;
   }
   if (!ok) {
     ++st.rx_resync_res_fail;
     set_state(RxSyncState::kSearching, tcpsn, "L5P denied the guess");
-    tail_len_ = 0;
+    rs_->tail_len = 0;
     return;
   }
-  // (d2) confirmed: the message at next_hdr_ has index msg_index + tracked_ (and its payload
+  // (d2) confirmed: the message at next_hdr has index msg_index + tracked (and its payload
   // follows that of the tracked messages). Resume there, carrying any header bytes of it
   // already seen.
   ++st.rx_resync_res_ok;
-  cur_.reset(next_hdr_, msg_index + tracked_, payload_pos + tracked_payload_);
-  if (trk_hdr_have_ > 0) {
-    scratch().resize(trk_hdr_have_);
-    Bytes part(trk_hdr_.begin(), trk_hdr_.begin() + trk_hdr_have_);
+  cur_.reset(rs_->next_hdr, msg_index + rs_->tracked, payload_pos + rs_->tracked_payload);
+  if (rs_->trk_hdr_have > 0) {
+    scratch().resize(rs_->trk_hdr_have);
+    Bytes part(rs_->trk_hdr.begin(), rs_->trk_hdr.begin() + rs_->trk_hdr_have);
     feed(cur_, plugin_, *flow_, l5o::Direction::kRx, part, scratch());
   }
-  trk_hdr_have_ = 0;
-  set_state(RxSyncState::kOffloading, next_hdr_, "L5P confirmed: resume at the next message");
+  rs_->trk_hdr_have = 0;
+  set_state(RxSyncState::kOffloading, rs_->next_hdr, "L5P confirmed: resume at the next message");
+}
+
+void RxOffloadFlow::freeze(Packer& p) const {
+  cur_.pack(p, plugin_.header_len());
+  flow_->freeze(p);
+}
+
+std::unique_ptr<RxOffloadFlow> RxOffloadFlow::thaw(const Plugin& plugin, Unpacker& u) {
+  MsgCursor cur;
+  cur.unpack(u, plugin.header_len());
+  auto r = std::make_unique<RxOffloadFlow>(plugin, plugin.thaw_flow(u), cur.msg_start);
+  r->cur_ = cur;
+  return r;
 }
 
 size_t RxOffloadFlow::context_bytes() const {

@@ -68,6 +68,14 @@ class RxOffloadFlow {
     return 1 + (header_len - 1) + 1 + 4 + 4 + 4 + 1 + 2 + 4 + header_len + 1;
   }
   PluginFlow& plugin_flow() { return *flow_; }
+  // The at-rest form (pack.h) of a flow offloading in sequence (a resyncing one, or one being
+  // traced, stays as it is): its cursor, then the plug-in's. thaw() makes the flow again (its
+  // work buffer to be set again).
+  bool freezable() const {
+    return state_ == RxSyncState::kOffloading && !trace_ && !own_scratch_ && flow_->freezable();
+  }
+  void freeze(Packer& p) const;
+  static std::unique_ptr<RxOffloadFlow> thaw(const Plugin& plugin, Unpacker& u);
   // Where packets are processed before being written back: a buffer the NIC shares among its
   // contexts (one packet at a time), not one per context. Default: the flow's own.
   void set_scratch(Bytes* s) { scratch_ = s; }
@@ -106,19 +114,23 @@ class RxOffloadFlow {
   Bytes* scratch_ = nullptr;
   const uint8_t* work_ = nullptr;  // where the last in-sequence packet was processed
 
-  // kSearching: tail of the last packet, so patterns split across in-order packets are found.
-  std::array<uint8_t, kMaxHeaderLen> tail_{};
-  size_t tail_len_ = 0;
-  TcpSeq tail_end_;
-
-  // kTracking
-  TcpSeq candidate_;      // tcpsn the L5P was asked about
-  TcpSeq next_hdr_;       // where the next header must begin
-  uint64_t tracked_ = 0;  // messages from candidate_ to next_hdr_
-  uint32_t tracked_payload_ = 0;  // their inner-stream bytes (composed offloads)
-  uint32_t tracked_pkts_ = 0;
-  std::array<uint8_t, kMaxHeaderLen> trk_hdr_{};
-  size_t trk_hdr_have_ = 0;  // header bytes at next_hdr_ seen so far (split header)
+  // Resync state (kSearching, kTracking): made when the flow leaves kOffloading and freed when
+  // it returns -- a flow in sequence, the common case, does not carry it.
+  struct Resync {
+    // kSearching: tail of the last packet, so patterns split across in-order packets are found.
+    std::array<uint8_t, kMaxHeaderLen> tail{};
+    size_t tail_len = 0;
+    TcpSeq tail_end;
+    // kTracking
+    TcpSeq candidate;          // tcpsn the L5P was asked about
+    TcpSeq next_hdr;           // where the next header must begin
+    uint64_t tracked = 0;      // messages from candidate to next_hdr
+    uint32_t tracked_payload = 0;  // their inner-stream bytes (composed offloads)
+    uint32_t tracked_pkts = 0;
+    std::array<uint8_t, kMaxHeaderLen> trk_hdr{};
+    size_t trk_hdr_have = 0;  // header bytes at next_hdr seen so far (split header)
+  };
+  std::unique_ptr<Resync> rs_;
 };
 
 }  // namespace autonic::nic

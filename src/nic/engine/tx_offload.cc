@@ -54,6 +54,24 @@ bool TxOffloadFlow::process(TcpSeq seq, MutByteSpan payload, OffloadStats& st) {
   return true;
 }
 
+void TxOffloadFlow::freeze(Packer& p) const {
+  cur_.pack(p, plugin_.header_len());
+  p.put(start_);
+  p.put(framing_lost_);
+  flow_->freeze(p);
+}
+
+std::unique_ptr<TxOffloadFlow> TxOffloadFlow::thaw(const Plugin& plugin, Unpacker& u) {
+  MsgCursor cur;
+  cur.unpack(u, plugin.header_len());
+  const auto start = u.get<TcpSeq>();
+  const auto lost = u.get<bool>();
+  auto t = std::make_unique<TxOffloadFlow>(plugin, plugin.thaw_flow(u), start);
+  t->cur_ = cur;
+  t->framing_lost_ = lost;
+  return t;
+}
+
 size_t TxOffloadFlow::context_bytes() const {
   return flow_->context_bytes() + MsgCursor::context_bytes(plugin_.header_len());
 }

@@ -29,6 +29,11 @@ class TxOffloadFlow {
   // with the driver's descriptor, nothing is kept for it). Steady TLS 1.3 AES-128-GCM: 186 B.
   size_t context_bytes() const;
   PluginFlow& plugin_flow() { return *flow_; }
+  // The at-rest form (pack.h): cursor, offload start, framing flag, then the plug-in's; only
+  // if freezable(). thaw() makes the flow again (its work buffer to be set again).
+  bool freezable() const { return !own_scratch_ && flow_->freezable(); }
+  void freeze(Packer& p) const;
+  static std::unique_ptr<TxOffloadFlow> thaw(const Plugin& plugin, Unpacker& u);
   // The recovery buffer: shared among the NIC's contexts (see RxOffloadFlow::set_scratch).
   void set_scratch(Bytes* s) { scratch_ = s; }
 

@@ -2,18 +2,13 @@
 
 #include <stdexcept>
 
-#include "proto/tls/tls_evp.h"
-
 namespace autonic::nic {
 
 using proto::tls::Cipher;
 
-AeadStream::AeadStream(Cipher cipher, ByteSpan key) : ctx_(EVP_CIPHER_CTX_new()) {
-  if (!ctx_) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
-  rekey(cipher, key);
-}
+AeadStream::AeadStream(Cipher cipher, ByteSpan key) { rekey(cipher, key); }
 
-AeadStream::~AeadStream() { EVP_CIPHER_CTX_free(ctx_); }
+AeadStream::~AeadStream() = default;
 
 void AeadStream::rekey(Cipher cipher, ByteSpan key) {
   if (key.size() != proto::tls::key_len(cipher)) throw std::invalid_argument("AEAD key length does not match the cipher");
@@ -23,37 +18,31 @@ void AeadStream::rekey(Cipher cipher, ByteSpan key) {
     return;
   }
   chacha_.reset();
-  // Key schedule once per key; each record only sets a new nonce.
-  EVP_CipherInit_ex(ctx_, proto::tls::evp_aead(cipher), nullptr, key.data(), nullptr, 1);
+  gcm_.rekey(key);  // the key schedule is made when first needed, once per key
+}
+
+void AeadStream::park() {
+  if (!chacha_) gcm_.park();
 }
 
 void AeadStream::begin(const uint8_t nonce[12], ByteSpan aad, bool encrypt) {
   if (chacha_) return chacha_->begin(nonce, aad, encrypt);
-  EVP_CipherInit_ex(ctx_, nullptr, nullptr, nullptr, nonce, encrypt ? 1 : 0);
-  int outl = 0;
-  if (!aad.empty()) EVP_CipherUpdate(ctx_, nullptr, &outl, aad.data(), int(aad.size()));
+  gcm_.begin(nonce, aad, encrypt);
 }
 
 void AeadStream::update(ByteSpan in, MutByteSpan out) {
   if (chacha_) return chacha_->update(in, out);
-  int outl = 0;
-  if (!in.empty()) EVP_CipherUpdate(ctx_, out.data(), &outl, in.data(), int(in.size()));
+  gcm_.update(in, out);
 }
 
 void AeadStream::final_tag(uint8_t tag[16]) {
   if (chacha_) return chacha_->final_tag(tag);
-  uint8_t scratch[16];
-  int outl = 0;
-  EVP_CipherFinal_ex(ctx_, scratch, &outl);
-  EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_GET_TAG, 16, tag);
+  gcm_.final_tag(tag);
 }
 
 bool AeadStream::check_tag(const uint8_t tag[16]) {
   if (chacha_) return chacha_->check_tag(tag);
-  EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, 16, const_cast<uint8_t*>(tag));
-  uint8_t scratch[16];
-  int outl = 0;
-  return EVP_CipherFinal_ex(ctx_, scratch, &outl) > 0;
+  return gcm_.check_tag(tag);
 }
 
 size_t AeadStream::dynamic_state_bytes(Cipher cipher) {

@@ -1,24 +1,20 @@
 // Incremental AEAD over arbitrary byte ranges with constant-size state: what the NIC's TLS
 // engine needs to process a record cut into TCP segments at any byte (§3.2).
-// AES-GCM: OpenSSL's EVP GCM context keeps the counter, GHASH accumulator and a partial block
-// across updates of any length. ChaCha20-Poly1305 (RFC 8439 §2.8) meets the same precondition
+// AES-GCM: our own GCM over OpenSSL's AES-CTR (gcm_stream.h), whose dynamic state we hold, so
+// a context can be parked mid-record (its key schedule dropped) and resumed. ChaCha20-Poly1305 (RFC 8439 §2.8) meets the same precondition
 // (the paper's Table 3: size-preserving, incremental with constant state): the ChaCha20 block
 // counter + the unused part of the current 64-byte keystream block, and Poly1305's accumulator,
 // r, s and a partial 16-byte block (chacha_stream.h).
 //
-// Measured (autonic bench tls, this machine): feeding EVP each segment as it comes reaches ~0.83
-// of one-shot speed over whole records for AES-GCM. Holding back the partial block at each
-// segment edge (so EVP only ever sees whole blocks) and producing its bytes from one extra AES
-// block of keystream was slower (~0.77): OpenSSL finishes a partial block with a short byte
-// loop, cheaper than the extra AES call and bookkeeping.
+// Measured before (autonic bench tls, this machine): feeding OpenSSL's EVP AES-GCM each segment
+// as it comes reached ~0.83 of one-shot speed over whole records.
 #pragma once
-#include <openssl/evp.h>
-
 #include <cstdint>
 #include <memory>
 
 #include "common/bytes.h"
 #include "nic/plugins/tls/chacha_stream.h"
+#include "nic/plugins/tls/gcm_stream.h"
 #include "proto/tls/tls_record.h"
 
 namespace autonic::nic {
@@ -39,9 +35,18 @@ class AeadStream {
   bool check_tag(const uint8_t tag[16]);  // decrypt
   // Bytes of dynamic state a NIC keeps for this cipher mid-record (context_bytes()).
   static size_t dynamic_state_bytes(proto::tls::Cipher cipher);
+  // The context left the NIC (§6.5): drop the working state (key schedules, scratch), keep what
+  // resumes it. AES-GCM: at any byte. ChaCha20-Poly1305 (its Poly1305 state is OpenSSL's):
+  // between records only.
+  void park();
+  // The whole state in its at-rest form (pack.h), AES-GCM only (ChaCha20-Poly1305's Poly1305
+  // state is OpenSSL's): thaw() takes it back into a stream made for the same cipher.
+  bool freezable() const { return !chacha_; }
+  void freeze(Packer& p) const { gcm_.freeze(p); }
+  void thaw(Unpacker& u) { gcm_.thaw(u); }
 
  private:
-  EVP_CIPHER_CTX* ctx_;                        // AES-GCM
+  GcmStream gcm_;                              // AES-GCM
   std::unique_ptr<ChachaPolyStream> chacha_;   // ChaCha20-Poly1305 (null otherwise)
 };
 

@@ -15,18 +15,68 @@ using namespace proto::tls;  // record framing, nonce and AAD rules (RFC 8446 §
 
 class TlsFlow final : public PluginFlow {
  public:
-  TlsFlow(const TlsL5State& s, bool encrypt)
-      : epochs_(s.epochs), next_(s.next), aead_(s.epochs[0].keys.cipher, s.epochs[0].keys.key), loaded_(s.epochs[0].first_msg),
+  TlsFlow(const TlsL5State& s, bool encrypt) : TlsFlow(s.epochs, encrypt) { next_ = copy_keys(s.next); }
+  TlsFlow(std::vector<TlsL5State::Epoch> epochs, bool encrypt)
+      : epochs_(std::move(epochs)), aead_(epochs_[0].keys.cipher, epochs_[0].keys.key), loaded_(epochs_[0].first_msg),
         encrypt_(encrypt) {}
+  // At rest (pack.h): the key epochs, the record in progress, the AEAD's state. Not with a
+  // pending KeyUpdate key or an inner engine (rare; such a flow stays as it is).
+  bool freezable() const override { return !next_ && !inner_ && aead_.freezable(); }
+  void freeze(Packer& p) const override {
+    p.put(encrypt_);
+    p.put(uint8_t(epochs_.size()));
+    for (const TlsL5State::Epoch& e : epochs_) {
+      p.put(e.first_msg);
+      p.put(e.first_seq);
+      p.put(e.keys.version);
+      p.put(e.keys.cipher);
+      p.put(uint8_t(e.keys.key.size()));
+      p.put_bytes(e.keys.key.data(), e.keys.key.size());
+      p.put(e.keys.iv);
+    }
+    p.put(ku_);
+    p.put(msg_index_);
+    p.put(loaded_);
+    p.put(cur_);
+    p.put(seq_);
+    p.put(hdr_);
+    p.put(nonce_);
+    // Offsets inside one record (< 2^16: probe() bounds its length).
+    p.put(uint16_t(body_));
+    p.put(uint16_t(data_end_));
+    p.put(uint16_t(content_end_));
+    p.put(uint8_t(bad_ | started_ << 1 | tag_done_ << 2));
+    p.put(tag_);
+    p.put(payload_pos_);
+    p.put(last_plain_);
+    aead_.freeze(p);
+  }
+  static std::unique_ptr<TlsFlow> thaw(Unpacker& u) {
+    const auto encrypt = u.get<bool>();
+    std::vector<TlsL5State::Epoch> epochs(u.get<uint8_t>());
+    for (TlsL5State::Epoch& e : epochs) {
+      u.get(e.first_msg);
+      u.get(e.first_seq);
+      u.get(e.keys.version);
+      u.get(e.keys.cipher);
+      e.keys.key.resize(u.get<uint8_t>());
+      u.get_bytes(e.keys.key.data(), e.keys.key.size());
+      u.get(e.keys.iv);
+    }
+    auto f = std::make_unique<TlsFlow>(std::move(epochs), encrypt);
+    f->thaw_record(u);
+    return f;
+  }
 
   void set_inner(InnerEngine* inner) override { inner_ = inner; }
   bool update(const l5o::L5State& s) override {
     if (s.proto != l5o::L5Proto::kTls) return false;
     epochs_ = static_cast<const TlsL5State&>(s).epochs;
-    next_ = static_cast<const TlsL5State&>(s).next;
+    next_ = copy_keys(static_cast<const TlsL5State&>(s).next);
     return !epochs_.empty();
   }
   void attach(RrMap*, OffloadStats* st) override { stats_ = st; }
+  void park() override { aead_.park(); }
   // TX: the record before each later key epoch is the KeyUpdate the L5P sent (tls_tx.cc
   // key_update): not NVMe (or any inner) stream bytes. (RX learns of a KeyUpdate only at its
   // end, too late: the L5P stops trusting inner marks then.)
@@ -46,9 +96,7 @@ class TlsFlow final : public PluginFlow {
       aead_.rekey(ep.keys.cipher, ep.keys.key);  // a KeyUpdate epoch (or back to an older one)
       loaded_ = ep.first_msg;
     }
-    cur_.version = ep.keys.version;  // (not a pointer: update() may replace epochs_ mid-record)
-    cur_.cipher = ep.keys.cipher;
-    cur_.iv = ep.keys.iv;
+    cur_ = RecordKeys{ep.keys.version, ep.keys.cipher, ep.keys.iv};  // (a copy: update() may replace epochs_ mid-record)
     seq_ = ep.first_seq + (msg_index - ep.first_msg);
     const RecordShape shape = record_shape(ep.keys);
     const uint32_t len = load_be16(&header[3]);
@@ -146,6 +194,26 @@ class TlsFlow final : public PluginFlow {
   }
 
  private:
+  void thaw_record(Unpacker& u) {
+    u.get(ku_);
+    u.get(msg_index_);
+    u.get(loaded_);
+    u.get(cur_);
+    u.get(seq_);
+    u.get(hdr_);
+    u.get(nonce_);
+    body_ = u.get<uint16_t>();
+    data_end_ = u.get<uint16_t>();
+    content_end_ = u.get<uint16_t>();
+    const auto flags = u.get<uint8_t>();
+    bad_ = flags & 1;
+    started_ = flags & 2;
+    tag_done_ = flags & 4;
+    u.get(tag_);
+    u.get(payload_pos_);
+    u.get(last_plain_);
+    aead_.thaw(u);
+  }
   // An authenticated KeyUpdate (RFC 8446 §4.6.3) alone in its record: the next record is the
   // first under the next keys, sequence number 0 (§5.3). A KeyUpdate sharing its record, or
   // padded, is left to the L5P (it updates the context; resync finds the place meanwhile).
@@ -171,9 +239,13 @@ class TlsFlow final : public PluginFlow {
   // The record's crypto starts once its nonce is known (TLS 1.2 AES-GCM: after the 8 bytes of
   // nonce_explicit, RFC 5288 §3, which may arrive in two packets).
   void start(const uint8_t* explicit_bytes) {
+    TrafficKeys k;  // (no key: the nonce and AAD need version, cipher and iv)
+    k.version = cur_.version;
+    k.cipher = cur_.cipher;
+    k.iv = cur_.iv;
     uint8_t nonce[12], aad[kMaxAadLen];
-    record_nonce(cur_, seq_, explicit_bytes, nonce);
-    const size_t alen = record_aad(cur_, seq_, hdr_, aad);
+    record_nonce(k, seq_, explicit_bytes, nonce);
+    const size_t alen = record_aad(k, seq_, hdr_, aad);
     aead_.begin(nonce, ByteSpan(aad, alen), encrypt_);
     started_ = true;
   }
@@ -205,14 +277,24 @@ class TlsFlow final : public PluginFlow {
     inner_->on_payload(payload_pos_ + (lo - body_), bytes.subspan(lo - offset, hi - lo));
   }
 
+  static std::unique_ptr<TrafficKeys> copy_keys(const std::optional<TrafficKeys>& k) {
+    return k ? std::make_unique<TrafficKeys>(*k) : nullptr;
+  }
+  // The current record's keys but the key itself (the AEAD holds its schedule).
+  struct RecordKeys {
+    Version version = Version::kTls13;
+    Cipher cipher = Cipher::kAes128Gcm;
+    std::array<uint8_t, 12> iv{};
+  };
+
   std::vector<TlsL5State::Epoch> epochs_;
-  std::optional<TrafficKeys> next_;
+  std::unique_ptr<TrafficKeys> next_;  // (rare: a pointer, not an inline optional)
   std::array<uint8_t, kKeyUpdateLen + 1> ku_{};  // an unpadded KeyUpdate record's plaintext
   uint64_t msg_index_ = 0;
   OffloadStats* stats_ = nullptr;
   AeadStream aead_;
   uint64_t loaded_;  // first_msg of the epoch whose key schedule aead_ holds
-  TrafficKeys cur_;  // the current record's version, cipher and iv (no key)
+  RecordKeys cur_;
   uint64_t seq_ = 0;
   bool encrypt_;
   uint8_t hdr_[kHeaderLen] = {};
@@ -243,6 +325,8 @@ uint32_t TlsPlugin::payload_len(ByteSpan hdr) const {
 std::unique_ptr<PluginFlow> TlsPlugin::make_flow(const l5o::L5State& state, l5o::Direction dir) const {
   return std::make_unique<TlsFlow>(static_cast<const TlsL5State&>(state), dir == l5o::Direction::kTx);
 }
+
+std::unique_ptr<PluginFlow> TlsPlugin::thaw_flow(Unpacker& u) const { return TlsFlow::thaw(u); }
 
 std::unique_ptr<Plugin> make_tls_plugin() { return std::make_unique<TlsPlugin>(); }
 

@@ -17,6 +17,7 @@ class TlsPlugin final : public Plugin {
   std::optional<uint32_t> probe(ByteSpan hdr) const override;
   uint32_t payload_len(ByteSpan hdr) const override;
   std::unique_ptr<PluginFlow> make_flow(const l5o::L5State& state, l5o::Direction dir) const override;
+  std::unique_ptr<PluginFlow> thaw_flow(Unpacker& u) const override;
 };
 
 }  // namespace autonic::nic
