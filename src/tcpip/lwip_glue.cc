@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <optional>
 #include <stdexcept>
 
 #include "common/rng.h"
@@ -227,11 +226,7 @@ uint32_t HostNetif::tso_of(const tcp_pcb* pcb) {
 
 void HostNetif::input(pbuf* p) {
   // lwIP's lists are the segment's bucket while tcp_input demultiplexes it (pcb_hash.h).
-  std::optional<PcbScope> lists;
-  if (PcbTuple t; segment_tuple(p, &t))
-    lists.emplace(t);
-  else
-    lists.emplace(kAllPcbs);
+  PcbScope lists(p);
   demux_.on_input(p, &nif_);
   if (nif_.input(p, &nif_) != ERR_OK) pbuf_free(p);
 }

@@ -118,14 +118,28 @@ void pcb_hash_set_buckets(size_t n) {
 size_t pcb_hash_buckets() { return g_buckets.empty() ? 1 : g_buckets.size(); }
 
 PcbScope::PcbScope(const PcbTuple& t) {
+  if (!g_buckets.empty() && g_all_depth == 0) enter_bucket(t);
+}
+
+PcbScope::PcbScope(AllPcbs) {
+  if (!g_buckets.empty()) enter_all();
+}
+
+PcbScope::PcbScope(const pbuf* received) {
   if (g_buckets.empty() || g_all_depth != 0) return;
+  if (PcbTuple t; segment_tuple(received, &t))
+    enter_bucket(t);
+  else
+    enter_all();
+}
+
+void PcbScope::enter_bucket(const PcbTuple& t) {
   mode_ = Mode::kBucket;
   prev_ = g_loaded;
   load(bucket_of(t));
 }
 
-PcbScope::PcbScope(AllPcbs) {
-  if (g_buckets.empty()) return;
+void PcbScope::enter_all() {
   mode_ = Mode::kAll;
   if (g_all_depth++ == 0) merge_all();
 }

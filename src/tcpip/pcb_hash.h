@@ -52,11 +52,16 @@ class PcbScope {
  public:
   explicit PcbScope(const PcbTuple& t);
   explicit PcbScope(AllPcbs);
+  // A received IPv4 packet: its segment's bucket, or every pcb if it is not a whole TCP segment
+  // (segment_tuple). Nothing to parse while hashing is off.
+  explicit PcbScope(const pbuf* received);
   ~PcbScope();
   PcbScope(const PcbScope&) = delete;
   PcbScope& operator=(const PcbScope&) = delete;
 
  private:
+  void enter_bucket(const PcbTuple& t);
+  void enter_all();
   enum class Mode : uint8_t { kNone, kBucket, kAll } mode_ = Mode::kNone;
   size_t prev_ = 0;
 };
