@@ -118,7 +118,11 @@ class Nic final : public wire::FrameSink {
     // makes them again from it (Nic::thaw). A header of two 16-bit words, the form's length
     // and context_bytes(), then the form (pack.h): a context costs one pointer more, not two
     // lengths, and a million of them stay in 64-byte map entries.
-    std::unique_ptr<uint8_t[]> frozen;
+    // The form holds key material (TLS): wiped when it is freed, as GcmStream wipes its key.
+    struct WipeFrozen {
+      void operator()(uint8_t* p) const;
+    };
+    std::unique_ptr<uint8_t[], WipeFrozen> frozen;
     uint16_t frozen_word(size_t i) const {
       uint16_t w;
       std::memcpy(&w, frozen.get() + 2 * i, 2);

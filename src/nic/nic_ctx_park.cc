@@ -5,6 +5,8 @@
 // back on its next fetch. Contexts without an at-rest form (composed pairs, request-response
 // mappings, a resyncing RX flow, a traced one, ChaCha20-Poly1305) only drop their working
 // state. Behaviour is the same either way: the at-rest form holds every field.
+#include <openssl/crypto.h>
+
 #include <cstring>
 
 #include "nic/engine/pack.h"
@@ -23,10 +25,18 @@ void Nic::park(Context& c) {
   else c.rx->freeze(p);
   const uint16_t head[2] = {uint16_t(freeze_buf_.size() - 4), uint16_t(c.bytes())};
   std::memcpy(freeze_buf_.data(), head, 4);
-  c.frozen = std::make_unique_for_overwrite<uint8_t[]>(freeze_buf_.size());
+  c.frozen.reset(new uint8_t[freeze_buf_.size()]);
   std::memcpy(c.frozen.get(), freeze_buf_.data(), freeze_buf_.size());
+  OPENSSL_cleanse(freeze_buf_.data(), freeze_buf_.size());
   c.tx.reset();
   c.rx.reset();
+}
+
+void Nic::Context::WipeFrozen::operator()(uint8_t* p) const {
+  uint16_t len;
+  std::memcpy(&len, p, 2);  // the header's first word: the form's length after the header
+  OPENSSL_cleanse(p, size_t(len) + 4);
+  delete[] p;
 }
 
 void Nic::thaw(Context& c) {
