@@ -127,10 +127,11 @@ PcbScope::PcbScope(AllPcbs) {
 
 PcbScope::PcbScope(const pbuf* received) {
   if (g_buckets.empty() || g_all_depth != 0) return;
-  if (PcbTuple t; segment_tuple(received, &t))
-    enter_bucket(t);
-  else
-    enter_all();
+  // Anything else never reaches the TCP lists: lwIP drops fragments (built without
+  // IP_REASSEMBLY) and non-IPv4 packets in ip4_input, and a TCP segment shorter than its header
+  // in tcp_input before the walk (our test is the looser one); UDP / ICMP do not touch TCP
+  // pcbs. So it needs no bucket -- and a hostile peer's junk costs no O(connections) chaining.
+  if (PcbTuple t; segment_tuple(received, &t)) enter_bucket(t);
 }
 
 void PcbScope::enter_bucket(const PcbTuple& t) {

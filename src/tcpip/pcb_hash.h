@@ -12,7 +12,7 @@
 // into the bucket of its own 4-tuple, which is the one loaded. Calls that need every pcb -- the
 // timers (tcp_slowtmr / tcp_fasttmr walk all connections), tcp_bind's port check, a listener's
 // close, teardown -- see all buckets chained into one list each (PcbScope(kAllPcbs)) and the
-// buckets are rebuilt after. Listen and bound pcbs stay in lwIP's own lists.
+// buckets are rebuilt after. A received packet that is not a whole TCP segment needs no bucket. Listen and bound pcbs stay in lwIP's own lists.
 //
 // With one bucket (the default) nothing is swapped: lwIP runs exactly as shipped. The testbed
 // hashes when it runs many flows (`--lwip-demux`); the demux probe then measures the bucket walk.
@@ -34,8 +34,8 @@ struct PcbTuple {
 };
 PcbTuple tuple_of(const tcp_pcb* pcb);
 // The tuple of a received IPv4 TCP segment (the pbuf holds the IP packet, headers in its first
-// buffer), from the receiving host's side; false if it is anything else (then every pcb must be
-// visible: a fragment or a malformed packet must meet lwIP exactly as it would have).
+// buffer), from the receiving host's side; false if it is anything else (a fragment, another
+// protocol, a header cut short: lwIP drops those before it walks a TCP list).
 bool segment_tuple(const pbuf* p, PcbTuple* out);
 
 // Number of buckets: a power of two, 1 = lwIP's own lists. Any time; existing pcbs are rehashed.
@@ -52,8 +52,8 @@ class PcbScope {
  public:
   explicit PcbScope(const PcbTuple& t);
   explicit PcbScope(AllPcbs);
-  // A received IPv4 packet: its segment's bucket, or every pcb if it is not a whole TCP segment
-  // (segment_tuple). Nothing to parse while hashing is off.
+  // A received IPv4 packet: its segment's bucket; nothing if it is not a whole TCP segment
+  // (segment_tuple: lwIP drops it before any list walk). Nothing to parse while hashing is off.
   explicit PcbScope(const pbuf* received);
   ~PcbScope();
   PcbScope(const PcbScope&) = delete;
