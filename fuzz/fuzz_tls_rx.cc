@@ -615,21 +615,25 @@ class NicPath {
     for (auto& c : std::exchange(pending_, {})) c();  // l5o commands queued before this packet
     Bytes pkt(wire_.begin() + long(off), wire_.begin() + long(off + len));
     const nic::RxVerdict verdict = flow_->process(isn_ + uint32_t(off), pkt, ost_);
-    if (trace_on()) trace(off, len, pkt, verdict.marked);
+    // Marked from `from` on (a record header inside the packet, issue #15); before it, and all
+    // of an unmarked packet, the wire's bytes.
+    const size_t from = verdict.marked ? verdict.mark_from : len;
+    if (trace_on()) trace(off, len, pkt, from);
+    FUZZ_CHECK(from <= len && (!verdict.marked || from < len), "the NIC marked from outside the packet");
+    FUZZ_CHECK(std::equal(pkt.begin(), pkt.begin() + long(from), wire_.begin() + long(off)),
+               "the NIC changed bytes it did not mark");
     if (verdict.marked) {
       ++marked_;
       // (it may end in the first bytes of a header it cannot judge yet: left as they are)
-      FUZZ_CHECK(off + len < v_.framed + kHeaderLen && nic_decryption(v_, pkt, off),
-                 "the NIC marked a packet whose bytes are not the decryption of the wire");
-      for (auto e = v_.ends.upper_bound(off); e != v_.ends.end() && e->first <= off + len; ++e)
+      FUZZ_CHECK(off + len < v_.framed + kHeaderLen &&
+                     nic_decryption(v_, ByteSpan(pkt.data() + from, len - from), off + from),
+                 "the NIC marked bytes that are not the decryption of the wire");
+      for (auto e = v_.ends.upper_bound(off + from); e != v_.ends.end() && e->first <= off + len; ++e)
         FUZZ_CHECK(e->second, "the NIC marked a packet in which a record failed to authenticate");
-    } else {
-      FUZZ_CHECK(std::equal(pkt.begin(), pkt.end(), wire_.begin() + long(off)),
-                 "the NIC changed the bytes of a packet it did not mark");
     }
     // As the driver does: the NIC's guess goes up before the packet (to a live session).
     if (verdict.resync_req && !dead_) r_.rx().resync_rx_req(*verdict.resync_req);
-    tcp_receive(off, std::move(pkt), verdict.marked);
+    tcp_receive(off, std::move(pkt), from);
   }
   void finish(bool untampered, size_t total) { r_.finish(untampered, rcv_nxt_ == total); }
   void print_summary(size_t segs) const {
@@ -671,33 +675,37 @@ class NicPath {
     if (su_.lagging) pending_.push_back(std::move(c));
     else c();
   }
-  void trace(size_t off, size_t len, const Bytes& pkt, bool marked) const {
+  void trace(size_t off, size_t len, const Bytes& pkt, size_t from) const {
     size_t diff = len;
     for (size_t i = 0; i < len; ++i)
-      if (pkt[i] != (marked ? v_.plain : wire_)[off + i]) {
+      if (pkt[i] != (i >= from ? v_.plain : wire_)[off + i]) {
         diff = i;
         break;
       }
-    std::fprintf(stderr, "[tls_rx]   segment [%zu,%zu) %s, first difference from the %s view at %zu (framed %zu)\n",
-                 off, off + len, marked ? "marked" : "unmarked", marked ? "plain" : "wire", diff, v_.framed);
+    std::fprintf(stderr, "[tls_rx]   segment [%zu,%zu) marked from %zu, first difference from the wire / plain view at %zu (framed %zu)\n",
+                 off, off + len, from, diff, v_.framed);
   }
-  void tcp_receive(size_t off, Bytes pkt, bool marked) {
+  // Each packet with where its mark begins (its size: unmarked); TCP hands the ranges up as
+  // lwIP does the driver's pbuf chain, each with its own flag.
+  void tcp_receive(size_t off, Bytes pkt, size_t from) {
     if (off > rcv_nxt_) {
-      ooseq_.emplace(off, std::make_pair(std::move(pkt), marked));
+      ooseq_.emplace(off, std::make_pair(std::move(pkt), from));
       return;
     }
-    deliver(off, pkt, marked);
+    deliver(off, pkt, from);
     for (auto it = ooseq_.begin(); it != ooseq_.end() && it->first <= rcv_nxt_;) {
       deliver(it->first, it->second.first, it->second.second);
       it = ooseq_.erase(it);
     }
   }
-  void deliver(size_t off, const Bytes& pkt, bool marked) {
+  void deliver(size_t off, const Bytes& pkt, size_t from) {
     const size_t end = off + pkt.size();
-    if (end <= rcv_nxt_ || dead_) return;
-    const ByteSpan fresh(pkt.data() + (rcv_nxt_ - off), end - rcv_nxt_);
-    rcv_nxt_ = end;
-    dead_ = !r_.input(fresh, marked, false, false);
+    for (const bool marked : {false, true}) {
+      const size_t lo = std::max(rcv_nxt_, marked ? off + from : off), hi = marked ? end : off + from;
+      if (lo >= hi || dead_) continue;
+      rcv_nxt_ = hi;
+      dead_ = !r_.input(ByteSpan(pkt.data() + (lo - off), hi - lo), marked, false, false);
+    }
   }
 
   const Suite& su_;
@@ -714,7 +722,7 @@ class NicPath {
   std::vector<std::function<void()>> pending_;
   size_t rcv_nxt_ = 0, marked_ = 0, rebuilt_ = 0;
   bool dead_ = false;
-  std::multimap<size_t, std::pair<Bytes, bool>> ooseq_;
+  std::multimap<size_t, std::pair<Bytes, size_t>> ooseq_;
 };
 
 void run_nic(const Args& a, const Suite& su, const Sent& s, const Bytes& wire) {

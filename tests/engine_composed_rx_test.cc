@@ -96,44 +96,58 @@ class ComposedRx {
     Bytes pkt(s_.wire.begin() + off, s_.wire.begin() + off + len);
     adapter_.begin_packet();
     const nic::RxVerdict v = outer_.process(base_ + off, pkt, ost_);
-    const Bytes& ref = v.marked ? s_.plain : s_.wire;
-    if (!std::equal(pkt.begin(), pkt.end(), ref.begin() + off)) {
+    // As the NIC reports it: TLS marks bytes [from, len), the inner mark [ifrom, len).
+    const uint32_t from = v.marked ? v.mark_from : len;
+    const std::optional<size_t> inner = adapter_.marks_from(outer_.work_base());
+    const uint32_t ifrom = v.marked && inner && *inner < len ? std::max(uint32_t(*inner), from) : len;
+    if (!std::equal(pkt.begin(), pkt.begin() + from, s_.wire.begin() + off) ||
+        !std::equal(pkt.begin() + from, pkt.end(), s_.plain.begin() + off + from)) {
       std::ostringstream o;
-      o << "packet [" << off << "," << off + len << ") " << (v.marked ? "marked but not plain" : "unmarked but modified");
+      o << "packet [" << off << "," << off + len << ") marked from " << from
+        << ": not the wire before the mark and the plaintext after it";
       return o.str();
     }
-    const bool inner_marked = v.marked && adapter_.all_marked();
-    inner_marks_.push_back(inner_marked);
+    inner_marks_.push_back(ifrom == 0);
     // As the driver does: the NIC's guesses go up before the packet.
     if (v.resync_req) tls_.resync_rx_req(*v.resync_req);
     if (adapter_.resync_req()) nvme_resync_req(*adapter_.resync_req());
-    tcp_receive(off, std::move(pkt), v.marked, inner_marked);
+    tcp_receive(off, Seg{std::move(pkt), from, ifrom});
     return error_;
   }
 
   const Bytes& app() const { return app_; }
+  // Per packet: the inner mark covers all of it.
   const std::vector<bool>& inner_marks() const { return inner_marks_; }
   uint64_t pdus_full() const { return pdus_full_; }
   size_t pdus() const { return pdu_index_; }
 
  private:
-  void tcp_receive(uint32_t off, Bytes pkt, bool marked, bool inner) {
+  struct Seg {
+    Bytes bytes;
+    uint32_t from, ifrom;  // where the TLS and the inner mark begin (bytes.size(): nowhere)
+  };
+  void tcp_receive(uint32_t off, Seg seg) {
     if (off > rcv_nxt_) {
-      ooseq_.emplace(off, Seg{std::move(pkt), marked, inner});
+      ooseq_.emplace(off, std::move(seg));
       return;
     }
-    deliver(off, pkt, marked, inner);
+    deliver(off, seg);
     for (auto it = ooseq_.begin(); it != ooseq_.end() && it->first <= rcv_nxt_;) {
-      deliver(it->first, it->second.bytes, it->second.marked, it->second.inner);
+      deliver(it->first, it->second);
       it = ooseq_.erase(it);
     }
   }
-  void deliver(uint32_t off, const Bytes& pkt, bool marked, bool inner) {
-    const uint32_t end = off + uint32_t(pkt.size());
-    if (end <= rcv_nxt_) return;
-    ByteSpan fresh(pkt.data() + (rcv_nxt_ - off), end - rcv_nxt_);
-    rcv_nxt_ = end;
-    if (auto f = tls_.input(fresh, marked, inner); f && error_.empty()) error_ = "TLS failed: " + f->outcome;
+  // Each range with its own marks, as the driver's pbuf chain carries them.
+  void deliver(uint32_t off, const Seg& seg) {
+    const uint32_t end = off + uint32_t(seg.bytes.size());
+    const uint32_t cuts[] = {off, off + seg.from, off + seg.ifrom, end};
+    for (size_t r = 0; r < 3; ++r) {
+      const uint32_t lo = std::max(rcv_nxt_, cuts[r]), hi = cuts[r + 1];
+      if (lo >= hi) continue;
+      rcv_nxt_ = hi;
+      if (auto f = tls_.input(ByteSpan(seg.bytes.data() + (lo - off), hi - lo), r >= 1, r == 2); f && error_.empty())
+        error_ = "TLS failed: " + f->outcome;
+    }
   }
 
   // The NVMe layer's parser, in payload coordinates: PDU boundaries from each header's plen.
@@ -166,10 +180,6 @@ class ComposedRx {
     answer_.request(t, pos, pdu_.empty(), pdu_start_, cur_len);
   }
 
-  struct Seg {
-    Bytes bytes;
-    bool marked, inner;
-  };
   const Stream& s_;
   TcpSeq base_;
   nic::TlsPlugin tls_plugin_;

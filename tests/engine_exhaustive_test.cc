@@ -153,3 +153,46 @@ TEST(EngineExhaustive, InOrderIsFullyOffloaded) {
     EXPECT_EQ(m.nic_stats().rx_resync_req_pkt, 0u);
   }
 }
+
+// Issue #15: one lost packet costs the messages it carries bytes of, and no more. Unaligned
+// messages; every packet that holds no header byte is lost once (all others arrive in order,
+// then its retransmission): the NIC tracks the damaged message's length across the gap and
+// offloads the next message from its header inside the following packet, so every message the
+// lost packet does not touch is fully offloaded -- the packet holding the next header is split.
+// (A lost packet holding header bytes sends the NIC searching: the resync path, checked above.)
+TEST(EngineExhaustive, OneLostPacketCostsOnlyItsMessages) {
+  const std::vector<uint32_t> payloads = {20, 40, 30, 9, 50, 30, 30, 30};
+  const FramedStream s = make_stream(payloads);
+  const uint32_t total = uint32_t(s.wire.size());
+  std::vector<uint32_t> ends(s.msg_starts.begin() + 1, s.msg_starts.end());
+  ends.push_back(total);
+  uint64_t runs = 0, splits = 0;
+  for (uint32_t size : {7u, 13u, 23u, 31u, 45u}) {
+    std::vector<std::pair<uint32_t, uint32_t>> pk;
+    for (uint32_t o = 0; o < total; o += size) pk.emplace_back(o, std::min(size, total - o));
+    for (size_t lost = 0; lost < pk.size(); ++lost) {
+      const uint32_t lo = pk[lost].first, hi = lo + pk[lost].second;
+      const bool holds_header = std::any_of(s.msg_starts.begin(), s.msg_starts.end(), [&](uint32_t m) {
+        return m < hi && m + uint32_t(kHeaderLen) > lo;
+      });
+      // The tail of the stream has no next message to find: the last packets are not lost.
+      if (holds_header || hi > s.msg_starts.back()) continue;
+      const std::string what = "packets of " + std::to_string(size) + " B, packet " + std::to_string(lost) + " lost";
+      RxModel m(s, TcpSeq(0xFFFFFFC0u));
+      for (size_t i = 0; i < pk.size(); ++i) {
+        if (i == lost) continue;
+        ASSERT_EQ(m.arrive(pk[i].first, pk[i].second), "") << what;
+      }
+      ASSERT_EQ(m.arrive(lo, hi - lo), "") << what << " (retransmission)";
+      ASSERT_EQ(m.app(), s.app) << what;
+      uint64_t touched = 0;
+      for (size_t k = 0; k < payloads.size(); ++k) touched += s.msg_starts[k] < hi && ends[k] > lo;
+      EXPECT_EQ(m.l5p_stats().rx_msgs_full, payloads.size() - touched) << what;
+      EXPECT_EQ(m.l5p_stats().rx_msgs, payloads.size()) << what;
+      ++runs;
+      splits += m.split_packets();
+    }
+  }
+  EXPECT_GT(runs, 40u);
+  EXPECT_GT(splits, runs / 2);  // most losses end mid-message: the next header is inside a packet
+}

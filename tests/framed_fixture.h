@@ -1,6 +1,7 @@
 // Test fixture helpers: framed message streams in their three forms, and a model of the RX path
 // (NIC engine -> driver -> TCP reassembly -> framed L5P) without lwIP, for exhaustive checks.
 #pragma once
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -65,17 +66,22 @@ class RxModel {
   std::string arrive(uint32_t off, uint32_t len) {
     Bytes pkt(s_.wire.begin() + off, s_.wire.begin() + off + len);
     const nic::RxVerdict v = flow_.process(base_ + off, pkt, ost_);
-    // Invariant: marked => exactly the plain view; unmarked => untouched wire bytes.
-    const Bytes& ref = v.marked ? s_.plain : s_.wire;
-    if (!std::equal(pkt.begin(), pkt.end(), ref.begin() + off)) {
+    // Invariant: marked bytes (from mark_from on) are exactly the plain view; the rest are the
+    // untouched wire bytes.
+    const uint32_t from = v.marked ? v.mark_from : len;
+    if (from > len || (v.marked && from == len)) return "mark_from out of the packet";
+    if (!std::equal(pkt.begin(), pkt.begin() + from, s_.wire.begin() + off) ||
+        !std::equal(pkt.begin() + from, pkt.end(), s_.plain.begin() + off + from)) {
       std::ostringstream o;
-      o << "packet [" << off << "," << off + len << ") " << (v.marked ? "marked but not plain" : "unmarked but modified");
+      o << "packet [" << off << "," << off + len << ") marked from " << from << ": bytes differ from "
+        << (v.marked ? "wire before / plain after the mark" : "the wire (unmarked but modified)");
       return o.str();
     }
     if (v.marked) ++marked_packets_;
-    marks_.push_back(v.marked);
+    if (v.marked && from) ++split_packets_;
+    marks_.push_back(v.marked && from == 0);
     if (v.resync_req) l5p_.resync_rx_req(*v.resync_req);
-    tcp_receive(off, std::move(pkt), v.marked);
+    tcp_receive(off, Seg{std::move(pkt), from});
     return error_;
   }
 
@@ -83,28 +89,39 @@ class RxModel {
   const FramedStats& l5p_stats() const { return st_; }
   const nic::OffloadStats& nic_stats() const { return ost_; }
   nic::RxSyncState state() const { return flow_.state(); }
+  // Per packet: marked whole.
   const std::vector<bool>& marks() const { return marks_; }
+  uint64_t split_packets() const { return split_packets_; }
 
  private:
+  struct Seg {
+    Bytes bytes;
+    uint32_t mark_from;  // bytes from here on are marked (bytes.size(): none)
+  };
   // TCP reassembly: in-order delivery, out-of-order queueing, duplicates trimmed; each
-  // delivered piece keeps its own packet's mark (as lwIP's pbuf flags do).
-  void tcp_receive(uint32_t off, Bytes pkt, bool marked) {
+  // delivered piece keeps its own bytes' marks (as lwIP's pbuf flags do, one pbuf a range).
+  void tcp_receive(uint32_t off, Seg seg) {
     if (off > rcv_nxt_) {
-      ooseq_.emplace(off, std::make_pair(std::move(pkt), marked));
+      ooseq_.emplace(off, std::move(seg));
       return;
     }
-    deliver(off, pkt, marked);
+    deliver(off, seg);
     for (auto it = ooseq_.begin(); it != ooseq_.end() && it->first <= rcv_nxt_;) {
-      deliver(it->first, it->second.first, it->second.second);
+      deliver(it->first, it->second);
       it = ooseq_.erase(it);
     }
   }
-  void deliver(uint32_t off, const Bytes& pkt, bool marked) {
-    const uint32_t end = off + uint32_t(pkt.size());
+  void deliver(uint32_t off, const Seg& seg) {
+    const uint32_t end = off + uint32_t(seg.bytes.size());
     if (end <= rcv_nxt_) return;
-    ByteSpan fresh(pkt.data() + (rcv_nxt_ - off), end - rcv_nxt_);
-    rcv_nxt_ = end;
-    if (auto e = l5p_.input(fresh, marked); e && error_.empty()) error_ = "L5P failed: " + *e;
+    for (const bool marked : {false, true}) {
+      const uint32_t lo = std::max(rcv_nxt_, marked ? off + seg.mark_from : off);
+      const uint32_t hi = marked ? end : off + seg.mark_from;
+      if (lo >= hi) continue;
+      rcv_nxt_ = hi;
+      if (auto e = l5p_.input(ByteSpan(seg.bytes.data() + (lo - off), hi - lo), marked); e && error_.empty())
+        error_ = "L5P failed: " + *e;
+    }
   }
 
   const FramedStream& s_;
@@ -116,9 +133,9 @@ class RxModel {
   FramedRx l5p_;
   Bytes app_;
   uint32_t rcv_nxt_ = 0;
-  std::map<uint32_t, std::pair<Bytes, bool>> ooseq_;
+  std::map<uint32_t, Seg> ooseq_;
   std::string error_;
-  uint64_t marked_packets_ = 0;
+  uint64_t marked_packets_ = 0, split_packets_ = 0;
   std::vector<bool> marks_;
 };
 

@@ -2,7 +2,8 @@
 // marks differ -- every mark pattern over runs of up to 6 segments, with gaps, PSH and other
 // flows -- and what it hands lwIP is byte-exact: the same payload in the same order, each merged
 // segment a valid IPv4/TCP packet whose pbufs all carry one mark. TSO's cuts are valid packets
-// that reassemble to the super-segment.
+// that reassemble to the super-segment. The driver's per-packet chain marks exactly the bytes the
+// NIC processed (issue #15), and a packet marked from inside goes up alone.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -216,4 +217,81 @@ TEST(Tso, CutsValidFramesThatReassemble) {
     }
     EXPECT_EQ(payload, Bytes(sup.begin() + long(v->payload_off), sup.end())) << len;
   }
+}
+
+// The driver's pbuf chain for one received packet (tcpip::make_rx_pbuf_chain): cut where a mark
+// begins inside the packet (issue #15) and around DDP placements, every pbuf carries the flags
+// of exactly its own bytes -- never a mark on a byte the NIC did not process -- and the chain's
+// bytes are the packet's.
+TEST(RxChain, EveryPbufCarriesExactlyItsBytesMarks) {
+  constexpr size_t kPay = 1448, kPayOff = kEthHeaderLen + 40;
+  struct Case {
+    size_t from, inner_from;  // payload offsets; SIZE_MAX: that mark absent
+    std::vector<std::pair<size_t, size_t>> placed;  // payload [off, off + len)
+  };
+  const std::vector<Case> cases = {
+      {0, SIZE_MAX, {}},        {1, SIZE_MAX, {}},        {700, SIZE_MAX, {}},    {1447, SIZE_MAX, {}},
+      {0, 0, {}},               {300, 300, {}},           {300, 900, {}},         {0, 5, {}},
+      {100, SIZE_MAX, {{200, 100}, {400, 1000}}},        {100, 500, {{600, 200}}}, {0, SIZE_MAX, {{0, 1448}}},
+      {SIZE_MAX, SIZE_MAX, {}},
+  };
+  for (const Case& k : cases) {
+    const Bytes f = frame(1000, 9000, kPay);
+    Bytes dst(f.begin() + kPayOff, f.end());  // where the NIC placed: the same bytes
+    std::vector<PlacedRange> placed;
+    for (auto [o, n] : k.placed) placed.push_back(PlacedRange{kPayOff + o, n, dst.data() + o});
+    tcpip::RxFrameMarks m;
+    m.offloaded = k.from != SIZE_MAX;
+    m.from = m.offloaded && k.from ? kPayOff + k.from : 0;
+    m.inner = k.inner_from != SIZE_MAX;
+    m.inner_from = m.inner && k.inner_from ? kPayOff + k.inner_from : 0;
+    pbuf* p = tcpip::make_rx_pbuf_chain(Bytes(f), kEthHeaderLen, m, placed);
+    const std::string what = "mark from " + std::to_string(k.from) + ", inner from " + std::to_string(k.inner_from) +
+                             ", " + std::to_string(placed.size()) + " placed";
+    ASSERT_EQ(p->tot_len, f.size() - kEthHeaderLen) << what;
+    size_t pos = kEthHeaderLen, placed_bytes = 0;
+    for (pbuf* q = p; q; q = q->next) {
+      const auto* b = static_cast<const uint8_t*>(q->payload);
+      EXPECT_TRUE(std::equal(b, b + q->len, f.begin() + long(pos))) << what << " at " << pos;
+      for (size_t i = 0; i < q->len; ++i)
+        ASSERT_EQ(q->flags & driver::Gro::kMarkFlags, m.flags_at(pos + i)) << what << " byte " << pos + i;
+      if (tcpip::is_placed(q)) {
+        EXPECT_TRUE(b >= dst.data() && b + q->len <= dst.data() + dst.size()) << what;
+        placed_bytes += q->len;
+      }
+      pos += q->len;
+    }
+    size_t want_placed = 0;
+    for (auto [o, n] : k.placed) want_placed += n;
+    EXPECT_EQ(placed_bytes, want_placed) << what;
+    pbuf_free(p);
+  }
+}
+
+// A packet marked from inside (its pbufs differ) is never merged: it goes up alone, between
+// the segments before and after it, its marks as they were.
+TEST(Gro, PacketMarkedFromInsideGoesUpAlone) {
+  std::vector<std::pair<size_t, uint8_t>> got;  // per segment handed up: payload, first marks
+  std::vector<bool> mixed;
+  driver::Gro gro([&](pbuf* p) {
+    bool mix = false;
+    for (pbuf* q = p->next; q; q = q->next) mix = mix || (q->flags & driver::Gro::kMarkFlags) != (p->flags & driver::Gro::kMarkFlags);
+    got.emplace_back(p->tot_len - 40, p->flags & driver::Gro::kMarkFlags);
+    mixed.push_back(mix);
+    pbuf_free(p);
+  });
+  const uint8_t kOff = tcpip::kPbufFlagOffloaded;
+  gro.receive(rx_pbuf(frame(1000, 5000, 1448), 0));
+  gro.receive(rx_pbuf(frame(1000, 6448, 1448), 0));
+  tcpip::RxFrameMarks m{true, kEthHeaderLen + 40 + 500, false, 0};
+  gro.receive(tcpip::make_rx_pbuf_chain(frame(1000, 7896, 1448), kEthHeaderLen, m, {}));
+  gro.receive(rx_pbuf(frame(1000, 9344, 1448), kOff));
+  gro.receive(rx_pbuf(frame(1000, 10792, 1448), kOff));
+  gro.flush();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0], std::make_pair(size_t(2896), uint8_t(0)));
+  EXPECT_EQ(got[1], std::make_pair(size_t(1448), uint8_t(0)));
+  EXPECT_TRUE(mixed[1]);
+  EXPECT_EQ(got[2], std::make_pair(size_t(2896), kOff));
+  EXPECT_FALSE(mixed[0] || mixed[2]);
 }

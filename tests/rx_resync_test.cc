@@ -26,6 +26,13 @@ struct Flow {
   Bytes last_pkt;
 };
 
+// Bytes [a, b) of `x` followed by [b, c) of `y`.
+Bytes concat(const Bytes& x, uint32_t a, uint32_t b, const Bytes& y, uint32_t c) {
+  Bytes r(x.begin() + a, x.begin() + b);
+  r.insert(r.end(), y.begin() + b, y.begin() + c);
+  return r;
+}
+
 // 10 messages of 84 B (payload 68).
 FramedStream ten() { return make_stream(std::vector<uint32_t>(10, 68)); }
 constexpr uint32_t kMsg = 84;
@@ -62,9 +69,28 @@ TEST(RxOffloading, HoleInsideMessageThenNextHeaderJumps) {
   const FramedStream s = ten();
   Flow fl(s);
   fl.rx(0, 30);
-  EXPECT_FALSE(fl.rx(60, 40).marked);  // [30,60) missing; holds header of msg 1 at 84
+  // [30,60) missing; [60,100) holds the header of msg 1 at 84: offloaded from there (issue
+  // #15), the tail of msg 0 before it left as it arrived.
+  const nic::RxVerdict v = fl.rx(60, 40);
+  EXPECT_TRUE(v.marked);
+  EXPECT_EQ(v.mark_from, 24u);
+  EXPECT_EQ(fl.last_pkt, concat(s.wire, 60, 84, s.plain, 100));
   EXPECT_EQ(fl.st.rx_resync_jump, 1u);
+  EXPECT_EQ(fl.st.rx_split_packets, 1u);
   EXPECT_TRUE(fl.rx(100, 40).marked);
+}
+
+TEST(RxOffloading, JumpOntoAHeaderThatFailsItsCheckMarksNothing) {
+  // The message offloaded from inside a packet fails the NIC's check: nothing of the packet is
+  // marked and every byte is the wire's.
+  FramedStream s = ten();
+  s.wire[84 + 20] ^= 1;  // msg 1's payload: its check fails
+  Flow fl(s);
+  fl.rx(0, 30);
+  EXPECT_FALSE(fl.rx(60, kMsg + 40).marked);  // [60,184): msg 1 ends at 168 inside
+  EXPECT_EQ(fl.last_pkt, Bytes(s.wire.begin() + 60, s.wire.begin() + 184));
+  EXPECT_EQ(fl.st.rx_err, 1u);
+  EXPECT_EQ(fl.st.rx_split_packets, 0u);
 }
 
 TEST(RxOffloading, LostHeaderStartsSearching) {
@@ -104,7 +130,11 @@ TEST(RxTracking, ConfirmResumesAtNextMessage) {
   fl.f.resync_resp(*v.resync_req, true, 2, TcpSeq(), fl.st);
   EXPECT_EQ(fl.st.rx_resync_res_ok, 1u);
   EXPECT_EQ(fl.f.state(), RxSyncState::kOffloading);
-  EXPECT_FALSE(fl.rx(190, 70).marked);  // holds msg 3's header at 252: state-only
+  // [190,260) holds msg 3's header at 252 (where the NIC resumes): marked from it.
+  const nic::RxVerdict r = fl.rx(190, 70);
+  EXPECT_TRUE(r.marked);
+  EXPECT_EQ(r.mark_from, 62u);
+  EXPECT_EQ(fl.last_pkt, concat(s.wire, 190, 252, s.plain, 260));
   EXPECT_TRUE(fl.rx(260, 60).marked);
   EXPECT_EQ(fl.last_pkt, Bytes(s.plain.begin() + 260, s.plain.begin() + 320));
 }

@@ -152,7 +152,10 @@ void Sim::on_rx(const nic::RxCompletion& c) {
   const uint64_t off = uint32_t(v->seq - isn);
   if (c.offloaded) {
     ++r_.rx_marked;
-    r_.rx_bad_bytes += layout_.check(flow, off, ByteSpan(c.frame.data() + v->payload_off, v->payload_len));
+    // Marked from mark_from on (a message header inside the packet): the bytes before it are
+    // the wire's, not checked here.
+    const size_t from = c.mark_from ? c.mark_from - v->payload_off : 0;
+    r_.rx_bad_bytes += layout_.check(flow, off + from, ByteSpan(c.frame.data() + v->payload_off + from, v->payload_len - from));
   } else {
     ++r_.rx_unmarked;
   }

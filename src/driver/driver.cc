@@ -412,15 +412,8 @@ void Driver::poll_rx() {
     }
     c.frame.resize(kEthHeaderLen + std::min(frame_ip_len, total));
     if (tso_) snoop_syn_mss(c.frame);
-    pbuf* p;
-    if (!c.placed.empty()) {
-      p = tcpip::make_rx_pbuf_placed(std::move(c.frame), kEthHeaderLen, c.offloaded, c.placed);
-    } else {
-      p = tcpip::make_rx_pbuf(std::move(c.frame), kEthHeaderLen, c.offloaded);
-    }
-    if (c.inner_marked)
-      for (pbuf* q = p; q; q = q->next) q->flags |= tcpip::kPbufFlagInnerOk;
-    to_stack(p);
+    const tcpip::RxFrameMarks marks{c.offloaded, c.mark_from, c.inner_marked, c.inner_mark_from};
+    to_stack(tcpip::make_rx_pbuf_chain(std::move(c.frame), kEthHeaderLen, marks, c.placed));
   }
   if (gro_) gro_->flush();  // the batch ends
 }

@@ -20,11 +20,12 @@ struct Gro::Seg {
   FlowKey key;
   TcpSeq seq;
   uint8_t flags, marks;
+  bool split;  // its pbufs carry different marks (a mark begins inside it): goes up alone
 
   static std::optional<Seg> parse(const pbuf* p) {
     if (p->len < 20) return std::nullopt;
     const auto* ip = static_cast<const uint8_t*>(p->payload);
-    Seg s{ip, size_t(ip[0] & 0x0F) * 4, 0, load_be16(ip + 2), 0, {}, {}, 0, 0};
+    Seg s{ip, size_t(ip[0] & 0x0F) * 4, 0, load_be16(ip + 2), 0, {}, {}, 0, 0, false};
     if ((ip[0] >> 4) != 4 || s.ihl < 20 || ip[9] != 6 || (load_be16(ip + 6) & 0x3FFF) != 0) return std::nullopt;
     if (p->len < s.ihl + 20 || s.ip_len > p->tot_len) return std::nullopt;
     const uint8_t* tcp = ip + s.ihl;
@@ -35,10 +36,11 @@ struct Gro::Seg {
     s.seq = TcpSeq(load_be32(tcp + 4));
     s.flags = tcp[13];
     s.marks = p->flags & kMarkFlags;
+    for (const pbuf* q = p->next; q && !s.split; q = q->next) s.split = (q->flags & kMarkFlags) != s.marks;
     return s;
   }
   // Plain in-order data: the only kind that is merged.
-  bool data() const { return payload > 0 && (flags & kAck) && !(flags & (kFin | kSyn | kRst | kUrg)); }
+  bool data() const { return payload > 0 && !split && (flags & kAck) && !(flags & (kFin | kSyn | kRst | kUrg)); }
   const uint8_t* tcp() const { return ip + ihl; }
 };
 

@@ -8,8 +8,8 @@
 // (NIC processed: tcpip::kPbufFlagOffloaded; inner L5P's mark: kPbufFlagInnerOk), so the L5P's
 // per-byte-range classification is exactly what it would be packet by packet. A held segment is
 // handed up at a mark change, a gap, a segment that is not plain data (PSH ends it; SYN, FIN,
-// RST, URG or no payload are never merged), different ACK / options / IP fields, the size limit,
-// and the batch end (flush()).
+// RST, URG or no payload are never merged; nor is a packet whose marks begin inside it, issue
+// #15), different ACK / options / IP fields, the size limit, and the batch end (flush()).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -37,7 +37,7 @@ class Gro {
   Gro(const Gro&) = delete;
   Gro& operator=(const Gro&) = delete;
   // Takes a received IPv4 packet: a pbuf chain whose first pbuf starts at the IPv4 header and
-  // holds the whole IPv4 + TCP header; every pbuf of it carries the packet's marks.
+  // holds the whole IPv4 + TCP header; each pbuf carries the marks of its bytes.
   void receive(pbuf* p);
   // Batch end: every held segment goes up.
   void flush();

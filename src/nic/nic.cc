@@ -349,13 +349,14 @@ void Nic::send_wire(Bytes f, bool tcp) {
   if (cfg_.faults.reset_after_tx && stats_.tx_packets == cfg_.faults.reset_after_tx) reset();
 }
 
-// Placed data is handed up by reference only for packets processed in sequence (marked);
+// Placed data is handed up by reference only for bytes processed in sequence (marked);
 // otherwise the original bytes go up and the L5P copies (and checks) them itself. `base`: the
-// buffer the plug-in read the packet's bytes from, at the packet's own offsets.
-static void hand_up_placements(const std::vector<Placement>& placed, const uint8_t* base, size_t len,
+// buffer the plug-in read the packet's bytes from, at the packet's own offsets; [from, len):
+// the bytes it marked.
+static void hand_up_placements(const std::vector<Placement>& placed, const uint8_t* base, size_t from, size_t len,
                                size_t payload_off, RxCompletion& c) {
   for (const Placement& pl : placed) {
-    if (pl.src < base || pl.src + pl.len > base + len) continue;  // not from this packet
+    if (pl.src < base + from || pl.src + pl.len > base + len) continue;  // not from the marked bytes
     c.placed.push_back(PlacedRange{payload_off + size_t(pl.src - base), pl.len, pl.dst});
   }
 }
@@ -374,17 +375,24 @@ void Nic::offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload,
   const RxVerdict verdict = ctx.rx->process(seq, payload, ostats_[size_t(ctx.proto)]);
   c.ctx = id;
   c.offloaded = verdict.marked;
+  if (verdict.marked && verdict.mark_from) c.mark_from = payload_off + verdict.mark_from;
   c.resync_req = verdict.resync_req;
-  if (placed && verdict.marked) hand_up_placements(*placed, payload.data(), payload.size(), payload_off, c);
+  if (placed && verdict.marked)
+    hand_up_placements(*placed, payload.data(), verdict.mark_from, payload.size(), payload_off, c);
   if (!inner) return;
   // The inner verdict stands only on bytes the outer engine processed in sequence.
   c.inner_ctx = ctx.inner;
-  c.inner_marked = verdict.marked && inner->all_marked();
   c.inner_resync_req = inner->resync_req();
+  const std::optional<size_t> ifrom = inner->marks_from(ctx.rx->work_base());
+  if (verdict.marked && ifrom && *ifrom < payload.size()) {
+    c.inner_marked = true;
+    const size_t from = std::max<size_t>(*ifrom, verdict.mark_from);
+    if (from) c.inner_mark_from = payload_off + from;
+  }
   // Composed DDP: the inner engine placed decrypted payload (NVMe C2HData inside TLS records),
   // reading it where the outer engine decrypted it; once marked, those are the packet's bytes.
   if (iplaced && verdict.marked)
-    hand_up_placements(*iplaced, ctx.rx->work_base(), payload.size(), payload_off, c);
+    hand_up_placements(*iplaced, ctx.rx->work_base(), verdict.mark_from, payload.size(), payload_off, c);
 }
 
 bool Nic::filtered(ByteSpan frame) const {

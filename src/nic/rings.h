@@ -81,6 +81,10 @@ struct RxCompletion {
   Bytes frame;
   uint32_t ctx = 0;
   bool offloaded = false;            // the NIC's mark: decrypted / crc_ok
+  // offloaded: the frame offset where the mark begins, 0 for the whole packet. Above the
+  // payload's start, the bytes before it are unprocessed (the NIC offloaded from a message
+  // header inside the packet, issue #15): the driver cuts the packet there.
+  size_t mark_from = 0;
   std::optional<TcpSeq> resync_req;  // ask the L5P to confirm a header at this tcpsn
   // DDP: payload ranges the NIC already wrote to host buffers (payload offset, length, where).
   std::vector<PlacedRange> placed;
@@ -88,6 +92,7 @@ struct RxCompletion {
   // inside TLS records the NIC decrypted) and its own resync request (inner-stream position).
   uint32_t inner_ctx = 0;
   bool inner_marked = false;
+  size_t inner_mark_from = 0;  // as mark_from, for the inner mark (>= mark_from when nonzero)
   std::optional<TcpSeq> inner_resync_req;
 };
 

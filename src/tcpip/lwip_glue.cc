@@ -111,24 +111,24 @@ pbuf* make_rx_pbuf(Bytes&& frame, size_t offset, bool offloaded) {
 }
 
 namespace {
-// DDP (make_rx_pbuf_placed): one allocation holds the frame and every pbuf of its chain -- the
-// frame pieces around the placed ranges, and the placed ranges themselves, whose payload is the
-// L5P's own buffer where the NIC already wrote the bytes. (A driver builds such an skb from page
-// fragments at the cost of a plain one; a heap allocation per piece would charge the host for
-// the model's bookkeeping.)
+// make_rx_pbuf_chain: one allocation holds the frame and every pbuf of its chain -- the frame
+// pieces between the cuts, and the placed ranges, whose payload is the L5P's own buffer where
+// the NIC already wrote the bytes. (A driver builds such an skb from page fragments at the cost
+// of a plain one; a heap allocation per piece would charge the host for the model's
+// bookkeeping.)
 struct ChainPiece {
   pbuf_custom pc;  // first: lwIP hands this address back as the pbuf
-  struct PlacedChain* chain;
+  struct PieceChain* chain;
   bool placed;
 };
-struct PlacedChain {
-  static constexpr size_t kMaxPieces = 16;
+struct PieceChain {
+  static constexpr size_t kMaxPieces = 20;
   Bytes frame;
   size_t live = 0;
   std::array<ChainPiece, kMaxPieces> pieces;
 };
 void free_chain_piece(pbuf* p) {
-  PlacedChain* c = reinterpret_cast<ChainPiece*>(p)->chain;
+  PieceChain* c = reinterpret_cast<ChainPiece*>(p)->chain;
   if (--c->live == 0) delete c;
 }
 }  // namespace
@@ -139,31 +139,48 @@ bool is_placed(const pbuf* p) {
          reinterpret_cast<const ChainPiece*>(p)->placed;
 }
 
-pbuf* make_rx_pbuf_placed(Bytes&& frame, size_t offset, bool offloaded, const std::vector<PlacedRange>& placed) {
-  if (2 * placed.size() + 1 > PlacedChain::kMaxPieces) {
-    // More ranges than a chain holds (tiny PDUs in a jumbo frame): the packet goes up as it is,
-    // and the L5P copies those bytes itself.
-    return make_rx_pbuf(std::move(frame), offset, offloaded);
+pbuf* make_rx_pbuf_chain(Bytes&& frame, size_t offset, const RxFrameMarks& marks, const std::vector<PlacedRange>& placed) {
+  // Pieces: at most one per placed range, one before each, one after the last, and the two mark
+  // cuts. More ranges than a chain holds (tiny PDUs in a jumbo frame): the placements are left
+  // out and the L5P copies those bytes itself (the frame holds them too).
+  const bool use_placed = 2 * placed.size() + 3 <= PieceChain::kMaxPieces;
+  if (marks.whole() && (placed.empty() || !use_placed)) {
+    pbuf* p = make_rx_pbuf(std::move(frame), offset, marks.offloaded);
+    if (marks.inner) p->flags |= kPbufFlagInnerOk;
+    return p;
   }
-  auto* c = new PlacedChain;
+  auto* c = new PieceChain;
   c->frame = std::move(frame);
+  const size_t end = c->frame.size();
   pbuf* head = nullptr;
-  auto append = [&](uint8_t* data, size_t len, bool is_placed_range) {
+  auto append = [&](uint8_t* data, size_t pos, size_t len, bool is_placed_range) {
     ChainPiece& piece = c->pieces[c->live++];
     piece.chain = c;
     piece.placed = is_placed_range;
     piece.pc.custom_free_function = free_chain_piece;
     pbuf* q = pbuf_alloced_custom(PBUF_RAW, u16_t(len), PBUF_REF, &piece.pc, data, u16_t(len));
-    if (offloaded) q->flags |= kPbufFlagOffloaded;
+    q->flags |= marks.flags_at(pos);
     if (!head) head = q; else pbuf_cat(head, q);
+  };
+  // Appends frame bytes [pos, to), cut where a mark begins.
+  auto append_frame = [&](size_t pos, size_t to) {
+    const size_t a = marks.offloaded ? marks.from : 0, b = marks.inner ? marks.inner_from : 0;
+    for (size_t cut : {std::min(a, b), std::max(a, b)}) {
+      if (cut <= pos || cut >= to) continue;
+      append(c->frame.data() + pos, pos, cut - pos, false);
+      pos = cut;
+    }
+    if (pos < to) append(c->frame.data() + pos, pos, to - pos, false);
   };
   size_t pos = offset;
   for (const PlacedRange& r : placed) {
-    if (r.off > pos) append(c->frame.data() + pos, r.off - pos, false);
-    append(r.dst, r.len, true);
+    if (!use_placed) break;
+    if (r.off < pos || r.off + r.len > end || r.off < marks.from || r.off < marks.inner_from) continue;
+    append_frame(pos, r.off);
+    append(r.dst, r.off, r.len, true);
     pos = r.off + r.len;
   }
-  if (pos < c->frame.size()) append(c->frame.data() + pos, c->frame.size() - pos, false);
+  append_frame(pos, end);
   return head;
 }
 

@@ -30,10 +30,27 @@ Nanos lwip_run_timers();
 // Wraps a received frame's bytes in a custom pbuf (no copy: the NIC's receive buffer goes up
 // the stack as a real driver's does). `offset` skips the Ethernet header.
 pbuf* make_rx_pbuf(Bytes&& frame, size_t offset, bool offloaded);
-// DDP: the same packet as a chain in which the placed payload ranges are PBUF_REF pbufs pointing
-// into the host buffers the NIC wrote them to (so the L5P's copy finds src == dst, §5.1).
-pbuf* make_rx_pbuf_placed(Bytes&& frame, size_t offset, bool offloaded, const std::vector<PlacedRange>& placed);
-// True for the pbufs of make_rx_pbuf_placed whose payload is a placed range: the bytes live in the
+// The NIC's marks on one received frame. A mark may begin inside the packet (issue #15: the
+// NIC offloaded from a message header there): from / inner_from are frame offsets, 0 for the
+// whole packet.
+struct RxFrameMarks {
+  bool offloaded = false;
+  size_t from = 0;
+  bool inner = false;
+  size_t inner_from = 0;
+  // The pbuf flags of the byte at frame offset `pos`.
+  uint8_t flags_at(size_t pos) const {
+    return uint8_t((offloaded && pos >= from ? kPbufFlagOffloaded : 0) | (inner && pos >= inner_from ? kPbufFlagInnerOk : 0));
+  }
+  bool whole() const { return from == 0 && inner_from == 0; }  // every byte carries the same flags
+};
+// The packet as a chain of pbufs over the frame (one allocation for all), cut where a mark
+// begins -- each pbuf carries the flags of exactly its bytes, never a mark on a byte the NIC did
+// not process -- and, for DDP, around the placed payload ranges, which become PBUF_REF pbufs
+// pointing into the host buffers the NIC wrote them to (so the L5P's copy finds src == dst,
+// §5.1). The placed ranges lie inside the marked bytes.
+pbuf* make_rx_pbuf_chain(Bytes&& frame, size_t offset, const RxFrameMarks& marks, const std::vector<PlacedRange>& placed);
+// True for the pbufs of make_rx_pbuf_chain whose payload is a placed range: the bytes live in the
 // L5P's destination buffer (stable until the L5P lets go of it), not in the frame.
 bool is_placed(const pbuf* p);
 

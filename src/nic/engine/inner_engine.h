@@ -28,32 +28,43 @@ class InnerRx final : public InnerEngine {
  public:
   InnerRx(RxOffloadFlow* flow, OffloadStats* st) : flow_(flow), st_(st) {}
   void begin_packet() {
-    all_marked_ = true;
+    none_ = false;
+    unmarked_end_ = nullptr;
     req_.reset();
   }
+  // `bytes` lie in the buffer the outer engine processed the packet into, at the packet's own
+  // offsets, in order: the inner mark of the packet starts after the last inner byte left
+  // unmarked (marks_from).
   void on_payload(TcpSeq pos, MutByteSpan bytes) override {
     if (broken_) {
-      all_marked_ = false;
+      none_ = true;
       return;
     }
     const RxVerdict v = flow_->process(pos, bytes, *st_);
-    all_marked_ = all_marked_ && v.marked;
+    if (!v.marked) unmarked_end_ = bytes.data() + bytes.size();
+    else if (v.mark_from) unmarked_end_ = bytes.data() + v.mark_from;
     if (v.resync_req) req_ = v.resync_req;
   }
   void on_broken() override {
     if (!broken_) ++st_->rx_err;
     broken_ = true;
-    all_marked_ = false;
+    none_ = true;
   }
-  // Every payload chunk of the packet was processed in sequence and verified (vacuously true
-  // for a packet without payload bytes: it carries nothing the inner L5P must check).
-  bool all_marked() const { return all_marked_; }
+  // The packet offset from which every inner payload byte of it was processed in sequence and
+  // verified (`base`: where the outer engine processed the packet), nullopt if the inner engine
+  // marks none of it. 0 for a packet without inner payload bytes: it carries nothing the inner
+  // L5P must check.
+  std::optional<size_t> marks_from(const uint8_t* base) const {
+    if (none_) return std::nullopt;
+    return unmarked_end_ ? size_t(unmarked_end_ - base) : 0;
+  }
   const std::optional<TcpSeq>& resync_req() const { return req_; }
 
  private:
   RxOffloadFlow* flow_;
   OffloadStats* st_;
-  bool all_marked_ = true, broken_ = false;
+  bool none_ = false, broken_ = false;
+  const uint8_t* unmarked_end_ = nullptr;
   std::optional<TcpSeq> req_;
 };
 

@@ -47,7 +47,8 @@ RxVerdict RxOffloadFlow::process(TcpSeq seq, MutByteSpan payload, OffloadStats& 
   }
   if (v.marked) {
     ++st.rx_decrypted_packets;
-    st.rx_decrypted_bytes += payload.size();
+    st.rx_decrypted_bytes += payload.size() - v.mark_from;
+    if (v.mark_from) ++st.rx_split_packets;
   }
   return v;
 }
@@ -55,42 +56,13 @@ RxVerdict RxOffloadFlow::process(TcpSeq seq, MutByteSpan payload, OffloadStats& 
 void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v, OffloadStats& st) {
   const TcpSeq e = cur_.pos();
   const TcpSeq end = seq + uint32_t(payload.size());
-  if (seq == e) {
-    // In sequence: process into scratch; write back and mark only if everything verified. A
-    // plug-in that only checks (and places) leaves the bytes as they are: processed in place.
-    MutByteSpan work = payload;
-    if (plugin_.rx_transforms()) {
-      scratch().resize(payload.size());
-      work = scratch();
-    }
-    work_ = work.data();
-    const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, payload, work);
-    if (r.bad_header) {
-      // Our idea of the stream is wrong (e.g. a tampered length): search from the bad header.
-      ++st.rx_resync_bad_pattern;
-      const TcpSeq bad = cur_.pos();
-      set_state(RxSyncState::kSearching, bad, "no header where one must start");
-      rs_->tail_len = 0;
-      start_search(seq, payload, bad + 1, v, st);
-      return;
-    }
-    if (!r.all_verified) {
-      // The NIC's check failed: pass the original bytes up so software decides (and alerts);
-      // a wrong state would fail every later message too, so search afresh.
-      ++st.rx_err;
-      set_state(RxSyncState::kSearching, seq, "integrity check failed in the NIC");
-      rs_->tail_len = 0;
-      return;
-    }
-    if (work.data() != payload.data()) std::memcpy(payload.data(), work.data(), payload.size());
-    v.marked = true;
-    return;
-  }
+  if (seq == e) return process_from(seq, payload, 0, v, st);
   ++st.rx_ooo_packets;
   if (end <= e) return;  // (Fig. 8a) retransmission of bytes already processed: no state change
   if (seq < e) {
-    // Overlaps the expected byte: continue from e without marking (prefix not processed now).
-    advance_unmarked(payload.subspan(size_t(e - seq)), st);
+    // Overlaps the expected byte (a retransmission carrying new bytes, or the packet holding
+    // the message the L5P confirmed): the bytes from e on are in sequence.
+    process_from(seq, payload, size_t(e - seq), v, st);
     return;
   }
   // seq > e: bytes [e, seq) are missing.
@@ -98,7 +70,8 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
     const TcpSeq m = cur_.next_msg();
     if (end <= m) return;  // (Fig. 8b) still inside the current message: wait for the hole
     if (seq <= m) {
-      // This packet holds the next header: jump to it (its state depends only on its index).
+      // This packet holds the next header: jump to it (its state depends only on its index)
+      // and offload from it, inside this packet.
       ++st.rx_resync_jump;
       if (trace_)
         (*trace_->fn)(trace_->who + ": offloading: hardware jump to the next header at " + trace_->pos + " " +
@@ -106,11 +79,9 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
       cur_.advance(plugin_, *flow_);
       if (seq == m) {
         ++st.rx_resync_jump_exact;
-        on_offloading(seq, payload, v, st);  // exactly in sequence from a correct state
-        --st.rx_ooo_packets;                 // counted above; this packet is processed
-        return;
+        --st.rx_ooo_packets;  // counted above; this packet is processed whole
       }
-      advance_unmarked(payload.subspan(size_t(m - seq)), st);
+      process_from(seq, payload, size_t(m - seq), v, st);
       return;
     }
   }
@@ -120,20 +91,39 @@ void RxOffloadFlow::on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v,
   start_search(seq, payload, seq, v, st);
 }
 
-void RxOffloadFlow::advance_unmarked(ByteSpan tail, OffloadStats& st) {
-  scratch().resize(tail.size());
-  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, tail, scratch());
-  if (r.bad_header) {
-    ++st.rx_resync_bad_pattern;
-    set_state(RxSyncState::kSearching, cur_.pos(), "no header where one must start");
-    rs_->tail_len = 0;
-  } else if (!r.all_verified) {
-    // A message that ended here failed its check: the state is wrong (e.g. a TLS KeyUpdate the
-    // NIC could not follow), and would mark the next message's packets wrongly too.
-    ++st.rx_err;
-    set_state(RxSyncState::kSearching, cur_.pos(), "integrity check failed in the NIC");
-    rs_->tail_len = 0;
+void RxOffloadFlow::process_from(TcpSeq seq, MutByteSpan payload, size_t from, RxVerdict& v, OffloadStats& st) {
+  // Processed into scratch at the packet's own offsets; written back and marked only if
+  // everything verified. A plug-in that only checks (and places) leaves the bytes as they
+  // are: processed in place.
+  MutByteSpan work = payload;
+  if (plugin_.rx_transforms()) {
+    scratch().resize(payload.size());
+    work = scratch();
   }
+  work_ = work.data();
+  const MutByteSpan in = payload.subspan(from), out = work.subspan(from);
+  const FeedResult r = feed(cur_, plugin_, *flow_, l5o::Direction::kRx, in, out);
+  if (r.bad_header) {
+    // Our idea of the stream is wrong (e.g. a tampered length): search from the bad header.
+    ++st.rx_resync_bad_pattern;
+    const TcpSeq bad = cur_.pos();
+    set_state(RxSyncState::kSearching, bad, "no header where one must start");
+    rs_->tail_len = 0;
+    start_search(seq, payload, bad + 1, v, st);
+    return;
+  }
+  if (!r.all_verified) {
+    // The NIC's check failed (or a TLS KeyUpdate it could not follow): pass the original bytes
+    // up so software decides (and alerts); a wrong state would fail every later message too,
+    // so search afresh.
+    ++st.rx_err;
+    set_state(RxSyncState::kSearching, seq + uint32_t(from), "integrity check failed in the NIC");
+    rs_->tail_len = 0;
+    return;
+  }
+  if (out.data() != in.data()) std::memcpy(in.data(), out.data(), in.size());
+  v.marked = true;
+  v.mark_from = uint32_t(from);
 }
 
 void RxOffloadFlow::start_search(TcpSeq seq, ByteSpan payload, TcpSeq min_seq, RxVerdict& v,

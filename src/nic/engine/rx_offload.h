@@ -6,9 +6,17 @@
 //   kTracking   --L5P confirms (resync_rx_resp ok)--> kOffloading at next message (d2)
 //   kTracking   --L5P denies / bad pattern / unanswered too long--> kSearching (d1)
 //
-// Invariant: a packet is marked only if the NIC processed exactly its bytes, in sequence, from
-// a correct state, and every message that ended inside it verified. Unmarked packets carry the
+// Invariant: a byte is marked only if the NIC processed it, in sequence, from a correct state,
+// and every message that ended inside the marked range verified. Unmarked bytes are the
 // original wire bytes.
+//
+// Beyond the paper (issue #15): a mark may start inside a packet. When the NIC knows where the
+// next message starts -- the damaged message's length, tracked across a gap (Fig. 8b), or the
+// message the L5P confirmed (Fig. 7 (d2)) -- and that header lies inside a packet, it processes
+// the packet from the header on and marks only those bytes (RxVerdict::mark_from); the bytes
+// before it (the damaged message's tail) go up as they arrived. Linux marks whole skbs and mlx5
+// whole packets, so there the packet holding the header is not offloaded, and one lost packet
+// costs two messages.
 #pragma once
 #include <array>
 #include <functional>
@@ -26,6 +34,9 @@ const char* rx_sync_state_name(RxSyncState s);
 
 struct RxVerdict {
   bool marked = false;
+  // marked: the NIC processed bytes [mark_from, size) of the payload (0: the whole packet); the
+  // bytes before are left as they arrived, for software.
+  uint32_t mark_from = 0;
   std::optional<TcpSeq> resync_req;  // ask the L5P whether a message starts here
 };
 
@@ -86,8 +97,10 @@ class RxOffloadFlow {
  private:
   void set_state(RxSyncState s, TcpSeq at, const char* why);
   void on_offloading(TcpSeq seq, MutByteSpan payload, RxVerdict& v, OffloadStats& st);
-  // Processes payload[from..] from a correct state without marking (state-only).
-  void advance_unmarked(ByteSpan tail, OffloadStats& st);
+  // Processes payload[from..] from a correct state (cur_.pos() == seq + from), into the work
+  // buffer at the same offsets; writes it back and marks it only if every message that ended
+  // in it verified.
+  void process_from(TcpSeq seq, MutByteSpan payload, size_t from, RxVerdict& v, OffloadStats& st);
   void start_search(TcpSeq seq, ByteSpan payload, TcpSeq min_seq, RxVerdict& v, OffloadStats& st);
   void track(TcpSeq seq, ByteSpan payload, RxVerdict& v, OffloadStats& st);
   void give_up_tracking(OffloadStats& st);
