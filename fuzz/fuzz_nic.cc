@@ -372,8 +372,16 @@ void Harness::deliver(Bytes frame) {
 void Harness::check_completion(const nic::RxCompletion& c, const Bytes& sent) {
   if (c.offloaded) ++marked_;
   if (!c.offloaded) FUZZ_CHECK(c.frame == sent, "the NIC changed a frame it did not mark");
+  // A mark that begins inside the packet (issue #15): the bytes before it are the wire's, and
+  // nothing is placed from them; the inner mark never begins before the outer one.
+  const size_t from = c.offloaded ? c.mark_from : 0;
+  FUZZ_CHECK(from <= c.frame.size() && std::equal(c.frame.begin(), c.frame.begin() + long(from), sent.begin()),
+             "the NIC changed bytes before its mark");
+  FUZZ_CHECK(!c.inner_marked || (c.offloaded && (c.inner_mark_from == 0 ? from == 0 : c.inner_mark_from >= from)),
+             "the inner mark begins before the outer one");
   if (c.placed.empty()) return;
   FUZZ_CHECK(c.offloaded, "the NIC reported placements for a frame it did not mark");
+  for (const PlacedRange& r : c.placed) FUZZ_CHECK(r.off >= from, "a placement from bytes the NIC did not mark");
   const auto tcp = TcpFrameView::parse(c.frame);
   FUZZ_CHECK(tcp.has_value(), "the NIC placed data from a frame that is not TCP");
   bool overlap = false;

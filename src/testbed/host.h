@@ -2,11 +2,13 @@
 // straight to the link).
 #pragma once
 #include <array>
+#include <deque>
 #include <memory>
 #include <string>
 
 #include "common/cpu_meter.h"
 #include "driver/driver.h"
+#include "l5p/common/msg_log.h"
 #include "nic/nic.h"
 #include "testbed/scenario.h"
 #include "tcpip/lwip_glue.h"
@@ -28,6 +30,15 @@ class Host : private wire::FrameSink {
   driver::Driver* driver() { return driver_.get(); }
   nic::Nic* nic() { return nic_.get(); }
   void export_stats(CounterMap& m, L5pKind l5p) const;
+  // The wire audit (testbed/wire_audit.h): once kept, each receiving session asks for a log of
+  // its messages (null while none are kept).
+  void keep_msg_logs() { keep_logs_ = true; }
+  l5p::MsgLog* new_rx_msg_log(const FlowKey& rx_flow) {
+    if (!keep_logs_) return nullptr;
+    msg_logs_.emplace_back().flow = rx_flow;
+    return &msg_logs_.back();
+  }
+  const std::deque<l5p::MsgLog>& msg_logs() const { return msg_logs_; }
 
  private:
   void deliver(Bytes frame) override;  // bare mode receive
@@ -42,6 +53,8 @@ class Host : private wire::FrameSink {
   std::unique_ptr<driver::Driver> driver_;
   std::unique_ptr<tcpip::HostNetif> netif_;
   wire::Link* tx_ = nullptr;
+  bool keep_logs_ = false;
+  std::deque<l5p::MsgLog> msg_logs_;  // (a deque: the sessions hold pointers into it)
 };
 
 }  // namespace autonic::testbed

@@ -234,6 +234,18 @@ std::string Report::summary() const {
       << ", cancelled " << c(server, "rx_" + p + "_resync_req_cancel") << ", hw jumps "
       << c(server, "rx_" + p + "_resync_jump") << "\n";
   }
+  if (extra.count("audit_msgs")) {
+    // What the wire's losses allowed (testbed/wire_audit.h), beside what the NIC did.
+    // (A message a lost frame touched can still be full: the frame was resent before anything
+    // after it arrived, e.g. the last one of a burst.)
+    const double msgs = extra.at("audit_msgs"), clean = extra.at("audit_msgs_clean"), full = extra.at("audit_msgs_full"),
+                 full_clean = extra.at("audit_msgs_full_clean");
+    std::snprintf(line, sizeof line,
+                  "  loss limit     %.0f of %.0f messages untouched by a lost frame (%.1f%%): %.1f%% of them full (+%.0f touched, full)\n",
+                  clean, msgs, msgs > 0 ? 100.0 * clean / msgs : 0.0, clean > 0 ? 100.0 * full_clean / clean : 0.0,
+                  full - full_clean);
+    o << line;
+  }
   if (extra.count("turns")) o << scale_summary();
   if (extra.count("churn_connections")) o << churn_summary();
   if (l5p == "nvme-tls") {

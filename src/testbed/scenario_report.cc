@@ -7,6 +7,7 @@
 #include "common/proc_mem.h"
 #include "testbed/peer_hook.h"
 #include "testbed/scenario_run.h"
+#include "testbed/wire_audit.h"
 
 namespace autonic::testbed {
 
@@ -94,6 +95,16 @@ Report ScenarioRun::report(const std::string& outcome) {
   r.throughput_gbps = r.sim_seconds > 0 ? double(r.bytes_delivered) * 8 / r.sim_seconds / 1e9 : 0;
   report_cpu(r);
   report_counters(r);
+  if (client_ && (!client_->msg_logs().empty() || !server_->msg_logs().empty())) {
+    std::vector<const l5p::MsgLog*> logs;
+    for (const Host* h : {client_.get(), server_.get()})
+      for (const l5p::MsgLog& log : h->msg_logs()) logs.push_back(&log);
+    const WireAudit a = audit_wire(wire_faults_, logs);
+    r.extra["audit_msgs"] = double(a.msgs);
+    r.extra["audit_msgs_clean"] = double(a.clean);
+    r.extra["audit_msgs_full"] = double(a.full);
+    r.extra["audit_msgs_full_clean"] = double(a.full_clean);
+  }
   if (churn_) {
     r.extra["churn_connections"] = double(churn_->closed());
     r.extra["churn_rss_first_mib"] = double(churn_->rss_first()) / double(1 << 20);

@@ -93,6 +93,8 @@ class ScenarioRun {
   std::unique_ptr<Host> client_, server_;
   std::unique_ptr<wire::SimWire> wire_;
   std::unique_ptr<wire::PcapTap> tap_;
+  static constexpr uint32_t kAuditMaxFlows = 64;
+  std::vector<wire::SimWire::Fault> wire_faults_;  // the wire audit's (testbed/wire_audit.h)
   // NVMe/TCP over TLS: each queue's TCP connection carries a TLS session (kept here too, for
   // its counters); the NVMe offload is stacked inside the TLS one.
   std::vector<l5p::tls::TlsSession*> nvme_tls_sessions_;

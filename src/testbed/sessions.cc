@@ -34,6 +34,7 @@ std::unique_ptr<l5p::tls::TlsSession> make_tls(const ScenarioConfig& cfg, std::u
   sc.creds = tls.creds.get();
   sc.keylog = tls.keylog.get();
   sc.openssl_only = cfg.openssl_peer && !client;
+  if (!sc.openssl_only) sc.rx_msg_log = host.new_rx_msg_log(c->tx_flow().reversed());
   sc.align_records = cfg.record_align;
   if (!client) {
     sc.peer_raw = cfg.tls_peer_raw;
@@ -83,7 +84,10 @@ l5p::nvme::QueueConfig nvme_admin_queue_config(const ScenarioConfig& cfg, Host& 
 std::unique_ptr<l5p::nvme::Transport> make_nvme_transport(const ScenarioConfig& cfg, std::unique_ptr<tcpip::TcpConn> c,
                                                           bool client, Host& host, TlsShared& tls,
                                                           std::vector<l5p::tls::TlsSession*>& tls_sessions) {
-  if (cfg.l5p != L5pKind::kNvmeTls) return l5p::nvme::tcp_transport(std::move(c));
+  if (cfg.l5p != L5pKind::kNvmeTls) {
+    l5p::MsgLog* log = host.new_rx_msg_log(c->tx_flow().reversed());
+    return l5p::nvme::tcp_transport(std::move(c), log);
+  }
   auto s = make_tls(cfg, std::move(c), client, host, tls);
   tls_sessions.push_back(s.get());
   return l5p::nvme::tls_transport(std::move(s));

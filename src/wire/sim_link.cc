@@ -27,6 +27,9 @@ void SimLinkDir::transmit(Bytes frame) {
   if (w.tap_) w.tap_->record(start, frame);
 
   const Impairment imp = Impairment::draw(c, rng_);
+  if (w.faults_ && (imp.lose || imp.corrupt || imp.tamper))
+    if (const auto v = TcpFrameView::parse(frame); v && v->payload_len > 0)
+      w.faults_->push_back(SimWire::Fault{v->key, v->seq, uint32_t(v->payload_len)});
   if (imp.lose) {
     ++w.stats_.dropped;
     return;

@@ -3,10 +3,12 @@
 // every frame put on the link feeds the trace hash (DESIGN.md: same seed => same frames).
 #pragma once
 #include <memory>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/event_queue.h"
 #include "common/fnv_hash.h"
+#include "common/frame.h"
 #include "common/rng.h"
 #include "wire/impair.h"
 #include "wire/link.h"
@@ -38,6 +40,15 @@ class SimWire {
   SimLinkDir& a_to_b() { return ab_; }
   SimLinkDir& b_to_a() { return ba_; }
   void set_tap(PcapTap* tap) { tap_ = tap; }
+  // Records the TCP payload range of every frame lost, corrupted or tampered with (not those
+  // held back: a reordered frame may still arrive first) -- the bytes that never reach the
+  // receiver intact on their first transmission (testbed/wire_audit.h).
+  struct Fault {
+    FlowKey flow;
+    TcpSeq seq;
+    uint32_t len;
+  };
+  void set_fault_log(std::vector<Fault>* log) { faults_ = log; }
   const WireStats& stats() const { return stats_; }
   uint64_t trace_hash() const { return hash_.value(); }
 
@@ -47,6 +58,7 @@ class SimWire {
   const Clock& clock_;
   EventQueue& events_;
   PcapTap* tap_ = nullptr;
+  std::vector<Fault>* faults_ = nullptr;
   WireStats stats_;
   Fnv1a64 hash_;
   SimLinkDir ab_, ba_;

@@ -36,6 +36,7 @@ FramedRx::Result FramedRx::on_bytes(uint32_t, ByteSpan bytes, const RxMarks&) {
 FramedRx::Result FramedRx::on_msg(const RxMsg& m) {
   const uint32_t pay_len = m.len - uint32_t(kHeaderLen + kTrailerLen);
   ++st_.rx_msgs;
+  if (log_) log_->add(m.start, m.len, m.offloaded == Offloaded::kFull);
   if (m.offloaded == Offloaded::kFull) {
     // Fully offloaded: the NIC decrypted every byte and verified the check (§4.3).
     ++st_.rx_msgs_full;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "l5p/common/msg_framer.h"
+#include "l5p/common/msg_log.h"
 #include "l5p/framed/framed_cipher.h"
 #include "l5p/framed/framed_stats.h"
 
@@ -26,6 +27,8 @@ class FramedRx final : private MsgParser<std::string> {
   // l5o_resync_rx_req: the NIC guesses a message starts at tcpsn.
   void resync_rx_req(TcpSeq tcpsn) { framer_.resync_rx_req(tcpsn); }
   TcpSeq seq() const { return framer_.pos(); }
+  // Record every finished message here (the testbed's wire audit); null: none.
+  void set_msg_log(MsgLog* log) { log_ = log; }
 
  private:
   // MsgParser
@@ -41,6 +44,7 @@ class FramedRx final : private MsgParser<std::string> {
   MsgFramer<std::string> framer_;
   Bytes msg_;  // bytes of the current message so far
   Bytes plain_;
+  MsgLog* log_ = nullptr;
 };
 
 }  // namespace autonic::l5p::framed

@@ -50,6 +50,7 @@ void FramedSession::establish(uint64_t nonce, TcpSeq rx_first) {
         if (rx_h_) rx_h_.offload()->resync_rx_resp(rx_h_.get(), s, ok, idx);
       });
   rx_->start(rx_first);
+  rx_->set_msg_log(cfg_.rx_msg_log);
   if (cfg_.offload && cfg_.offload_rx)
     rx_h_ = OffloadHandle(cfg_.offload, cfg_.offload->create(conn_->tx_flow().reversed(), l5o::Direction::kRx,
                                                              std::make_shared<proto::framed::FramedL5State>(rxk), rx_first, this));

@@ -19,6 +19,7 @@ struct SessionConfig {
   bool offload_rx = false;
   size_t msg_payload = 16384;
   l5o::Offload* offload = nullptr;  // this host's driver; null = software only
+  MsgLog* rx_msg_log = nullptr;     // record every received message here (wire audit)
 };
 
 inline constexpr size_t kGreetingLen = 16;  // "AUTNHELO" + 8-byte nonce

@@ -300,6 +300,7 @@ NvmeQueue::Result NvmeQueue::on_msg(const RxMsg& m) {
   if (ch_.type == uint8_t(PduType::kICReq) || ch_.type == uint8_t(PduType::kICResp)) return ic_done();
   bool ok = true;
   if (ch_.data_len() > 0) {
+    if (MsgLog* log = t_->rx_msg_log()) log->add(m.start, m.len, m.offloaded == Offloaded::kFull);
     ++(m.offloaded == Offloaded::kFull      ? st_.rx_nvme_tcp_msgs_full
        : m.offloaded == Offloaded::kPartial ? st_.rx_nvme_tcp_msgs_partial
                                             : st_.rx_nvme_tcp_msgs_none);

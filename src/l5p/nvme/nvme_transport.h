@@ -8,6 +8,7 @@
 #include <string>
 
 #include "l5o/l5o.h"
+#include "l5p/common/msg_log.h"
 #include "l5p/common/tx_msg_map.h"
 
 namespace autonic::tcpip { class TcpConn; }
@@ -52,9 +53,12 @@ class Transport {
                                         l5o::L5pOps* ops) = 0;
   // DDP needs payload in the packet buffers lwIP hands up: not through TLS records.
   virtual bool supports_ddp() const = 0;
+  // Where the queue records each received data PDU (the testbed's wire audit), if anywhere:
+  // positions in TCP's sequence space only.
+  virtual MsgLog* rx_msg_log() const { return nullptr; }
 };
 
-std::unique_ptr<Transport> tcp_transport(std::unique_ptr<tcpip::TcpConn> conn);
+std::unique_ptr<Transport> tcp_transport(std::unique_ptr<tcpip::TcpConn> conn, MsgLog* rx_msg_log = nullptr);
 std::unique_ptr<Transport> tls_transport(std::unique_ptr<tls::TlsSession> session);
 
 }  // namespace autonic::l5p::nvme

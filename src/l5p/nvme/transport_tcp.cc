@@ -9,7 +9,8 @@ namespace {
 
 class TcpTransport final : public Transport, public tcpip::TcpConnHandler {
  public:
-  explicit TcpTransport(std::unique_ptr<tcpip::TcpConn> c) : conn_(std::move(c)) { conn_->set_handler(this); }
+  TcpTransport(std::unique_ptr<tcpip::TcpConn> c, MsgLog* log) : conn_(std::move(c)), log_(log) { conn_->set_handler(this); }
+  MsgLog* rx_msg_log() const override { return log_; }
   void set_user(TransportUser* u) override { user_ = u; }
   bool alive() const override { return conn_->alive(); }
   TcpSeq rx_pos() const override { return conn_->alive() ? conn_->rcv_nxt() : TcpSeq(); }
@@ -58,14 +59,15 @@ class TcpTransport final : public Transport, public tcpip::TcpConnHandler {
 
  private:
   std::unique_ptr<tcpip::TcpConn> conn_;
+  MsgLog* log_;
   TransportUser* user_ = nullptr;
   bool in_recv_ = false, close_pending_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<Transport> tcp_transport(std::unique_ptr<tcpip::TcpConn> conn) {
-  return std::make_unique<TcpTransport>(std::move(conn));
+std::unique_ptr<Transport> tcp_transport(std::unique_ptr<tcpip::TcpConn> conn, MsgLog* rx_msg_log) {
+  return std::make_unique<TcpTransport>(std::move(conn), rx_msg_log);
 }
 
 }  // namespace autonic::l5p::nvme

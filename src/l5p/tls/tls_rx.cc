@@ -225,6 +225,7 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   const size_t ct_len = m.len - body_off_ - kTagLen;
   const bool all = trusted_full(m);
   ++st_.rx_tls_records;
+  if (log_) log_->add(m.start, m.len, all);
   ByteSpan inner;
   if (all) {
     // Every byte arrived in NIC-marked packets: decrypted and authenticated by the NIC.

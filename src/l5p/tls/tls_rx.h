@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "l5p/common/msg_framer.h"
+#include "l5p/common/msg_log.h"
 #include "l5p/tls/tls_failure.h"
 #include "l5p/tls/tls_post_hs.h"
 #include "l5p/tls/tls_stats.h"
@@ -72,6 +73,8 @@ class TlsRx final : private MsgParser<RxFailure> {
   void resync_rx_req(TcpSeq tcpsn) { framer_.resync_rx_req(tcpsn); }
   bool closed() const { return closed_; }  // close_notify received
   bool mid_record() const { return framer_.mid_msg(); }
+  // Record every finished record here (the testbed's wire audit); null: none.
+  void set_msg_log(MsgLog* log) { log_ = log; }
 
  private:
   // MsgParser
@@ -125,6 +128,7 @@ class TlsRx final : private MsgParser<RxFailure> {
   TlsStats& st_;
   Deliver deliver_;
   MsgFramer<RxFailure> framer_;
+  MsgLog* log_ = nullptr;
   Bytes rec_;  // the record; placed ranges are left unfilled unless software must decrypt
   struct Placed {
     uint32_t off, len;

@@ -64,6 +64,7 @@ void TlsSession::establish(TcpSeq rx_first) {
       },
       role_ == Role::kClient, rx_seq);
   rx_->start(rx_first);
+  rx_->set_msg_log(cfg_.rx_msg_log);
   rx_->on_rebase([this] { rebase_rx_offload(); });
   if (!v12) {
     rx_->on_key_update([this](bool requested, uint64_t first) { return on_peer_key_update(requested, first); });

@@ -35,6 +35,7 @@ struct SessionConfig {
   Bytes peer_raw;
   bool peer_fin = false;
   bool peer_key_update = false;  // OpenSSL peer: send a KeyUpdate right after the handshake
+  MsgLog* rx_msg_log = nullptr;  // record every received record here (wire audit)
   size_t pad_block = 0;  // OpenSSL peer: pad records to a multiple of this (RFC 8446 §5.4) ...
   uint64_t pad_after = 0;  // ... once it has sent this many application bytes
 };

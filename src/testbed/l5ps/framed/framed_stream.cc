@@ -14,6 +14,7 @@ std::unique_ptr<l5p::Stream> make_framed_stream(const ScenarioConfig& cfg, std::
   // The client sends, the server receives; each side offloads the direction(s) asked for.
   sc.offload_tx = cfg.offload == OffloadMode::kTx || cfg.offload == OffloadMode::kOn;
   sc.offload_rx = cfg.offload == OffloadMode::kRx || cfg.offload == OffloadMode::kOn;
+  sc.rx_msg_log = host.new_rx_msg_log(c->tx_flow().reversed());
   return std::make_unique<l5p::framed::FramedSession>(
       std::move(c), client ? l5p::framed::FramedSession::Role::kClient : l5p::framed::FramedSession::Role::kServer, sc);
 }
