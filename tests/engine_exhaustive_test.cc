@@ -114,7 +114,7 @@ TEST(EngineExhaustive, AllDropAndReorderPatternsOfSixPackets) {
   }
   if (!::testing::Test::HasFailure()) {
     EXPECT_EQ(runs, 4u * 1957u);
-    EXPECT_GT(g_split_packets, runs / 10) << "the patterns no longer reach a mark inside a packet";
+    EXPECT_GT(g_split_packets, 100u) << "the patterns no longer reach a mark inside a packet";
   }
 }
 
