@@ -124,6 +124,10 @@ void RxOffloadFlow::process_from(TcpSeq seq, MutByteSpan payload, size_t from, R
   if (out.data() != in.data()) std::memcpy(in.data(), out.data(), in.size());
   v.marked = true;
   v.mark_from = uint32_t(from);
+  if (trace_ && from)
+    (*trace_->fn)(trace_->who + ": offloading: packet at " + trace_->pos + " " + std::to_string(seq.raw()) +
+                  " marked from " + std::to_string((seq + uint32_t(from)).raw()) + " on (" + std::to_string(from) +
+                  " bytes before it left to software)");
 }
 
 void RxOffloadFlow::start_search(TcpSeq seq, ByteSpan payload, TcpSeq min_seq, RxVerdict& v,
