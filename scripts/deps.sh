@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PKGS="build-essential cmake ninja-build pkg-config dpkg-dev xz-utils libssl-dev libisal-dev \
 libpcap-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev tshark jq \
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev python3-matplotlib"
 
 missing=""
 for p in $PKGS; do

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/bench.h"
+#include "cli/experiment.h"
 #include "cli/net.h"
 #include "cli/nicsim_cli.h"
 #include "cli/parse.h"
@@ -27,6 +28,9 @@ int main(int argc, char** argv) {
   cli::NicsimArgs na;
   CLI::App* nicsim = app.add_subcommand("nicsim", "the NIC model alone at scale: context cache hit rate, DMA and cycles per packet");
   cli::add_nicsim_options(nicsim, na);
+  cli::ExperimentArgs ea;
+  CLI::App* experiment = app.add_subcommand("experiment", "the paper's figures: per experiment a CSV, a PNG and a report.md section beside the paper's numbers");
+  cli::add_experiment_options(experiment, ea);
   const auto net = cli::add_net_commands(app);
   CLI11_PARSE(app, argc, argv);
 
@@ -42,6 +46,7 @@ int main(int argc, char** argv) {
     }
     if (*bench) return cli::run_bench(ba);
     if (*nicsim) return cli::run_nicsim(na);
+    if (*experiment) return cli::run_experiments(ea);
     if (auto rc = cli::run_net_command(*net)) return *rc;
   } catch (const CLI::Error& e) {
     return app.exit(e);
