@@ -32,6 +32,8 @@ def main() -> int:
         ax.set_xlabel(p["xlabel"])
         ax.set_ylabel(p["ylabel"])
         ax.set_title(p.get("title", ""))
+        if p.get("xlog"):
+            ax.set_xscale("log", base=2)
         if p.get("ymin") is not None:
             ax.set_ylim(bottom=p["ymin"])
         ax.grid(True, alpha=0.3)

@@ -25,6 +25,8 @@ namespace fs = std::filesystem;
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> e = {
+      {"fig10", "NVMe/TCP random read without offload: copy + CRC32C share of host cycles, I/O size x depth", fig10},
+      {"fig11", "TLS host cycles per record, TX and RX, 2-16K, and the crypto share", fig11},
       {"fig16", "TLS transmitter under random loss: throughput at one core, context recovery DMA", fig16},
       {"fig17", "TLS receiver under random loss: throughput at one core, records full / partial / none", fig17},
       {"fig18", "TLS receiver under reordering: throughput at one core, records fully offloaded", fig18},

@@ -40,6 +40,9 @@ struct Experiment {
 
 const std::vector<Experiment>& experiments();
 
+// Where the cycles go (fig10, fig11): experiment_cost.cc.
+ExpResult fig10(const ExpContext& c);
+ExpResult fig11(const ExpContext& c);
 // The loss / reorder experiments (fig16-18): experiment_loss.cc.
 ExpResult fig16(const ExpContext& c);
 ExpResult fig17(const ExpContext& c);
