@@ -89,7 +89,7 @@ TEST(WireAudit, CountsTheMessagesALostRangeTouches) {
   for (uint32_t i = 0; i < 10; ++i) log.add(base + 100 * i, 100, i % 2 == 0);  // 0, 2, 4, 6, 8 full
   const std::vector<wire::SimWire::Fault> faults = {
       {f, base + 150, 10},    // inside message 1
-      {f, base + 395, 10},    // messages 3 and 4 (across the wrap at 256)
+      {f, base + 395, 10},    // messages 3 and 4 (message 2, [200, 300), spans the wrap at 256)
       {other, base + 700, 50},  // another flow: touches nothing here
       {f, base + 150, 10},    // message 1 again (a lost retransmission)
       {f, base + 999, 1},     // message 9's last byte

@@ -86,7 +86,8 @@ void Gro::receive(pbuf* p) {
     return;
   }
   if (it != held_.end()) {
-    if (s->data() && s->seq == it->next && s->marks != (it->head->flags & kMarkFlags)) ++st_.rx_gro_flush_mark;
+    if (s->payload > 0 && s->seq == it->next && (s->split || s->marks != (it->head->flags & kMarkFlags)))
+      ++st_.rx_gro_flush_mark;
     Held h = *it;
     held_.erase(it);
     up(h);

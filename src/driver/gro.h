@@ -25,7 +25,7 @@ struct GroStats {
   uint64_t rx_gro_packets = 0;  // packets handed up inside a merged segment (mlx5 rx_gro_packets)
   uint64_t rx_gro_skbs = 0;     // merged segments (of >= 2 packets) handed up (rx_gro_skbs)
   uint64_t rx_gro_bytes = 0;    // their payload bytes
-  uint64_t rx_gro_flush_mark = 0;  // a held segment ended because the next one's marks differed
+  uint64_t rx_gro_flush_mark = 0;  // a held segment ended because the next one's marks differed (or changed inside it)
 };
 
 class Gro {

@@ -384,15 +384,14 @@ void Nic::offload_rx(uint32_t id, Context& ctx, TcpSeq seq, MutByteSpan payload,
   c.inner_ctx = ctx.inner;
   c.inner_resync_req = inner->resync_req();
   const std::optional<size_t> ifrom = inner->marks_from(ctx.rx->work_base());
-  if (verdict.marked && ifrom && *ifrom < payload.size()) {
-    c.inner_marked = true;
-    const size_t from = std::max<size_t>(*ifrom, verdict.mark_from);
-    if (from) c.inner_mark_from = payload_off + from;
-  }
+  if (!verdict.marked || !ifrom || *ifrom >= payload.size()) return;
+  c.inner_marked = true;
+  const size_t from = std::max<size_t>(*ifrom, verdict.mark_from);
+  if (from) c.inner_mark_from = payload_off + from;
   // Composed DDP: the inner engine placed decrypted payload (NVMe C2HData inside TLS records),
-  // reading it where the outer engine decrypted it; once marked, those are the packet's bytes.
-  if (iplaced && verdict.marked)
-    hand_up_placements(*iplaced, ctx.rx->work_base(), verdict.mark_from, payload.size(), payload_off, c);
+  // reading it where the outer engine decrypted it; handed up only from bytes both marks cover
+  // (those are the packet's bytes once written back, and their digests checked).
+  if (iplaced) hand_up_placements(*iplaced, ctx.rx->work_base(), from, payload.size(), payload_off, c);
 }
 
 bool Nic::filtered(ByteSpan frame) const {

@@ -143,7 +143,9 @@ pbuf* make_rx_pbuf_chain(Bytes&& frame, size_t offset, const RxFrameMarks& marks
   // Pieces: at most one per placed range, one before each, one after the last, and the two mark
   // cuts. More ranges than a chain holds (tiny PDUs in a jumbo frame): the placements are left
   // out and the L5P copies those bytes itself (the frame holds them too).
-  const bool use_placed = 2 * placed.size() + 3 <= PieceChain::kMaxPieces;
+  // Placements only from marked bytes: the NIC never reports others, and an unmarked packet's
+  // bytes are the wire's.
+  const bool use_placed = marks.offloaded && 2 * placed.size() + 3 <= PieceChain::kMaxPieces;
   if (marks.whole() && (placed.empty() || !use_placed)) {
     pbuf* p = make_rx_pbuf(std::move(frame), offset, marks.offloaded);
     if (marks.inner) p->flags |= kPbufFlagInnerOk;

@@ -14,9 +14,10 @@
 
 namespace autonic::tcpip {
 
-// pbuf flag bit carrying the NIC's per-packet offload mark (decrypted / crc_ok) up the stack.
+// pbuf flag bit carrying the NIC's offload mark (decrypted / crc_ok) up the stack, on the pbufs
+// of the bytes it covers (a packet marked from inside is a chain cut there: make_rx_pbuf_chain).
 // lwIP keeps per-pbuf flags when it queues, trims and chains segments, and never merges two
-// pbufs' bytes, so marks of different packets never mix (DESIGN.md "Facts established").
+// pbufs' bytes, so marks of different byte ranges never mix (DESIGN.md "Facts established").
 inline constexpr uint8_t kPbufFlagOffloaded = 0x40;
 // Composed offloads: the inner L5P's mark (NVMe crc_ok inside TLS records the NIC decrypted).
 inline constexpr uint8_t kPbufFlagInnerOk = 0x80;
@@ -38,9 +39,11 @@ struct RxFrameMarks {
   size_t from = 0;
   bool inner = false;
   size_t inner_from = 0;
-  // The pbuf flags of the byte at frame offset `pos`.
+  // The pbuf flags of the byte at frame offset `pos`. The inner mark stands only on bytes the
+  // outer one covers (whatever the completion says).
   uint8_t flags_at(size_t pos) const {
-    return uint8_t((offloaded && pos >= from ? kPbufFlagOffloaded : 0) | (inner && pos >= inner_from ? kPbufFlagInnerOk : 0));
+    const bool outer = offloaded && pos >= from;
+    return uint8_t((outer ? kPbufFlagOffloaded : 0) | (outer && inner && pos >= inner_from ? kPbufFlagInnerOk : 0));
   }
   bool whole() const { return from == 0 && inner_from == 0; }  // every byte carries the same flags
 };

@@ -1,8 +1,9 @@
 // What the wire allowed the offload (issue #15): of the messages a run's receivers finished,
-// how many no faulted frame touched -- every byte of them reached the receiving NIC intact on its
-// first transmission, so a NIC working packet by packet could have offloaded them whole -- and
-// how many of those the NIC did offload whole. Per message, exact; the paper's (1 - p)^packets
-// is this figure's expectation for fixed-size messages.
+// how many no destroyed frame touched -- every transmission of their bytes reached the receiving
+// NIC intact, so the NIC could have offloaded them whole -- and how many of those the NIC did
+// offload whole. Per message, exact (a lost spurious retransmission counts as touching, so the
+// limit errs low, by the few such frames); the paper's (1 - p)^packets is this figure's
+// expectation for fixed-size messages.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -21,8 +22,9 @@ struct WireAudit {
   double of_limit() const { return clean ? double(full) / double(clean) : 0; }
 };
 
-// Faults are matched to a log by its flow, sequence numbers unwrapped in the order the wire
-// saw them (consecutive faults less than 2 GiB of a stream apart: any loss rate above 1e-6).
+// Faults are matched to a log by its flow, sequence numbers unwrapped in the order the wire saw
+// them: the first less than 2 GiB of the stream from the log's first message, each later one
+// less than 2 GiB from the one before (any loss rate above ~1e-6 on runs of any length).
 WireAudit audit_wire(const std::vector<wire::SimWire::Fault>& faults, const std::vector<const l5p::MsgLog*>& logs);
 
 }  // namespace autonic::testbed

@@ -41,7 +41,7 @@ class TcpTransport final : public Transport, public tcpip::TcpConnHandler {
     const size_t total = p->tot_len;
     in_recv_ = true;
     for (pbuf* q = p; q; q = q->next) {
-      if (q->len == 0) continue;  // a header pbuf emptied by lwIP before a placed (DDP) one
+      if (q->len == 0) continue;  // a header pbuf emptied by lwIP before a placed or marked one
       // (placed pbufs point into the read buffer itself: the queue's copy finds src == dst)
       const bool marked = (q->flags & tcpip::kPbufFlagOffloaded) != 0;
       if (!user_->on_transport_data(ByteSpan(static_cast<const uint8_t*>(q->payload), q->len), marked,

@@ -24,8 +24,10 @@ struct OffloadStats {
   // RX (NIC)
   uint64_t rx_decrypted_packets = 0;  // packets marked: processed in sequence, checks passed
   uint64_t rx_decrypted_bytes = 0;
-  uint64_t rx_split_packets = 0;      // ... of them marked from a message header inside (issue #15)
-  uint64_t rx_ooo_packets = 0;        // packets the NIC could not process in sequence
+  uint64_t rx_split_packets = 0;      // ... of them marked from inside (issue #15); for an inner
+                                      // (composed) context: payload chunks, as for the two above
+  uint64_t rx_ooo_packets = 0;        // packets the NIC could not process from their first byte
+                                      // (split packets count here and in rx_decrypted_packets)
   uint64_t rx_resync_jump = 0;        // hardware-only resync onto the next header (§4.3, Fig. 8b)
   uint64_t rx_resync_jump_exact = 0;  // ... where the packet began exactly at that header (marked)
   uint64_t rx_resync_req_pkt = 0;     // packets that carried a resync request to the driver
