@@ -113,7 +113,12 @@ int run_experiments(const ExperimentArgs& a) {
         todo.push_back(&e);
         found = true;
       }
-    if (!found) throw std::invalid_argument("unknown experiment '" + n + "'");
+    if (!found) {
+      std::string known;
+      for (const auto& e : experiments()) known += std::string(" ") + e.name;
+      throw std::invalid_argument("unknown experiment '" + n + "' (built so far:" + known +
+                                  ", or all; fig12-15, table4 and fig19 are not yet)");
+    }
   }
   ExpContext c;
   c.quick = a.quick;
