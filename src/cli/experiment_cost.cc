@@ -72,11 +72,7 @@ ExpResult fig10(const ExpContext& c) {
           if (std::to_string(uint32_t(p.at("depths")[j])) == t.rows[i][1])
             o += "| " + t.rows[i][0] + "K | " + t.rows[i][1] + " | " + t.rows[i][2] + " | " + ExpTable::num(double(row[j + 1]), 1) + " |\n";
   // The figures the commentary quotes, from this run.
-  auto cell = [&](uint32_t io, uint32_t d, const char* col) {
-    for (size_t i = 0; i < t.rows.size(); ++i)
-      if (t.rows[i][0] == std::to_string(io) && t.rows[i][1] == std::to_string(d)) return *t.value(i, col);
-    return std::nan("");
-  };
+  auto cell = [&](uint32_t io, uint32_t d, const char* col) { return t.at(std::to_string(io), std::to_string(d), col); };
   const uint32_t big = ios.back() >= 256 ? 256 : ios.back(), d0 = depths.front(), dn = depths.back();
   o += "\nWhat differs and why (this run): our share is of the host's stack cycles (driver, lwIP, the NVMe/TCP "
        "host with its copy and CRC), not of a whole core running fio and Linux. At depth " + std::to_string(d0) +
@@ -111,11 +107,7 @@ ExpResult fig11(const ExpContext& c) {
                         ExpTable::num(c.gbps_one_core(r.stack_cpb_server())), ExpTable::num(r.stack_cpb_server() * rb, 0),
                         r.verified ? "yes" : "NO: " + r.outcome, "autonic run " + cmd});
     }
-  auto val = [&](uint32_t rk, const char* mode, const char* col) {
-    for (size_t i = 0; i < t.rows.size(); ++i)
-      if (t.rows[i][0] == std::to_string(rk) && t.rows[i][1] == mode) return *t.value(i, col);
-    return std::nan("");
-  };
+  auto val = [&](uint32_t rk, const char* mode, const char* col) { return t.at(std::to_string(rk), mode, col); };
   const nlohmann::json& p = c.paper.at("fig11");
   auto line = [&](const char* mode, const char* col, const char* label, const char* color) {
     nlohmann::json s{{"label", label}, {"kind", "ours"}, {"color", color}, {"x", nlohmann::json::array()}, {"y", nlohmann::json::array()}};

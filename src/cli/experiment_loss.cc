@@ -40,20 +40,20 @@ ExpTable sweep(const ExpContext& c, const char* fault, const std::vector<double>
                                       ExpTable::num(cpb, 3)};
       const uint64_t full = ctr(r.server, "rx_tls_msgs_full"), part = ctr(r.server, "rx_tls_msgs_partial"),
                      none = ctr(r.server, "rx_tls_msgs_none"), recs = full + part + none;
-      const bool tls = std::string(m.name) != "tcp" && recs > 0;
-      auto pct = [&](uint64_t n) { return tls ? ExpTable::num(100.0 * double(n) / double(recs), 1) : std::string(); };
-      row.push_back(std::string(m.name) == "offload" ? pct(full) : "");
-      row.push_back(std::string(m.name) == "offload" ? pct(part) : "");
-      row.push_back(std::string(m.name) == "offload" ? pct(none) : "");
-      auto a = r.extra.find("audit_msgs"), cl = r.extra.find("audit_msgs_clean");
+      // The offload's own columns (empty for tcp and software TLS).
       const bool off = std::string(m.name) == "offload";
+      auto pct = [&](uint64_t n) { return off && recs > 0 ? ExpTable::num(100.0 * double(n) / double(recs), 1) : std::string(); };
+      row.push_back(pct(full));
+      row.push_back(pct(part));
+      row.push_back(pct(none));
+      auto a = r.extra.find("audit_msgs"), cl = r.extra.find("audit_msgs_clean");
       row.push_back(off && a != r.extra.end() && a->second > 0 ? ExpTable::num(100.0 * cl->second / a->second, 1)
                     : off && lv == 0                          ? "100.0"
                                                               : "");
       // Context recovery on TX (§4.2): the record prefixes the NIC re-reads, as a share of a
       // PCIe gen3 x16 link (126 Gbps a direction) at the run's data rate.
       const double dump = double(ctr(r.client, "tx_tls_dump_bytes"));
-      row.push_back(std::string(m.name) == "offload" && r.sim_seconds > 0
+      row.push_back(off && r.sim_seconds > 0
                         ? ExpTable::num(100.0 * dump * 8 / r.sim_seconds / 126e9, 3)
                         : "");
       row.push_back(r.verified ? "yes" : "NO: " + r.outcome);
@@ -113,10 +113,7 @@ nlohmann::json paper_series(const nlohmann::json& fig, const std::string& ycol, 
 
 // Our value of `col` for `mode` at fault level `lv` (NaN when not run).
 double at(const ExpTable& t, const std::string& mode, double lv, const std::string& col) {
-  for (size_t i = 0; i < t.rows.size(); ++i)
-    if (t.rows[i][t.col("mode")] == mode && std::fabs(*t.value(i, t.columns[0]) - lv) < 1e-9)
-      if (auto v = t.value(i, col)) return *v;
-  return std::nan("");
+  return t.at(ExpTable::num(lv, 1), mode, col);
 }
 
 std::string f1(double v) { return std::isnan(v) ? "-" : ExpTable::num(v, 1); }

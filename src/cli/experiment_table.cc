@@ -1,5 +1,6 @@
 #include "cli/experiment_table.h"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace autonic::cli {
@@ -14,6 +15,13 @@ std::optional<double> ExpTable::value(size_t row, const std::string& column) con
   const std::string& c = rows.at(row).at(col(column));
   if (c.empty()) return std::nullopt;
   return std::stod(c);
+}
+
+double ExpTable::at(const std::string& k0, const std::string& k1, const std::string& column) const {
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i][0] == k0 && rows[i][1] == k1)
+      if (auto v = value(i, column)) return *v;
+  return std::nan("");
 }
 
 namespace {

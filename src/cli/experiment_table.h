@@ -24,6 +24,9 @@ struct ExpTable {
   size_t col(const std::string& name) const;
   // The numeric value of a cell (nullopt when empty).
   std::optional<double> value(size_t row, const std::string& column) const;
+  // The value of `column` in the row whose first two cells read k0 and k1 (a point's keys: its
+  // fault level or size, and its mode or depth); NaN if there is none or the cell is empty.
+  double at(const std::string& k0, const std::string& k1, const std::string& column) const;
   std::string csv() const;
   std::string markdown() const;
   nlohmann::json json() const;  // [{column: value}], numbers as numbers

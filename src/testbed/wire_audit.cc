@@ -1,7 +1,6 @@
 #include "testbed/wire_audit.h"
 
 #include <algorithm>
-#include <map>
 
 namespace autonic::testbed {
 
@@ -17,15 +16,14 @@ WireAudit audit_wire(const std::vector<wire::SimWire::Fault>& faults, const std:
     const l5p::MsgLog& log = *lp;
     if (log.msgs.empty()) continue;
     const TcpSeq base = log.msgs.front().start;
-    // The faults of this direction, unwrapped: each relative to the previous one.
+    // The faults of this direction, unwrapped: the first from the first message, each later
+    // one from the one before.
     std::vector<Range> hit;
-    bool first = true;
-    TcpSeq prev;
+    TcpSeq prev = base;
     int64_t at = 0;
     for (const wire::SimWire::Fault& f : faults) {
       if (!(f.flow == log.flow)) continue;
-      at = first ? int64_t(int32_t(f.seq.raw() - base.raw())) : at + int64_t(int32_t(f.seq.raw() - prev.raw()));
-      first = false;
+      at += int64_t(int32_t(f.seq.raw() - prev.raw()));
       prev = f.seq;
       hit.push_back(Range{at, at + int64_t(f.len)});
     }
