@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/experiment_table.h"
+#include "testbed/fileserver.h"
 #include "testbed/scenario.h"
 
 namespace autonic::cli {
@@ -19,6 +20,8 @@ struct ExpContext {
   nlohmann::json paper;   // data/paper/reference.json
   // Runs `autonic run <args>` in a child process (lwIP is global), with a progress line.
   std::function<testbed::Report(const std::string& args)> run;
+  // Runs `autonic fileserver <args>` the same way (fig12-15, table4).
+  std::function<testbed::FileServerReport(const std::string& args)> run_fs;
   // Throughput at one busy core: bytes / stack cycles x the clock.
   double gbps_one_core(double stack_cycles_per_byte) const {
     return stack_cycles_per_byte > 0 ? 8.0 * tsc_hz / stack_cycles_per_byte / 1e9 : 0;
@@ -47,5 +50,11 @@ ExpResult fig11(const ExpContext& c);
 ExpResult fig16(const ExpContext& c);
 ExpResult fig17(const ExpContext& c);
 ExpResult fig18(const ExpContext& c);
+// The file server (fig12-15, table4): experiment_fs.cc.
+ExpResult fig12(const ExpContext& c);
+ExpResult fig13(const ExpContext& c);
+ExpResult fig14(const ExpContext& c);
+ExpResult fig15(const ExpContext& c);
+ExpResult table4(const ExpContext& c);
 
 }  // namespace autonic::cli

@@ -7,6 +7,7 @@
 
 #include "cli/bench.h"
 #include "cli/experiment.h"
+#include "cli/fileserver_cli.h"
 #include "cli/net.h"
 #include "cli/nicsim_cli.h"
 #include "cli/parse.h"
@@ -28,6 +29,9 @@ int main(int argc, char** argv) {
   cli::NicsimArgs na;
   CLI::App* nicsim = app.add_subcommand("nicsim", "the NIC model alone at scale: context cache hit rate, DMA and cycles per packet");
   cli::add_nicsim_options(nicsim, na);
+  cli::FileServerArgs fa;
+  CLI::App* fileserver = app.add_subcommand("fileserver", "a file server: client, web server and storage (NVMe/TCP) hosts on one switch, HTTP(S) GETs");
+  cli::add_fileserver_options(fileserver, fa);
   cli::ExperimentArgs ea;
   CLI::App* experiment = app.add_subcommand("experiment", "the paper's figures: per experiment a CSV, a PNG and a report.md section beside the paper's numbers");
   cli::add_experiment_options(experiment, ea);
@@ -47,6 +51,7 @@ int main(int argc, char** argv) {
     if (*bench) return cli::run_bench(ba);
     if (*nicsim) return cli::run_nicsim(na);
     if (*experiment) return cli::run_experiments(ea);
+    if (*fileserver) return cli::run_fileserver_command(fa);
     if (auto rc = cli::run_net_command(*net)) return *rc;
   } catch (const CLI::Error& e) {
     return app.exit(e);

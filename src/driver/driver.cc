@@ -152,6 +152,11 @@ void Driver::enable_arp(uint32_t own_ip, uint32_t peer_ip, std::optional<Mac> pe
   if (peer_mac) neigh_->add_static(peer_ip, *peer_mac);
 }
 
+void Driver::add_neighbour(uint32_t own_ip, uint32_t ip, Mac mac) {
+  if (!neigh_) neigh_ = std::make_unique<Neighbours>(own_ip, own_mac_);
+  neigh_->add_static(ip, mac);
+}
+
 void Driver::resolve(uint32_t ip) {
   if (neigh_) send_raw(neigh_->request(ip));
 }

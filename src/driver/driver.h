@@ -54,6 +54,9 @@ class Driver final : public l5o::Offload {
   // Real wire (issue #10): resolve destinations by ARP and answer it for `own_ip`, instead of
   // the fixed peer MAC. `peer_mac`, if set, is a static entry for `peer_ip`.
   void enable_arp(uint32_t own_ip, uint32_t peer_ip, std::optional<Mac> peer_mac);
+  // A static neighbour (a host on the testbed's switch, several peers): the table is made on
+  // first use, with ARP answered for `own_ip` as enable_arp does.
+  void add_neighbour(uint32_t own_ip, uint32_t ip, Mac mac);
   // Sends an ARP request for `ip` now (a host resolving its peer before connecting).
   void resolve(uint32_t ip);
   bool resolved(uint32_t ip) const { return neigh_ && neigh_->lookup(ip).has_value(); }

@@ -265,17 +265,7 @@ std::unique_ptr<l5p::nvme::Transport> ScenarioRun::nvme_transport(std::unique_pt
   return make_nvme_transport(cfg_, std::move(c), is_client, h, tls_, nvme_tls_sessions_);
 }
 
-std::shared_ptr<l5p::nvme::Namespace> ScenarioRun::build_namespace() const {
-  auto ns = make_namespace(cfg_);
-  // Initial content: a pattern the workload can check every read against.
-  Bytes chunk(1 << 20);
-  for (uint64_t o = 0; o < ns->bytes(); o += chunk.size()) {
-    const size_t n = size_t(std::min<uint64_t>(chunk.size(), ns->bytes() - o));
-    apps::pattern_fill(apps::ns_pattern_seed(cfg_.seed), o, MutByteSpan(chunk.data(), n));
-    ns->write(o, ByteSpan(chunk.data(), n));
-  }
-  return ns;
-}
+std::shared_ptr<l5p::nvme::Namespace> ScenarioRun::build_namespace() const { return make_pattern_namespace(cfg_); }
 
 void ScenarioRun::attach_peer_stream(std::unique_ptr<l5p::Stream> s) {
   s->set_handler(cfg_.nvme_peer->attach(*s));

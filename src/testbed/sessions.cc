@@ -1,7 +1,9 @@
 #include "testbed/sessions.h"
 
+#include <algorithm>
 #include <stdexcept>
 
+#include "apps/pattern.h"
 #include "l5p/plain_stream.h"
 
 namespace autonic::testbed {
@@ -96,6 +98,17 @@ std::unique_ptr<l5p::nvme::Transport> make_nvme_transport(const ScenarioConfig& 
 std::shared_ptr<l5p::nvme::Namespace> make_namespace(const ScenarioConfig& cfg) {
   return cfg.ns_file.empty() ? l5p::nvme::Namespace::ram(cfg.ns_size, cfg.lba_size)
                              : l5p::nvme::Namespace::file(cfg.ns_file, cfg.ns_size, cfg.lba_size);
+}
+
+std::shared_ptr<l5p::nvme::Namespace> make_pattern_namespace(const ScenarioConfig& cfg) {
+  auto ns = make_namespace(cfg);
+  Bytes chunk(1 << 20);
+  for (uint64_t o = 0; o < ns->bytes(); o += chunk.size()) {
+    const size_t n = size_t(std::min<uint64_t>(chunk.size(), ns->bytes() - o));
+    apps::pattern_fill(apps::ns_pattern_seed(cfg.seed), o, MutByteSpan(chunk.data(), n));
+    ns->write(o, ByteSpan(chunk.data(), n));
+  }
+  return ns;
 }
 
 apps::FioConfig fio_config(const ScenarioConfig& cfg) {

@@ -54,6 +54,9 @@ std::unique_ptr<l5p::nvme::Transport> make_nvme_transport(const ScenarioConfig& 
                                                           std::vector<l5p::tls::TlsSession*>& tls_sessions);
 // The namespace --ns-size / --ns-file / --lba-size describe (RAM or file backed, as created).
 std::shared_ptr<l5p::nvme::Namespace> make_namespace(const ScenarioConfig& cfg);
+// The same, holding its initial content: the pattern of apps::ns_pattern_seed(cfg.seed), which
+// every read is checked against.
+std::shared_ptr<l5p::nvme::Namespace> make_pattern_namespace(const ScenarioConfig& cfg);
 // The fio-like workload the run's flags describe (rw, I/O size, depth, bytes, seed, region).
 apps::FioConfig fio_config(const ScenarioConfig& cfg);
 

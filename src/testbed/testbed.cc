@@ -24,7 +24,7 @@ Report run_scenario(const ScenarioConfig& cfg) {
   return run.report(outcome);    // result and counters (then teardown, in ~ScenarioRun)
 }
 
-Report run_isolated(const ScenarioConfig& cfg) {
+nlohmann::json json_in_child(const std::function<nlohmann::json()>& fn) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = fork();
@@ -33,7 +33,7 @@ Report run_isolated(const ScenarioConfig& cfg) {
     close(fds[0]);
     std::string out;
     try {
-      out = run_scenario(cfg).to_json().dump();
+      out = fn().dump();
     } catch (const std::exception& e) {
       out = nlohmann::json{{"error", e.what()}}.dump();
     }
@@ -59,9 +59,13 @@ Report run_isolated(const ScenarioConfig& cfg) {
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || in.empty())
     throw std::runtime_error("scenario child crashed (status " + std::to_string(status) + ")");
-  const auto j = nlohmann::json::parse(in);
+  auto j = nlohmann::json::parse(in);
   if (j.contains("error")) throw std::runtime_error(j["error"].get<std::string>());
-  return Report::from_json(j);
+  return j;
+}
+
+Report run_isolated(const ScenarioConfig& cfg) {
+  return Report::from_json(json_in_child([&] { return run_scenario(cfg).to_json(); }));
 }
 
 }  // namespace autonic::testbed
