@@ -134,6 +134,11 @@ void Client::next_request() {
 }
 
 void Client::on_writable() {
+  if (!counted_ready_) {
+    counted_ready_ = true;
+    if (++budget_.ready == budget_.conns && budget_.on_all_ready) budget_.on_all_ready();
+  }
+  if (!budget_.go) return;
   if (!waiting_ && out_.empty()) return next_request();
   if (out_.empty()) return;
   const size_t n = s_.send(ByteSpan(reinterpret_cast<const uint8_t*>(out_.data()), out_.size()));

@@ -31,7 +31,12 @@ std::string request_head(uint64_t file);
 std::string response_head(uint64_t content_length);
 
 // Requests a run makes, shared by its client connections (wrk's connections take the next one).
+// Requests start once every connection is up (wrk opens its connections first), so what a run
+// measures from then on -- cycles, latency -- holds no handshake.
 struct GetBudget {
+  uint32_t conns = 0, ready = 0;
+  bool go = false;
+  std::function<void()> on_all_ready;  // called once, when the last connection becomes writable
   uint64_t left = 0, done = 0, body_bytes = 0, wrong_bytes = 0;
   Nanos latency_sum = 0;  // GET sent -> last body byte in, virtual time
   std::optional<std::string> failure;
@@ -60,7 +65,7 @@ class Client final : public l5p::StreamHandler {
   CpuMeter* meter_;
   std::string out_;  // request bytes not yet taken by the stream
   Bytes head_;
-  bool waiting_ = false, in_body_ = false;
+  bool waiting_ = false, in_body_ = false, counted_ready_ = false;
   uint64_t file_ = 0, body_off_ = 0, body_len_ = 0;
   Nanos t_sent_ = 0;
 };

@@ -97,6 +97,7 @@ nlohmann::json FileServerReport::to_json() const {
                              {"rx_frames", s.rx_frames},
                              {"rx_foreign", s.rx_foreign},
                              {"tx_frames", s.tx_frames},
+                             {"rx_from", s.rx_from},
                              {"port", {{"rx_frames", p.rx_frames}, {"tx_frames", p.tx_frames}, {"tx_bytes", p.tx_bytes},
                                        {"drop_unknown_dst", p.drop_unknown_dst}, {"drop_queue_full", p.drop_queue_full}}}});
   }
@@ -133,7 +134,8 @@ FileServerReport FileServerReport::from_json(const nlohmann::json& j) {
   for (size_t i = 0; i < r.stations.size(); ++i) {
     const auto& s = j.at("stations").at(i);
     const auto& p = s.at("port");
-    r.stations[i] = {s.at("name"), s.at("ip"), s.at("rx_frames"), s.at("rx_foreign"), s.at("tx_frames")};
+    r.stations[i] = {s.at("name"), s.at("ip"), s.at("rx_frames"), s.at("rx_foreign"), s.at("tx_frames"),
+                     s.at("rx_from").get<std::array<uint64_t, 3>>()};
     r.ports[i] = {p.at("rx_frames"), p.at("tx_frames"), p.at("tx_bytes"), p.at("drop_unknown_dst"), p.at("drop_queue_full")};
   }
   const auto& w = j.at("wire");

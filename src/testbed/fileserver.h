@@ -65,6 +65,7 @@ struct FileServerReport {
     std::string name;
     uint32_t ip = 0;
     uint64_t rx_frames = 0, rx_foreign = 0, tx_frames = 0;  // foreign: not its MAC nor broadcast
+    std::array<uint64_t, 3> rx_from{};  // IPv4 frames in from client, web, storage (by source address)
   };
   std::array<Station, 3> stations;
   std::array<wire::SwitchPortStats, 3> ports;

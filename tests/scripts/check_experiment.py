@@ -4,7 +4,7 @@
 usage: check_experiment.py OUT_DIR ALL.json AUTONIC NAME...
 For each experiment NAME: NAME.csv, NAME.png (a PNG) and a report.md section exist; the report's
 "Data (`NAME.csv`)" table equals the CSV cell for cell; --json holds the same numbers; every
-row was verified and names an `autonic run` command; re-running the offload row at the highest
+row was verified and names an `autonic run` / `autonic fileserver` command; re-running the offload row at the highest
 fault level gives the same records-full share.
 """
 import csv
@@ -60,16 +60,18 @@ def main() -> None:
             rec = dict(zip(head, r))
             if rec["verified"] != "yes":
                 fail("%s: a run was not verified: %s" % (name, rec["command"]))
-            if not rec["command"].startswith("autonic run "):
+            if not rec["command"].startswith(("autonic run ", "autonic fileserver ")):
                 fail("%s: row without its command" % name)
         # Re-run one point from its row's command (virtual time: the same outcome, and for a TLS
         # offload row the same records-full share).
         recs_rows = [dict(zip(head, r)) for r in body if dict(zip(head, r)).get("records_full_pct")]
         pick = recs_rows[-1] if recs_rows else dict(zip(head, body[-1]))
-        cmd = pick["command"].split()[2:]
-        got = json.loads(subprocess.run([autonic, "run"] + cmd + ["--json"], capture_output=True, text=True, check=True).stdout)
+        verb, cmd = pick["command"].split()[1], pick["command"].split()[2:]
+        got = json.loads(subprocess.run([autonic, verb] + cmd + ["--json"], capture_output=True, text=True, check=True).stdout)
         if not got["verified"]:
             fail("%s: re-running `%s` was not verified" % (name, pick["command"]))
+        if verb == "fileserver" and pick.get("nvme_ios") and str(got["nvme_ios"]) != pick["nvme_ios"]:
+            fail("%s: re-running `%s` read another number of NVMe I/Os" % (name, pick["command"]))
         if pick.get("records_full_pct"):
             s = got["stats"]["server"]
             recs = s["rx_tls_msgs_full"] + s["rx_tls_msgs_partial"] + s["rx_tls_msgs_none"]
