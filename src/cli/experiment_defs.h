@@ -20,6 +20,8 @@ struct ExpContext {
   nlohmann::json paper;   // data/paper/reference.json
   // Runs `autonic run <args>` in a child process (lwIP is global), with a progress line.
   std::function<testbed::Report(const std::string& args)> run;
+  // The same, once (the longest points: 128K connections).
+  std::function<testbed::Report(const std::string& args)> run_once;
   // Runs `autonic fileserver <args>` the same way (fig12-15, table4).
   std::function<testbed::FileServerReport(const std::string& args)> run_fs;
   // Throughput at one busy core: bytes / stack cycles x the clock.
@@ -56,5 +58,7 @@ ExpResult fig13(const ExpContext& c);
 ExpResult fig14(const ExpContext& c);
 ExpResult fig15(const ExpContext& c);
 ExpResult table4(const ExpContext& c);
+// Connections 64 -> 128K (fig19): experiment_scale.cc.
+ExpResult fig19(const ExpContext& c);
 
 }  // namespace autonic::cli

@@ -166,6 +166,7 @@ FileServerRun::FileServerRun(const FileServerConfig& cfg)
     for (size_t d = 0; d < baseline_.size(); ++d) baseline_[d] = meter_.cycles(CpuDomain(d));
     budget_.go = true;
     events_.schedule(clock_.now(), [this] {
+      CpuScope scope(&meter_, CpuDomain::kClientHost);  // the client's stack sends the GETs
       for (Conn& c : client_conns_) c.h->on_writable();
     });
   };

@@ -251,11 +251,26 @@ void ScenarioRun::build_turns() {
   const uint32_t mss = cfg_.mtu - 40;  // IPv4 + TCP headers, no options
   const uint64_t turn = uint64_t(cfg_.burst ? cfg_.burst : kDefaultBurst) * mss;
   FlowTurns::Hooks hooks;
-  hooks.connect = [this](uint32_t i) { events_.schedule(clock_.now(), [this, i] { connect_flow(i); }); };
-  hooks.grant = [this](uint32_t i, uint64_t upto) {
-    events_.schedule(clock_.now(), [this, i, upto] { flows_[i].sender->set_limit(upto); });
+  // Both run from the event loop: the client's stack does the work (its SYN; encrypting and
+  // sending a turn's bytes), so its domain is charged, not kOther.
+  hooks.connect = [this](uint32_t i) {
+    events_.schedule(clock_.now(), [this, i] {
+      CpuScope scope(&meter_, CpuDomain::kClientHost);
+      connect_flow(i);
+    });
   };
-  hooks.established = [this] { rss_established_ = rss_bytes(); };
+  hooks.grant = [this](uint32_t i, uint64_t upto) {
+    events_.schedule(clock_.now(), [this, i, upto] {
+      CpuScope scope(&meter_, CpuDomain::kClientHost);
+      flows_[i].sender->set_limit(upto);
+    });
+  };
+  hooks.established = [this] {
+    rss_established_ = rss_bytes();
+    meter_.flush();  // the data phase's cycles start here: every handshake is done
+    for (size_t d = 0; d < established_cycles_.size(); ++d) established_cycles_[d] = meter_.cycles(CpuDomain(d));
+    established_seen_ = true;
+  };
   rss_before_flows_ = rss_bytes();
   turns_ = std::make_unique<FlowTurns>(std::move(bytes), turn, cfg_.random_order, cfg_.seed, std::move(hooks));
 }

@@ -2,6 +2,7 @@
 // NICs and drivers, the wire, the L5P sessions and workloads), run() is the event loop, report()
 // collects the result and the counters. Private to the testbed (testbed.cc drives it).
 #pragma once
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -111,6 +112,10 @@ class ScenarioRun {
   // RSS before the first connection and once every connection is open, before any data: what
   // an established flow holds, data in flight aside (issue #13).
   uint64_t rss_before_flows_ = 0, rss_established_ = 0;
+  // Cycles by domain once every connection was open (turns): the data phase's cost apart from
+  // the connections' set-up (TLS handshakes), the paper's steady state (fig19).
+  std::array<uint64_t, size_t(CpuDomain::kCount)> established_cycles_{};
+  bool established_seen_ = false;
   std::unique_ptr<Churn> churn_;                             // short connections meanwhile
   std::unique_ptr<tcpip::TcpListener> churn_listener_;
   std::vector<std::unique_ptr<tcpip::TcpListener>> listeners_;  // bulk flows, one a server port
