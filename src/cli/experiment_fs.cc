@@ -171,7 +171,10 @@ ExpResult fig13(const ExpContext& c) {
        " of it at " + size_arg(sizes.back()) + ". Where http over https is far above the paper's (small files), lwIP with "
        "TSO serves a whole small file in one or two segments for a few thousand cycles, while the paper's core also ran "
        "nginx's request handling and Linux's socket layer and system calls a request -- costs that do not depend on TLS "
-       "and shrink its ratio.\n";
+       "and shrink its ratio. Where it is below (large files), our plain HTTP copies each file into lwIP's send "
+       "buffers (tcp_write with copy; nginx uses sendfile) while offload+zc sends it by reference, and lwIP's "
+       "tcp_output walks its whole unacknowledged list each call (issue #12's profile), which a large response's "
+       "window makes long.\n";
   res.report = o;
   return res;
 }
