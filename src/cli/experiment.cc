@@ -94,6 +94,17 @@ testbed::ScenarioConfig config_from(const std::string& args) {
   return to_config(ra);
 }
 
+// Runs a point `reps` times and keeps the run with the least cost (host cycles).
+template <class R>
+R best_of(int reps, const std::function<R()>& once, const std::function<double(const R&)>& cost) {
+  R best = once();
+  for (int i = 1; i < reps; ++i) {
+    R r = once();
+    if (cost(r) < cost(best)) best = std::move(r);
+  }
+  return best;
+}
+
 // Draws `name`.png from its spec with Debian's matplotlib; false (and why) if it cannot.
 bool plot(const fs::path& dir, const std::string& name, const nlohmann::json& spec) {
   const fs::path json = dir / (name + ".plot.json"), png = dir / (name + ".png");
@@ -145,15 +156,12 @@ int run_experiments(const ExperimentArgs& a) {
     // Each point runs kReps times and keeps the repetition with the fewest host cycles: in
     // virtual time a seed gives the same work every time (same frames, same counters), so the
     // spread is other load on this machine, which the least-disturbed run has least of.
+    const int reps = a.quick ? 1 : kReps;
     c.run = [&](const std::string& args) {
       std::fprintf(stderr, "[%s %zu] autonic run %s\n", e->name, ++n, args.c_str());
       const testbed::ScenarioConfig cfg = config_from(args);
-      testbed::Report best = testbed::run_isolated(cfg);
-      for (int i = 1; i < (a.quick ? 1 : kReps); ++i) {
-        testbed::Report r = testbed::run_isolated(cfg);
-        if (r.host_cpb_client + r.host_cpb_server < best.host_cpb_client + best.host_cpb_server) best = std::move(r);
-      }
-      return best;
+      return best_of<testbed::Report>(reps, [&] { return testbed::run_isolated(cfg); },
+                                      [](const testbed::Report& r) { return r.host_cpb_client + r.host_cpb_server; });
     };
     c.run_once = [&](const std::string& args) {
       std::fprintf(stderr, "[%s %zu] autonic run %s\n", e->name, ++n, args.c_str());
@@ -162,12 +170,8 @@ int run_experiments(const ExperimentArgs& a) {
     c.run_fs = [&](const std::string& args) {
       std::fprintf(stderr, "[%s %zu] autonic fileserver %s\n", e->name, ++n, args.c_str());
       const testbed::FileServerConfig cfg = fileserver_config_from(args);
-      testbed::FileServerReport best = testbed::run_fileserver_isolated(cfg);
-      for (int i = 1; i < (a.quick ? 1 : kReps); ++i) {
-        testbed::FileServerReport r = testbed::run_fileserver_isolated(cfg);
-        if (r.web_host < best.web_host) best = std::move(r);
-      }
-      return best;
+      return best_of<testbed::FileServerReport>(reps, [&] { return testbed::run_fileserver_isolated(cfg); },
+                                                [](const testbed::FileServerReport& r) { return double(r.web_host); });
     };
     const ExpResult r = e->fn(c);
     for (size_t i = 0; i < r.table.rows.size(); ++i) ok = ok && r.table.rows[i][r.table.col("verified")] == "yes";
