@@ -34,6 +34,9 @@ def main() -> int:
         ax.set_title(p.get("title", ""))
         if p.get("xlog"):
             ax.set_xscale("log", base=2)
+        if p.get("xticks"):  # e.g. file sizes: ticks at the points, labelled as the table says them
+            ax.set_xticks(p["xticks"], p.get("xticklabels", [str(x) for x in p["xticks"]]))
+            ax.minorticks_off()
         if p.get("ymin") is not None:
             ax.set_ylim(bottom=p["ymin"])
         ax.grid(True, alpha=0.3)

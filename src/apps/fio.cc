@@ -10,7 +10,14 @@ uint64_t ns_pattern_seed(uint64_t seed) { return splitmix64(seed ^ 0x4E53ull); }
 uint64_t write_pattern_seed(uint64_t seed) { return splitmix64(seed ^ 0x5752ull); }
 
 Fio::Fio(l5p::nvme::NvmeHost& host, const Clock& clock, const FioConfig& cfg, CpuMeter* meter)
-    : cfg_(cfg), host_(host), clock_(clock), rng_(cfg.seed, 0xF10), meter_(meter) {}
+    : cfg_(cfg), host_(host), clock_(clock), rng_(cfg.seed, 0xF10), meter_(meter) {
+  // fio allocates its I/O buffers (iodepth x bs) before the run starts; so do we. Allocated on
+  // first use instead, each buffer's pages were faulted in by the kernel during the run and those
+  // cycles charged to whichever host was running: at depth 128 x 256 KiB (32 MiB of buffers) they
+  // were most of what made a deep queue look dearer per byte (fig10, issue #14).
+  const uint64_t pool = std::min<uint64_t>(cfg_.depth, (256ull << 20) / std::max<uint32_t>(cfg_.io_size, 1));
+  for (uint64_t i = 0; i < pool; ++i) free_bufs_.push_back(std::make_shared<Bytes>(cfg_.io_size));
+}
 
 void Fio::start() {
   // The namespace size is the controller's word: the region the workload tracks (one slot per
