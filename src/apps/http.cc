@@ -34,9 +34,16 @@ bool parse_u64(std::string_view s, uint64_t& out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+// Field names compare case-insensitively (RFC 9110 §5.1): letters folded, nothing else.
+char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c + ('a' - 'A')) : c; }
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+// A field name is a token (RFC 9110 §5.1, §5.6.2): no controls, spaces or separators.
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return c > 0x20 && c < 0x7f && std::string_view("\"(),/:;<=>?@[\\]{}").find(c) == std::string_view::npos;
+  });
 }
 
 std::string_view trim(std::string_view s) {
@@ -80,7 +87,7 @@ Parse parse_response(ByteSpan buf, size_t& consumed, uint64_t& content_length, s
     eol = head.find("\r\n");
     const std::string_view field = head.substr(0, eol);
     const size_t colon = field.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
+    if (colon == std::string_view::npos || !is_token(field.substr(0, colon))) {
       err = "malformed header field";
       return Parse::kBad;
     }
@@ -118,11 +125,11 @@ Client::Client(l5p::Stream& s, const FileSet& files, GetBudget& budget, uint64_t
 
 void Client::fail(const std::string& why) {
   if (!budget_.failure) budget_.failure = why;
-  waiting_ = true;  // no further requests on this connection
+  dead_ = true;  // no further requests, and nothing more counted, on this connection
 }
 
 void Client::next_request() {
-  if (waiting_ || budget_.left == 0 || budget_.failure) return;
+  if (dead_ || waiting_ || budget_.left == 0 || budget_.failure) return;
   --budget_.left;
   file_ = splitmix64(seed_ + n_++) % files_.count;
   out_ = request_head(file_);
@@ -138,7 +145,7 @@ void Client::on_writable() {
     counted_ready_ = true;
     if (++budget_.ready == budget_.conns && budget_.on_all_ready) budget_.on_all_ready();
   }
-  if (!budget_.go) return;
+  if (!budget_.go || dead_) return;
   if (!waiting_ && out_.empty()) return next_request();
   if (out_.empty()) return;
   const size_t n = s_.send(ByteSpan(reinterpret_cast<const uint8_t*>(out_.data()), out_.size()));
@@ -148,8 +155,9 @@ void Client::on_writable() {
 // The application's own work -- parsing, checking bodies -- is charged to the application;
 // sending (the stack's) is not: on_writable runs outside these scopes.
 void Client::on_data(ByteSpan d) {
+  if (dead_) return;
   if (!waiting_) return fail("http: bytes from the server with no request outstanding");
-  while (!d.empty() && waiting_) {
+  while (!d.empty() && waiting_ && !dead_) {
     if (!in_body_) {
       const size_t take = std::min(d.size(), kMaxHead - head_.size());
       head_.insert(head_.end(), d.begin(), d.begin() + take);
@@ -202,9 +210,11 @@ ServerConn::ServerConn(l5p::Stream& s, FileSource& src, CpuMeter* meter) : s_(s)
 ServerConn::~ServerConn() { *alive_ = false; }
 
 void ServerConn::on_data(ByteSpan d) {
+  if (closing_) return;
   if (in_.size() + d.size() > 2 * kMaxHead) {  // a client that does not wait for its answers
     ++bad_requests;
     failure = "http: client sent more than 16 KiB ahead";
+    closing_ = true;
     s_.shutdown();
     return;
   }
@@ -231,6 +241,7 @@ void ServerConn::serve_next() {
     body_.reset();
     state_ = State::kSending;
     push();
+    closing_ = true;  // after what the stream took of the 400 (RFC 9112 §9.6: close after it)
     s_.shutdown();
     return;
   }
@@ -269,13 +280,13 @@ void ServerConn::push() {
     body_off_ += n;
   }
   state_ = State::kIdle;
+  if (body_) ++served;
   body_.reset();
-  ++served;
   serve_next();
 }
 
 void ServerConn::on_writable() {
-  if (state_ == State::kSending) push();
+  if (state_ == State::kSending && !closing_) push();
 }
 
 }  // namespace autonic::apps::http

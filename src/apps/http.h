@@ -66,6 +66,7 @@ class Client final : public l5p::StreamHandler {
   std::string out_;  // request bytes not yet taken by the stream
   Bytes head_;
   bool waiting_ = false, in_body_ = false, counted_ready_ = false;
+  bool dead_ = false;  // failed: nothing more is parsed, counted or sent on this connection
   uint64_t file_ = 0, body_off_ = 0, body_len_ = 0;
   Nanos t_sent_ = 0;
 };
@@ -90,6 +91,7 @@ class ServerConn final : public l5p::StreamHandler {
   CpuMeter* meter_;
   Bytes in_;
   enum class State : uint8_t { kIdle, kFetching, kSending } state_ = State::kIdle;
+  bool closing_ = false;  // a 400 or an overrun: the stream is shut, nothing more is sent
   std::string head_;
   size_t head_off_ = 0;
   std::shared_ptr<const Bytes> body_;

@@ -57,6 +57,7 @@ testbed::FileServerConfig to_fileserver_config(const FileServerArgs& a) {
   if (a.tso_gro != "on" && a.tso_gro != "off") throw CLI::ValidationError("--tso-gro", "must be on | off");
   c.tso_gro = a.tso_gro == "on";
   c.seed = a.seed;
+  if (!(a.time_limit > 0 && a.time_limit <= 1e6)) throw CLI::ValidationError("--time-limit", "must be in (0, 1e6] seconds");
   c.time_limit_s = a.time_limit;
   c.pcap = a.pcap;
   testbed::parse_fileserver_offloads(a.offload, c);

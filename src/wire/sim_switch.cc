@@ -64,19 +64,27 @@ void SimSwitch::Port::transmit(Bytes frame) {
     return;
   }
   damage(imp, frame, sw.stats_);
+  const Nanos ser = Nanos(double(frame.size() + 24) * 8.0 / std::max(sw.cfg_.rate_gbps, 1e-6));
   Nanos arrive = depart + Nanos(sw.cfg_.delay_ns);
-  if (imp.reorder) {  // held back, as on the two-host wire (sim_link.cc)
-    arrive += Nanos(sw.cfg_.delay_ns / 2) + Nanos(imp.r2 % 1000) * 10;
+  if (imp.reorder) {  // held back as on the two-host wire (sim_link.cc): later frames overtake it
+    arrive += 4 * ser + Nanos(double(sw.cfg_.delay_ns) * (0.2 + double(imp.r2 % 1000) / 1250.0)) + 1000;
     ++sw.stats_.reordered;
   }
   const size_t in = index_;
+  if (imp.dup) {
+    ++sw.stats_.duplicated;
+    sw.events_.schedule(arrive + ser + 1, [&sw, in, f = frame]() mutable { sw.forward(in, std::move(f)); });
+  }
   sw.events_.schedule(arrive, [&sw, in, f = std::move(frame)]() mutable { sw.forward(in, std::move(f)); });
 }
 
 // At the switch: the forwarding table is the ports' MACs (static, as configured switches hold
 // their hosts); broadcasts (ARP) go to every port but the one they came in on.
 void SimSwitch::forward(size_t in, Bytes frame) {
-  if (frame.size() < 14) return;
+  if (frame.size() < 14) {  // no Ethernet header: nowhere to send it
+    ++ports_[in]->st.drop_unknown_dst;
+    return;
+  }
   static constexpr Mac kBroadcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   Mac dst;
   std::memcpy(dst.data(), frame.data(), 6);
