@@ -78,6 +78,31 @@ TEST_P(LossLimit, FullMessagesReachNinetyFivePercentOfWhatTheWireAllowed) {
 INSTANTIATE_TEST_SUITE_P(Issue15, LossLimit, ::testing::Range(size_t(0), cases().size()),
                          [](const ::testing::TestParamInfo<size_t>& i) { return std::string(cases()[i.param].name); });
 
+// The paper's NIC, marking whole packets (--nic-marks packet): same data verified, no packet
+// marked from inside, and a loss costs the next record too -- fewer full records than the
+// NIC that marks from inside a packet, and well under the limit.
+TEST(LossLimit, WholePacketMarksLoseTheNextRecordToo) {
+  ScenarioConfig c;
+  c.l5p = L5pKind::kTls;
+  c.offload = OffloadMode::kOn;
+  c.bytes = 32u << 20;
+  c.seed = 1;
+  c.link.loss = 0.05;
+  c.record_align = false;
+  const std::string replay = "replay: autonic run --l5p tls --offload on --record-align none --bytes 32M --seed 1 --loss 5%";
+  const Report sub = run_isolated(c);
+  c.whole_packet_marks = true;
+  const Report pkt = run_isolated(c);
+  ASSERT_TRUE(sub.verified && pkt.verified) << sub.outcome << " / " << pkt.outcome << " " << replay << " [--nic-marks packet]";
+  EXPECT_EQ(ctr(pkt.server, "rx_tls_split_packets"), 0u) << replay << " --nic-marks packet";
+  EXPECT_GT(ctr(sub.server, "rx_tls_split_packets"), 0u) << replay;
+  const double full_sub = sub.extra.at("audit_msgs_full_clean") / sub.extra.at("audit_msgs_clean");
+  const double full_pkt = pkt.extra.at("audit_msgs_full_clean") / pkt.extra.at("audit_msgs_clean");
+  EXPECT_GE(full_sub, 0.95) << replay;
+  EXPECT_LT(full_pkt, 0.8) << "whole-packet marks kept " << full_pkt << " of the untouched records full; " << replay
+                           << " --nic-marks packet";
+}
+
 // The audit itself, on a made-up stream: messages of 100 bytes from a start near the 32-bit
 // wrap; faults (in the order the wire saw them, one a retransmission of an earlier range, one
 // of another flow) touch exactly the messages they overlap.

@@ -59,6 +59,9 @@ void add_run_options(CLI::App* run, RunArgs& a) {
                   "how lwIP finds a segment's connection: list (lwIP's own, walked) | hash (its lists bucketed "
                   "by 4-tuple) | auto (hash above 1000 flows)")
       ->check(CLI::IsMember({"auto", "list", "hash"}));
+  run->add_option("--nic-marks", a.nic_marks,
+                  "sub | packet: RX marks may begin inside a packet (issue #15), or whole packets only (the paper's NIC)")
+      ->capture_default_str();
   run->add_option("--nic-fault", a.nic_fault,
                   "inject NIC failures (both hosts): reject-create-from=N,ring-full-from=N,lose-ctx-every=N,reset-after-tx=N");
   run->add_flag("--bare", a.bare, "lwIP over a bare wire: NIC and driver bypassed (baseline)");
@@ -123,6 +126,8 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.lwip_demux = a.lwip_demux == "list"   ? testbed::ScenarioConfig::LwipDemux::kList
                  : a.lwip_demux == "hash" ? testbed::ScenarioConfig::LwipDemux::kHash
                                           : testbed::ScenarioConfig::LwipDemux::kAuto;
+  if (a.nic_marks != "sub" && a.nic_marks != "packet") throw CLI::ValidationError("--nic-marks", "must be sub | packet");
+  c.whole_packet_marks = a.nic_marks == "packet";
   if (!a.nic_fault.empty()) {
     std::string err;
     auto f = cli::parse_nic_faults(a.nic_fault, &err);

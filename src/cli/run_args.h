@@ -13,7 +13,7 @@ struct RunArgs {
   std::string l5p = "tcp", offload = "on", bytes = "16M", msg_size = "16K", loss = "0", reorder = "0",
               dup = "0", corrupt = "0", tamper = "0", clock = "virtual", pcap, ctx_cache = "4M", ctx_policy = "lru", lwip_demux = "auto",
               cipher = "aes128gcm", record_size = "16K", keylog, record_align = "mss", rw = "randread",
-              io_size = "4K", ns_size = "64M", ns_file, nic_fault, tls_version = "1.3", key_update_every = "0",
+              io_size = "4K", ns_size = "64M", ns_file, nic_fault, nic_marks = "sub", tls_version = "1.3", key_update_every = "0",
               tso = "off", gro = "off";
   // Integers as text: parsed by cli::parse_uint, which rejects a sign and out-of-range values
   // (a plain uint16_t / uint64_t option would wrap "70000" or "-1" silently).

@@ -186,6 +186,7 @@ bool Nic::create_ctx(SendDesc& d) {
     c.tx = std::make_unique<TxOffloadFlow>(*p, p->make_flow(*d.state, c.dir), d.tcpsn);
   } else {
     c.rx = std::make_unique<RxOffloadFlow>(*p, p->make_flow(*d.state, c.dir), d.tcpsn);
+    c.rx->set_whole_packet_marks(cfg_.whole_packet_marks);
     if (outer)
       c.rx->set_trace(&cfg_.trace, "ctx " + std::to_string(d.ctx) + " (inside ctx " + std::to_string(d.outer) + ")",
                       "payload byte");

@@ -27,6 +27,9 @@ struct NicConfig {
   size_t rx_ring_entries = 8192;
   RxOffloadFlow::Trace trace;  // set: every RX resync state change is reported
   NicFaults faults;
+  // Marks whole packets only, as the paper's NIC (RxOffloadFlow::set_whole_packet_marks): for
+  // comparing with issue #15's marks that begin inside a packet.
+  bool whole_packet_marks = false;
   // Unicast MAC filter (set on a real device, where other hosts' frames arrive too): frames
   // addressed to another unicast MAC never reach the engine or the host. All zero: no filter.
   std::array<uint8_t, 6> mac{};

@@ -74,6 +74,7 @@ struct ScenarioConfig {
   // established hash. kAuto: hashed beyond kMaxAllAtOnceFlows flows, lwIP as shipped below.
   enum class LwipDemux : uint8_t { kAuto, kList, kHash } lwip_demux = LwipDemux::kAuto;
   nic::NicFaults nic_faults;  // fail-closed checks: contexts refused, lost, reset (both NICs)
+  bool whole_packet_marks = false;  // --nic-marks packet: both NICs mark whole packets only (the paper's)
   double time_limit_s = 600;  // simulated seconds
   double stall_s = 30;        // no progress for this long => outcome "stalled"
   bool trace = false;         // print every NIC RX resync state change (stderr)

@@ -160,6 +160,7 @@ nic::NicConfig ScenarioRun::nic_config(const char* who) {
   n.ctx_cache_bytes = cfg_.ctx_cache_bytes;
   n.ctx_policy = cfg_.ctx_policy;
   n.faults = cfg_.nic_faults;
+  n.whole_packet_marks = cfg_.whole_packet_marks;
   if (cfg_.gro) {
     n.rx_coalesce_ns = kRxCoalesceNs;
     n.rx_coalesce_frames = kRxCoalesceFrames;

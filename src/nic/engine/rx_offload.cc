@@ -121,6 +121,14 @@ void RxOffloadFlow::process_from(TcpSeq seq, MutByteSpan payload, size_t from, R
     rs_->tail_len = 0;
     return;
   }
+  if (whole_packet_ && from) {
+    // Whole-packet marks: the bytes before `from` were not the NIC's work, so none of the packet
+    // is marked; software redoes what the NIC did (the message after a loss costs it too).
+    if (trace_)
+      (*trace_->fn)(trace_->who + ": offloading: packet at " + trace_->pos + " " + std::to_string(seq.raw()) +
+                    " processed from " + std::to_string(from) + " bytes in, left unmarked (whole-packet marks)");
+    return;
+  }
   if (out.data() != in.data()) std::memcpy(in.data(), out.data(), in.size());
   v.marked = true;
   v.mark_from = uint32_t(from);

@@ -65,6 +65,10 @@ class RxOffloadFlow {
     if (!t || !*t) return trace_.reset();
     trace_ = std::make_unique<TraceTo>(TraceTo{t, std::move(who), pos});
   }
+  // A NIC that marks whole packets only (the paper's and mlx5's, one flag per CQE, §4.3): a
+  // packet whose offloaded bytes begin inside it is processed -- the context moves past it -- but
+  // goes up unmarked. Off: marks begin inside a packet (issue #15).
+  void set_whole_packet_marks(bool on) { whole_packet_ = on; }
   TcpSeq expected() const { return cur_.pos(); }
   // NIC context memory: the plug-in's state, the message cursor and the resync state machine
   // (resync_context_bytes). Steady TLS 1.3 AES-128-GCM: 157 + 29 + 31 = 217 B (the paper's
@@ -113,6 +117,7 @@ class RxOffloadFlow {
     const char* pos;
   };
   std::unique_ptr<TraceTo> trace_;
+  bool whole_packet_ = false;
   RxSyncState state_ = RxSyncState::kOffloading;
   MsgCursor cur_;  // kOffloading: the next expected byte is cur_.pos()
   // The work buffer: the NIC's shared one, else the flow's own, made on first use.
