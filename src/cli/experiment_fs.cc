@@ -298,7 +298,13 @@ ExpResult table4(const ExpContext& c) {
   for (auto& s : paper) ours.push_back(s);
   res.plot = {{"title", "Table 4: latency of one synchronous https GET, offloads added cumulatively"},
               {"caption", c.caption("latency = the wire's virtual time + host cycles a GET (web server and generator stacks) at the TSC clock; x axis log2")}};
-  res.plot["panels"] = {{{"xlabel", "file size (KiB)"}, {"ylabel", "latency relative to no offload"}, {"ymin", 0}, {"xlog", true}, {"series", ours}}};
+  nlohmann::json ticks = nlohmann::json::array(), labels = nlohmann::json::array();
+  for (const auto& row : p.at("rows")) {
+    ticks.push_back(row[0]);
+    labels.push_back(size_arg(uint32_t(row[0])));
+  }
+  res.plot["panels"] = {{{"xlabel", "file size"}, {"ylabel", "latency relative to no offload"}, {"ymin", 0}, {"xlog", true},
+                         {"xticks", ticks}, {"xticklabels", labels}, {"series", ours}}};
   std::string o = "One connection, one GET at a time, https, files read from NVMe/TCP per request. The latency of a GET is "
                   "its time on the simulated wire (serialisation at 100 Gbps, 10 us each way, switch queues; virtual time, "
                   "no CPU time in it) plus the host cycles the GET cost every host's stack at this machine's clock -- with "
