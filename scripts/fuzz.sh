@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD=${FUZZ_BUILD:-build-fuzz}
-read -r -a TARGETS <<<"${FUZZ_TARGETS:-fuzz_nvme_stream fuzz_tls_rx fuzz_nic fuzz_hostile_peer fuzz_link_rx}"
+read -r -a TARGETS <<<"${FUZZ_TARGETS:-fuzz_nvme_stream fuzz_tls_rx fuzz_nic fuzz_hostile_peer fuzz_link_rx fuzz_http}"
 # Hang detection (-timeout), a memory bound, and the final stats this script reports.
 COMMON=(-rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
 
