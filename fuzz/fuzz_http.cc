@@ -17,26 +17,13 @@
 #include "apps/pattern.h"
 #include "common/clock.h"
 #include "fuzz_util.h"
+#include "support/fake_stream.h"
 
 using namespace autonic;
 
 namespace {
 
-struct FakeStream final : l5p::Stream {
-  l5p::StreamHandler* h = nullptr;
-  std::string out;
-  bool shut = false;
-  size_t sent_after_shut = 0;
-  void set_handler(l5p::StreamHandler* hh) override { h = hh; }
-  size_t send(ByteSpan d, bool) override {
-    if (shut) sent_after_shut += d.size();
-    out.append(reinterpret_cast<const char*>(d.data()), d.size());
-    return d.size();
-  }
-  bool all_acked() const override { return true; }
-  void shutdown() override { shut = true; }
-  void export_stats(CounterMap&) const override {}
-};
+using testing::FakeStream;
 
 apps::FileSet files() {
   apps::FileSet fs;
@@ -75,17 +62,6 @@ void check_server_output(const std::string& out, const apps::FileSet& fs) {
     FUZZ_CHECK(one_of, "a 200 body that is none of the files");
     pos += head.size() + len;
   }
-}
-
-std::vector<Bytes> chunks(const uint8_t* d, size_t n) {
-  std::vector<Bytes> out;
-  size_t i = 0;
-  while (i + 2 <= n) {
-    const size_t len = std::min<size_t>(size_t(d[i]) << 8 | d[i + 1], n - i - 2);
-    out.emplace_back(d + i + 2, d + i + 2 + len);
-    i += 2 + len;
-  }
-  return out;
 }
 
 void run_server(const std::vector<Bytes>& in) {
@@ -139,13 +115,9 @@ void run_client(const std::vector<Bytes>& in) {
 }
 
 Bytes input(bool client, const std::vector<std::string>& parts) {
-  Bytes in{uint8_t(client ? 1 : 0)};
-  for (const std::string& p : parts) {
-    in.push_back(uint8_t(p.size() >> 8));
-    in.push_back(uint8_t(p.size()));
-    in.insert(in.end(), p.begin(), p.end());
-  }
-  return in;
+  std::vector<Bytes> b;
+  for (const std::string& p : parts) b.emplace_back(p.begin(), p.end());
+  return fuzz::join_chunks(uint8_t(client ? 1 : 0), b);
 }
 
 std::vector<fuzz::Seed> seeds() {
@@ -174,7 +146,7 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const std::vector<Bytes> in = chunks(data + 1, size - 1);
+  const std::vector<Bytes> in = fuzz::split_chunks(ByteSpan(data + 1, size - 1));
   if (data[0] & 1) run_client(in);
   else run_server(in);
   return 0;

@@ -106,13 +106,7 @@ std::vector<fuzz::Seed> seeds() {
   driver::Neighbours stranger(0xC0A84D09, driver::Mac{0x52, 0x54, 0, 0x77, 0, 9});
   const std::array<uint8_t, 6> other{0x52, 0x54, 0, 0xee, 0xee, 0xee};
   auto input = [](bool static_peer, const std::vector<Bytes>& frames) {
-    Bytes in{uint8_t(static_peer ? 1 : 0)};
-    for (const Bytes& f : frames) {
-      in.push_back(uint8_t(f.size() >> 8));
-      in.push_back(uint8_t(f.size()));
-      in.insert(in.end(), f.begin(), f.end());
-    }
-    return in;
+    return fuzz::join_chunks(uint8_t(static_peer ? 1 : 0), frames);
   };
   return {
       {"arp-then-syn", input(false, {peer.request(kOurIp), syn_to_listener()})},

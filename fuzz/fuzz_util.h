@@ -4,6 +4,7 @@
 #pragma once
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -111,6 +112,29 @@ class Encoder {
  private:
   SeedWriter& s_;
 };
+
+// Inputs made of chunks: a mode byte, then repeated [u16 length, big-endian][bytes] (frames off
+// a wire, a stream's deliveries). join_chunks writes one; split_chunks reads one back, a short
+// last chunk taking what is left.
+inline Bytes join_chunks(uint8_t mode, const std::vector<Bytes>& parts) {
+  Bytes in{mode};
+  for (const Bytes& p : parts) {
+    in.push_back(uint8_t(p.size() >> 8));
+    in.push_back(uint8_t(p.size()));
+    in.insert(in.end(), p.begin(), p.end());
+  }
+  return in;
+}
+inline std::vector<Bytes> split_chunks(ByteSpan d) {
+  std::vector<Bytes> out;
+  size_t i = 0;
+  while (i + 2 <= d.size()) {
+    const size_t len = std::min<size_t>(size_t(d[i]) << 8 | d[i + 1], d.size() - i - 2);
+    out.emplace_back(d.begin() + ptrdiff_t(i + 2), d.begin() + ptrdiff_t(i + 2 + len));
+    i += 2 + len;
+  }
+  return out;
+}
 
 struct Seed {
   std::string name;

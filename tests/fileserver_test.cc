@@ -9,6 +9,7 @@
 #include "apps/http.h"
 #include "apps/pattern.h"
 #include "common/event_queue.h"
+#include "support/fake_stream.h"
 #include "test_util.h"
 #include "testbed/fileserver.h"
 #include "wire/sim_switch.h"
@@ -174,21 +175,7 @@ TEST(Http, ResponseParserNeedsStatus200AndOneContentLength) {
   EXPECT_EQ(len, 7u);
 }
 
-// A stream that keeps what the handler sends and hands it bytes as a peer would.
-struct FakeStream : l5p::Stream {
-  l5p::StreamHandler* h = nullptr;
-  std::string out;
-  bool shut = false;
-  void set_handler(l5p::StreamHandler* hh) override { h = hh; }
-  size_t send(ByteSpan d, bool) override {
-    out.append(reinterpret_cast<const char*>(d.data()), d.size());
-    return d.size();
-  }
-  bool all_acked() const override { return true; }
-  void shutdown() override { shut = true; }
-  void export_stats(CounterMap&) const override {}
-  void feed(const std::string& s) { h->on_data(span(s)); }
-};
+using testing::FakeStream;
 
 apps::FileSet tiny_files() {
   apps::FileSet fs;
