@@ -25,6 +25,14 @@ inline constexpr uint8_t kPbufFlagInnerOk = 0x80;
 // Initialises lwIP once for this process: clock for sys_now(), seed for ISNs.
 void lwip_start(const Clock* clock, uint64_t seed);
 void lwip_stop();
+// lwIP is global: a run starts it first and stops it after everything using it is gone -- also
+// when the run ends in an exception, since another run may follow in this process (fuzzing).
+struct LwipInstance {
+  LwipInstance(const Clock* clock, uint64_t seed) { lwip_start(clock, seed); }
+  ~LwipInstance() { lwip_stop(); }
+  LwipInstance(const LwipInstance&) = delete;
+  LwipInstance& operator=(const LwipInstance&) = delete;
+};
 // Runs due lwIP timers; returns the clock time of the next one.
 Nanos lwip_run_timers();
 

@@ -95,11 +95,6 @@ ScenarioConfig nvme_side(const FileServerConfig& c, bool web) {
   return s;
 }
 
-struct LwipRun {
-  LwipRun(const Clock* clock, uint64_t seed) { tcpip::lwip_start(clock, seed); }
-  ~LwipRun() { tcpip::lwip_stop(); }
-};
-
 class FileServerRun {
  public:
   explicit FileServerRun(const FileServerConfig& cfg);
@@ -124,7 +119,7 @@ class FileServerRun {
   VirtualClock clock_;
   EventQueue events_;
   CpuMeter meter_;
-  LwipRun lwip_;
+  tcpip::LwipInstance lwip_;  // lwIP is global: started first, stopped last
   TlsShared tls_;
   std::unique_ptr<wire::SimSwitch> sw_;
   std::unique_ptr<wire::PcapTap> tap_;
@@ -200,18 +195,11 @@ void FileServerRun::build_hosts() {
   static const CpuDomain kNicDom[3] = {CpuDomain::kClientNic, CpuDomain::kServerNic, CpuDomain::kClientNic};
   for (int i = 0; i < 3; ++i) {
     nic::NicConfig nc;
-    if (cfg_.tso_gro) {
-      nc.rx_coalesce_ns = kRxCoalesceNs;
-      nc.rx_coalesce_frames = kRxCoalesceFrames;
-      nc.schedule = [this](Nanos delay, std::function<void()> fn) { events_.schedule(clock_.now() + delay, std::move(fn)); };
-    }
+    if (cfg_.tso_gro)
+      Host::rx_coalescing(nc, [this](Nanos delay, std::function<void()> fn) { events_.schedule(clock_.now() + delay, std::move(fn)); });
     hosts_[i] = std::make_unique<Host>(kIps[i], kMacs[i], kMacs[(i + 1) % 3], cfg_.mtu, false, nc, &meter_,
                                        kHostDom[i], kNicDom[i]);
-    if (cfg_.tso_gro) {
-      hosts_[i]->host_netif().set_tso(kTsoBytes);
-      hosts_[i]->driver()->enable_tso();
-      hosts_[i]->driver()->enable_gro();
-    }
+    hosts_[i]->amortise(cfg_.tso_gro, cfg_.tso_gro);
     for (int j = 0; j < 3; ++j)  // every other station, by its address (no ARP on the switch)
       if (j != i) hosts_[i]->driver()->add_neighbour(kIps[i], kIps[j], kMacs[j]);
     const size_t port = sw_->add_port(kMacs[i], &rx_taps_[i]);

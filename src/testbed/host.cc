@@ -22,6 +22,21 @@ Host::Host(uint32_t ip, std::array<uint8_t, 6> mac, std::array<uint8_t, 6> peer_
 
 Host::~Host() = default;
 
+void Host::amortise(bool tso, bool gro) {
+  if (!driver_) return;  // bare lwIP: no NIC to cut or coalesce
+  if (tso) {
+    netif_->set_tso(kTsoBytes);
+    driver_->enable_tso();
+  }
+  if (gro) driver_->enable_gro();
+}
+
+void Host::rx_coalescing(nic::NicConfig& n, std::function<void(Nanos, std::function<void()>)> schedule) {
+  n.rx_coalesce_ns = kRxCoalesceNs;
+  n.rx_coalesce_frames = kRxCoalesceFrames;
+  n.schedule = std::move(schedule);
+}
+
 wire::FrameSink* Host::attach(wire::Link* tx) {
   tx_ = tx;
   if (nic_) {

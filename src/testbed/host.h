@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,12 @@ class Host : private wire::FrameSink {
   ~Host() override;
   // Connects the host to the wire: frames out on `tx`; returns where the wire delivers frames.
   wire::FrameSink* attach(wire::Link* tx);
+  // Stack amortisation (issue #12): TSO -- lwIP builds segments of kTsoBytes the NIC cuts; GRO --
+  // the driver merges each interrupt's batch (the NIC built with rx_coalescing). No-op when bare.
+  void amortise(bool tso, bool gro);
+  // The NIC moderation GRO needs: an interrupt kRxCoalesceNs after a batch's first completion
+  // (or at kRxCoalesceFrames), timed by `schedule`.
+  static void rx_coalescing(nic::NicConfig& n, std::function<void(Nanos, std::function<void()>)> schedule);
   netif* nif() { return netif_->raw(); }
   tcpip::HostNetif& host_netif() { return *netif_; }
   uint32_t ip() const { return ip_; }

@@ -74,10 +74,6 @@ class NetRun {
   Report report(const std::string& outcome);
 
  private:
-  struct LwipRun {
-    LwipRun(const Clock* clock, uint64_t seed) { tcpip::lwip_start(clock, seed); }
-    ~LwipRun() { tcpip::lwip_stop(); }
-  };
   bool is_client() const;
   void step(Nanos& next_timer);
 
@@ -86,7 +82,7 @@ class NetRun {
   RealClock clock_;
   EventQueue events_;
   CpuMeter meter_;
-  LwipRun lwip_;
+  tcpip::LwipInstance lwip_;
   std::unique_ptr<wire::Device> dev_;
   std::unique_ptr<wire::PcapTap> pcap_;
   std::unique_ptr<wire::DeviceLink> devlink_;

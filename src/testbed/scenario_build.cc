@@ -77,8 +77,6 @@ void validate_config(const ScenarioConfig& cfg) {
   }
 }
 
-ScenarioRun::LwipRun::LwipRun(const Clock* clock, uint64_t seed) { tcpip::lwip_start(clock, seed); }
-ScenarioRun::LwipRun::~LwipRun() { tcpip::lwip_stop(); }
 
 ScenarioRun::ScenarioRun(const ScenarioConfig& cfg)
     : cfg_(cfg),
@@ -161,13 +159,8 @@ nic::NicConfig ScenarioRun::nic_config(const char* who) {
   n.ctx_policy = cfg_.ctx_policy;
   n.faults = cfg_.nic_faults;
   n.whole_packet_marks = cfg_.whole_packet_marks;
-  if (cfg_.gro) {
-    n.rx_coalesce_ns = kRxCoalesceNs;
-    n.rx_coalesce_frames = kRxCoalesceFrames;
-    n.schedule = [this](Nanos delay, std::function<void()> fn) {
-      events_.schedule(clock_.now() + delay, std::move(fn));
-    };
-  }
+  if (cfg_.gro)
+    Host::rx_coalescing(n, [this](Nanos delay, std::function<void()> fn) { events_.schedule(clock_.now() + delay, std::move(fn)); });
   if (cfg_.trace)
     n.trace = [this, who](const std::string& line) {
       std::fprintf(stderr, "%12.6f %s NIC %s\n", double(clock_.now()) / 1e9, who, line.c_str());
@@ -180,14 +173,7 @@ void ScenarioRun::build_hosts_and_wire() {
                                    &meter_, CpuDomain::kClientHost, CpuDomain::kClientNic);
   server_ = std::make_unique<Host>(kServerIp, kServerMac, kClientMac, cfg_.mtu, cfg_.bare, nic_config("server"),
                                    &meter_, CpuDomain::kServerHost, CpuDomain::kServerNic);
-  for (Host* h : {client_.get(), server_.get()}) {
-    if (!h->driver()) continue;  // bare lwIP: no NIC to cut or coalesce
-    if (cfg_.tso) {
-      h->host_netif().set_tso(kTsoBytes);
-      h->driver()->enable_tso();
-    }
-    if (cfg_.gro) h->driver()->enable_gro();
-  }
+  for (Host* h : {client_.get(), server_.get()}) h->amortise(cfg_.tso, cfg_.gro);
   wire_ = std::make_unique<wire::SimWire>(cfg_.link, cfg_.seed, clock_, events_);
   if (!cfg_.pcap.empty()) {
     tap_ = std::make_unique<wire::PcapTap>(cfg_.pcap);

@@ -49,13 +49,6 @@ class ScenarioRun {
     std::unique_ptr<l5p::StreamHandler> client_h, server_h;
     uint64_t seed = 0, bytes = 0;
   };
-  // lwIP is global: started first, stopped after everything using it is gone -- also when a
-  // run ends in an exception, since another run may follow in this process (fuzzing).
-  struct LwipRun {
-    LwipRun(const Clock* clock, uint64_t seed);
-    ~LwipRun();
-  };
-
   // build
   nic::NicConfig nic_config(const char* who);
   void build_hosts_and_wire();
@@ -89,7 +82,7 @@ class ScenarioRun {
   const Clock& clock_;
   EventQueue events_;
   CpuMeter meter_;
-  LwipRun lwip_;
+  tcpip::LwipInstance lwip_;  // lwIP is global: started first, stopped last
   TlsShared tls_;
   std::unique_ptr<Host> client_, server_;
   std::unique_ptr<wire::SimWire> wire_;

@@ -3,6 +3,7 @@
 // (fault_link.cc), so `--loss 2%` means the same on both (smoltcp's FaultInjector is the model).
 #pragma once
 #include "common/bytes.h"
+#include "common/clock.h"
 #include "common/rng.h"
 
 namespace autonic::wire {
@@ -33,6 +34,16 @@ struct Impairment {
   uint64_t r1 = 0, r2 = 0;  // where to flip a bit; how long to hold a reordered frame
   static Impairment draw(const LinkConfig& c, Rng& rng);
 };
+
+// A frame's time on a link of `rate_gbps`, with its preamble, inter-frame gap and FCS (24 bytes).
+inline Nanos serialisation_ns(size_t frame_bytes, double rate_gbps) {
+  return Nanos(double(frame_bytes + 24) * 8.0 / (rate_gbps > 1e-6 ? rate_gbps : 1e-6));
+}
+// How much longer than the link's delay a reordered frame is held back (`ser`: its serialisation):
+// long enough for several later frames to overtake it. One rule for every simulated medium.
+inline Nanos reorder_hold_ns(const Impairment& imp, const LinkConfig& c, Nanos ser) {
+  return 4 * ser + Nanos(double(c.delay_ns) * (0.2 + double(imp.r2 % 1000) / 1250.0)) + 1000;
+}
 
 // Applies the draw's corruption or tampering to `frame` (a no-op for other fates), counting it.
 void damage(const Impairment& imp, Bytes& frame, WireStats& stats);

@@ -15,7 +15,7 @@ void SimLinkDir::transmit(Bytes frame) {
   const LinkConfig& c = w.cfg_;
   const Nanos now = w.clock_.now();
   // Serialisation delay at the configured rate; frames queue behind each other.
-  const Nanos ser = Nanos(double(frame.size() + 24) * 8.0 / std::max(c.rate_gbps, 1e-6));
+  const Nanos ser = serialisation_ns(frame.size(), c.rate_gbps);
   const Nanos start = std::max(now, busy_until_);
   busy_until_ = start + ser;
   const Nanos depart = busy_until_;
@@ -37,8 +37,7 @@ void SimLinkDir::transmit(Bytes frame) {
   damage(imp, frame, w.stats_);
   Nanos arrive = depart + c.delay_ns;
   if (imp.reorder) {
-    // Held back long enough for several later frames to overtake it.
-    arrive += 4 * ser + Nanos(double(c.delay_ns) * (0.2 + double(imp.r2 % 1000) / 1250.0)) + 1000;
+    arrive += reorder_hold_ns(imp, c, ser);
     ++w.stats_.reordered;
   }
   if (imp.dup) {

@@ -44,8 +44,7 @@ const SwitchPortStats& SimSwitch::port(size_t i) const { return ports_.at(i)->st
 
 // Serialisation at the link rate behind what the link already carries; returns the departure.
 Nanos SimSwitch::serialise(Nanos& busy_until, size_t bytes) const {
-  const Nanos ser = Nanos(double(bytes + 24) * 8.0 / std::max(cfg_.rate_gbps, 1e-6));  // + preamble, IFG, FCS
-  busy_until = std::max(clock_.now(), busy_until) + ser;
+  busy_until = std::max(clock_.now(), busy_until) + serialisation_ns(bytes, cfg_.rate_gbps);
   return busy_until;
 }
 
@@ -64,10 +63,10 @@ void SimSwitch::Port::transmit(Bytes frame) {
     return;
   }
   damage(imp, frame, sw.stats_);
-  const Nanos ser = Nanos(double(frame.size() + 24) * 8.0 / std::max(sw.cfg_.rate_gbps, 1e-6));
+  const Nanos ser = serialisation_ns(frame.size(), sw.cfg_.rate_gbps);
   Nanos arrive = depart + Nanos(sw.cfg_.delay_ns);
-  if (imp.reorder) {  // held back as on the two-host wire (sim_link.cc): later frames overtake it
-    arrive += 4 * ser + Nanos(double(sw.cfg_.delay_ns) * (0.2 + double(imp.r2 % 1000) / 1250.0)) + 1000;
+  if (imp.reorder) {  // held back as on the two-host wire: later frames overtake it
+    arrive += reorder_hold_ns(imp, sw.cfg_, ser);
     ++sw.stats_.reordered;
   }
   const size_t in = index_;
