@@ -16,16 +16,27 @@ TxMsgMap::Piece new_piece(size_t n, uint8_t** data) {
   return TxMsgMap::Piece{p.get(), n, std::shared_ptr<const void>(p, p.get())};
 }
 
-TxMsgMap::Piece PieceArena::alloc(size_t n, uint8_t** data, size_t hint) {
-  if (!chunk_ || cap_ - used_ < n) {
-    if (chunk_ && chunk_.use_count() == 1 && cap_ >= n) {
-      used_ = 0;  // every piece of it was released: start over in the same memory
-    } else {
-      cap_ = std::max(n, std::min(kChunk, hint));
-      chunk_ = std::shared_ptr<uint8_t[]>(new uint8_t[cap_]);  // not zero-filled: the caller writes every byte
-      used_ = 0;
+void PieceArena::next_chunk(size_t n, size_t hint) {
+  used_ = 0;
+  if (chunk_ && chunk_.use_count() == 1 && cap_ >= n) return;  // every piece of it was released
+  if (chunk_) full_.push_back(Chunk{std::move(chunk_), cap_});
+  // The oldest full chunk nothing points into any more; older free ones than it that are too
+  // small for this message are let go (a burst of small writes does not pin their memory).
+  while (!full_.empty() && full_.front().mem.use_count() == 1) {
+    Chunk c = std::move(full_.front());
+    full_.pop_front();
+    if (c.cap >= n) {
+      chunk_ = std::move(c.mem);
+      cap_ = c.cap;
+      return;
     }
   }
+  cap_ = std::max(n, std::min(kChunk, hint));
+  chunk_ = std::shared_ptr<uint8_t[]>(new uint8_t[cap_]);  // not zero-filled: the caller writes every byte
+}
+
+TxMsgMap::Piece PieceArena::alloc(size_t n, uint8_t** data, size_t hint) {
+  if (!chunk_ || cap_ - used_ < n) next_chunk(n, hint);
   *data = chunk_.get() + used_;
   used_ += n;  // the next message right after: pump() hands TCP runs of them in one write
   return TxMsgMap::Piece{*data, n, std::shared_ptr<const void>(chunk_, *data)};

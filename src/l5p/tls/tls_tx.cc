@@ -39,7 +39,7 @@ TlsTx::TlsTx(const TrafficKeys& keys, TxMode mode, size_t record_size, size_t al
 }
 
 size_t TlsTx::room() const {
-  const size_t limit = 512 * 1024;
+  const size_t limit = 64 * 1024;
   return map_.unwritten() >= limit ? 0 : limit - map_.unwritten();
 }
 
