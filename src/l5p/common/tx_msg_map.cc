@@ -17,29 +17,35 @@ TxMsgMap::Piece new_piece(size_t n, uint8_t** data) {
 }
 
 void PieceArena::next_chunk(size_t n, size_t hint) {
+  if (cur_.mem) full_.push_back(std::move(cur_));
   used_ = 0;
-  if (chunk_ && chunk_.use_count() == 1 && cap_ >= n) return;  // every piece of it was released
-  if (chunk_) full_.push_back(Chunk{std::move(chunk_), cap_});
-  // The oldest full chunk nothing points into any more; older free ones than it that are too
-  // small for this message are let go (a burst of small writes does not pin their memory).
-  while (!full_.empty() && full_.front().mem.use_count() == 1) {
-    Chunk c = std::move(full_.front());
-    full_.pop_front();
+  while (!spare_.empty()) {
+    Chunk c = std::move(spare_.back());
+    spare_.pop_back();
     if (c.cap >= n) {
-      chunk_ = std::move(c.mem);
-      cap_ = c.cap;
+      cur_ = std::move(c);
       return;
     }
   }
-  cap_ = std::max(n, std::min(kChunk, hint));
-  chunk_ = std::shared_ptr<uint8_t[]>(new uint8_t[cap_]);  // not zero-filled: the caller writes every byte
+  cur_.cap = std::max(n, std::min(kChunk, hint));
+  cur_.mem.reset(new uint8_t[cur_.cap]);  // not zero-filled: the caller writes every byte
 }
 
-TxMsgMap::Piece PieceArena::alloc(size_t n, uint8_t** data, size_t hint) {
-  if (!chunk_ || cap_ - used_ < n) next_chunk(n, hint);
-  *data = chunk_.get() + used_;
+void PieceArena::release_before(uint64_t oldest) {
+  while (!full_.empty() && full_.front().last < oldest) {
+    if (spare_.size() < kSpares) spare_.push_back(std::move(full_.front()));
+    full_.pop_front();
+  }
+  // Every message of the current chunk released: start over in the same memory.
+  if (cur_.mem && used_ > 0 && cur_.last < oldest) used_ = 0;
+}
+
+TxMsgMap::Piece PieceArena::alloc(size_t n, uint8_t** data, uint64_t index, size_t hint) {
+  if (!cur_.mem || cur_.cap - used_ < n) next_chunk(n, hint);
+  *data = cur_.mem.get() + used_;
   used_ += n;  // the next message right after: pump() hands TCP runs of them in one write
-  return TxMsgMap::Piece{*data, n, std::shared_ptr<const void>(chunk_, *data)};
+  cur_.last = index;
+  return TxMsgMap::Piece{*data, n, nullptr};
 }
 
 uint64_t TxMsgMap::push(std::vector<Piece> pieces, uint64_t note, uint32_t payload_len) {

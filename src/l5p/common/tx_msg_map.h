@@ -101,36 +101,44 @@ TxMsgMap::Piece owned_piece(Bytes b);
 TxMsgMap::Piece new_piece(size_t n, uint8_t** data);
 
 // Message buffers carved out of shared chunks, as Linux's sk_page_frag gives kTLS its record
-// pages: one allocation per 256 KiB of messages instead of two per message (issue #12: per-record
-// allocations were a measured share of the offload's TX host cost). A chunk is freed when the
-// last piece cut from it is released (acknowledged, TxMsgMap::on_acked). A chunk is no larger
-// than the write that needs it (`hint`: the bytes the caller is about to carve), and an idle
-// connection keeps none (release()): 128K connections sending bursts hold their bursts, not
-// 256 KiB each (issue #13).
+// pages: one allocation per 64 KiB of messages instead of two per message (issue #12: per-record
+// allocations were a measured share of the offload's TX host cost). A chunk is no larger than the
+// write that needs it (`hint`: the bytes the caller is about to carve), and an idle connection
+// keeps none (release()): 128K connections sending bursts hold their bursts (issue #13).
 //
-// Chunks are recycled as Linux recycles a page frag whose references all went: a full chunk is
-// kept in `full_` (oldest first, as TCP acknowledges in order) and the next chunk needed is the
-// oldest of them once nothing points into it any more. A fresh 256 KiB allocation per 16 records
-// cost the host ~190 cycles a 16 KiB record (measured, issue #12), more than the rest of the
-// record's bookkeeping; a recycled chunk is also one the cache has seen.
+// Lifetime by message index, not by reference count: the map releases messages oldest first
+// (TCP acknowledges in order), so a chunk is free once the map's oldest message is past the last
+// one carved from it (release_before). Its pieces carry no owner (lwIP references the bytes
+// only while the map holds their message: TxMsgMap::on_acked releases what lwIP let go of). A
+// freed chunk is recycled for the next one needed, as a page frag is once its references went:
+// a fresh 256 KiB allocation per 16 records cost the host ~190 cycles a 16 KiB record, and a
+// reference count taken and dropped per record was a measurable share at 2 KiB (issue #12).
 class PieceArena {
  public:
-  TxMsgMap::Piece alloc(size_t n, uint8_t** data, size_t hint = kChunk);
+  // n bytes for message `index` (the map's next_index()), valid until release_before passes it.
+  TxMsgMap::Piece alloc(size_t n, uint8_t** data, uint64_t index, size_t hint = kChunk);
+  // The map holds no message before `oldest` any more.
+  void release_before(uint64_t oldest);
   void release() {
-    chunk_.reset();
+    cur_ = Chunk{};
     full_.clear();
+    spare_.clear();
+    used_ = 0;
   }
 
  private:
   static constexpr size_t kChunk = 64 * 1024;
   struct Chunk {
-    std::shared_ptr<uint8_t[]> mem;
+    std::unique_ptr<uint8_t[]> mem;
     size_t cap = 0;
+    uint64_t last = 0;  // index of the last message carved from it
   };
   void next_chunk(size_t n, size_t hint);
-  std::shared_ptr<uint8_t[]> chunk_;
-  size_t used_ = 0, cap_ = 0;
-  std::deque<Chunk> full_;  // chunks handed out whole, oldest first
+  Chunk cur_;
+  size_t used_ = 0;
+  std::deque<Chunk> full_;  // handed out whole, oldest first, messages still held
+  static constexpr size_t kSpares = 8;  // a socket buffer's worth (TCP_SND_BUF 256 KiB) and more
+  std::vector<Chunk> spare_;  // freed chunks, for the next ones needed (last freed first)
 };
 
 }  // namespace autonic::l5p

@@ -319,9 +319,11 @@ void TlsSession::on_sent(uint32_t) {
   if (tx_) {
     tx_->on_acked(conn_->oldest_retained());
     maybe_key_update();  // deferred until the old epoch's records were acknowledged
-    tx_->pump(*conn_);
   }
+  // The application first: what it sends goes to TCP in the same pump as the records waiting
+  // for room, one tcp_output per acknowledgement instead of two (issue #12).
   if (h_) h_->on_writable();
+  if (tx_ && ready_ && !failed_) tx_->pump(*conn_);
 }
 
 void TlsSession::on_error(const char* what) {

@@ -81,7 +81,7 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
   } else {
     // Offload: plaintext record with a dummy tag; the NIC encrypts it and fills the tag (§4.2).
     uint8_t* rec = nullptr;
-    pieces.push_back(arena_.alloc(kHeaderLen + rec_len, &rec, hint));
+    pieces.push_back(arena_.alloc(kHeaderLen + rec_len, &rec, map_.next_index(), hint));
     std::memcpy(rec, hdr, kHeaderLen + ex);
     std::memcpy(rec + kHeaderLen + ex, content.data(), clen);
     if (shape.inner_type) rec[kHeaderLen + clen] = uint8_t(inner);

@@ -52,6 +52,7 @@ class TlsTx {
   void on_acked(TcpSeq snd_una) {
     map_.on_acked(snd_una);
     if (map_.idle()) arena_.release();  // nothing in flight: an idle connection holds no chunk
+    else arena_.release_before(map_.oldest_index());
     trim_epochs();
   }
   l5o::TxMsgState msgstate(TcpSeq t) { return map_.msgstate(t); }
