@@ -1,4 +1,4 @@
-// The NIC's own AES-GCM (OpenSSL AES-CTR + our GHASH, parkable mid-record) equals OpenSSL's
+// The NIC's own AES-GCM (our VAES AES-CTR or OpenSSL's + our GHASH, parkable mid-record) equals OpenSSL's
 // EVP AES-GCM: random keys, IVs and AAD, lengths 0..20000, every split pattern (1-byte pieces,
 // splits inside a block), and the working state dropped (park) between arbitrary pieces.
 #include <gtest/gtest.h>
@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include "common/rng.h"
+#include "common/bytes.h"
+#include "nic/plugins/tls/aes_ctr.h"
 #include "nic/plugins/tls/gcm_stream.h"
 #include "nic/plugins/tls/ghash.h"
 
@@ -91,9 +93,54 @@ void expect_matches(const Case& c, const std::vector<size_t>& cuts, uint64_t par
   ASSERT_FALSE(dec.check_tag(bad)) << what;
 }
 
+// Every test below runs on both keystreams: our VAES CTR (where the CPU has it; aes_ctr.h) and
+// OpenSSL's EVP CTR, the fallback elsewhere.
+class GcmStreamPaths : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { nic::GcmStream::force_evp(GetParam()); }
+  void TearDown() override { nic::GcmStream::force_evp(false); }
+};
+
 }  // namespace
 
-TEST(GcmStream, KnownAnswerSp80038dTestCase2) {
+INSTANTIATE_TEST_SUITE_P(Keystream, GcmStreamPaths, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Evp" : "Vaes"; });
+
+TEST(AesCtr, CounterWrapsWithinItsLowWordAndMatchesOneBlockAtATime) {
+  // inc32 (SP 800-38D §6.2): the low 32 bits wrap, the rest of the block never changes. Checked
+  // against one-block encryptions of each counter block, over every length 0..300 in two
+  // pieces, for both key sizes.
+  if (!nic::AesCtr::available()) GTEST_SKIP() << "no VAES / AVX-512 on this CPU: GcmStream uses OpenSSL's CTR";
+  Rng r(7, 9);
+  for (size_t klen : {16, 32}) {
+    Bytes key(klen);
+    for (auto& b : key) b = uint8_t(r.next());
+    nic::AesCtr c;
+    c.init(key.data(), key.size());
+    uint8_t cb[16];
+    for (auto& b : cb) b = uint8_t(r.next());
+    cb[12] = cb[13] = cb[14] = 0xFF;
+    cb[15] = 0xF0;  // 16 blocks before the wrap
+    for (size_t len = 0; len <= 600; len += 7) {
+      Bytes in(len), out(len), want(len);
+      for (auto& b : in) b = uint8_t(r.next());
+      for (size_t i = 0; i < len; i += 16) {
+        uint8_t blk[16], ks[16];
+        std::memcpy(blk, cb, 16);
+        store_be32(blk + 12, load_be32(cb + 12) + uint32_t(i / 16));
+        c.encrypt_block(blk, ks);
+        for (size_t j = i; j < std::min(len, i + 16); ++j) want[j] = in[j] ^ ks[j - i];
+      }
+      c.seek(cb, 0);
+      const size_t cut = len ? size_t(r.next() % len) : 0;
+      c.apply(in.data(), out.data(), cut);
+      c.apply(in.data() + cut, out.data() + cut, len - cut);
+      ASSERT_EQ(out, want) << "key " << klen << " len " << len << " cut " << cut;
+    }
+  }
+}
+
+TEST_P(GcmStreamPaths, KnownAnswerSp80038dTestCase2) {
   // The GCM specification's test case 2 (McGrew & Viega): K = 0^128, IV = 0^96, P = 0^128.
   const Bytes key(16, 0), pt(16, 0);
   const uint8_t nonce[12] = {};
@@ -112,7 +159,7 @@ TEST(GcmStream, KnownAnswerSp80038dTestCase2) {
   EXPECT_EQ(0, std::memcmp(tag, want_tag, 16));
 }
 
-TEST(GcmStream, EveryLengthAndAadMatchesOpenSsl) {
+TEST_P(GcmStreamPaths, EveryLengthAndAadMatchesOpenSsl) {
   Rng r(7, 1);
   for (size_t klen : {16, 32})
     for (size_t len = 0; len <= 300; ++len) {
@@ -122,7 +169,7 @@ TEST(GcmStream, EveryLengthAndAadMatchesOpenSsl) {
     }
 }
 
-TEST(GcmStream, EveryTwoWaySplitWithParkMatchesOpenSsl) {
+TEST_P(GcmStreamPaths, EveryTwoWaySplitWithParkMatchesOpenSsl) {
   Rng r(7, 2);
   for (size_t klen : {16, 32}) {
     const Case c = random_case(r, klen, 13, 100);  // the TLS 1.2 AAD; blocks and a partial one
@@ -132,7 +179,7 @@ TEST(GcmStream, EveryTwoWaySplitWithParkMatchesOpenSsl) {
   }
 }
 
-TEST(GcmStream, OneBytePiecesAndRandomSplitsUpTo20000) {
+TEST_P(GcmStreamPaths, OneBytePiecesAndRandomSplitsUpTo20000) {
   Rng r(7, 3);
   for (size_t klen : {16, 32}) {
     const Case small = random_case(r, klen, 5, 70);
@@ -154,7 +201,7 @@ TEST(GcmStream, OneBytePiecesAndRandomSplitsUpTo20000) {
   }
 }
 
-TEST(GcmStream, RekeyAndReuseAcrossRecords) {
+TEST_P(GcmStreamPaths, RekeyAndReuseAcrossRecords) {
   // One stream, many records and keys: each record restarts from its own nonce, whether or not
   // the working state survived the previous one.
   Rng r(7, 4);
@@ -197,7 +244,7 @@ TEST(Ghash, WidePathEquals128BitPath) {
   }
 }
 
-TEST(GcmStream, FrozenAndThawedIntoAnotherStreamContinuesExactly) {
+TEST_P(GcmStreamPaths, FrozenAndThawedIntoAnotherStreamContinuesExactly) {
   // The at-rest form alone carries a record across: written at any byte, read into a stream
   // that held another key, the record ends with OpenSSL's bytes and tag.
   Rng r(7, 6);

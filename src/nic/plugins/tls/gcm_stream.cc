@@ -10,6 +10,7 @@ namespace autonic::nic {
 namespace {
 
 const uint8_t kZeros[16] = {};
+bool g_force_evp = false;
 
 void store_be64(uint8_t* p, uint64_t v) {
   for (int i = 0; i < 8; ++i) p[i] = uint8_t(v >> (56 - 8 * i));
@@ -18,6 +19,9 @@ void store_be64(uint8_t* p, uint64_t v) {
 }  // namespace
 
 GcmStream::~GcmStream() { OPENSSL_cleanse(key_, sizeof key_); }
+
+bool GcmStream::vaes() { return !g_force_evp && AesCtr::available(); }
+void GcmStream::force_evp(bool on) { g_force_evp = on; }
 
 void GcmStream::rekey(ByteSpan key) {
   if (key.size() != 16 && key.size() != 32) throw std::invalid_argument("AES-GCM key must be 16 or 32 bytes");
@@ -63,11 +67,19 @@ void GcmStream::thaw(Unpacker& u) {
 GcmStream::Work& GcmStream::work() {
   if (work_) return *work_;
   auto w = std::make_unique<Work>();
+  uint8_t h[16];
+  if (vaes()) {
+    w->vctr.init(key_, key_len_);
+    w->vctr.encrypt_block(kZeros, h);
+    w->gk.init(h);
+    if (in_record_) seek_keystream(*w);
+    work_ = std::move(w);
+    return *work_;
+  }
   w->ctr = EVP_CIPHER_CTX_new();
   if (!w->ctr) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
   // H = E(K, 0^128): the CTR keystream's first block under a zero counter block.
   const EVP_CIPHER* c = key_len_ == 32 ? EVP_aes_256_ctr() : EVP_aes_128_ctr();
-  uint8_t h[16];
   int l = 0;
   EVP_EncryptInit_ex(w->ctr, c, nullptr, key_, kZeros);
   EVP_EncryptUpdate(w->ctr, h, &l, kZeros, 16);
@@ -85,6 +97,7 @@ void GcmStream::seek_keystream(Work& w) {
   std::memcpy(cb, j0_, 12);
   const uint32_t n = uint32_t(2 + ct_len_ / 16);
   for (int i = 0; i < 4; ++i) cb[12 + i] = uint8_t(n >> (24 - 8 * i));
+  if (!w.ctr) return w.vctr.seek(cb, ct_len_ % 16);
   EVP_EncryptInit_ex(w.ctr, nullptr, nullptr, nullptr, cb);
   uint8_t used[16];
   int l = 0;
@@ -98,9 +111,17 @@ void GcmStream::begin(const uint8_t nonce[12], ByteSpan aad, bool encrypt) {
   j0_[12] = j0_[13] = j0_[14] = 0;
   j0_[15] = 1;
   // E(K, J0) is the keystream block before GCTR's first: one CTR stream from J0 gives both.
-  int l = 0;
-  EVP_EncryptInit_ex(w.ctr, nullptr, nullptr, nullptr, j0_);
-  EVP_EncryptUpdate(w.ctr, ekj0_, &l, kZeros, 16);
+  if (w.ctr) {
+    int l = 0;
+    EVP_EncryptInit_ex(w.ctr, nullptr, nullptr, nullptr, j0_);
+    EVP_EncryptUpdate(w.ctr, ekj0_, &l, kZeros, 16);
+  } else {
+    w.vctr.encrypt_block(j0_, ekj0_);
+    uint8_t cb[16];
+    std::memcpy(cb, j0_, 16);
+    cb[15] = 2;  // inc32(J0)
+    w.vctr.seek(cb, 0);
+  }
   encrypt_ = encrypt;
   std::memset(y_, 0, sizeof y_);
   part_len_ = 0;
@@ -112,6 +133,7 @@ void GcmStream::begin(const uint8_t nonce[12], ByteSpan aad, bool encrypt) {
 }
 
 void GcmStream::ctr(Work& w, ByteSpan in, MutByteSpan out) {
+  if (!w.ctr) return w.vctr.apply(in.data(), out.data(), in.size());
   int l = 0;
   EVP_EncryptUpdate(w.ctr, out.data(), &l, in.data(), int(in.size()));
 }

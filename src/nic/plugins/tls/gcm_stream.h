@@ -21,6 +21,7 @@
 
 #include "common/bytes.h"
 #include "nic/engine/pack.h"
+#include "nic/plugins/tls/aes_ctr.h"
 #include "nic/plugins/tls/ghash.h"
 
 namespace autonic::nic {
@@ -43,11 +44,16 @@ class GcmStream {
   // The at-rest part alone (pack.h), and back: a stream thawed is parked.
   void freeze(Packer& p) const;
   void thaw(Unpacker& u);
+  // The keystream: our VAES CTR where the CPU has it (aes_ctr.h), else OpenSSL's.
+  static bool vaes();
+  // Tests: run the EVP keystream even where VAES is there (both paths stay checked).
+  static void force_evp(bool on);
 
  private:
   struct Work {
     GhashKey gk;
-    EVP_CIPHER_CTX* ctr = nullptr;
+    AesCtr vctr;                   // when vaes()
+    EVP_CIPHER_CTX* ctr = nullptr;  // otherwise
     ~Work() { EVP_CIPHER_CTX_free(ctr); }
   };
   Work& work();  // the working state, rebuilt if parked
