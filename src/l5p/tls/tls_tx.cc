@@ -105,14 +105,16 @@ size_t TlsTx::next_record_len(size_t avail, bool more) {
 // than a record (the caller keeps it, or offers it again with what follows).
 size_t TlsTx::frame_records(ByteSpan data, bool more, const std::shared_ptr<const Bytes>* lent) {
   size_t taken = 0;
+  // This write's records from here on, with their headers and tags: the arena's next chunk is
+  // sized by it (computed once: a division per record was a measurable share at 2 KiB).
+  const size_t per_record = kHeaderLen + kExplicitNonceLen + 1 + kTagLen;
+  size_t hint = data.size() + (data.size() / record_size_ + 1) * per_record;
   while (taken < data.size() && room() > 0 && !data_blocked()) {
     const size_t n = next_record_len(data.size() - taken, more);
     if (n == 0) break;
-    // This write's records from here on, with their headers and tags.
-    const size_t rest = data.size() - taken, per_record = kHeaderLen + kExplicitNonceLen + 1 + kTagLen;
-    push_record(ContentType::kApplicationData, data.subspan(taken, n), lent,
-                rest + (rest / record_size_ + 1) * per_record);
+    push_record(ContentType::kApplicationData, data.subspan(taken, n), lent, hint);
     taken += n;
+    hint -= std::min(hint, n + per_record);
   }
   return taken;
 }
