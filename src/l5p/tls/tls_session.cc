@@ -323,7 +323,7 @@ void TlsSession::on_sent(uint32_t) {
   // The application first: what it sends goes to TCP in the same pump as the records waiting
   // for room, one tcp_output per acknowledgement instead of two (issue #12).
   if (h_) h_->on_writable();
-  if (tx_ && ready_ && !failed_) tx_->pump(*conn_);
+  if (tx_ && !failed_) tx_->pump(*conn_);  // (the application may have failed the session)
 }
 
 void TlsSession::on_error(const char* what) {

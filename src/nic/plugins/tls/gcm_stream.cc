@@ -12,10 +12,6 @@ namespace {
 const uint8_t kZeros[16] = {};
 bool g_force_evp = false;
 
-void store_be64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = uint8_t(v >> (56 - 8 * i));
-}
-
 }  // namespace
 
 GcmStream::~GcmStream() { OPENSSL_cleanse(key_, sizeof key_); }
@@ -67,22 +63,19 @@ void GcmStream::thaw(Unpacker& u) {
 GcmStream::Work& GcmStream::work() {
   if (work_) return *work_;
   auto w = std::make_unique<Work>();
-  uint8_t h[16];
+  uint8_t h[16];  // H = E(K, 0^128)
   if (vaes()) {
     w->vctr.init(key_, key_len_);
     w->vctr.encrypt_block(kZeros, h);
-    w->gk.init(h);
-    if (in_record_) seek_keystream(*w);
-    work_ = std::move(w);
-    return *work_;
+  } else {
+    w->ctr = EVP_CIPHER_CTX_new();
+    if (!w->ctr) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
+    // The CTR keystream's first block under a zero counter block.
+    const EVP_CIPHER* c = key_len_ == 32 ? EVP_aes_256_ctr() : EVP_aes_128_ctr();
+    int l = 0;
+    EVP_EncryptInit_ex(w->ctr, c, nullptr, key_, kZeros);
+    EVP_EncryptUpdate(w->ctr, h, &l, kZeros, 16);
   }
-  w->ctr = EVP_CIPHER_CTX_new();
-  if (!w->ctr) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
-  // H = E(K, 0^128): the CTR keystream's first block under a zero counter block.
-  const EVP_CIPHER* c = key_len_ == 32 ? EVP_aes_256_ctr() : EVP_aes_128_ctr();
-  int l = 0;
-  EVP_EncryptInit_ex(w->ctr, c, nullptr, key_, kZeros);
-  EVP_EncryptUpdate(w->ctr, h, &l, kZeros, 16);
   w->gk.init(h);
   if (in_record_) seek_keystream(*w);
   work_ = std::move(w);
@@ -95,8 +88,7 @@ GcmStream::Work& GcmStream::work() {
 void GcmStream::seek_keystream(Work& w) {
   uint8_t cb[16];
   std::memcpy(cb, j0_, 12);
-  const uint32_t n = uint32_t(2 + ct_len_ / 16);
-  for (int i = 0; i < 4; ++i) cb[12 + i] = uint8_t(n >> (24 - 8 * i));
+  store_be32(cb + 12, uint32_t(2 + ct_len_ / 16));
   if (!w.ctr) return w.vctr.seek(cb, ct_len_ % 16);
   EVP_EncryptInit_ex(w.ctr, nullptr, nullptr, nullptr, cb);
   uint8_t used[16];
@@ -110,23 +102,20 @@ void GcmStream::begin(const uint8_t nonce[12], ByteSpan aad, bool encrypt) {
   std::memcpy(j0_, nonce, 12);
   j0_[12] = j0_[13] = j0_[14] = 0;
   j0_[15] = 1;
-  // E(K, J0) is the keystream block before GCTR's first: one CTR stream from J0 gives both.
+  ct_len_ = 0;
+  // E(K, J0) is the keystream block before GCTR's first: one EVP CTR stream from J0 gives both.
   if (w.ctr) {
     int l = 0;
     EVP_EncryptInit_ex(w.ctr, nullptr, nullptr, nullptr, j0_);
     EVP_EncryptUpdate(w.ctr, ekj0_, &l, kZeros, 16);
   } else {
     w.vctr.encrypt_block(j0_, ekj0_);
-    uint8_t cb[16];
-    std::memcpy(cb, j0_, 16);
-    cb[15] = 2;  // inc32(J0)
-    w.vctr.seek(cb, 0);
+    seek_keystream(w);  // inc32(J0)
   }
   encrypt_ = encrypt;
   std::memset(y_, 0, sizeof y_);
   part_len_ = 0;
   aad_len_ = aad.size();
-  ct_len_ = 0;
   in_record_ = true;
   hash(aad);
   hash_pad();  // the AAD is zero-padded to a whole block (§7.1 step 5)
