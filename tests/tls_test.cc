@@ -190,3 +190,106 @@ TEST(TlsRx, PartialRecordReencryptsNicParts) {
   EXPECT_EQ(h.st.rx_tls_msgs_partial, 1u);
   EXPECT_EQ(h.st.rx_tls_reencrypted_bytes, half - kHeaderLen);
 }
+
+namespace {
+// A record with `pad` zero bytes after its type (RFC 8446 §5.4), both forms.
+Rec make_padded(RecordCrypto& c, uint64_t seq, ByteSpan content, size_t pad) {
+  Rec r;
+  Bytes inner(content.begin(), content.end());
+  inner.push_back(23);
+  inner.resize(inner.size() + pad, 0);
+  const uint16_t len = uint16_t(inner.size() + kTagLen);
+  Bytes hdr = {23, 3, 3, uint8_t(len >> 8), uint8_t(len)};
+  r.wire = hdr;
+  r.wire.resize(kHeaderLen + len);
+  c.seal(seq, hdr, inner, r.wire.data() + kHeaderLen);
+  r.offload_input = hdr;
+  r.offload_input.insert(r.offload_input.end(), inner.begin(), inner.end());
+  r.offload_input.resize(kHeaderLen + len, 0);
+  return r;
+}
+Bytes filled(size_t n, uint8_t seed) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = uint8_t(seed + i * 13);
+  return b;
+}
+}  // namespace
+
+// Records the NIC decrypted whole wait for flush() in batch mode and then arrive in one call, in
+// order, whatever the cut of the stream -- a record may still be in progress at the flush.
+TEST(TlsRx, BatchedFullRecordsArriveAtFlushInOrder) {
+  RecordCrypto sw(keys());
+  Bytes stream, want;
+  for (uint64_t s = 0; s < 5; ++s) {
+    const Bytes c = filled(200 + 97 * s, uint8_t(s));
+    const Rec r = make_record(sw, s, c);
+    stream.insert(stream.end(), r.offload_input.begin(), r.offload_input.end());  // NIC-decrypted
+    want.insert(want.end(), c.begin(), c.end());
+  }
+  for (size_t cut = 1; cut < stream.size(); cut += 11) {
+    RxHarness h;
+    TlsRx& rx = h.rx;
+    ASSERT_FALSE(rx.input(ByteSpan(stream).first(cut), true, false, false, /*batch=*/true));
+    EXPECT_TRUE(h.got.empty()) << "cut " << cut << ": delivered before flush";
+    rx.flush();
+    const size_t first = h.got.size();
+    ASSERT_EQ(Bytes(h.got.begin(), h.got.end()), Bytes(want.begin(), want.begin() + long(first))) << "cut " << cut;
+    ASSERT_FALSE(rx.input(ByteSpan(stream).subspan(cut), true, false, false, true));
+    rx.flush();
+    ASSERT_EQ(h.got, want) << "cut " << cut;
+    EXPECT_EQ(h.st.rx_tls_msgs_full, 5u);
+    EXPECT_EQ(h.st.rx_tls_records, 5u);
+    EXPECT_FALSE(rx.mid_record());
+  }
+}
+
+// Full, partial (NIC-decrypted first part, ciphertext after), software-only, padded and full
+// again, in one batch: each record by its own path, delivered in stream order.
+TEST(TlsRx, BatchedMixedRecordsKeepStreamOrder) {
+  RecordCrypto sw(keys());
+  struct Piece {
+    Bytes bytes;
+    bool marked;
+  };
+  std::vector<Piece> pieces;
+  Bytes want;
+  auto add = [&](const Bytes& c) { want.insert(want.end(), c.begin(), c.end()); };
+  const Bytes c0 = filled(300, 1), c1 = filled(400, 2), c2 = filled(150, 3), c3 = filled(120, 4), c4 = filled(333, 5);
+  const Rec r0 = make_record(sw, 0, c0), r1 = make_record(sw, 1, c1), r2 = make_record(sw, 2, c2);
+  const Rec r3 = make_padded(sw, 3, c3, 7), r4 = make_record(sw, 4, c4);
+  pieces.push_back({r0.offload_input, true});
+  add(c0);
+  pieces.push_back({Bytes(r1.offload_input.begin(), r1.offload_input.begin() + 200), true});  // fast, then demoted
+  pieces.push_back({Bytes(r1.wire.begin() + 200, r1.wire.end()), false});
+  add(c1);
+  pieces.push_back({r2.wire, false});
+  add(c2);
+  pieces.push_back({r3.offload_input, true});  // full but padded: the general path
+  add(c3);
+  pieces.push_back({r4.offload_input, true});
+  add(c4);
+  RxHarness h;
+  for (const Piece& p : pieces) ASSERT_FALSE(h.rx.input(p.bytes, p.marked, false, false, /*batch=*/true));
+  h.rx.flush();
+  EXPECT_EQ(h.got, want);
+  EXPECT_EQ(h.st.rx_tls_msgs_full, 3u);
+  EXPECT_EQ(h.st.rx_tls_msgs_partial, 1u);
+  EXPECT_EQ(h.st.rx_tls_msgs_none, 1u);
+}
+
+// A tampered record after good ones in one batch: the good ones still arrive (as they would
+// have one by one), the bad one never does.
+TEST(TlsRx, BatchedRecordsBeforeAForgeryStillArrive) {
+  RecordCrypto sw(keys());
+  const Bytes c0 = filled(256, 9), c1 = filled(256, 10);
+  const Rec r0 = make_record(sw, 0, c0), r1 = make_record(sw, 1, c1);
+  Bytes bad = r1.wire;
+  bad[kHeaderLen + 10] ^= 1;
+  RxHarness h;
+  ASSERT_FALSE(h.rx.input(r0.offload_input, true, false, false, true));
+  auto f = h.rx.input(bad, false, false, false, true);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->outcome, "alert:bad_record_mac");
+  h.rx.flush();
+  EXPECT_EQ(h.got, c0);
+}

@@ -76,8 +76,11 @@ template <class Failure>
 class MsgFramer {
  public:
   // head_len: the header bytes the parser wants first; answer: resync_rx_resp toward the NIC.
-  MsgFramer(MsgParser<Failure>& p, uint32_t head_len, RxResyncAnswerer::Answer answer)
-      : p_(p), head_len_(head_len), resync_(std::move(answer)) {
+  // header_in_place: the parser's parse_header has no side effects, so a header that arrives
+  // whole in one piece of input is parsed where it lies and its message handed on in one piece
+  // with it (a TLS record: one on_bytes for header and body instead of two).
+  MsgFramer(MsgParser<Failure>& p, uint32_t head_len, RxResyncAnswerer::Answer answer, bool header_in_place = false)
+      : p_(p), head_len_(head_len), resync_(std::move(answer)), in_place_(header_in_place) {
     cur_.need = head_len;
   }
 
@@ -103,6 +106,8 @@ class MsgFramer {
       if (cur_.off == 0) {
         cur_.start = pos_;
         if (armed_) resync_.on_msg_start(pos_, cur_.index, p_.payload_pos());
+        if (in_place_ && data.size() - i >= cur_.need)
+          if (auto f = parse(data.subspan(i, cur_.need))) return f;
       }
       const uint32_t want = std::min((cur_.len ? cur_.len : cur_.need) - cur_.off, p_.piece_limit(cur_.off));
       const ByteSpan piece = data.subspan(i, std::min<size_t>(want, data.size() - i));
@@ -113,7 +118,7 @@ class MsgFramer {
       pos_ += uint32_t(piece.size());
       i += piece.size();
       if (cur_.len == 0 && cur_.off == cur_.need)
-        if (auto f = parse()) return f;
+        if (auto f = parse(cur_.head)) return f;
       if (auto f = p_.after_bytes()) return f;
       if (cur_.len != 0 && cur_.off == cur_.len)
         if (auto f = finish()) return f;
@@ -132,8 +137,8 @@ class MsgFramer {
     MarkedRanges ranges;
   };
 
-  std::optional<Failure> parse() {
-    HeaderParse<Failure> r = p_.parse_header(cur_.head);
+  std::optional<Failure> parse(ByteSpan head) {
+    HeaderParse<Failure> r = p_.parse_header(head);
     if (r.kind == HeaderParse<Failure>::Kind::kError) return std::move(r.failure);
     if (r.kind == HeaderParse<Failure>::Kind::kNeedMore) {
       cur_.need = r.n;
@@ -182,6 +187,7 @@ class MsgFramer {
   RxMsg msg_;
   Bytes done_head_;  // the finished message's header bytes (kept for a failed on_msg)
   bool armed_ = false;
+  const bool in_place_;
 };
 
 }  // namespace autonic::l5p

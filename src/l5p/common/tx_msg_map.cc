@@ -52,11 +52,32 @@ uint64_t TxMsgMap::push(std::vector<Piece> pieces, uint64_t note, uint32_t paylo
   size_t len = 0;
   for (const Piece& p : pieces) len += p.len;
   const uint64_t idx = next_index_++;
-  msgs_.push_back(Msg{next_seq_, idx, len, std::move(pieces), 0, note, next_payload_});
+  msgs_.push_back(Msg{next_seq_, idx, len, std::move(pieces), 0, note, next_payload_, uint32_t(len), payload_len, 1});
   next_seq_ += uint32_t(len);
   next_payload_ += payload_len;
   unwritten_ += len;
   return idx;
+}
+
+uint64_t TxMsgMap::push_carved(const uint8_t* data, uint32_t len, uint32_t payload_len) {
+  // The run at the back grows while nothing of it went to TCP past its last message (pump's
+  // accounting by message stays exact) and the new message is its next one in memory.
+  if (!msgs_.empty() && first_unwritten_ < msgs_.size()) {
+    Msg& b = msgs_.back();
+    if (b.unit == len && b.payload_unit == payload_len && b.note == 0 && b.pieces.size() == 1 &&
+        !b.pieces[0].keep && b.pieces[0].data + b.len == data) {
+      b.len += len;
+      b.pieces[0].len += len;
+      ++b.count;
+      next_seq_ += len;
+      next_payload_ += payload_len;
+      unwritten_ += len;
+      return next_index_++;
+    }
+  }
+  std::vector<Piece> pieces = take_pieces();
+  pieces.push_back(Piece{data, len, nullptr});
+  return push(std::move(pieces), 0, payload_len);
 }
 
 namespace {
@@ -93,11 +114,12 @@ TxMsgMap::Run TxMsgMap::next_run(size_t limit, bool whole_msgs) const {
   r.data = m0.pieces[pi].data + skip;
   for (size_t k = first_unwritten_; k < msgs_.size(); ++k, pi = 0, skip = 0) {
     const Msg& m = msgs_[k];
-    if (k != first_unwritten_ && whole_msgs && limit - r.len < m.len) return r;
+    if (k != first_unwritten_ && whole_msgs && limit - r.len < m.unit) return r;
     for (; pi < m.pieces.size(); ++pi, skip = 0) {
       const Piece& p = m.pieces[pi];
       if (p.data + skip != r.data + r.len) return r;  // not contiguous: the next run
-      const size_t n = std::min(limit - r.len, p.len - skip);
+      size_t n = std::min(limit - r.len, p.len - skip);
+      if (whole_msgs && m.count > 1) n -= n % m.unit;  // a run's messages go whole too
       r.len += n;
       if (n < p.len - skip) {
         r.cut = true;
@@ -113,7 +135,7 @@ size_t TxMsgMap::pump(Writer& w, bool whole_msgs) {
   size_t total = 0;
   while (first_unwritten_ < msgs_.size()) {
     const Msg& m = msgs_[first_unwritten_];
-    if (whole_msgs && m.written == 0 && w.room() < m.len) break;
+    if (whole_msgs && m.written % m.unit == 0 && w.room() < m.unit) break;
     const size_t room = w.room();
     if (room == 0) break;
     const Run r = next_run(room, whole_msgs);
@@ -135,19 +157,40 @@ size_t TxMsgMap::pump(Writer& w, bool whole_msgs) {
 
 size_t TxMsgMap::on_acked(TcpSeq snd_una) {
   size_t n = 0;
-  while (!msgs_.empty() && first_unwritten_ > 0) {
+  while (!msgs_.empty()) {
     const Msg& m = msgs_.front();
-    if (m.start + uint32_t(m.len) > snd_una) break;
+    if (m.start + uint32_t(m.len) > snd_una || first_unwritten_ == 0) {
+      // A run partly acknowledged: its acknowledged messages go (oldest_index() stays exact).
+      const uint32_t k = m.count > 1 && snd_una > m.start ? uint32_t(size_t(snd_una - m.start) / m.unit) : 0;
+      if (k > 0 && size_t(k) * m.unit <= m.written) {
+        advance_front(k);
+        n += k;
+      }
+      break;
+    }
     if (on_release_) on_release_(m.pieces, m.note);
     if (spare_.size() < 64) {
       spare_.push_back(std::move(msgs_.front().pieces));
       spare_.back().clear();  // lets go of the bytes now, keeps the capacity
     }
+    n += m.count;
     msgs_.pop_front();
     --first_unwritten_;
-    ++n;
   }
   return n;
+}
+
+void TxMsgMap::advance_front(uint32_t k) {
+  Msg& m = msgs_.front();
+  const uint32_t bytes = k * m.unit;
+  m.start += bytes;
+  m.index += k;
+  m.len -= bytes;
+  m.written -= bytes;
+  m.payload_pos += k * m.payload_unit;
+  m.count -= k;
+  m.pieces[0].data += bytes;
+  m.pieces[0].len -= bytes;
 }
 
 l5o::TxMsgState TxMsgMap::msgstate(TcpSeq tcpsn) {
@@ -163,21 +206,24 @@ l5o::TxMsgState TxMsgMap::msgstate(TcpSeq tcpsn) {
     return s;
   }
   const Msg& m = *std::prev(it);
-  const size_t off = size_t(tcpsn - m.start);
+  size_t off = size_t(tcpsn - m.start);
   if (off >= m.len) {
     s.kind = l5o::TxMsgState::Kind::kNoSyncData;
     return s;
   }
+  const uint32_t k = uint32_t(off / m.unit);  // the message within a run (0 for one message)
+  off -= size_t(k) * m.unit;
   prefix_.clear();
   for (const Piece& p : m.pieces) {
     if (prefix_.size() >= off) break;
+    const uint8_t* d = p.data + size_t(k) * m.unit;  // (k > 0 only for a run: one piece)
     const size_t n = std::min(p.len, off - prefix_.size());
-    prefix_.insert(prefix_.end(), p.data, p.data + n);
+    prefix_.insert(prefix_.end(), d, d + n);
   }
   s.kind = l5o::TxMsgState::Kind::kFound;
-  s.msg_start = m.start;
-  s.msg_index = m.index;
-  s.payload_pos = m.payload_pos;
+  s.msg_start = m.start + uint32_t(size_t(k) * m.unit);
+  s.msg_index = m.index + k;
+  s.payload_pos = m.payload_pos + k * m.payload_unit;
   s.prefix = prefix_;
   return s;
 }

@@ -38,6 +38,12 @@ class TxMsgMap {
   // payload_len: bytes of it that belong to an inner L5P's stream (composed offloads: a TLS
   // record's content), so msgstate can say where a message's payload begins in that stream.
   uint64_t push(std::vector<Piece> pieces, uint64_t note = 0, uint32_t payload_len = 0);
+  // Appends a message of one owner-less piece carved from a PieceArena. Messages of the same
+  // length and payload that follow each other in memory are kept as one run (an offload's
+  // records cut from one write): a run is one entry whose messages msgstate() and on_acked()
+  // tell apart by arithmetic, so a record costs no entry of its own (issue #12: at 2 KiB a
+  // deque entry and its piece list per record were a measured share of the TX host cost).
+  uint64_t push_carved(const uint8_t* data, uint32_t len, uint32_t payload_len);
   // An empty piece list to fill for push(), recycled from released messages (no allocation per
   // message once the map runs).
   std::vector<Piece> take_pieces() {
@@ -63,21 +69,28 @@ class TxMsgMap {
   // Index the next message pushed gets / of the oldest message still held.
   uint64_t next_index() const { return next_index_; }
   uint64_t oldest_index() const { return msgs_.empty() ? next_index_ : msgs_.front().index; }
-  size_t held() const { return msgs_.size(); }
+  size_t held() const { return size_t(next_index_ - oldest_index()); }
   // Visits released messages' pieces (e.g. to check that lent buffers were not modified).
   using OnRelease = std::function<void(const std::vector<Piece>&, uint64_t note)>;
   void set_on_release(OnRelease fn) { on_release_ = std::move(fn); }
 
  private:
+  // One message, or a run of `count` messages of `unit` bytes (`payload_unit` of them payload)
+  // each, back to back in pieces[0] (push_carved).
   struct Msg {
     TcpSeq start;
     uint64_t index;
-    size_t len;
+    size_t len;  // all of it: count * unit
     std::vector<Piece> pieces;
     size_t written = 0;
     uint64_t note = 0;
     TcpSeq payload_pos;
+    uint32_t unit = 0;
+    uint32_t payload_unit = 0;
+    uint32_t count = 1;
   };
+  // Drops the first k messages of the run at the front (acknowledged).
+  void advance_front(uint32_t k);
   struct Run {
     const uint8_t* data = nullptr;
     size_t len = 0;

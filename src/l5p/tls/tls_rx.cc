@@ -38,15 +38,57 @@ TlsRx::TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAns
       framer_(*this, uint32_t(kHeaderLen), [this, a = std::move(answer)](TcpSeq t, bool ok, uint64_t i, TcpSeq payload) {
         ++(ok ? st_.rx_tls_resync_answer_ok : st_.rx_tls_resync_answer_fail);
         a(t, ok, i, payload);  // the NIC context counts records from the offload's first: index = seq
-      }),
+      }, /*header_in_place=*/true),
       seq_base_(first_seq), post_hs_(from_server, st) {
   framer_.arm(0);
 }
 
-std::optional<RxFailure> TlsRx::input(ByteSpan data, bool marked, bool inner_marked, bool placed) {
+std::optional<RxFailure> TlsRx::input(ByteSpan data, bool marked, bool inner_marked, bool placed, bool batch) {
   std::optional<RxFailure> f = framer_.input(data, RxMarks{marked, inner_marked, placed});
   if (!f && after_record_) f = std::exchange(after_record_, std::nullopt);
+  if (!batch) flush();
   return f;
+}
+
+void TlsRx::flush() {
+  if (out_done_ == 0) return;
+  deliver_(ByteSpan(out_.data(), out_done_), false);
+  // A record still in progress moves to the front (at most one record's bytes).
+  out_.erase(out_.begin(), out_.begin() + long(out_done_));
+  out_done_ = 0;
+  if (out_.empty()) buf_pool_give(out_);  // an idle connection holds no buffer (issue #13)
+}
+
+void TlsRx::demote() {
+  if (rec_.capacity() == 0) rec_ = buf_pool_take();
+  rec_.assign(hdr_, hdr_ + hdr_got_);
+  rec_.insert(rec_.end(), out_.begin() + long(out_done_), out_.end());
+  out_.resize(out_done_);
+  in_out_ = false;
+}
+
+// A record assembled in out_ that the NIC decrypted and authenticated whole, holding application
+// data without padding: its content stays where it is. False: the general path takes it.
+bool TlsRx::finish_in_out(const RxMsg& m) {
+  if (!trusted_full(m) || post_hs_.mid_message()) return false;
+  const size_t ct_len = m.len - body_off_ - kTagLen;
+  const uint8_t* body = out_.data() + out_done_;
+  // 1.3: the last byte of TLSInnerPlaintext is the type when there is no padding (§5.4); a
+  // padded record ends in zeros and goes the general way. 1.2: the header's type.
+  const size_t content = shape_.inner_type ? ct_len - 1 : ct_len;
+  const uint8_t type = shape_.inner_type ? (ct_len ? body[ct_len - 1] : 0) : hdr_[0];
+  if (type != uint8_t(ContentType::kApplicationData) || (shape_.inner_type && ct_len == 0) || content > kMaxPlaintext)
+    return false;
+  ++st_.rx_tls_records;
+  ++st_.rx_tls_msgs_full;
+  if (log_) log_->add(m.start, m.len, true);
+  delivered_ = true;
+  payload_pos_ += uint32_t(content);  // what the NIC counts as payload, exactly
+  out_done_ += content;
+  out_.resize(out_done_);
+  in_out_ = false;
+  inner_ranges_.clear();
+  return true;
 }
 
 TlsRx::Result TlsRx::check() {
@@ -75,6 +117,20 @@ HeaderParse<RxFailure> TlsRx::parse_header(ByteSpan head) {
 
 TlsRx::Result TlsRx::on_bytes(uint32_t off, ByteSpan bytes, const RxMarks& m) {
   const uint32_t n = uint32_t(bytes.size());
+  const bool plain_marked = m.marked && !m.placed && !m.inner_marked;
+  if (off == 0) in_out_ = plain_marked && !ahead_;
+  else if (in_out_ && !plain_marked) demote();
+  if (in_out_) {
+    if (out_.capacity() == 0) out_ = buf_pool_take();
+    const uint32_t h = off < body_off_ ? std::min(n, body_off_ - off) : 0;
+    if (h) {
+      std::memcpy(hdr_ + off, bytes.data(), h);
+      hdr_got_ = off + h;
+    }
+    out_.insert(out_.end(), bytes.begin() + h, bytes.end());
+    inner_ranges_.add(off, n, false);
+    return std::nullopt;
+  }
   if (rec_.capacity() == 0) rec_ = buf_pool_take();  // a record starts: a buffer while it lasts
   if (m.placed && off >= body_off_) {
     rec_.resize(rec_.size() + n);  // filled from placed_ only if software has to decrypt
@@ -222,6 +278,11 @@ void TlsRx::check_nic_misled(const RxMsg& m, uint8_t type, ByteSpan content) {
 }
 
 TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
+  if (in_out_) {
+    if (finish_in_out(m)) return std::nullopt;
+    demote();
+  }
+  flush();  // what the fast path holds goes first: the general path may deliver, rebase or rekey
   const size_t ct_len = m.len - body_off_ - kTagLen;
   const bool all = trusted_full(m);
   ++st_.rx_tls_records;

@@ -281,8 +281,9 @@ void TlsSession::on_recv(pbuf* p) {
       }
       continue;
     }
-    err = rx_->input(d, marked, inner_marked, tcpip::is_placed(q));
+    err = rx_->input(d, marked, inner_marked, tcpip::is_placed(q), /*batch=*/true);
   }
+  if (rx_ && !failed_) rx_->flush();  // the records of this recv() that wait, in one delivery
   in_recv_ = false;
   pbuf_free(p);
   if (cfg_.openssl_only && ready_ && !err && !failed_) openssl_read();

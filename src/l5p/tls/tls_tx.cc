@@ -55,6 +55,22 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
   store_be16(&hdr[1], kLegacyVersion);
   store_be16(&hdr[3], rec_len);
   if (ex) store_be64(&hdr[kHeaderLen], seq_);  // nonce_explicit (RFC 5288 §3), clear on the wire
+  // The payload stream (an inner L5P's) is application data only; the NIC leaves a KeyUpdate
+  // record out of it too (tls_plugin.cc outside_payload). (An alert ends the stream anyway.)
+  const uint32_t payload_len = inner == ContentType::kHandshake ? 0u : uint32_t(clen);
+  const uint64_t seq = seq_++;
+  ++st_.tx_tls_records;
+  if (mode_ == TxMode::kOffload || (mode_ == TxMode::kOffloadZc && !lent)) {
+    // Offload: plaintext record with a dummy tag; the NIC encrypts it and fills the tag (§4.2).
+    uint8_t* rec = nullptr;
+    arena_.alloc(kHeaderLen + rec_len, &rec, map_.next_index(), hint);
+    std::memcpy(rec, hdr, kHeaderLen + ex);
+    std::memcpy(rec + kHeaderLen + ex, content.data(), clen);
+    if (shape.inner_type) rec[kHeaderLen + clen] = uint8_t(inner);
+    std::memset(rec + kHeaderLen + rec_len - kTagLen, 0, kTagLen);
+    map_.push_carved(rec, uint32_t(kHeaderLen + rec_len), payload_len);
+    return;
+  }
   std::vector<TxMsgMap::Piece> pieces = map_.take_pieces();
   pieces.reserve(3);
   uint64_t note = 0;  // debug builds: checksum of lent bytes, checked on release
@@ -64,10 +80,10 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
     Bytes innerpt(clen + (shape.inner_type ? 1 : 0));
     std::memcpy(innerpt.data(), content.data(), clen);
     if (shape.inner_type) innerpt[clen] = uint8_t(inner);
-    crypto_->seal(seq_, ByteSpan(hdr, kHeaderLen), innerpt, rec.data() + kHeaderLen);
+    crypto_->seal(seq, ByteSpan(hdr, kHeaderLen), innerpt, rec.data() + kHeaderLen);
     st_.tx_tls_sw_encrypted_bytes += clen;
     pieces.push_back(owned_piece(std::move(rec)));
-  } else if (lent) {
+  } else {
     // header [+ nonce] | the application's bytes, by reference | [type +] dummy tag | (debug) checksum
     Bytes trailer(trailer_len, 0);
     if (shape.inner_type) trailer[0] = uint8_t(inner);
@@ -78,20 +94,8 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
     note = uint64_t(1) << 32 | crc32_iscsi(const_cast<uint8_t*>(content.data()), int(clen), 0);
 #endif
     st_.tx_tls_zc_bytes += clen;
-  } else {
-    // Offload: plaintext record with a dummy tag; the NIC encrypts it and fills the tag (§4.2).
-    uint8_t* rec = nullptr;
-    pieces.push_back(arena_.alloc(kHeaderLen + rec_len, &rec, map_.next_index(), hint));
-    std::memcpy(rec, hdr, kHeaderLen + ex);
-    std::memcpy(rec + kHeaderLen + ex, content.data(), clen);
-    if (shape.inner_type) rec[kHeaderLen + clen] = uint8_t(inner);
-    std::memset(rec + kHeaderLen + rec_len - kTagLen, 0, kTagLen);
   }
-  // The payload stream (an inner L5P's) is application data only; the NIC leaves a KeyUpdate
-  // record out of it too (tls_plugin.cc outside_payload). (An alert ends the stream anyway.)
-  map_.push(std::move(pieces), note, inner == ContentType::kHandshake ? 0u : uint32_t(clen));
-  ++seq_;
-  ++st_.tx_tls_records;
+  map_.push(std::move(pieces), note, payload_len);
 }
 
 size_t TlsTx::next_record_len(size_t avail, bool more) {

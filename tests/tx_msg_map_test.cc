@@ -1,0 +1,121 @@
+// TxMsgMap's runs (push_carved): messages carved back to back from one buffer are one entry,
+// and every answer the map gives -- get_tx_msgstate for any tcpsn, what is released on an
+// acknowledgement, what pump hands TCP -- must be the one a map of separate messages gives.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "l5p/common/tx_msg_map.h"
+
+namespace autonic::l5p {
+namespace {
+
+// Records TCP's writes; room() is what the test allows.
+class MemWriter final : public TxMsgMap::Writer {
+ public:
+  size_t room_ = 1 << 20;
+  Bytes out;
+  std::vector<size_t> writes;
+  size_t room() override { return room_; }
+  size_t write(const uint8_t* d, size_t n, bool) override {
+    out.insert(out.end(), d, d + n);
+    writes.push_back(n);
+    room_ -= n;
+    return n;
+  }
+  void flush() override {}
+};
+
+struct Pair {
+  TxMsgMap runs, single;
+  Bytes buf = Bytes(64 * 1024);
+  size_t used = 0;
+  explicit Pair(TcpSeq first) {
+    runs.start(first);
+    single.start(first);
+    for (size_t i = 0; i < buf.size(); ++i) buf[i] = uint8_t(i * 7 + 3);
+  }
+  // One message of `len` bytes (payload `pl`): carved into `runs`, a separate copy in `single`.
+  void push(uint32_t len, uint32_t pl) {
+    const uint8_t* d = buf.data() + used;
+    used += len;
+    const uint64_t a = runs.push_carved(d, len, pl);
+    const uint64_t b = single.push({owned_piece(Bytes(d, d + len))}, 0, pl);
+    ASSERT_EQ(a, b);
+  }
+  void expect_same(TcpSeq from, uint32_t span) {
+    for (uint32_t i = 0; i < span; ++i) {
+      const l5o::TxMsgState x = runs.msgstate(from + i), y = single.msgstate(from + i);
+      ASSERT_EQ(int(x.kind), int(y.kind)) << "tcpsn offset " << i;
+      if (x.kind != l5o::TxMsgState::Kind::kFound) continue;
+      ASSERT_EQ(x.msg_start, y.msg_start) << i;
+      ASSERT_EQ(x.msg_index, y.msg_index) << i;
+      ASSERT_EQ(x.payload_pos, y.payload_pos) << i;
+      ASSERT_EQ(Bytes(x.prefix.begin(), x.prefix.end()), Bytes(y.prefix.begin(), y.prefix.end())) << i;
+    }
+    EXPECT_EQ(runs.oldest_index(), single.oldest_index());
+    EXPECT_EQ(runs.oldest_payload(), single.oldest_payload());
+    EXPECT_EQ(runs.held(), single.held());
+    EXPECT_EQ(runs.unwritten(), single.unwritten());
+  }
+};
+
+TEST(TxMsgMapRuns, MsgstateAndAcksMatchSeparateMessages) {
+  const TcpSeq first(0xFFFFF000u);  // the run crosses the sequence-number wrap
+  Pair p(first);
+  for (int i = 0; i < 6; ++i) p.push(1000, 979);
+  p.push(5, 0);  // a different shape (a KeyUpdate) starts a new entry
+  for (int i = 0; i < 4; ++i) p.push(1000, 979);
+  const uint32_t total = 6 * 1000 + 5 + 4 * 1000;
+  p.expect_same(first, total + 10);
+  MemWriter wa, wb;
+  wa.room_ = wb.room_ = 2500;  // TCP takes a run in part
+  p.runs.pump(wa);
+  p.single.pump(wb);
+  EXPECT_EQ(wa.out, wb.out);
+  wa.room_ = wb.room_ = 1 << 20;
+  p.runs.pump(wa);
+  p.single.pump(wb);
+  ASSERT_EQ(wa.out, wb.out);
+  ASSERT_EQ(wa.out.size(), total);
+  // Acknowledgements inside a run, on a boundary, and past the short message.
+  for (uint32_t acked : {999u, 1000u, 2500u, 6000u, 6004u, 6005u, 8200u, total}) {
+    p.runs.on_acked(first + acked);
+    p.single.on_acked(first + acked);
+    p.expect_same(first, total + 10);
+  }
+  EXPECT_TRUE(p.runs.idle());
+}
+
+TEST(TxMsgMapRuns, WholeMessagesStayWholeInsideARun) {
+  Pair p(TcpSeq(100));
+  for (int i = 0; i < 8; ++i) p.push(1400, 1379);
+  MemWriter w;
+  w.room_ = 3000;  // two messages and a bit: only the two go
+  p.runs.pump(w, /*whole_msgs=*/true);
+  ASSERT_EQ(w.out.size(), 2800u);
+  w.room_ = 100;
+  EXPECT_EQ(p.runs.pump(w, true), 0u);
+  w.room_ = 1 << 20;
+  p.runs.pump(w, true);
+  EXPECT_EQ(w.out, Bytes(p.buf.begin(), p.buf.begin() + 8 * 1400));
+}
+
+TEST(TxMsgMapRuns, NoRunAcrossWhatTcpAlreadyTook) {
+  Pair p(TcpSeq(1));
+  for (int i = 0; i < 3; ++i) p.push(500, 479);
+  MemWriter wa, wb;
+  p.runs.pump(wa);
+  p.single.pump(wb);
+  for (int i = 0; i < 3; ++i) p.push(500, 479);  // contiguous, but the entry before is written
+  p.expect_same(TcpSeq(1), 3000);
+  p.runs.pump(wa);
+  p.single.pump(wb);
+  EXPECT_EQ(wa.out, wb.out);
+  p.runs.on_acked(TcpSeq(1) + 1700);
+  p.single.on_acked(TcpSeq(1) + 1700);
+  p.expect_same(TcpSeq(1), 3000);
+}
+
+}  // namespace
+}  // namespace autonic::l5p
