@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/frame_pool.h"
 #include "common/rng.h"
 #include "tcpip/pcb_hash.h"
 
@@ -97,7 +98,11 @@ struct RxPbuf {
   pbuf_custom pc;
   Bytes frame;
 };
-void free_rx_pbuf(pbuf* p) { delete reinterpret_cast<RxPbuf*>(p); }
+void free_rx_pbuf(pbuf* p) {
+  auto* rp = reinterpret_cast<RxPbuf*>(p);
+  frame_give(std::move(rp->frame));  // the buffer back to the NIC's pool (common/frame_pool.h)
+  delete rp;
+}
 }  // namespace
 
 pbuf* make_rx_pbuf(Bytes&& frame, size_t offset, bool offloaded) {
@@ -129,7 +134,9 @@ struct PieceChain {
 };
 void free_chain_piece(pbuf* p) {
   PieceChain* c = reinterpret_cast<ChainPiece*>(p)->chain;
-  if (--c->live == 0) delete c;
+  if (--c->live > 0) return;
+  frame_give(std::move(c->frame));
+  delete c;
 }
 }  // namespace
 

@@ -19,8 +19,12 @@ void RxResyncAnswerer::request(TcpSeq tcpsn, TcpSeq pos, bool at_boundary, TcpSe
 }
 
 void RxResyncAnswerer::on_msg_start(TcpSeq start, uint64_t index, TcpSeq payload) {
-  recent_.push_back(Start{start, index, payload});
-  if (recent_.size() > 64) recent_.pop_front();
+  if (recent_.size() < kRecent) {
+    recent_.push_back(Start{start, index, payload});
+  } else {
+    recent_[next_] = Start{start, index, payload};
+    next_ = (next_ + 1) % kRecent;
+  }
   if (!pending_) return;
   if (*pending_ == start) reply(start, true, index, payload);
   else if (*pending_ < start) reply(*pending_, false, 0, TcpSeq());
