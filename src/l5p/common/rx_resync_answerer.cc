@@ -22,7 +22,10 @@ void RxResyncAnswerer::on_msg_start(TcpSeq start, uint64_t index, TcpSeq payload
   if (recent_.size() < kRecent) {
     recent_.push_back(Start{start, index, payload});
   } else {
-    recent_[next_] = Start{start, index, payload};
+    Start& s = recent_[next_];  // field by field: no temporary read back whole
+    s.start = start;
+    s.index = index;
+    s.payload = payload;
     next_ = (next_ + 1) % kRecent;
   }
   if (!pending_) return;
