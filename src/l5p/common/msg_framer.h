@@ -72,14 +72,17 @@ class MsgParser {
   virtual TcpSeq payload_pos() const { return TcpSeq(); }
 };
 
-template <class Failure>
+// Parser: the L5P's class when it is `final` and befriends the framer -- the hooks are then
+// called directly, not through the vtable, on a path that runs for every piece of every packet
+// (issue #12).
+template <class Failure, class Parser = MsgParser<Failure>>
 class MsgFramer {
  public:
   // head_len: the header bytes the parser wants first; answer: resync_rx_resp toward the NIC.
   // header_in_place: the parser's parse_header has no side effects, so a header that arrives
   // whole in one piece of input is parsed where it lies and its message handed on in one piece
   // with it (a TLS record: one on_bytes for header and body instead of two).
-  MsgFramer(MsgParser<Failure>& p, uint32_t head_len, RxResyncAnswerer::Answer answer, bool header_in_place = false)
+  MsgFramer(Parser& p, uint32_t head_len, RxResyncAnswerer::Answer answer, bool header_in_place = false)
       : p_(p), head_len_(head_len), resync_(std::move(answer)), in_place_(header_in_place) {
     cur_.need = head_len;
   }
@@ -179,7 +182,7 @@ class MsgFramer {
     return f;
   }
 
-  MsgParser<Failure>& p_;
+  Parser& p_;
   const uint32_t head_len_;
   RxResyncAnswerer resync_;
   TcpSeq pos_;

@@ -22,6 +22,8 @@
 namespace autonic::l5p::tls {
 
 class TlsRx final : private MsgParser<RxFailure> {
+  friend class MsgFramer<RxFailure, TlsRx>;  // calls the hooks below directly (TlsRx is final)
+
  public:
   // Application data in order; inner_marked: the NIC's inner mark on these bytes (composed
   // offloads, e.g. NVMe crc_ok) -- only ever set for records the NIC decrypted whole.
@@ -134,7 +136,7 @@ class TlsRx final : private MsgParser<RxFailure> {
   bool trusted_full(const RxMsg& m) const { return m.offloaded == Offloaded::kFull && !ahead_; }
   TlsStats& st_;
   Deliver deliver_;
-  MsgFramer<RxFailure> framer_;
+  MsgFramer<RxFailure, TlsRx> framer_;
   MsgLog* log_ = nullptr;
   // The fast path. A record whose first bytes arrived NIC-decrypted (not placed, no inner mark)
   // is assembled straight into out_, its ciphertext-turned-plaintext right after the content of
