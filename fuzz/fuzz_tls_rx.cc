@@ -75,7 +75,7 @@ struct MutationArgs {
 };
 struct ChunkArgs {  // path A
   uint16_t size = 0;
-  uint8_t flags = 0;  // bit 0 marked, bit 1 placed, bit 2 inner mark
+  uint8_t flags = 0;  // bit 0 marked, bit 1 placed, bit 2 inner mark, bit 3 batch, bit 4 flush after
   template <class V> void visit(V& v) {
     v(size);
     v(flags);
@@ -477,14 +477,19 @@ class Receiver {
   TlsRx& rx() { return rx_; }
   uint64_t gen() const { return gen_; }
   // False once TlsRx failed (the session would send its alert and close).
-  bool input(ByteSpan d, bool marked, bool inner, bool placed) {
+  // batch: as the session feeds a recv()'s pbufs (delivery at flush()); a failure flushes, as
+  // the session does before it fails.
+  bool input(ByteSpan d, bool marked, bool inner, bool placed, bool batch = false, bool flush = false) {
     if (failure_) return false;
-    if (auto f = rx_.input(d, marked, inner, placed)) failure_ = f->outcome;
+    const auto f = rx_.input(d, marked, inner, placed, batch);
+    if (flush || f) rx_.flush();  // (records before a failing one are the application's)
+    if (f) failure_ = f->outcome;
     return !failure_;
   }
   // untampered: the stream is what the sender sent; complete: all of it went in (unless TlsRx
   // stopped taking it).
   void finish(bool untampered, bool complete) {
+    if (!failure_) rx_.flush();  // the end of the last recv()
     if (!untampered) return;
     if (failure_) {
       FUZZ_CHECK(s_.fails, "TlsRx failed on an untampered stream");
@@ -555,7 +560,8 @@ void run_chunks(const Args& a, const Suite& su, const Sent& s, const Bytes& wire
                        pos + n <= std::prev(room)->second;
     if (place) d = placed.emplace_back(d.begin(), d.end());
     // (Inner marks and placement come from a composed offload: TLS 1.3 only.)
-    const bool ok = r.input(d, marked, marked && !su.v12() && (a.chunks[i].flags & 4), place);
+    const bool ok = r.input(d, marked, marked && !su.v12() && (a.chunks[i].flags & 4), place,
+                            (a.chunks[i].flags & 8) != 0, (a.chunks[i].flags & 16) != 0);
     pos += n;
     if (!ok) break;
   }
