@@ -27,12 +27,14 @@ TrafficKeys keys(Cipher c = Cipher::kAes128Gcm) {
 struct Rec {
   Bytes wire, offload_input;
 };
-Rec make_record(RecordCrypto& c, uint64_t seq, ByteSpan content, uint8_t type = 23) {
+// pad: zero bytes after the type (RFC 8446 §5.4).
+Rec make_record(RecordCrypto& c, uint64_t seq, ByteSpan content, uint8_t type = 23, size_t pad = 0) {
   Rec r;
-  const uint16_t len = uint16_t(content.size() + 1 + kTagLen);
-  Bytes hdr = {23, 3, 3, uint8_t(len >> 8), uint8_t(len)};
   Bytes inner(content.begin(), content.end());
   inner.push_back(type);
+  inner.resize(inner.size() + pad, 0);
+  const uint16_t len = uint16_t(inner.size() + kTagLen);
+  Bytes hdr = {23, 3, 3, uint8_t(len >> 8), uint8_t(len)};
   r.wire = hdr;
   r.wire.resize(kHeaderLen + len);
   c.seal(seq, hdr, inner, r.wire.data() + kHeaderLen);
@@ -192,22 +194,6 @@ TEST(TlsRx, PartialRecordReencryptsNicParts) {
 }
 
 namespace {
-// A record with `pad` zero bytes after its type (RFC 8446 §5.4), both forms.
-Rec make_padded(RecordCrypto& c, uint64_t seq, ByteSpan content, size_t pad) {
-  Rec r;
-  Bytes inner(content.begin(), content.end());
-  inner.push_back(23);
-  inner.resize(inner.size() + pad, 0);
-  const uint16_t len = uint16_t(inner.size() + kTagLen);
-  Bytes hdr = {23, 3, 3, uint8_t(len >> 8), uint8_t(len)};
-  r.wire = hdr;
-  r.wire.resize(kHeaderLen + len);
-  c.seal(seq, hdr, inner, r.wire.data() + kHeaderLen);
-  r.offload_input = hdr;
-  r.offload_input.insert(r.offload_input.end(), inner.begin(), inner.end());
-  r.offload_input.resize(kHeaderLen + len, 0);
-  return r;
-}
 Bytes filled(size_t n, uint8_t seed) {
   Bytes b(n);
   for (size_t i = 0; i < n; ++i) b[i] = uint8_t(seed + i * 13);
@@ -256,7 +242,7 @@ TEST(TlsRx, BatchedMixedRecordsKeepStreamOrder) {
   auto add = [&](const Bytes& c) { want.insert(want.end(), c.begin(), c.end()); };
   const Bytes c0 = filled(300, 1), c1 = filled(400, 2), c2 = filled(150, 3), c3 = filled(120, 4), c4 = filled(333, 5);
   const Rec r0 = make_record(sw, 0, c0), r1 = make_record(sw, 1, c1), r2 = make_record(sw, 2, c2);
-  const Rec r3 = make_padded(sw, 3, c3, 7), r4 = make_record(sw, 4, c4);
+  const Rec r3 = make_record(sw, 3, c3, 23, 7), r4 = make_record(sw, 4, c4);
   pieces.push_back({r0.offload_input, true});
   add(c0);
   pieces.push_back({Bytes(r1.offload_input.begin(), r1.offload_input.begin() + 200), true});  // fast, then demoted
