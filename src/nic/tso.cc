@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "common/frame_pool.h"
+#include "common/buf_pool.h"
 #include "common/inet_csum.h"
 
 namespace autonic::nic {
@@ -20,7 +20,8 @@ void tso_segment(const Bytes& frame, const TcpFrameView& v, size_t mss, const st
   while (done < v.payload_len) {
     const size_t n = std::min(mss, v.payload_len - done);
     const bool first = done == 0, last = done + n == v.payload_len;
-    Bytes f = frame_take(hdr + n);
+    Bytes f = frame_pool().take();  // (recycled: common/buf_pool.h)
+    f.resize(hdr + n);
     std::memcpy(f.data(), frame.data(), hdr);
     std::memcpy(f.data() + hdr, frame.data() + hdr + done, n);
     uint8_t* ip = f.data() + v.ip_off;

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "common/frame_pool.h"
+#include "common/buf_pool.h"
 #include "common/rng.h"
 #include "tcpip/pcb_hash.h"
 
@@ -100,7 +100,7 @@ struct RxPbuf {
 };
 void free_rx_pbuf(pbuf* p) {
   auto* rp = reinterpret_cast<RxPbuf*>(p);
-  frame_give(std::move(rp->frame));  // the buffer back to the NIC's pool (common/frame_pool.h)
+  frame_pool().give(rp->frame);  // the buffer back to the NIC's pool (common/buf_pool.h)
   delete rp;
 }
 }  // namespace
@@ -135,7 +135,7 @@ struct PieceChain {
 void free_chain_piece(pbuf* p) {
   PieceChain* c = reinterpret_cast<ChainPiece*>(p)->chain;
   if (--c->live > 0) return;
-  frame_give(std::move(c->frame));
+  frame_pool().give(c->frame);
   delete c;
 }
 }  // namespace

@@ -40,12 +40,12 @@ void PieceArena::release_before(uint64_t oldest) {
   if (cur_.mem && used_ > 0 && cur_.last < oldest) used_ = 0;
 }
 
-TxMsgMap::Piece PieceArena::alloc(size_t n, uint8_t** data, uint64_t index, size_t hint) {
+uint8_t* PieceArena::alloc(size_t n, uint64_t index, size_t hint) {
   if (!cur_.mem || cur_.cap - used_ < n) next_chunk(n, hint);
-  *data = cur_.mem.get() + used_;
+  uint8_t* data = cur_.mem.get() + used_;
   used_ += n;  // the next message right after: pump() hands TCP runs of them in one write
   cur_.last = index;
-  return TxMsgMap::Piece{*data, n, nullptr};
+  return data;
 }
 
 uint64_t TxMsgMap::push(std::vector<Piece> pieces, uint64_t note, uint32_t payload_len) {

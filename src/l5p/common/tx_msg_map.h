@@ -128,8 +128,9 @@ TxMsgMap::Piece new_piece(size_t n, uint8_t** data);
 // reference count taken and dropped per record was a measurable share at 2 KiB (issue #12).
 class PieceArena {
  public:
-  // n bytes for message `index` (the map's next_index()), valid until release_before passes it.
-  TxMsgMap::Piece alloc(size_t n, uint8_t** data, uint64_t index, size_t hint = kChunk);
+  // n bytes for message `index` (the map's next_index()), valid until release_before passes it;
+  // the message goes to the map by push_carved (its piece has no owner).
+  uint8_t* alloc(size_t n, uint64_t index, size_t hint = kChunk);
   // The map holds no message before `oldest` any more.
   void release_before(uint64_t oldest);
   void release() {

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "l5p/common/buf_pool.h"
+#include "common/buf_pool.h"
 
 namespace autonic::l5p::tls {
 
@@ -56,11 +56,11 @@ void TlsRx::flush() {
   // A record still in progress moves to the front (at most one record's bytes).
   out_.erase(out_.begin(), out_.begin() + long(out_done_));
   out_done_ = 0;
-  if (out_.empty()) buf_pool_give(out_);  // an idle connection holds no buffer (issue #13)
+  if (out_.empty()) msg_pool().give(out_);  // an idle connection holds no buffer (issue #13)
 }
 
 void TlsRx::demote() {
-  if (rec_.capacity() == 0) rec_ = buf_pool_take();
+  if (rec_.capacity() == 0) rec_ = msg_pool().take();
   rec_.assign(hdr_, hdr_ + hdr_got_);
   rec_.insert(rec_.end(), out_.begin() + long(out_done_), out_.end());
   out_.resize(out_done_);
@@ -121,7 +121,7 @@ TlsRx::Result TlsRx::on_bytes(uint32_t off, ByteSpan bytes, const RxMarks& m) {
   if (off == 0) in_out_ = plain_marked && !ahead_;
   else if (in_out_ && !plain_marked) demote();
   if (in_out_) {
-    if (out_.capacity() == 0) out_ = buf_pool_take();
+    if (out_.capacity() == 0) out_ = msg_pool().take();
     const uint32_t h = off < body_off_ ? std::min(n, body_off_ - off) : 0;
     if (h) {
       std::memcpy(hdr_ + off, bytes.data(), h);
@@ -131,7 +131,7 @@ TlsRx::Result TlsRx::on_bytes(uint32_t off, ByteSpan bytes, const RxMarks& m) {
     inner_ranges_.add(off, n, false);
     return std::nullopt;
   }
-  if (rec_.capacity() == 0) rec_ = buf_pool_take();  // a record starts: a buffer while it lasts
+  if (rec_.capacity() == 0) rec_ = msg_pool().take();  // a record starts: a buffer while it lasts
   if (m.placed && off >= body_off_) {
     rec_.resize(rec_.size() + n);  // filled from placed_ only if software has to decrypt
     placed_.push_back(Placed{off, n, bytes.data()});
@@ -173,7 +173,7 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
   for (const Placed& p : placed_) std::memcpy(rec_.data() + p.off, p.at, p.len);
   // (hdr and body stay valid: rec_ is only ever overwritten in place below.)
   const ByteSpan hdr(rec_.data(), kHeaderLen), body(rec_.data() + kHeaderLen, m.len - kHeaderLen);
-  if (plain_.capacity() == 0) plain_ = buf_pool_take();
+  if (plain_.capacity() == 0) plain_ = msg_pool().take();
   plain_.resize(ct_len);
   const uint64_t seq = seq_base_ + m.index;
   bool ok = false;
@@ -339,8 +339,8 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   // Not part of the payload stream; the NIC context restarts after it (see take_rebase()).
   if (before_data && !after_record_) rebase_after(m);
   // Consumed (even if it fails the session: after_record_ stops the framer before the next).
-  buf_pool_give(rec_);
-  buf_pool_give(plain_);
+  msg_pool().give(rec_);
+  msg_pool().give(plain_);
   placed_.clear();
   inner_ranges_.clear();
   return std::nullopt;

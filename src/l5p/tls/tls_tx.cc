@@ -62,8 +62,7 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
   ++st_.tx_tls_records;
   if (mode_ == TxMode::kOffload || (mode_ == TxMode::kOffloadZc && !lent)) {
     // Offload: plaintext record with a dummy tag; the NIC encrypts it and fills the tag (§4.2).
-    uint8_t* rec = nullptr;
-    arena_.alloc(kHeaderLen + rec_len, &rec, map_.next_index(), hint);
+    uint8_t* rec = arena_.alloc(kHeaderLen + rec_len, map_.next_index(), hint);
     std::memcpy(rec, hdr, kHeaderLen + ex);
     std::memcpy(rec + kHeaderLen + ex, content.data(), clen);
     if (shape.inner_type) rec[kHeaderLen + clen] = uint8_t(inner);
