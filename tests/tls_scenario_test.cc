@@ -214,3 +214,27 @@ TEST(TlsPeer, ForgedRecordIsBadRecordMac) {
   EXPECT_EQ(r.outcome, "alert:bad_record_mac");
   EXPECT_EQ(r.delivered_wrong_bytes, 0u);
 }
+
+// bench tls / tcp count the data phase: each host's stack cycles from its first data on. The
+// set-up before it is reported apart; the two add up to the whole run's, and a TLS handshake
+// (key exchange, certificate signature) is far dearer than TCP's connect.
+TEST(TlsScenario, DataPhaseCyclesLeaveTheHandshakeOut) {
+  ScenarioConfig t = tls(OffloadMode::kOn, 4u << 20, 1), p = t;
+  p.l5p = L5pKind::kTcp;
+  p.offload = OffloadMode::kOff;
+  const Report rt = run_isolated(t), rp = run_isolated(p);
+  for (const Report* r : {&rt, &rp}) {
+    ASSERT_TRUE(r->verified) << r->outcome << " " << replay(t);
+    for (const char* side : {"client", "server"}) {
+      const std::string s(side);
+      ASSERT_TRUE(r->extra.count("data_stack_cpb_" + s) && r->extra.count("setup_stack_kcycles_" + s)) << s;
+      const double b = double(r->bytes_delivered), data = r->extra.at("data_stack_cpb_" + s) * b,
+                   setup = r->extra.at("setup_stack_kcycles_" + s) * 1e3;
+      const double whole = (s == "client" ? r->stack_cpb_client() : r->stack_cpb_server()) * b;
+      EXPECT_GT(setup, 0) << s;
+      EXPECT_NEAR(data + setup, whole, whole * 1e-6) << s;
+    }
+  }
+  EXPECT_GT(rt.extra.at("setup_stack_kcycles_server"), 2 * rp.extra.at("setup_stack_kcycles_server")) << replay(t);
+  EXPECT_GT(rt.extra.at("setup_stack_kcycles_client"), 2 * rp.extra.at("setup_stack_kcycles_client")) << replay(t);
+}

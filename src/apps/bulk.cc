@@ -1,6 +1,7 @@
 #include "apps/bulk.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "apps/pattern.h"
 
@@ -22,6 +23,7 @@ void BulkSender::fill(uint64_t off, MutByteSpan out) const {
 }
 
 void BulkSender::on_writable() {
+  if (on_start) std::exchange(on_start, nullptr)();
   const bool zc = s_.supports_zc();
   while (sent_ < limit_) {
     // Keep enough in front of the stream: refill from sent_ when the rest of the buffer drops
@@ -66,6 +68,7 @@ void BulkSender::set_limit(uint64_t upto) {
 }
 
 void BulkReceiver::on_data(ByteSpan d) {
+  if (on_start) std::exchange(on_start, nullptr)();
   const size_t n = size_t(std::min<uint64_t>(d.size(), total_ > received_ ? total_ - received_ : 0));
   AppScope app(meter_);
   wrong_ += pattern_mismatches(seed_, received_, d.first(n));

@@ -1,5 +1,6 @@
 // Bulk transfer workload: a sender streams N pattern bytes; a receiver verifies every byte.
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,8 @@ class BulkSender final : public l5p::StreamHandler {
   void set_limit(uint64_t upto);
   uint64_t sent() const { return sent_; }
   std::optional<std::string> failure;
+  // Called once, at the first on_writable(): the stream is established (TLS: handshake done).
+  std::function<void()> on_start;
 
  private:
   void fill(uint64_t off, MutByteSpan out) const;
@@ -64,6 +67,8 @@ class BulkReceiver final : public l5p::StreamHandler {
   uint64_t received() const { return received_; }
   uint64_t wrong_bytes() const { return wrong_; }
   std::optional<std::string> failure;
+  // Called once, at the first bytes received: the stream is established.
+  std::function<void()> on_start;
 
  private:
   uint64_t seed_, total_, received_ = 0, wrong_ = 0;

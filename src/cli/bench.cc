@@ -39,8 +39,8 @@ TcpCycles measure_tcp_cycles(uint64_t bytes) {
       c.tso = c.gro = amortised;
       const auto r = testbed::run_isolated(c);
       if (!r.verified) throw std::runtime_error("benchmark run not verified");
-      best(amortised ? t.tx_tso : t.tx_pp, r.stack_cpb_client());
-      best(amortised ? t.rx_tso : t.rx_pp, r.stack_cpb_server());
+      best(amortised ? t.tx_tso : t.tx_pp, r.data_cpb_client());
+      best(amortised ? t.rx_tso : t.rx_pp, r.data_cpb_server());
     }
   return t;
 }

@@ -133,7 +133,8 @@ Report Report::from_json(const nlohmann::json& j) {
   for (const char* k : {"iops", "lat_mean_us", "lat_p99_us", "raw_termreq_fes", "raw_first_status", "raw_rx_bytes",
                         "flows", "flows_established", "turns", "burst_packets", "rss_peak_mib", "rss_established_kib_per_flow", "churn_connections",
                         "churn_rss_first_mib", "churn_rss_last_mib", "audit_msgs", "audit_msgs_clean", "audit_msgs_full",
-                        "audit_msgs_full_clean", "data_stack_cpb_client", "data_stack_cpb_server"})
+                        "audit_msgs_full_clean", "data_stack_cpb_client", "data_stack_cpb_server",
+                        "setup_stack_kcycles_client", "setup_stack_kcycles_server"})
     if (j.contains(k)) r.extra[k] = j.at(k);
   return r;
 }

@@ -134,6 +134,14 @@ struct Report {
   double copy_cpb_client = 0, copy_cpb_server = 0, digest_cpb_client = 0, digest_cpb_server = 0;  // part of host
   double stack_cpb_client() const { return host_cpb_client - app_cpb_client; }
   double stack_cpb_server() const { return host_cpb_server - app_cpb_server; }
+  // The same from the data phase on (connection set-up, TLS handshakes, left out) where the run
+  // knows it began (bulk flows), else the whole run's.
+  double data_cpb_client() const { return extra_or("data_stack_cpb_client", stack_cpb_client()); }
+  double data_cpb_server() const { return extra_or("data_stack_cpb_server", stack_cpb_server()); }
+  double extra_or(const char* k, double dflt) const {
+    const auto it = extra.find(k);
+    return it == extra.end() ? dflt : it->second;
+  }
   uint64_t trace_hash = 0;
   wire::WireStats wire;
   CounterMap client, server;

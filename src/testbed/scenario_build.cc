@@ -199,6 +199,7 @@ void ScenarioRun::build_flows() {
     f.seed = splitmix64(cfg_.seed * 1000003ull + i);
     f.bytes = cfg_.bytes / cfg_.flows + (i + 1 == cfg_.flows ? cfg_.bytes % cfg_.flows : 0);
     f.receiver = std::make_unique<apps::BulkReceiver>(f.seed, f.bytes, &meter_);
+    if (!turns_ && !cfg_.bidirectional) f.receiver->on_start = [this] { data_phase_started(true); };
     if (cfg_.bidirectional)
       f.rreceiver = std::make_unique<apps::BulkReceiver>(f.seed ^ 0xB1D1ull, f.bytes, &meter_);
   }
@@ -212,6 +213,7 @@ void ScenarioRun::connect_flow(uint32_t i) {
   Flow& f = flows_[i];
   f.client = make_stream(cfg_, std::move(c), true, *client_, tls_);
   f.sender = std::make_unique<apps::BulkSender>(*f.client, f.seed, f.bytes, &meter_);
+  if (!turns_ && !cfg_.bidirectional) f.sender->on_start = [this] { data_phase_started(false); };
   if (turns_) {
     f.sender->set_limit(0);  // until its first turn
     f.client_h = std::make_unique<TurnHandler>(*turns_, i, f.sender.get(), true);
@@ -219,6 +221,16 @@ void ScenarioRun::connect_flow(uint32_t i) {
     f.client_h = std::make_unique<apps::DuplexHandler>(f.sender.get(), f.rreceiver.get());
   }
   f.client->set_handler(f.client_h.get());
+}
+
+void ScenarioRun::data_phase_started(bool server) {
+  if (++started_[server] < flows_.size()) return;
+  meter_.flush();
+  using D = CpuDomain;
+  static constexpr D kSide[2][3] = {{D::kClientHost, D::kClientCopy, D::kClientDigest},
+                                    {D::kServerHost, D::kServerCopy, D::kServerDigest}};
+  for (D d : kSide[server]) established_cycles_[size_t(d)] = meter_.cycles(d);
+  established_seen_ = started_[0] >= flows_.size() && started_[1] >= flows_.size();
 }
 
 void ScenarioRun::connect_flows() {

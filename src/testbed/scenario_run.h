@@ -105,10 +105,14 @@ class ScenarioRun {
   // RSS before the first connection and once every connection is open, before any data: what
   // an established flow holds, data in flight aside (issue #13).
   uint64_t rss_before_flows_ = 0, rss_established_ = 0;
-  // Cycles by domain once every connection was open (turns): the data phase's cost apart from
-  // the connections' set-up (TLS handshakes), the paper's steady state (fig19).
+  // Cycles by domain once every connection was open: the data phase's cost apart from the
+  // connections' set-up (TLS handshakes), the paper's steady state (fig19, bench tls / tcp).
+  // Turns: when every flow is open. Otherwise each host's from its own sessions' first data
+  // (a sender's first writable, a receiver's first bytes): a host's handshake ends there.
   std::array<uint64_t, size_t(CpuDomain::kCount)> established_cycles_{};
   bool established_seen_ = false;
+  uint32_t started_[2] = {0, 0};  // client, server: flows whose data phase began
+  void data_phase_started(bool server);
   std::unique_ptr<Churn> churn_;                             // short connections meanwhile
   std::unique_ptr<tcpip::TcpListener> churn_listener_;
   std::vector<std::unique_ptr<tcpip::TcpListener>> listeners_;  // bulk flows, one a server port
