@@ -5,6 +5,7 @@
 #include "common/rng.h"
 #include "l5p/tls/tls_rx.h"
 #include "l5p/tls/tls_sw.h"
+#include "l5p/tls/tls_tx.h"
 #include "nic/engine/msg_cursor.h"
 #include "nic/plugins/tls/tls_plugin.h"
 
@@ -334,4 +335,56 @@ TEST(TlsRx, BatchedRecvsEndingMidRecordKeepEveryByteInOrder) {
     EXPECT_EQ(h.st.rx_tls_msgs_full, full) << "seed " << seed;
     EXPECT_EQ(h.st.rx_tls_msgs_partial + h.st.rx_tls_msgs_none, other) << "seed " << seed;
   }
+}
+
+namespace {
+class TxMem final : public l5p::TxMsgMap::Writer {
+ public:
+  Bytes out;
+  size_t room() override { return 1 << 30; }
+  size_t write(const uint8_t* d, size_t n, bool) override {
+    out.insert(out.end(), d, d + n);
+    return n;
+  }
+  void flush() override {}
+};
+}  // namespace
+
+// The offload's records cut from one write in a run (TlsTx::carve_records) are the records the
+// per-record path cuts when the same bytes come one record at a time: same bytes (headers,
+// TLS 1.2 explicit nonces, inner types, zeroed tags), same count, the same KeyUpdate bound.
+TEST(TlsTx, RecordsCarvedInARunEqualRecordsCutOneByOne) {
+  for (Version v : {Version::kTls13, Version::kTls12})
+    for (size_t rs : {size_t(1000), size_t(2048), size_t(16384)})
+      for (uint64_t rekey : {uint64_t(0), uint64_t(7)}) {
+        TrafficKeys k = keys();
+        k.version = v;
+        const Bytes data = filled(300 * 1024 + 123, 42);
+        TlsStats sa, sb;
+        TlsTx a(k, TxMode::kOffload, rs, 0, 0, sa), b(k, TxMode::kOffload, rs, 0, 0, sb);
+        a.start(TcpSeq(0));
+        b.start(TcpSeq(0));
+        a.set_rekey_every(rekey);
+        b.set_rekey_every(rekey);
+        TxMem wa, wb;
+        size_t ta = 0, tb = 0;
+        for (int round = 0; round < 200 && (ta < data.size() || tb < data.size()); ++round) {
+          ta += a.queue(ByteSpan(data).subspan(ta), true);  // whole writes: runs
+          for (size_t n = 1; n && tb < data.size();)          // one record a call: one by one
+            tb += n = b.queue(ByteSpan(data).subspan(tb, std::min(rs, data.size() - tb)), true);
+          a.pump(wa);
+          b.pump(wb);
+          a.on_acked(TcpSeq(0) + uint32_t(wa.out.size()));
+          b.on_acked(TcpSeq(0) + uint32_t(wb.out.size()));
+          if (a.data_blocked()) a.key_update(false, k);
+          if (b.data_blocked()) b.key_update(false, k);
+        }
+        const std::string where = std::string(v == Version::kTls13 ? "1.3" : "1.2") + " record " +
+                                  std::to_string(rs) + " rekey " + std::to_string(rekey);
+        EXPECT_EQ(ta, tb) << where;
+        ASSERT_EQ(wa.out.size(), wb.out.size()) << where;
+        EXPECT_TRUE(wa.out == wb.out) << where;
+        EXPECT_EQ(sa.tx_tls_records, sb.tx_tls_records) << where;
+        EXPECT_GT(sa.tx_tls_records, 0u);
+      }
 }

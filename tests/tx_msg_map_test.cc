@@ -43,6 +43,18 @@ struct Pair {
     const uint64_t b = single.push({owned_piece(Bytes(d, d + len))}, 0, pl);
     ASSERT_EQ(a, b);
   }
+  // `count` messages in one push_carved call; as many separate ones in `single`.
+  void push_n(uint32_t len, uint32_t pl, uint32_t count) {
+    const uint8_t* d = buf.data() + used;
+    used += size_t(len) * count;
+    const uint64_t a = runs.push_carved(d, len, pl, count);
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint64_t b = single.push({owned_piece(Bytes(d + i * len, d + (i + 1) * len))}, 0, pl);
+      if (i == 0) {
+        ASSERT_EQ(a, b);
+      }
+    }
+  }
   void expect_same(TcpSeq from, uint32_t span) {
     for (uint32_t i = 0; i < span; ++i) {
       const l5o::TxMsgState x = runs.msgstate(from + i), y = single.msgstate(from + i);
@@ -115,6 +127,29 @@ TEST(TxMsgMapRuns, NoRunAcrossWhatTcpAlreadyTook) {
   p.runs.on_acked(TcpSeq(1) + 1700);
   p.single.on_acked(TcpSeq(1) + 1700);
   p.expect_same(TcpSeq(1), 3000);
+}
+
+// A run pushed in one call (TlsTx::carve_records) is the run pushed message by message: it joins
+// the run before it when it follows in memory, starts its own otherwise.
+TEST(TxMsgMapRuns, RunPushedAtOnceMatchesSeparateMessages) {
+  const TcpSeq first(0xFFFFF800u);
+  Pair p(first);
+  p.push(1000, 979);
+  p.push_n(1000, 979, 5);  // joins the first
+  p.push_n(300, 300, 4);   // a new shape: a new run
+  p.push(5, 0);
+  p.push_n(300, 300, 3);
+  const uint32_t total = 6 * 1000 + 7 * 300 + 5;
+  p.expect_same(first, total + 10);
+  MemWriter wa, wb;
+  p.runs.pump(wa);
+  p.single.pump(wb);
+  EXPECT_EQ(wa.out, wb.out);
+  for (uint32_t acked : {1500u, 2500u, 4200u, 6000u, 6600u, total}) {
+    p.runs.on_acked(first + acked);
+    p.single.on_acked(first + acked);
+    p.expect_same(first, total + 10);
+  }
 }
 
 }  // namespace

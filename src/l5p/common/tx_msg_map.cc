@@ -48,6 +48,15 @@ uint8_t* PieceArena::alloc(size_t n, uint64_t index, size_t hint) {
   return data;
 }
 
+uint8_t* PieceArena::alloc_run(size_t unit, size_t& count, uint64_t first, size_t hint) {
+  if (!cur_.mem || cur_.cap - used_ < unit) next_chunk(unit, hint);
+  count = std::max<size_t>(1, std::min(count, (cur_.cap - used_) / unit));
+  uint8_t* data = cur_.mem.get() + used_;
+  used_ += count * unit;
+  cur_.last = first + count - 1;
+  return data;
+}
+
 uint64_t TxMsgMap::push(std::vector<Piece> pieces, uint64_t note, uint32_t payload_len) {
   size_t len = 0;
   for (const Piece& p : pieces) len += p.len;
@@ -59,25 +68,30 @@ uint64_t TxMsgMap::push(std::vector<Piece> pieces, uint64_t note, uint32_t paylo
   return idx;
 }
 
-uint64_t TxMsgMap::push_carved(const uint8_t* data, uint32_t len, uint32_t payload_len) {
+uint64_t TxMsgMap::push_carved(const uint8_t* data, uint32_t len, uint32_t payload_len, uint32_t count) {
+  const size_t all = size_t(len) * count;
+  const uint64_t first = next_index_;
+  const TcpSeq seq0 = next_seq_, pay0 = next_payload_;
+  next_index_ += count;
+  next_seq_ += uint32_t(all);
+  next_payload_ += payload_len * count;
+  unwritten_ += all;
   // The run at the back grows while nothing of it went to TCP past its last message (pump's
-  // accounting by message stays exact) and the new message is its next one in memory.
+  // accounting by message stays exact) and the new messages are its next ones in memory.
   if (!msgs_.empty() && first_unwritten_ < msgs_.size()) {
     Msg& b = msgs_.back();
     if (b.unit == len && b.payload_unit == payload_len && b.note == 0 && b.pieces.size() == 1 &&
         !b.pieces[0].keep && b.pieces[0].data + b.len == data) {
-      b.len += len;
-      b.pieces[0].len += len;
-      ++b.count;
-      next_seq_ += len;
-      next_payload_ += payload_len;
-      unwritten_ += len;
-      return next_index_++;
+      b.len += all;
+      b.pieces[0].len += all;
+      b.count += count;
+      return first;
     }
   }
   std::vector<Piece> pieces = take_pieces();
-  pieces.push_back(Piece{data, len, nullptr});
-  return push(std::move(pieces), 0, payload_len);
+  pieces.push_back(Piece{data, all, nullptr});
+  msgs_.push_back(Msg{seq0, first, all, std::move(pieces), 0, 0, pay0, len, payload_len, count});
+  return first;
 }
 
 namespace {

@@ -43,7 +43,9 @@ class TxMsgMap {
   // records cut from one write): a run is one entry whose messages msgstate() and on_acked()
   // tell apart by arithmetic, so a record costs no entry of its own (issue #12: at 2 KiB a
   // deque entry and its piece list per record were a measured share of the TX host cost).
-  uint64_t push_carved(const uint8_t* data, uint32_t len, uint32_t payload_len);
+  // count: as many such messages back to back from data on (one call for a run of records).
+  // Returns the first one's index.
+  uint64_t push_carved(const uint8_t* data, uint32_t len, uint32_t payload_len, uint32_t count = 1);
   // An empty piece list to fill for push(), recycled from released messages (no allocation per
   // message once the map runs).
   std::vector<Piece> take_pieces() {
@@ -131,6 +133,10 @@ class PieceArena {
   // n bytes for message `index` (the map's next_index()), valid until release_before passes it;
   // the message goes to the map by push_carved (its piece has no owner).
   uint8_t* alloc(size_t n, uint64_t index, size_t hint = kChunk);
+  // Up to `count` messages of `unit` bytes each, back to back, from message `first` on: as
+  // many as the current chunk holds, else as many as a new one does (sized as alloc() would
+  // for one). count becomes how many; the same memory as that many alloc() calls.
+  uint8_t* alloc_run(size_t unit, size_t& count, uint64_t first, size_t hint = kChunk);
   // The map holds no message before `oldest` any more.
   void release_before(uint64_t oldest);
   void release() {

@@ -97,6 +97,41 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
   map_.push(std::move(pieces), note, payload_len);
 }
 
+size_t TlsTx::carve_records(ByteSpan data, size_t hint) {
+  const size_t clen = record_size_;
+  const RecordShape shape = crypto_->shape();
+  const size_t ex = shape.explicit_nonce, inner_type = shape.inner_type ? 1 : 0;
+  const uint16_t rec_len = uint16_t(ex + clen + inner_type + kTagLen);
+  const size_t unit = kHeaderLen + rec_len;
+  // What the loop in frame_records would take one record at a time: whole records only (a tail
+  // goes the per-record way), while TCP's side has room (a record goes while room() > 0), up to
+  // the next KeyUpdate.
+  size_t n = std::min(data.size() / clen, (room() + unit - 1) / unit);
+  if (rekey_every_) n = std::min<size_t>(n, rekey_every_ - records_since_rekey());
+  if (n < 2) return 0;
+  uint8_t* at = arena_.alloc_run(unit, n, map_.next_index(), hint);
+  uint8_t hdr[kHeaderLen + kExplicitNonceLen];
+  hdr[0] = uint8_t(ContentType::kApplicationData);
+  store_be16(&hdr[1], kLegacyVersion);
+  store_be16(&hdr[3], rec_len);
+  for (size_t i = 0; i < n; ++i, at += unit) {
+    // As push_record: plaintext records with a dummy tag, for the NIC to encrypt (§4.2).
+    if (ex) {
+      store_be64(&hdr[kHeaderLen], seq_ + i);  // nonce_explicit (RFC 5288 §3)
+      std::memcpy(at, hdr, kHeaderLen + kExplicitNonceLen);
+    } else {
+      std::memcpy(at, hdr, kHeaderLen);
+    }
+    std::memcpy(at + kHeaderLen + ex, data.data() + i * clen, clen);
+    if (inner_type) at[kHeaderLen + ex + clen] = uint8_t(ContentType::kApplicationData);
+    std::memset(at + unit - kTagLen, 0, kTagLen);
+  }
+  map_.push_carved(at - n * unit, uint32_t(unit), uint32_t(clen), uint32_t(n));
+  seq_ += n;
+  st_.tx_tls_records += n;
+  return n * clen;
+}
+
 size_t TlsTx::next_record_len(size_t avail, bool more) {
   const size_t full = record_size_ - first_trim_;
   if (avail < full && more) return 0;  // wait for the rest of the record (MSG_MORE)
@@ -113,6 +148,14 @@ size_t TlsTx::frame_records(ByteSpan data, bool more, const std::shared_ptr<cons
   const size_t per_record = kHeaderLen + kExplicitNonceLen + 1 + kTagLen;
   size_t hint = data.size() + (data.size() / record_size_ + 1) * per_record;
   while (taken < data.size() && room() > 0 && !data_blocked()) {
+    if (!lent && first_trim_ == 0 && mode_ != TxMode::kSoftware) {
+      const size_t k = carve_records(data.subspan(taken), hint);
+      if (k) {
+        taken += k;
+        hint -= std::min(hint, k + k / record_size_ * per_record);
+        continue;
+      }
+    }
     const size_t n = next_record_len(data.size() - taken, more);
     if (n == 0) break;
     push_record(ContentType::kApplicationData, data.subspan(taken, n), lent, hint);

@@ -66,6 +66,9 @@ class TlsTx {
  private:
   size_t next_record_len(size_t avail, bool more);
   size_t frame_records(ByteSpan data, bool more, const std::shared_ptr<const Bytes>* lent);
+  // Offload: as many whole application-data records from `data` as the per-record path would
+  // cut now, carved in one arena run and pushed to the map as one; the bytes taken (0: none).
+  size_t carve_records(ByteSpan data, size_t hint);
   void close_open_record();
   // hint: bytes of records still to come in this write (sizes the arena's next chunk).
   void push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent, size_t hint = 0);
