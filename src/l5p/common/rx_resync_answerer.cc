@@ -18,24 +18,9 @@ void RxResyncAnswerer::request(TcpSeq tcpsn, TcpSeq pos, bool at_boundary, TcpSe
   pending_ = tcpsn;  // answered when the stream reaches it
 }
 
-void RxResyncAnswerer::on_msg_start(TcpSeq start, uint64_t index, TcpSeq payload) {
-  if (recent_.size() < kRecent) {
-    recent_.push_back(Start{start, index, payload});
-  } else {
-    Start& s = recent_[next_];  // field by field: no temporary read back whole
-    s.start = start;
-    s.index = index;
-    s.payload = payload;
-    next_ = (next_ + 1) % kRecent;
-  }
-  if (!pending_) return;
+void RxResyncAnswerer::answer_pending(TcpSeq start, uint64_t index, TcpSeq payload) {
   if (*pending_ == start) reply(start, true, index, payload);
   else if (*pending_ < start) reply(*pending_, false, 0, TcpSeq());
-}
-
-void RxResyncAnswerer::on_msg_len(TcpSeq start, uint32_t len) {
-  // A guess inside this message is wrong: say so now rather than at its end.
-  if (pending_ && *pending_ > start && *pending_ < start + len) reply(*pending_, false, 0, TcpSeq());
 }
 
 }  // namespace autonic::l5p

@@ -20,10 +20,25 @@ class RxResyncAnswerer {
   // l5o_resync_rx_req. `pos`: next byte the parser will consume; cur_start/cur_len: the message
   // being parsed (cur_len 0 if at a boundary or its header is incomplete).
   void request(TcpSeq tcpsn, TcpSeq pos, bool at_boundary, TcpSeq cur_start, uint32_t cur_len);
-  // The parser starts message `index` at `start`.
-  void on_msg_start(TcpSeq start, uint64_t index, TcpSeq payload = TcpSeq());
+  // The parser starts message `index` at `start`. (Inline: once a message on the receive
+  // path, issue #12; the answers go out of line.)
+  void on_msg_start(TcpSeq start, uint64_t index, TcpSeq payload = TcpSeq()) {
+    if (recent_.size() < kRecent) {
+      recent_.push_back(Start{start, index, payload});
+    } else {
+      Start& s = recent_[next_];  // field by field: no temporary read back whole
+      s.start = start;
+      s.index = index;
+      s.payload = payload;
+      next_ = next_ + 1 == kRecent ? 0 : next_ + 1;
+    }
+    if (pending_) answer_pending(start, index, payload);
+  }
   // The parser learnt the length of the message at `start`.
-  void on_msg_len(TcpSeq start, uint32_t len);
+  void on_msg_len(TcpSeq start, uint32_t len) {
+    // A guess inside this message is wrong: say so now rather than at its end.
+    if (pending_ && *pending_ > start && *pending_ < start + len) reply(*pending_, false, 0, TcpSeq());
+  }
 
  private:
   struct Start {
@@ -32,6 +47,7 @@ class RxResyncAnswerer {
     TcpSeq payload;
   };
   void reply(TcpSeq t, bool ok, uint64_t idx, TcpSeq payload);
+  void answer_pending(TcpSeq start, uint64_t index, TcpSeq payload);
   Answer answer_;
   std::optional<TcpSeq> pending_;
   // The last kRecent message starts: a vector that grows to kRecent (a short-lived flow keeps a

@@ -105,11 +105,6 @@ bool TlsRx::finish_in_out(const RxMsg& m) {
   return true;
 }
 
-TlsRx::Result TlsRx::check() {
-  if (after_record_) return std::exchange(after_record_, std::nullopt);
-  if (closed_) return RxFailure{"tls:data_after_close_notify", kUnexpectedMessage};
-  return std::nullopt;
-}
 
 HeaderParse<RxFailure> TlsRx::parse_header(ByteSpan head) {
   uint16_t len = 0;
@@ -129,11 +124,10 @@ HeaderParse<RxFailure> TlsRx::parse_header(ByteSpan head) {
   return HeaderParse<RxFailure>::length(uint32_t(kHeaderLen + len));
 }
 
-TlsRx::Result TlsRx::on_bytes(uint32_t off, ByteSpan bytes, const RxMarks& m) {
+TlsRx::Result TlsRx::on_bytes_general(uint32_t off, ByteSpan bytes, const RxMarks& m) {
   const uint32_t n = uint32_t(bytes.size());
   const bool plain_marked = m.marked && !m.placed && !m.inner_marked;
-  if (off == 0) in_out_ = plain_marked && !ahead_;
-  else if (in_out_ && !plain_marked) demote();
+  if (off != 0 && in_out_ && !plain_marked) demote();
   if (in_out_) {
     if (out_.capacity() == 0) out_ = msg_pool().take();
     const uint32_t h = off < body_off_ ? std::min(n, body_off_ - off) : 0;

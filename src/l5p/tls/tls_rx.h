@@ -97,10 +97,24 @@ class TlsRx final : private MsgParser<RxFailure> {
 
  private:
   std::optional<RxFailure> input_general(ByteSpan data, const RxMarks& m, bool batch);
-  // MsgParser
-  Result check() override;
+  // MsgParser (check() and on_bytes()'s fast path inline: the framer calls them directly, for
+  // every piece of every packet)
+  Result check() override {
+    if (after_record_) [[unlikely]] return std::exchange(after_record_, std::nullopt);
+    if (closed_) [[unlikely]] return RxFailure{"tls:data_after_close_notify", 10 /* unexpected_message */};
+    return std::nullopt;
+  }
   HeaderParse<RxFailure> parse_header(ByteSpan head) override;
-  Result on_bytes(uint32_t off, ByteSpan bytes, const RxMarks& m) override;
+  Result on_bytes(uint32_t off, ByteSpan bytes, const RxMarks& m) override {
+    const bool plain_marked = m.marked && !m.placed && !m.inner_marked;
+    if (off == 0) in_out_ = plain_marked && !ahead_;
+    if (in_out_ && plain_marked && off >= body_off_) {  // the fast path's body bytes
+      out_.insert(out_.end(), bytes.begin(), bytes.end());
+      return std::nullopt;
+    }
+    return on_bytes_general(off, bytes, m);
+  }
+  Result on_bytes_general(uint32_t off, ByteSpan bytes, const RxMarks& m);
   Result on_msg(const RxMsg& m) override;
   // Opens a record the NIC did not (wholly) decrypt: false if it does not authenticate.
   bool open_in_software(const RxMsg& m, size_t ct_len);
