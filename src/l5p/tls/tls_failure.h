@@ -12,6 +12,12 @@ struct RxFailure {
   std::optional<uint8_t> alert;   // alert description to send to the peer, if any
 };
 
+// RFC 8446 §6 alert descriptions we send or name.
+enum : uint8_t {
+  kCloseNotify = 0, kUnexpectedMessage = 10, kBadRecordMac = 20, kRecordOverflow = 22,
+  kIllegalParameter = 47, kDecodeError = 50, kInternalError = 80,
+};
+
 const char* alert_name(uint8_t desc);
 
 }  // namespace autonic::l5p::tls

@@ -6,7 +6,6 @@ namespace autonic::l5p::tls {
 
 namespace {
 constexpr size_t kHsHeader = 4;  // msg_type(1) length(3) (§4)
-constexpr uint8_t kUnexpectedMessage = 10, kIllegalParameter = 47, kDecodeError = 50;
 
 RxFailure fatal(uint8_t alert, const char* why) {
   return RxFailure{std::string("alert:") + alert_name(alert) + ":" + why, alert};

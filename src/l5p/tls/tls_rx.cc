@@ -8,12 +8,6 @@
 
 namespace autonic::l5p::tls {
 
-// RFC 8446 §6 alert descriptions we send or name.
-enum : uint8_t {
-  kCloseNotify = 0, kUnexpectedMessage = 10, kBadRecordMac = 20, kRecordOverflow = 22,
-  kIllegalParameter = 47, kDecodeError = 50, kInternalError = 80,
-};
-
 const char* alert_name(uint8_t d) {
   switch (d) {
     case kCloseNotify: return "close_notify";

@@ -101,7 +101,7 @@ class TlsRx final : private MsgParser<RxFailure> {
   // every piece of every packet)
   Result check() override {
     if (after_record_) [[unlikely]] return std::exchange(after_record_, std::nullopt);
-    if (closed_) [[unlikely]] return RxFailure{"tls:data_after_close_notify", 10 /* unexpected_message */};
+    if (closed_) [[unlikely]] return RxFailure{"tls:data_after_close_notify", kUnexpectedMessage};
     return std::nullopt;
   }
   HeaderParse<RxFailure> parse_header(ByteSpan head) override;
