@@ -152,5 +152,35 @@ TEST(TxMsgMapRuns, RunPushedAtOnceMatchesSeparateMessages) {
   }
 }
 
+// TCP may take part of a write (TcpConn::write: a write longer than one tcp_write is several,
+// and a later one can fail after the first queued its bytes): the map counts what was taken and
+// the next pump goes on from there -- every byte reaches TCP once, in order.
+TEST(TxMsgMapRuns, PartlyTakenWritesResumeWhereTcpStopped) {
+  class PartWriter final : public TxMsgMap::Writer {
+   public:
+    Bytes out;
+    size_t take = 0;
+    size_t room() override { return 1 << 20; }
+    size_t write(const uint8_t* d, size_t n, bool) override {
+      const size_t k = std::min(n, take);
+      out.insert(out.end(), d, d + k);
+      return k;
+    }
+    void flush() override {}
+  };
+  Pair p(TcpSeq(7));
+  for (int i = 0; i < 20; ++i) p.push(1000, 979);
+  p.push_n(300, 300, 10);
+  PartWriter w;
+  MemWriter whole;
+  p.single.pump(whole);
+  for (size_t take : {0u, 1u, 999u, 4000u, 7u, 65536u, 65536u}) {
+    w.take = take;
+    p.runs.pump(w);
+  }
+  EXPECT_EQ(w.out, whole.out);
+  EXPECT_EQ(p.runs.unwritten(), 0u);
+}
+
 }  // namespace
 }  // namespace autonic::l5p

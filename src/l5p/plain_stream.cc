@@ -16,9 +16,10 @@ size_t PlainStream::send(ByteSpan data, bool) {
   if (!conn_->alive()) return 0;
   const size_t n = std::min(data.size(), conn_->sndbuf());
   if (n == 0) return 0;
-  if (!conn_->write(data.data(), n, /*copy=*/true, /*more=*/false)) return 0;
+  const size_t w = conn_->write(data.data(), n, /*copy=*/true, /*more=*/false);
+  if (w == 0) return 0;
   conn_->output();
-  return n;
+  return w;
 }
 
 bool PlainStream::all_acked() const {

@@ -94,16 +94,16 @@ size_t TcpConn::sndbuf() const {
   return tcp_sndbuf(pcb_);
 }
 
-bool TcpConn::write(const uint8_t* data, size_t len, bool copy, bool more) {
-  if (!pcb_) return false;
-  u8_t flags = (copy ? TCP_WRITE_FLAG_COPY : 0) | (more ? TCP_WRITE_FLAG_MORE : 0);
-  while (len > 0) {
-    const u16_t n = u16_t(std::min<size_t>(len, 0xFFFF & ~0x3));
-    if (tcp_write(pcb_, data, n, flags) != ERR_OK) return false;
-    data += n;
-    len -= n;
+size_t TcpConn::write(const uint8_t* data, size_t len, bool copy, bool more) {
+  if (!pcb_) return 0;
+  const u8_t flags = (copy ? TCP_WRITE_FLAG_COPY : 0) | (more ? TCP_WRITE_FLAG_MORE : 0);
+  size_t done = 0;
+  while (done < len) {
+    const u16_t n = u16_t(std::min<size_t>(len - done, 0xFFFF & ~0x3));
+    if (tcp_write(pcb_, data + done, n, flags) != ERR_OK) break;
+    done += n;
   }
-  return true;
+  return done;
 }
 
 TcpSeq TcpConn::oldest_retained() const {

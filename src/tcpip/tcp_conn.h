@@ -39,7 +39,10 @@ class TcpConn {
   bool alive() const { return pcb_ != nullptr; }
   size_t sndbuf() const;
   // Queues bytes; copy=false hands TCP a reference (the caller keeps them intact until acked).
-  bool write(const uint8_t* data, size_t len, bool copy, bool more);
+  // Returns how many were queued: lwIP takes at most 64 KiB a tcp_write, all or nothing, so a
+  // longer write is several, and a later one can fail after earlier ones queued their bytes --
+  // a caller that took "failed" for "nothing queued" would queue those bytes twice.
+  size_t write(const uint8_t* data, size_t len, bool copy, bool more);
   void output();
   void recved(size_t len);
   void close();

@@ -107,7 +107,7 @@ class TcpWriter final : public TxMsgMap::Writer {
   TcpWriter(tcpip::TcpConn& c, bool copy) : c_(c), copy_(copy) {}
   size_t room() override { return c_.sndbuf(); }
   size_t write(const uint8_t* data, size_t n, bool more) override {
-    return c_.write(data, n, copy_, more) ? n : 0;
+    return c_.write(data, n, copy_, more);
   }
   void flush() override { c_.output(); }
 
