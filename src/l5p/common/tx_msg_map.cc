@@ -40,19 +40,11 @@ void PieceArena::release_before(uint64_t oldest) {
   if (cur_.mem && used_ > 0 && cur_.last < oldest) used_ = 0;
 }
 
-uint8_t* PieceArena::alloc(size_t n, uint64_t index, size_t hint) {
-  if (!cur_.mem || cur_.cap - used_ < n) next_chunk(n, hint);
-  uint8_t* data = cur_.mem.get() + used_;
-  used_ += n;  // the next message right after: pump() hands TCP runs of them in one write
-  cur_.last = index;
-  return data;
-}
-
 uint8_t* PieceArena::alloc_run(size_t unit, size_t& count, uint64_t first, size_t hint) {
   if (!cur_.mem || cur_.cap - used_ < unit) next_chunk(unit, hint);
   count = std::max<size_t>(1, std::min(count, (cur_.cap - used_) / unit));
   uint8_t* data = cur_.mem.get() + used_;
-  used_ += count * unit;
+  used_ += count * unit;  // the next messages right after: pump() hands TCP runs of them in one write
   cur_.last = first + count - 1;
   return data;
 }

@@ -130,12 +130,10 @@ TxMsgMap::Piece new_piece(size_t n, uint8_t** data);
 // reference count taken and dropped per record was a measurable share at 2 KiB (issue #12).
 class PieceArena {
  public:
-  // n bytes for message `index` (the map's next_index()), valid until release_before passes it;
-  // the message goes to the map by push_carved (its piece has no owner).
-  uint8_t* alloc(size_t n, uint64_t index, size_t hint = kChunk);
-  // Up to `count` messages of `unit` bytes each, back to back, from message `first` on: as
-  // many as the current chunk holds, else as many as a new one does (sized as alloc() would
-  // for one). count becomes how many; the same memory as that many alloc() calls.
+  // Up to `count` messages of `unit` bytes each, back to back, from message `first` (the map's
+  // next_index()) on, valid until release_before passes the last: as many as the current chunk
+  // holds, else as many as a new one does (max(unit, min(kChunk, hint)) bytes), at least one.
+  // count becomes how many; they go to the map by push_carved (their piece has no owner).
   uint8_t* alloc_run(size_t unit, size_t& count, uint64_t first, size_t hint = kChunk);
   // The map holds no message before `oldest` any more.
   void release_before(uint64_t oldest);

@@ -44,6 +44,10 @@ size_t TlsTx::room() const {
 }
 
 void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent, size_t hint) {
+  if (mode_ == TxMode::kOffload || (mode_ == TxMode::kOffloadZc && !lent)) {
+    carve(inner, content.data(), content.size(), 1, hint);
+    return;
+  }
   const size_t clen = content.size();
   const RecordShape shape = crypto_->shape();
   const size_t ex = shape.explicit_nonce;
@@ -60,16 +64,6 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
   const uint32_t payload_len = inner == ContentType::kHandshake ? 0u : uint32_t(clen);
   const uint64_t seq = seq_++;
   ++st_.tx_tls_records;
-  if (mode_ == TxMode::kOffload || (mode_ == TxMode::kOffloadZc && !lent)) {
-    // Offload: plaintext record with a dummy tag; the NIC encrypts it and fills the tag (§4.2).
-    uint8_t* rec = arena_.alloc(kHeaderLen + rec_len, map_.next_index(), hint);
-    std::memcpy(rec, hdr, kHeaderLen + ex);
-    std::memcpy(rec + kHeaderLen + ex, content.data(), clen);
-    if (shape.inner_type) rec[kHeaderLen + clen] = uint8_t(inner);
-    std::memset(rec + kHeaderLen + rec_len - kTagLen, 0, kTagLen);
-    map_.push_carved(rec, uint32_t(kHeaderLen + rec_len), payload_len);
-    return;
-  }
   std::vector<TxMsgMap::Piece> pieces = map_.take_pieces();
   pieces.reserve(3);
   uint64_t note = 0;  // debug builds: checksum of lent bytes, checked on release
@@ -97,39 +91,47 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
   map_.push(std::move(pieces), note, payload_len);
 }
 
-size_t TlsTx::carve_records(ByteSpan data, size_t hint) {
-  const size_t clen = record_size_;
+size_t TlsTx::carve(ContentType inner, const uint8_t* content, size_t clen, size_t n, size_t hint) {
   const RecordShape shape = crypto_->shape();
   const size_t ex = shape.explicit_nonce, inner_type = shape.inner_type ? 1 : 0;
   const uint16_t rec_len = uint16_t(ex + clen + inner_type + kTagLen);
   const size_t unit = kHeaderLen + rec_len;
+  uint8_t* at = arena_.alloc_run(unit, n, map_.next_index(), hint);
+  uint8_t hdr[kHeaderLen + kExplicitNonceLen];
+  // 1.3: opaque_type is always application_data (§5.2); 1.2: the real type (RFC 5246 §6.2.1).
+  hdr[0] = uint8_t(inner_type ? ContentType::kApplicationData : inner);
+  store_be16(&hdr[1], kLegacyVersion);
+  store_be16(&hdr[3], rec_len);
+  for (size_t i = 0; i < n; ++i, at += unit) {
+    if (ex) {
+      store_be64(&hdr[kHeaderLen], seq_ + i);  // nonce_explicit (RFC 5288 §3), clear on the wire
+      std::memcpy(at, hdr, kHeaderLen + kExplicitNonceLen);
+    } else {
+      std::memcpy(at, hdr, kHeaderLen);
+    }
+    std::memcpy(at + kHeaderLen + ex, content + i * clen, clen);
+    if (inner_type) at[kHeaderLen + clen] = uint8_t(inner);
+    std::memset(at + unit - kTagLen, 0, kTagLen);
+  }
+  // The payload stream (an inner L5P's) is application data only; the NIC leaves a KeyUpdate
+  // record out of it too (tls_plugin.cc outside_payload). (An alert ends the stream anyway.)
+  const uint32_t payload_len = inner == ContentType::kHandshake ? 0u : uint32_t(clen);
+  map_.push_carved(at - n * unit, uint32_t(unit), payload_len, uint32_t(n));
+  seq_ += n;
+  st_.tx_tls_records += n;
+  return n;
+}
+
+size_t TlsTx::carve_records(ByteSpan data, size_t hint) {
+  const size_t clen = record_size_;
+  const size_t unit = kHeaderLen + clen + crypto_->shape().overhead();
   // What the loop in frame_records would take one record at a time: whole records only (a tail
   // goes the per-record way), while TCP's side has room (a record goes while room() > 0), up to
   // the next KeyUpdate.
   size_t n = std::min(data.size() / clen, (room() + unit - 1) / unit);
   if (rekey_every_) n = std::min<size_t>(n, rekey_every_ - records_since_rekey());
   if (n < 2) return 0;
-  uint8_t* at = arena_.alloc_run(unit, n, map_.next_index(), hint);
-  uint8_t hdr[kHeaderLen + kExplicitNonceLen];
-  hdr[0] = uint8_t(ContentType::kApplicationData);
-  store_be16(&hdr[1], kLegacyVersion);
-  store_be16(&hdr[3], rec_len);
-  for (size_t i = 0; i < n; ++i, at += unit) {
-    // As push_record: plaintext records with a dummy tag, for the NIC to encrypt (§4.2).
-    if (ex) {
-      store_be64(&hdr[kHeaderLen], seq_ + i);  // nonce_explicit (RFC 5288 §3)
-      std::memcpy(at, hdr, kHeaderLen + kExplicitNonceLen);
-    } else {
-      std::memcpy(at, hdr, kHeaderLen);
-    }
-    std::memcpy(at + kHeaderLen + ex, data.data() + i * clen, clen);
-    if (inner_type) at[kHeaderLen + ex + clen] = uint8_t(ContentType::kApplicationData);
-    std::memset(at + unit - kTagLen, 0, kTagLen);
-  }
-  map_.push_carved(at - n * unit, uint32_t(unit), uint32_t(clen), uint32_t(n));
-  seq_ += n;
-  st_.tx_tls_records += n;
-  return n * clen;
+  return carve(ContentType::kApplicationData, data.data(), clen, n, hint) * clen;
 }
 
 size_t TlsTx::next_record_len(size_t avail, bool more) {

@@ -69,6 +69,10 @@ class TlsTx {
   // Offload: as many whole application-data records from `data` as the per-record path would
   // cut now, carved in one arena run and pushed to the map as one; the bytes taken (0: none).
   size_t carve_records(ByteSpan data, size_t hint);
+  // Offload (§4.2): up to n plaintext records of `inner` type and clen content bytes each, from
+  // `content` on, with dummy tags for the NIC to fill, back to back in one arena run (as many as
+  // its chunk holds, at least one) and pushed to the map as one; returns how many.
+  size_t carve(ContentType inner, const uint8_t* content, size_t clen, size_t n, size_t hint);
   void close_open_record();
   // hint: bytes of records still to come in this write (sizes the arena's next chunk).
   void push_record(ContentType inner, ByteSpan content, const std::shared_ptr<const Bytes>* lent, size_t hint = 0);
