@@ -6,11 +6,13 @@
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <span>
 #include <iostream>
 #include <map>
+#include <vector>
 
 #include "cli/bench.h"
 #include "cli/bench_util.h"
@@ -27,6 +29,8 @@ namespace {
 using namespace l5p::tls;
 
 constexpr size_t kRecord = 16384, kRecords = 64, kSegment = 1448;
+// (b)'s repetitions of every (mode, record size): an odd count, so a paired median is one pair.
+constexpr int kBenchReps = 7;
 
 TrafficKeys bench_keys(Cipher c = Cipher::kAes128Gcm) {
   TrafficKeys k;
@@ -226,13 +230,41 @@ void print_engines(const EngineGbps& e) {
               e.cc_eng, e.cc_tso, e.cc_one, e.cc_eng / e.cc_one, e.cc_tso / e.cc_one);
 }
 
-using Cpb = std::function<std::pair<double, double>(const char* mode, uint32_t record)>;  // (tx, rx)
+// One figure per (mode, record size): each repetition's (tx, rx) cycles per byte, in run order.
+using Runs = std::map<std::pair<std::string, uint32_t>, std::vector<std::pair<double, double>>>;
 
-void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes, const Cpb& g) {
+// A ratio of two modes from runs made side by side: repetition i of both ran back to back (the
+// modes are interleaved within a repetition), so the VM's slow spells -- seconds long, up to
+// +-20 % on plain TCP's own figure -- hit both sides of a pair alike. The median of the pairs is
+// the ratio; the lowest and highest pair show how far one pair can be trusted. (A ratio of two
+// independent minimums, as before, took whichever run of each side was luckiest.)
+struct Paired {
+  double med = 0, lo = 0, hi = 0;
+};
+Paired paired(const Runs& runs, const std::string& num, const std::string& den, uint32_t rs, bool tx) {
+  const auto a = runs.find({num, rs}), b = runs.find({den, rs});
+  if (a == runs.end() || b == runs.end()) return {};
+  std::vector<double> r;
+  for (size_t i = 0; i < std::min(a->second.size(), b->second.size()); ++i) {
+    const double x = tx ? a->second[i].first : a->second[i].second, y = tx ? b->second[i].first : b->second[i].second;
+    if (y > 0) r.push_back(x / y);
+  }
+  if (r.empty()) return {};
+  std::sort(r.begin(), r.end());
+  const size_t n = r.size();
+  return {n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2, r.front(), r.back()};
+}
+
+using Cpb = std::function<std::pair<double, double>(const char* mode, uint32_t record)>;  // (tx, rx)
+using Ratio = std::function<double(const char* num, const char* den, uint32_t record, bool tx)>;  // paired median
+
+void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes, const Cpb& g, const Ratio& q,
+                       const Runs& runs) {
   std::printf("\nbench tls (b): host stack cycles per byte of the data phase (L5P + TCP + driver, from each\n"
               "  host's first data on: connection set-up apart, below; the workload's own data generation and\n"
-              "  checking excluded), %s per run in 256 KiB writes, best of 5, TSO + GRO on (64 KiB\n"
-              "  super-segments, 8 us / 64-packet interrupt moderation; README \"TSO and GRO\")\n", bytes.c_str());
+              "  checking excluded), %s per run in 256 KiB writes, best of %d, TSO + GRO on (64 KiB\n"
+              "  super-segments, 8 us / 64-packet interrupt moderation; README \"TSO and GRO\"); ratios: median of\n"
+              "  the runs made side by side (repetition i of both modes)\n", bytes.c_str(), kBenchReps);
   std::printf("  copies of each byte on the host: TX tcp 1 (tcp_write), tls-sw 1 (encrypt into the record),\n"
               "  offload 1 (plaintext into the record), +zc 0; RX tcp 1 (recv() copy), tls-sw 1 + decrypt,\n"
               "  offload 1 (into the record; the NIC decrypted in place)\n");
@@ -243,8 +275,13 @@ void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes
     auto r = [&](const char* m) { return g(m, rs).second; };
     std::printf("  %5uK | %5.2f %6.2f %7.2f %6.2f    | %5.2f %6.2f %7.2f %6.2f    | TX %.2f RX %.2f | TX %.2f RX %.2f\n",
                 rs / 1024, t("tcp"), t("tls-sw"), t("offload"), t("offload+zc"), r("tcp"), r("tls-sw"), r("offload"),
-                r("offload+zc"), t("offload") / t("tcp"), r("offload") / r("tcp"), t("tls-sw") / t("offload"),
-                r("tls-sw") / r("offload"));
+                r("offload+zc"), q("offload", "tcp", rs, true), q("offload", "tcp", rs, false),
+                q("tls-sw", "offload", rs, true), q("tls-sw", "offload", rs, false));
+  }
+  std::printf("  offload/tcp, lowest-highest of the %d pairs:", kBenchReps);
+  for (uint32_t rs : sizes) {
+    const Paired tx = paired(runs, "offload", "tcp", rs, true), rx = paired(runs, "offload", "tcp", rs, false);
+    std::printf(" %uK TX %.2f-%.2f RX %.2f-%.2f%s", rs / 1024, tx.lo, tx.hi, rx.lo, rx.hi, rs == sizes.back() ? "\n" : ";");
   }
   std::printf("  TLS 1.2 (AES-128-GCM, explicit nonce), TSO + GRO:\n");
   std::printf("  %-6s | %-20s | %-20s | offload/tcp\n", "record", "TX: tls-sw  offload", "RX: tls-sw  offload");
@@ -252,8 +289,8 @@ void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes
     auto t = [&](const char* m) { return g(m, rs).first; };
     auto r = [&](const char* m) { return g(m, rs).second; };
     std::printf("  %5uK | %10.2f %8.2f | %10.2f %8.2f | TX %.2f  RX %.2f\n", rs / 1024, t("tls12-sw"),
-                t("tls12-offload"), r("tls12-sw"), r("tls12-offload"), t("tls12-offload") / t("tcp"),
-                r("tls12-offload") / r("tcp"));
+                t("tls12-offload"), r("tls12-sw"), r("tls12-offload"), q("tls12-offload", "tcp", rs, true),
+                q("tls12-offload", "tcp", rs, false));
   }
   std::printf("  per packet (no TSO / GRO: one lwIP pass per 1448-byte segment):\n");
   std::printf("  %-6s | %-14s | %-14s | offload/tcp\n", "record", "TX: tcp offload", "RX: tcp offload");
@@ -261,7 +298,7 @@ void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes
     auto t = [&](const char* m) { return g(m, rs).first; };
     auto r = [&](const char* m) { return g(m, rs).second; };
     std::printf("  %5uK | %5.2f %8.2f | %5.2f %8.2f | TX %.2f  RX %.2f\n", rs / 1024, t("tcp-pp"), t("offload-pp"),
-                r("tcp-pp"), r("offload-pp"), t("offload-pp") / t("tcp-pp"), r("offload-pp") / r("tcp-pp"));
+                r("tcp-pp"), r("offload-pp"), q("offload-pp", "tcp-pp", rs, true), q("offload-pp", "tcp-pp", rs, false));
   }
 }
 
@@ -270,24 +307,29 @@ void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes
 int run_bench_tls(const BenchArgs& a) {
   const EngineGbps e = measure_engines();
 
-  // (b) host cycles per byte, TX (client) and RX (server), virtual time, best of 5 each (this
-  // VM's run-to-run spread is +-10 %: the minimum of more runs is the stable figure). "pp":
-  // per-packet stack passes (no TSO / GRO), for comparison with earlier tables.
+  // (b) host cycles per byte, TX (client) and RX (server), virtual time, kBenchReps runs of
+  // each: the table's figures are each mode's best run (this VM's run-to-run spread is +-10-20 %:
+  // the minimum of more runs is the stable absolute figure), its ratios the median of runs made
+  // side by side (paired()). "pp": per-packet stack passes (no TSO / GRO), for comparison with
+  // earlier tables.
   const uint64_t bytes = parse_size(a.bytes).value_or(64ull << 20);
   struct Mode { const char* name; testbed::L5pKind l5p; testbed::OffloadMode off; const char* version; bool amortised; };
   using enum testbed::OffloadMode;
+  // Run in this order within a repetition: each ratio's two modes back to back where they can be
+  // (offload right after plain TCP, software TLS right after the offload).
   const Mode modes[] = {{"tcp", testbed::L5pKind::kTcp, kOff, "1.3", true},
-                        {"tls-sw", testbed::L5pKind::kTls, kOff, "1.3", true},
                         {"offload", testbed::L5pKind::kTls, kOn, "1.3", true},
+                        {"tls-sw", testbed::L5pKind::kTls, kOff, "1.3", true},
                         {"offload+zc", testbed::L5pKind::kTls, kZc, "1.3", true},
-                        {"tls12-sw", testbed::L5pKind::kTls, kOff, "1.2", true},
                         {"tls12-offload", testbed::L5pKind::kTls, kOn, "1.2", true},
+                        {"tls12-sw", testbed::L5pKind::kTls, kOff, "1.2", true},
                         {"tcp-pp", testbed::L5pKind::kTcp, kOff, "1.3", false},
                         {"offload-pp", testbed::L5pKind::kTls, kOn, "1.3", false}};
   const uint32_t sizes[] = {2048, 4096, 8192, 16384};
-  std::map<std::pair<std::string, uint32_t>, std::pair<double, double>> cpb;  // (tx, rx)
+  std::map<std::pair<std::string, uint32_t>, std::pair<double, double>> cpb;  // (tx, rx), best of the runs
+  Runs runs;
   std::map<std::string, std::pair<double, double>> setup;  // kilocycles before the data phase (client, server)
-  for (int rep_i = 0; rep_i < 5; ++rep_i)
+  for (int rep_i = 0; rep_i < kBenchReps; ++rep_i)
     for (uint32_t rs : sizes)
       for (const Mode& m : modes) {
         testbed::ScenarioConfig c;
@@ -302,6 +344,7 @@ int run_bench_tls(const BenchArgs& a) {
         c.seed = 1;
         const auto r = testbed::run_isolated(c);
         if (!r.verified) throw std::runtime_error(std::string("bench run not verified: ") + m.name);
+        runs[{m.name, rs}].emplace_back(r.data_cpb_client(), r.data_cpb_server());
         auto& v = cpb[{m.name, rs}];
         v.first = v.first == 0 ? r.data_cpb_client() : std::min(v.first, r.data_cpb_client());
         v.second = v.second == 0 ? r.data_cpb_server() : std::min(v.second, r.data_cpb_server());
@@ -323,12 +366,25 @@ int run_bench_tls(const BenchArgs& a) {
                    {"rx_ratio", ratio(e.rx_eng, e.rx_one)}, {"rx_batch_ratio", ratio(e.rx_batch, e.rx_one)}};
     for (auto& [k, v] : cpb)
       j["host_cycles_per_byte"][k.first][std::to_string(k.second)] = {{"tx", v.first}, {"rx", v.second}};
+    // Paired ratios (median, lowest and highest pair) against the baseline each table uses.
+    const std::pair<const char*, const char*> pairs[] = {{"offload", "tcp"}, {"offload+zc", "tcp"},
+                                                         {"tls-sw", "offload"}, {"tls12-offload", "tcp"},
+                                                         {"offload-pp", "tcp-pp"}};
+    for (const auto& [num, den] : pairs)
+      for (uint32_t rs : sizes)
+        for (const bool tx : {true, false}) {
+          const Paired p = paired(runs, num, den, rs, tx);
+          j["paired_ratio"][std::string(num) + "/" + den][std::to_string(rs)][tx ? "tx" : "rx"] = {
+              {"median", p.med}, {"lo", p.lo}, {"hi", p.hi}};
+        }
     for (auto& [k, v] : setup) j["setup_kcycles"][k] = {{"client", v.first}, {"server", v.second}};
     std::cout << j.dump(2) << std::endl;
     return 0;
   }
   print_engines(e);
-  print_host_cycles(a.bytes, sizes, [&](const char* m, uint32_t rs) { return cpb[{m, rs}]; });
+  print_host_cycles(
+      a.bytes, sizes, [&](const char* m, uint32_t rs) { return cpb[{m, rs}]; },
+      [&](const char* num, const char* den, uint32_t rs, bool tx) { return paired(runs, num, den, rs, tx).med; }, runs);
   std::printf("  connection set-up, left out of the figures above (host stack kilocycles, best of all runs):\n"
               "    tcp client %.0f server %.0f; TLS 1.3 handshake client %.0f server %.0f; TLS 1.2 client %.0f server %.0f\n",
               setup["tcp"].first, setup["tcp"].second, setup["offload"].first, setup["offload"].second,
