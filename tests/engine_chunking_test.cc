@@ -6,6 +6,7 @@
 
 #include "common/rng.h"
 #include "l5p/tls/tls_sw.h"
+#include "nic/engine/engine_stats.h"
 #include "nic/engine/msg_cursor.h"
 #include "nic/plugins/nvme/nvme_plugin.h"
 #include "nic/plugins/tls/tls_plugin.h"
@@ -113,6 +114,50 @@ TEST(EngineChunking, TlsRxDecryptsAndVerifiesForEveryCut) {
       EXPECT_FALSE(feed_in_cuts(plugin, *flow, l5o::Direction::kRx, bad, cut, false).verified);
     }
   }
+}
+
+// TLS 1.2 AES-GCM: each record's 8-byte explicit nonce comes first and may end a packet (the
+// record's crypto starts only once it is whole). Content lengths include 0 and 6 -- six bytes of
+// ciphertext is what the plug-in keeps aside as a possible TLS 1.3 KeyUpdate, and a packet
+// ending inside the nonce of such a record once made it point before that buffer (UBSan,
+// fuzz_tls_rx) -- and a 1.2 record whose plaintext looks like a KeyUpdate (24 0 0 1 0, type 22)
+// is data, not a key change: TLS 1.2 has none.
+TEST(EngineChunking, Tls12RxDecryptsAndVerifiesForEveryCutIncludingInsideTheNonce) {
+  TrafficKeys k = tls_keys(Cipher::kAes128Gcm);
+  k.version = Version::kTls12;
+  RecordCrypto sw(k);
+  Bytes plain, wire;
+  Rng rng(9, 10);
+  const std::vector<size_t> lens = {6, 0, 1, 6, 300, 1297, 6};
+  for (uint64_t s = 0; s < lens.size(); ++s) {
+    Bytes content(lens[s]);
+    for (auto& b : content) b = uint8_t(rng.next());
+    if (s == 3) content = {24, 0, 0, 1, 0, 22};
+    const uint16_t len = uint16_t(kExplicitNonceLen + content.size() + kTagLen);
+    const Bytes hdr = {23, 3, 3, uint8_t(len >> 8), uint8_t(len)};
+    Bytes rec = hdr;
+    rec.resize(kHeaderLen + len);
+    sw.seal(s, hdr, content, rec.data() + kHeaderLen);
+    wire.insert(wire.end(), rec.begin(), rec.end());
+    // What the NIC hands up: the header, nonce and tag as they came, the content decrypted.
+    std::copy(content.begin(), content.end(), rec.begin() + long(kHeaderLen + kExplicitNonceLen));
+    plain.insert(plain.end(), rec.begin(), rec.end());
+  }
+  nic::TlsPlugin plugin;
+  for (size_t cut : cuts())
+    for (bool in_place : {false, true}) {
+      proto::tls::TlsL5State state(k, 0);
+      state.next = tls_keys(Cipher::kAes128Gcm);  // keys a (1.3) KeyUpdate would move to
+      state.next->key[0] ^= 1;
+      auto flow = plugin.make_flow(state, l5o::Direction::kRx);
+      nic::OffloadStats st;
+      flow->attach(nullptr, &st);
+      const FeedOut r = feed_in_cuts(plugin, *flow, l5o::Direction::kRx, wire, cut, in_place);
+      ASSERT_TRUE(r.verified) << "cut " << cut;
+      ASSERT_FALSE(r.bad_header);
+      ASSERT_EQ(r.out, plain) << "cut " << cut;
+      ASSERT_EQ(st.rx_key_switch, 0u);
+    }
 }
 
 // ---- NVMe/TCP: data digests checked on RX and filled on TX for any cut ----

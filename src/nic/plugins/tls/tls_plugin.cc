@@ -114,6 +114,7 @@ class TlsFlow final : public PluginFlow {
     // Common case first: record data only (no nonce, tag or inner engine): one AEAD update.
     if (plain_data(offset, in.size())) return aead_.update(in, out);
     size_t i = explicit_nonce(offset, in, out);
+    if (i == in.size()) return;  // the piece ended inside the nonce: no data yet, no crypto started
     if (bad_) {
       // Never on the wire as plaintext (fail closed): a record too short to be one (the L5P
       // never makes such) goes out as zeros, which no receiver authenticates.
@@ -144,15 +145,17 @@ class TlsFlow final : public PluginFlow {
     }
   }
   void rx(uint32_t offset, ByteSpan in, MutByteSpan out) override {
-    if (plain_data(offset, in.size()) && data_end_ - body_ != ku_.size()) return aead_.update(in, out);
+    if (plain_data(offset, in.size()) && !ku_sized()) return aead_.update(in, out);
     size_t i = explicit_nonce(offset, in, out);
+    // A packet may end inside a 1.2 record's explicit nonce: nothing of the data is in it, and
+    // [body_, ...) offsets below would count back from before the data (fuzz_tls_rx, UBSan).
+    if (i == in.size()) return;
     if (bad_) return pass(i, in, out);
     if (offset + i < data_end_) {
       const size_t n = std::min<size_t>(data_end_ - (offset + i), in.size() - i);
       MutByteSpan dst = out.subspan(i, n);
       aead_.update(in.subspan(i, n), dst);
-      if (data_end_ - body_ == ku_.size())
-        std::memcpy(ku_.data() + (offset + i - body_), dst.data(), n);
+      if (ku_sized()) std::memcpy(ku_.data() + (offset + i - body_), dst.data(), n);
       if (inner_) {
         to_inner(uint32_t(offset + i), dst);  // RX order "TLS then NVMe"
         if (offset + i + n == data_end_) last_plain_ = dst[n - 1];  // the inner content type, unless padded
@@ -167,7 +170,7 @@ class TlsFlow final : public PluginFlow {
   bool rx_verify() override {
     if (bad_ || !started_) return false;
     const bool ok = aead_.check_tag(tag_);
-    if (ok && data_end_ - body_ == ku_.size() && is_key_update(ByteSpan(ku_).first(kKeyUpdateLen)) &&
+    if (ok && ku_sized() && is_key_update(ByteSpan(ku_).first(kKeyUpdateLen)) &&
         ku_[kKeyUpdateLen] == uint8_t(ContentType::kHandshake))
       on_key_update();
     // A zero where the content type belongs means padding (RFC 8446 §5.4): the padding went to
@@ -227,6 +230,10 @@ class TlsFlow final : public PluginFlow {
     next_.reset();
     if (stats_) ++stats_->rx_key_switch;
   }
+  // The record could be a lone KeyUpdate (RFC 8446 §4.6.3: its 5 bytes and the inner type 22,
+  // alone in a record): its plaintext is kept for rx_verify. TLS 1.3 only -- 1.2 has no KeyUpdate,
+  // and a 1.2 record of six bytes that read so is application data.
+  bool ku_sized() const { return cur_.version == Version::kTls13 && data_end_ - body_ == ku_.size(); }
   // [offset, offset + n) lies in the record's data and nothing but the AEAD needs it.
   bool plain_data(uint32_t offset, size_t n) const {
     return !inner_ && !bad_ && offset >= body_ && offset + n <= data_end_;
