@@ -16,6 +16,7 @@
 
 #include "cli/bench.h"
 #include "cli/bench_util.h"
+#include "cli/paired_ratio.h"
 #include "cli/parse.h"
 #include "common/rng.h"
 #include "l5p/tls/tls_sw.h"
@@ -228,31 +229,6 @@ void print_engines(const EngineGbps& e) {
   std::printf("  ChaCha20-Poly1305 TX: NIC engine %.2f Gbps per segment, %.2f with TSO; OpenSSL one-shot %.2f;\n"
               "    ratios per segment %.2f, TSO %.2f\n",
               e.cc_eng, e.cc_tso, e.cc_one, e.cc_eng / e.cc_one, e.cc_tso / e.cc_one);
-}
-
-// One figure per (mode, record size): each repetition's (tx, rx) cycles per byte, in run order.
-using Runs = std::map<std::pair<std::string, uint32_t>, std::vector<std::pair<double, double>>>;
-
-// A ratio of two modes from runs made side by side: repetition i of both ran back to back (the
-// modes are interleaved within a repetition), so the VM's slow spells -- seconds long, up to
-// +-20 % on plain TCP's own figure -- hit both sides of a pair alike. The median of the pairs is
-// the ratio; the lowest and highest pair show how far one pair can be trusted. (A ratio of two
-// independent minimums, as before, took whichever run of each side was luckiest.)
-struct Paired {
-  double med = 0, lo = 0, hi = 0;
-};
-Paired paired(const Runs& runs, const std::string& num, const std::string& den, uint32_t rs, bool tx) {
-  const auto a = runs.find({num, rs}), b = runs.find({den, rs});
-  if (a == runs.end() || b == runs.end()) return {};
-  std::vector<double> r;
-  for (size_t i = 0; i < std::min(a->second.size(), b->second.size()); ++i) {
-    const double x = tx ? a->second[i].first : a->second[i].second, y = tx ? b->second[i].first : b->second[i].second;
-    if (y > 0) r.push_back(x / y);
-  }
-  if (r.empty()) return {};
-  std::sort(r.begin(), r.end());
-  const size_t n = r.size();
-  return {n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2, r.front(), r.back()};
 }
 
 using Cpb = std::function<std::pair<double, double>(const char* mode, uint32_t record)>;  // (tx, rx)
