@@ -232,10 +232,10 @@ void print_engines(const EngineGbps& e) {
 }
 
 using Cpb = std::function<std::pair<double, double>(const char* mode, uint32_t record)>;  // (tx, rx)
-using Ratio = std::function<double(const char* num, const char* den, uint32_t record, bool tx)>;  // paired median
 
-void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes, const Cpb& g, const Ratio& q,
-                       const Runs& runs) {
+void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes, const Cpb& g, const Runs& runs) {
+  // The ratios: the median of the side-by-side pairs (paired_ratio.h).
+  auto q = [&](const char* num, const char* den, uint32_t rs, bool tx) { return paired(runs, num, den, rs, tx).med; };
   std::printf("\nbench tls (b): host stack cycles per byte of the data phase (L5P + TCP + driver, from each\n"
               "  host's first data on: connection set-up apart, below; the workload's own data generation and\n"
               "  checking excluded), %s per run in 256 KiB writes, best of %d, TSO + GRO on (64 KiB\n"
@@ -358,9 +358,7 @@ int run_bench_tls(const BenchArgs& a) {
     return 0;
   }
   print_engines(e);
-  print_host_cycles(
-      a.bytes, sizes, [&](const char* m, uint32_t rs) { return cpb[{m, rs}]; },
-      [&](const char* num, const char* den, uint32_t rs, bool tx) { return paired(runs, num, den, rs, tx).med; }, runs);
+  print_host_cycles(a.bytes, sizes, [&](const char* m, uint32_t rs) { return cpb[{m, rs}]; }, runs);
   std::printf("  connection set-up, left out of the figures above (host stack kilocycles, best of all runs):\n"
               "    tcp client %.0f server %.0f; TLS 1.3 handshake client %.0f server %.0f; TLS 1.2 client %.0f server %.0f\n",
               setup["tcp"].first, setup["tcp"].second, setup["offload"].first, setup["offload"].second,

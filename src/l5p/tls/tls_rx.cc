@@ -23,8 +23,6 @@ const char* alert_name(uint8_t d) {
 
 static RxFailure fatal(uint8_t alert) { return RxFailure{std::string("alert:") + alert_name(alert), alert}; }
 
-
-
 TlsRx::TlsRx(const TrafficKeys& keys, TlsStats& st, Deliver deliver, RxResyncAnswerer::Answer answer,
              bool from_server, uint64_t first_seq)
       : crypto_(std::make_unique<RecordCrypto>(keys)), shape_(record_shape(keys)),
@@ -98,7 +96,6 @@ bool TlsRx::finish_in_out(const RxMsg& m) {
   inner_ranges_.clear();
   return true;
 }
-
 
 HeaderParse<RxFailure> TlsRx::parse_header(ByteSpan head) {
   uint16_t len = 0;
