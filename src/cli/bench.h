@@ -9,7 +9,12 @@ struct BenchArgs {
   std::string what = "tcp";
   std::string bytes = "1G";
   bool json = false;
+  std::string nic_core = "auto";  // auto | on | off (--nic-core)
 };
+
+// Whether the benchmark's runs put the NIC model on a core of its own (testbed ScenarioConfig::
+// nic_core): "auto" does when this process may use two CPUs. *how: one line saying which, and why.
+bool bench_nic_core(const BenchArgs& a, std::string* how);
 
 void add_bench_options(CLI::App* bench, BenchArgs& a);
 int run_bench(const BenchArgs& a);

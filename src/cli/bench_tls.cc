@@ -302,6 +302,8 @@ int run_bench_tls(const BenchArgs& a) {
                         {"tcp-pp", testbed::L5pKind::kTcp, kOff, "1.3", false},
                         {"offload-pp", testbed::L5pKind::kTls, kOn, "1.3", false}};
   const uint32_t sizes[] = {2048, 4096, 8192, 16384};
+  std::string nic_how;
+  const bool nic_core = bench_nic_core(a, &nic_how);
   std::map<std::pair<std::string, uint32_t>, std::pair<double, double>> cpb;  // (tx, rx), best of the runs
   Runs runs;
   std::map<std::string, std::pair<double, double>> setup;  // kilocycles before the data phase (client, server)
@@ -318,6 +320,7 @@ int run_bench_tls(const BenchArgs& a) {
         c.record_size = rs;
         c.record_align = false;  // exactly the paper's record sizes
         c.seed = 1;
+        c.nic_core = nic_core;
         const auto r = testbed::run_isolated(c);
         if (!r.verified) throw std::runtime_error(std::string("bench run not verified: ") + m.name);
         runs[{m.name, rs}].emplace_back(r.data_cpb_client(), r.data_cpb_server());
@@ -354,11 +357,13 @@ int run_bench_tls(const BenchArgs& a) {
               {"median", p.med}, {"lo", p.lo}, {"hi", p.hi}};
         }
     for (auto& [k, v] : setup) j["setup_kcycles"][k] = {{"client", v.first}, {"server", v.second}};
+    j["nic_core"] = nic_how;
     std::cout << j.dump(2) << std::endl;
     return 0;
   }
   print_engines(e);
   print_host_cycles(a.bytes, sizes, [&](const char* m, uint32_t rs) { return cpb[{m, rs}]; }, runs);
+  std::printf("  %s\n", nic_how.c_str());
   std::printf("  connection set-up, left out of the figures above (host stack kilocycles, best of all runs):\n"
               "    tcp client %.0f server %.0f; TLS 1.3 handshake client %.0f server %.0f; TLS 1.2 client %.0f server %.0f\n",
               setup["tcp"].first, setup["tcp"].second, setup["offload"].first, setup["offload"].second,

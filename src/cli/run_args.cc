@@ -49,6 +49,10 @@ void add_run_options(CLI::App* run, RunArgs& a) {
       ->check(CLI::IsMember({"on", "off"}));
   run->add_option("--gro", a.gro, "on | off: NIC interrupt moderation + driver GRO that never merges different offload marks")
       ->check(CLI::IsMember({"on", "off"}));
+  run->add_option("--nic-core", a.nic_core,
+                  "on | off: run both NIC models on a second CPU, as a real NIC's engines keep out of the host's "
+                  "caches (benchmarks; needs two CPUs)")
+      ->check(CLI::IsMember({"on", "off"}));
   run->add_option("--seed", a.seed, "random seed, 0 .. 2^64-1 (same seed => same frames on the wire)");
   run->add_option("--clock", a.clock, "virtual | real")->check(CLI::IsMember({"virtual", "real"}));
   run->add_option("--pcap", a.pcap, "record the wire to this pcap file");
@@ -121,6 +125,7 @@ testbed::ScenarioConfig to_config(const RunArgs& a) {
   c.bare = a.bare;
   c.tso = a.tso == "on";
   c.gro = a.gro == "on";
+  c.nic_core = a.nic_core == "on";
   c.ctx_cache_bytes = size(a.ctx_cache, "--ctx-cache");
   nic::parse_ctx_policy(a.ctx_policy, &c.ctx_policy);  // checked by the option
   c.lwip_demux = a.lwip_demux == "list"   ? testbed::ScenarioConfig::LwipDemux::kList

@@ -188,14 +188,13 @@ err_t Driver::xmit(pbuf* p) {
   // driver allocates none: the NIC reads the skb's pages; here a 64 KiB TSO frame's allocation
   // and zero-fill cost the host up to 0.05 cycles a byte, more than the L5P's own work, issue #12).
   Bytes frame;
-  {
-    CpuScope dma(meter_, nic_.domain());
+  nic_.dma([&] {
     frame.resize(kEthHeaderLen + p->tot_len);
     std::memcpy(frame.data(), peer_mac_.data(), 6);
     std::memcpy(frame.data() + 6, own_mac_.data(), 6);
     store_be16(frame.data() + 12, kEtherTypeIpv4);
     pbuf_copy_partial(p, frame.data() + kEthHeaderLen, p->tot_len, 0);
-  }
+  });
   if (neigh_ && frame.size() >= kEthHeaderLen + 20) {
     const uint32_t dst = load_be32(&frame[kEthHeaderLen + 16]);
     const auto mac = neigh_->lookup(dst);

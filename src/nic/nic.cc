@@ -27,6 +27,8 @@ void Nic::fire_rx_irq() {
   irq_armed_ = false;
   ++irq_gen_;
   ++stats_.rx_irqs;
+  // The interrupt runs the driver: host code, on the host's core.
+  if (cfg_.core) return cfg_.core->to_host([this] { rx_irq_(); });
   rx_irq_();
 }
 
@@ -51,7 +53,20 @@ bool Nic::post_send(SendDesc&& d) {
   return true;
 }
 
+// With a core of its own, the hop happens inside the NIC's domain: the handoff is not host work.
 void Nic::doorbell() {
+  CpuScope scope(meter_, domain_);
+  if (cfg_.core) return cfg_.core->to_nic([this] { doorbell_here(); });
+  doorbell_here();
+}
+
+void Nic::deliver(Bytes frame) {
+  if (!cfg_.core) return deliver_here(std::move(frame));
+  CpuScope scope(meter_, domain_);
+  cfg_.core->to_nic([this, &frame] { deliver_here(std::move(frame)); });
+}
+
+void Nic::doorbell_here() {
   CpuScope scope(meter_, domain_);
   bool packets = false;
   while (!send_ring_.empty()) {
@@ -402,7 +417,7 @@ bool Nic::filtered(ByteSpan frame) const {
   return !group && std::memcmp(frame.data(), cfg_.mac.data(), 6) != 0;
 }
 
-void Nic::deliver(Bytes frame) {
+void Nic::deliver_here(Bytes frame) {
   {
     CpuScope scope(meter_, domain_);
     if (filtered(frame)) {
@@ -432,10 +447,19 @@ void Nic::deliver(Bytes frame) {
                      v->payload_off, c);
       }
     }
+    // The frame is DMAed to host memory: with the model on a core of its own, into the LLC (DDIO).
+    if (cfg_.core) {
+      CoreHop::demote(frame.data(), frame.size());
+      for (const PlacedRange& pr : c.placed) CoreHop::demote(pr.dst, pr.len);
+    }
     c.frame = std::move(frame);
     if (!rx_ring_.push(std::move(c))) {
       ++stats_.rx_ring_full;
       return;
+    }
+    if (cfg_.core) {  // the CQE and the producer index, DMAed too
+      CoreHop::demote(&rx_ring_.back(), sizeof(RxCompletion));
+      CoreHop::demote(&rx_ring_, sizeof rx_ring_);
     }
   }
   raise_rx_irq();

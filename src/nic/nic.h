@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "common/clock.h"
+#include "common/core_hop.h"
 #include "common/cpu_meter.h"
 #include "nic/ctx_cache.h"
 #include "nic/nic_faults.h"
@@ -40,6 +41,9 @@ struct NicConfig {
   Nanos rx_coalesce_ns = 0;
   uint32_t rx_coalesce_frames = 64;
   std::function<void(Nanos delay, std::function<void()> fn)> schedule;
+  // Set: the NIC model runs on the NIC thread's core (common/core_hop.h), its work handed over
+  // at doorbell() and deliver() and the driver's DMA (dma()); its interrupt handed back.
+  CoreHop* core = nullptr;
 };
 
 struct NicStats {
@@ -75,6 +79,16 @@ class Nic final : public wire::FrameSink {
   // Returns false if the ring is full; `d` is then left as it was (the driver may keep it).
   bool post_send(SendDesc&& d);
   void doorbell();               // the NIC processes the send ring
+  // DMA work the driver asks of the NIC (reading a packet out of host memory), charged to the
+  // NIC's domain. It runs on the host's core even when the NIC model has its own: a device's DMA
+  // read takes a snapshot of the host's lines without changing their cache state (Intel's RdCur),
+  // where a read by another core would leave them shared and make the host's next write to them
+  // a cross-core invalidation no real host pays.
+  template <class F>
+  void dma(F&& f) {
+    CpuScope scope(meter_, domain_);
+    f();
+  }
   Ring<RxCompletion>& rx_ring() { return rx_ring_; }
   Ring<CmdCompletion>& cmd_ring() { return cmd_ring_; }
 
@@ -160,6 +174,8 @@ class Nic final : public wire::FrameSink {
     auto it = ctxs_.find(id);
     return it == ctxs_.end() ? nullptr : &it->second;
   }
+  void doorbell_here();
+  void deliver_here(Bytes frame);
   void run_cmd(SendDesc& d);
   void transmit_packet(SendDesc& d);
   // Puts one wire frame on the link (TCP checksum offload first if `tcp`).

@@ -87,6 +87,10 @@ struct ScenarioConfig {
   // lwIP's congestion window moves in super-segments -- the loss experiments keep per-packet
   // segments (README "TSO and GRO").
   bool tso = false, gro = false;
+  // --nic-core on: both NIC models run on a second CPU (common/core_hop.h), so their passes over
+  // the frames do not evict the host's caches, as a real NIC's do not. Same run, same counters;
+  // only the host-cycle figures change. Needs two CPUs (the run fails, saying so, without them).
+  bool nic_core = false;
   // TLS
   std::string cipher = "aes128gcm";
   std::string tls_version = "1.3";  // "1.3" | "1.2"

@@ -159,6 +159,7 @@ nic::NicConfig ScenarioRun::nic_config(const char* who) {
   n.ctx_policy = cfg_.ctx_policy;
   n.faults = cfg_.nic_faults;
   n.whole_packet_marks = cfg_.whole_packet_marks;
+  n.core = core_.get();
   if (cfg_.gro)
     Host::rx_coalescing(n, [this](Nanos delay, std::function<void()> fn) { events_.schedule(clock_.now() + delay, std::move(fn)); });
   if (cfg_.trace)
@@ -169,6 +170,12 @@ nic::NicConfig ScenarioRun::nic_config(const char* who) {
 }
 
 void ScenarioRun::build_hosts_and_wire() {
+  if (cfg_.nic_core) {
+    std::string why;
+    core_ = CoreHop::start(0, 1, &why);
+    if (!core_) throw std::runtime_error("--nic-core on: " + why);
+    core_->carry(&meter_, sizeof meter_);
+  }
   client_ = std::make_unique<Host>(kClientIp, kClientMac, kServerMac, cfg_.mtu, cfg_.bare, nic_config("client"),
                                    &meter_, CpuDomain::kClientHost, CpuDomain::kClientNic);
   server_ = std::make_unique<Host>(kServerIp, kServerMac, kClientMac, cfg_.mtu, cfg_.bare, nic_config("server"),

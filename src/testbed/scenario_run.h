@@ -12,6 +12,7 @@
 #include "apps/bulk.h"
 #include "apps/fio.h"
 #include "common/clock.h"
+#include "common/core_hop.h"
 #include "common/cpu_meter.h"
 #include "common/event_queue.h"
 #include "l5p/nvme/nvme_ctrl.h"
@@ -82,6 +83,7 @@ class ScenarioRun {
   const Clock& clock_;
   EventQueue events_;
   CpuMeter meter_;
+  std::unique_ptr<CoreHop> core_;  // --nic-core: outlives the hosts (their teardown still sends)
   tcpip::LwipInstance lwip_;  // lwIP is global: started first, stopped last
   TlsShared tls_;
   std::unique_ptr<Host> client_, server_;
