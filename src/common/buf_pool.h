@@ -53,4 +53,14 @@ inline BufPool& frame_pool() {
   return p;
 }
 
+// Super-segments the driver DMAs out of the host's pbufs (TSO: up to 64 KiB): the NIC gives a
+// buffer back once it has cut it into wire frames, and the driver's next DMA takes it. Apart
+// from frame_pool() so 64 KiB buffers are not handed out for 1.5 KiB frames; as a NIC's TX
+// buffers, never memory the host's own allocations reuse (with the NIC model on its own core, a
+// freed super-segment's lines are in the other core's cache).
+inline BufPool& dma_pool() {
+  static BufPool p(64);
+  return p;
+}
+
 }  // namespace autonic

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/buf_pool.h"
+
 namespace autonic::driver {
 
 Driver::Driver(nic::Nic& nic, CpuMeter* meter, CpuDomain host, std::array<uint8_t, 6> own_mac,
@@ -187,7 +189,7 @@ err_t Driver::xmit(pbuf* p) {
   // not the host CPU's, so it is charged to the NIC -- and so is the buffer it lands in (a real
   // driver allocates none: the NIC reads the skb's pages; here a 64 KiB TSO frame's allocation
   // and zero-fill cost the host up to 0.05 cycles a byte, more than the L5P's own work, issue #12).
-  Bytes frame;
+  Bytes frame = dma_pool().take();
   nic_.dma([&] {
     frame.resize(kEthHeaderLen + p->tot_len);
     std::memcpy(frame.data(), peer_mac_.data(), 6);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "common/buf_pool.h"
 #include "common/inet_csum.h"
 #include "nic/tso.h"
 
@@ -75,6 +76,7 @@ void Nic::doorbell_here() {
       packets = true;
       ++stats_.tx_descs;
       transmit_packet(d);
+      dma_pool().give(d.frame);  // cut into wire frames (TSO) or dropped: the buffer is free again
     } else {
       run_cmd(d);
     }

@@ -48,9 +48,19 @@ void SimLinkDir::transmit(Bytes frame) {
 }
 
 void SimLinkDir::deliver_at(Nanos t, Bytes frame) {
-  FrameSink* sink = sink_;
-  wire_.events_.schedule(t, [sink, f = std::move(frame)]() mutable {
-    if (sink) sink->deliver(std::move(f));
+  uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = uint32_t(in_flight_.size());
+    in_flight_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  in_flight_[slot] = std::move(frame);
+  wire_.events_.schedule(t, [this, slot] {
+    Bytes f = std::move(in_flight_[slot]);
+    free_slots_.push_back(slot);
+    if (sink_) sink_->deliver(std::move(f));
   });
 }
 
