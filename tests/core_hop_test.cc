@@ -102,7 +102,7 @@ TEST(CoreHop, RefusesWhatItCannotHaveAndSaysWhy) {
 TEST(Ring, KeepsOrderAcrossWrapAndGrowthAndHoldsItsCapacity) {
   nic::Ring<std::vector<int>> r(40);
   int next_in = 0, next_out = 0;
-  // Interleave pushes and pops so the ring wraps while it grows (16 -> 32 -> 40 entries).
+  // Interleave pushes and pops so the ring wraps while it grows (16 -> 32 -> 64 slots, 40 usable).
   for (int round = 0; round < 50; ++round) {
     for (int i = 0; i < 3 && r.size() < 40; ++i) {
       ASSERT_TRUE(r.push({next_in, next_in}));

@@ -72,6 +72,9 @@ void Nic::doorbell_here() {
   bool packets = false;
   while (!send_ring_.empty()) {
     SendDesc d = send_ring_.pop();
+    // The NIC read the descriptor by DMA, which leaves the host's line as it was: moving out of
+    // the slot wrote it, so it goes to the LLC, not the NIC core's cache, for the host's next push.
+    if (cfg_.core) CoreHop::demote(send_ring_.popped_last(), sizeof(SendDesc));
     if (d.kind == SendDesc::Kind::kPacket) {
       packets = true;
       ++stats_.tx_descs;

@@ -98,42 +98,55 @@ struct RxCompletion {
 
 // A descriptor ring: at most `capacity` entries, first in first out. Like a NIC's rings it
 // is one array its entries are written into and read out of in place, so a steady stream of
-// packets allocates nothing; unlike one it grows to the peak it has held (doubling, up to the
-// capacity) instead of taking all of it up front, so an idle NIC holds a few entries, not 8192.
-// (A std::deque, before, allocated and freed a block every three completions: with the NIC model
-// on a core of its own, the host freed blocks the NIC had just allocated, every few packets.)
+// packets allocates nothing; unlike one it grows to the peak it has held (doubling, in powers of
+// two, up to the capacity) instead of taking all of it up front, so an idle NIC holds a few
+// entries, not 8192. (A std::deque, before, allocated and freed a block every three completions.)
+// The producer's index and the consumer's are free-running counters on cache lines of their own,
+// each written by one side only, as a NIC's producer and consumer indices: with the NIC model on
+// a core of its own (common/core_hop.h) a push does not wait for the line the other side's pop
+// just wrote. The producer re-reads the consumer's index only when the ring looks full.
 template <typename T>
 class Ring {
  public:
   explicit Ring(size_t capacity) : cap_(capacity) {}
   bool push(T&& v) {
-    if (n_ >= cap_) return false;
-    if (n_ == buf_.size()) grow();
-    buf_[wrap(head_ + n_)] = std::move(v);
-    ++n_;
+    if (p_.tail - p_.seen_head >= std::min(cap_, buf_.size())) p_.seen_head = c_.head;
+    const size_t n = p_.tail - p_.seen_head;
+    if (n >= cap_) return false;
+    if (n == buf_.size()) grow();
+    buf_[p_.tail & (buf_.size() - 1)] = std::move(v);
+    ++p_.tail;
     return true;
   }
-  bool empty() const { return n_ == 0; }
+  bool empty() const { return c_.head == p_.tail; }
   T pop() {
-    T v = std::move(buf_[head_]);
-    head_ = wrap(head_ + 1);
-    --n_;
+    T v = std::move(buf_[c_.head & (buf_.size() - 1)]);
+    ++c_.head;
     return v;
   }
-  size_t size() const { return n_; }
-  const T& back() const { return buf_[wrap(head_ + n_ - 1)]; }  // the entry pushed last
+  size_t size() const { return p_.tail - c_.head; }
+  const T& back() const { return buf_[(p_.tail - 1) & (buf_.size() - 1)]; }  // the entry pushed last
+  const T* popped_last() const { return &buf_[(c_.head - 1) & (buf_.size() - 1)]; }  // its slot, moved from
 
  private:
-  size_t wrap(size_t i) const { return i >= buf_.size() ? i - buf_.size() : i; }
-  void grow() {
-    std::vector<T> b(std::min(cap_, std::max<size_t>(16, 2 * buf_.size())));
-    for (size_t i = 0; i < n_; ++i) b[i] = std::move(buf_[wrap(head_ + i)]);
+  void grow() {  // the producer, with the ring full at its current size
+    std::vector<T> b(buf_.empty() ? 16 : 2 * buf_.size());
+    const size_t n = p_.tail - c_.head;
+    for (size_t i = 0; i < n; ++i) b[i] = std::move(buf_[(c_.head + i) & (buf_.size() - 1)]);
     buf_.swap(b);
-    head_ = 0;
+    c_.head = p_.seen_head = 0;
+    p_.tail = n;
   }
+  struct alignas(64) Producer {
+    size_t tail = 0, seen_head = 0;
+  };
+  struct alignas(64) Consumer {
+    size_t head = 0;
+  };
   size_t cap_;
-  std::vector<T> buf_;
-  size_t head_ = 0, n_ = 0;
+  std::vector<T> buf_;  // read by both sides, written only when it grows
+  Producer p_;
+  Consumer c_;
 };
 
 }  // namespace autonic::nic
