@@ -104,6 +104,14 @@ void CoreHop::run(Call& c) {
   c.done.store(true, std::memory_order_release);
 }
 
+void CoreHop::serve(std::atomic<Call*>& mine) {
+  Call* c = mine.load(std::memory_order_acquire);
+  if (!c) return _mm_pause();
+  mine.store(nullptr, std::memory_order_relaxed);
+  claim_carried();
+  run(*c);
+}
+
 void CoreHop::hand(Side s, Call& c) {
   ++hops_;
   const Side me = s == Side::kNic ? Side::kHost : Side::kNic;
@@ -111,15 +119,7 @@ void CoreHop::hand(Side s, Call& c) {
   std::atomic<Call*>& mine = slot_[size_t(me)].call;
   // Until our call is done, the other side may hand work back (the NIC raising the driver's
   // interrupt): run it here, then go on waiting.
-  while (!c.done.load(std::memory_order_acquire)) {
-    if (Call* back = mine.load(std::memory_order_acquire)) {
-      mine.store(nullptr, std::memory_order_relaxed);
-      claim_carried();
-      run(*back);
-    } else {
-      _mm_pause();
-    }
-  }
+  while (!c.done.load(std::memory_order_acquire)) serve(mine);
   c.done.exchange(false, std::memory_order_acquire);  // the line exclusive again (see Call)
   claim_carried();
   if (c.err) std::rethrow_exception(c.err);
@@ -127,15 +127,7 @@ void CoreHop::hand(Side s, Call& c) {
 
 void CoreHop::nic_loop() {
   std::atomic<Call*>& mine = slot_[size_t(Side::kNic)].call;
-  while (!stop_.load(std::memory_order_acquire)) {
-    if (Call* c = mine.load(std::memory_order_acquire)) {
-      mine.store(nullptr, std::memory_order_relaxed);
-      claim_carried();
-      run(*c);
-    } else {
-      _mm_pause();
-    }
-  }
+  while (!stop_.load(std::memory_order_acquire)) serve(mine);
 }
 
 }  // namespace autonic

@@ -94,6 +94,8 @@ class CoreHop {
   void hand(Side s, Call& c);
   static void run(Call& c);
   void claim_carried() const;  // on arrival of the baton
+  // Runs the call waiting in `mine`, if any (the baton has arrived), else pauses a moment.
+  void serve(std::atomic<Call*>& mine);
   void nic_loop();
 
   struct alignas(64) Slot {
