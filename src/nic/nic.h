@@ -42,7 +42,8 @@ struct NicConfig {
   uint32_t rx_coalesce_frames = 64;
   std::function<void(Nanos delay, std::function<void()> fn)> schedule;
   // Set: the NIC model runs on the NIC thread's core (common/core_hop.h), its work handed over
-  // at doorbell() and deliver() and the driver's DMA (dma()); its interrupt handed back.
+  // at doorbell() and deliver(), its interrupt handed back (the driver's DMA reads stay on the
+  // host's core: dma()).
   CoreHop* core = nullptr;
 };
 
