@@ -125,6 +125,7 @@ class Ring {
     return v;
   }
   size_t size() const { return p_.tail - c_.head; }
+  const T& at(size_t i) const { return buf_[(c_.head + i) & (buf_.size() - 1)]; }  // i < size()
   const T& back() const { return buf_[(p_.tail - 1) & (buf_.size() - 1)]; }  // the entry pushed last
   const T* popped_last() const { return &buf_[(c_.head - 1) & (buf_.size() - 1)]; }  // its slot, moved from
 
