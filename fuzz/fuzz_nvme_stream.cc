@@ -357,7 +357,7 @@ class FakeTransport final : public l5p::nvme::Transport {
   TcpSeq tx_pos() const override { return TcpSeq(kTxIsn + uint32_t(w_.out.size())); }
   TcpSeq release_point() const override { return TcpSeq(kTxIsn + uint32_t(w_.acked)); }
   size_t pump(l5p::TxMsgMap& map) override;
-  void write_copy(ByteSpan b) override;
+  bool write_copy(ByteSpan b) override;
   void shutdown_tx() override { w_.shut = true; }
   void abort() override { w_.aborted = true; }
   l5o::L5oHandle create_offload(l5o::Offload* off, l5o::Direction dir, std::shared_ptr<const l5o::L5State> state,
@@ -482,7 +482,10 @@ size_t FakeTransport::pump(l5p::TxMsgMap& map) {
   LentWriter wr(h_, w_);
   return map.pump(wr);
 }
-void FakeTransport::write_copy(ByteSpan b) { h_.on_write(w_, b.data(), b.size(), false); }
+bool FakeTransport::write_copy(ByteSpan b) {
+  h_.on_write(w_, b.data(), b.size(), false);
+  return true;
+}
 
 l5o::RrTeardown FakeOffload::del_rr_state(l5o::L5oHandle h, l5o::RrStateId id) {
   auto it = ctxs.find(h);

@@ -297,6 +297,25 @@ TEST(NvmeLinuxHost, IcRespAndAdminBringUpAsLinuxExpects) {
 
 // Connect rules (nvmet fabrics-cmd.c) and the data path of `nvme connect` + an 8 MiB O_DIRECT
 // write and read-back over two I/O queues (Linux opens one per CPU), digests on.
+TEST(NvmeLinuxHost, AnIcRespTcpCannotTakeWholeEndsTheConnectionInsteadOfCuttingIt) {
+  // TCP took 100 of the ICResp's 128 bytes: sending the rest later (or not at all) would let the
+  // host read the next PDU's bytes as the ICResp's tail. The queue fails, says why, and aborts.
+  CtrlRig rig;
+  auto t = std::make_unique<MemTransport>();
+  MemTransport* tp = t.get();
+  tp->copy_room = 100;
+  rig.ctrl->accept(std::move(t));
+  LinuxConn a{tp};
+  a.icreq();
+  EXPECT_EQ(rig.ctrl->failure(), "nvme:send_buffer_full");
+  EXPECT_FALSE(tp->alive()) << "the connection is aborted, its partial ICResp with it";
+  uint8_t sqe[64] = {};
+  sqe[0] = 0x7F;  // Fabrics Connect: never answered on a failed queue
+  sqe[4] = 0x01;
+  tp->deliver(autonic::testing::make_pdu(true, true, uint8_t(PduType::kCapsuleCmd), 0, sqe, {}));
+  EXPECT_TRUE(tp->take().empty()) << "nothing follows the cut ICResp";
+}
+
 TEST(NvmeLinuxHost, ConnectRulesAndEightMiBWriteReadBack) {
   CtrlRig rig;
   LinuxConn a = rig.open();

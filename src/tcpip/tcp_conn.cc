@@ -144,6 +144,11 @@ void TcpConn::close() {
   pcb_ = nullptr;
 }
 
+bool TcpConn::tx_open() const {
+  return pcb_ && (pcb_->state == ESTABLISHED || pcb_->state == CLOSE_WAIT || pcb_->state == SYN_SENT ||
+                  pcb_->state == SYN_RCVD);
+}
+
 void TcpConn::shutdown_tx() {
   if (!pcb_) return;
   PcbScope lists(tuple_of(pcb_));

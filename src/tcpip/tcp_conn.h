@@ -37,6 +37,8 @@ class TcpConn {
 
   void set_handler(TcpConnHandler* h) { handler_ = h; }
   bool alive() const { return pcb_ != nullptr; }
+  // TCP still takes data to send (not shut down for sending, not closed): what tcp_write allows.
+  bool tx_open() const;
   size_t sndbuf() const;
   // Queues bytes; copy=false hands TCP a reference (the caller keeps them intact until acked).
   // Returns how many were queued: lwIP takes at most 64 KiB a tcp_write, all or nothing, so a

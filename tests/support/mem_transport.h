@@ -1,6 +1,7 @@
 // An in-memory NVMe/TCP Transport for deterministic, clock-free tests: what the queue sends
 // collects in `out`; the test hands bytes in with deliver() (no TCP, no NIC, no offloads).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "l5p/common/tx_msg_map.h"
@@ -19,7 +20,12 @@ class MemTransport final : public l5p::nvme::Transport, private l5p::TxMsgMap::W
   TcpSeq tx_pos() const override { return TcpSeq(tx_); }
   TcpSeq release_point() const override { return TcpSeq(tx_); }
   size_t pump(l5p::TxMsgMap& m) override { return m.pump(*this); }
-  void write_copy(ByteSpan b) override { (void)write(b.data(), b.size(), false); }
+  size_t copy_room = SIZE_MAX;  // what write_copy takes at most (tests: a full send buffer)
+  bool write_copy(ByteSpan b) override {
+    const size_t n = std::min(b.size(), copy_room);
+    (void)write(b.data(), n, false);
+    return n == b.size();
+  }
   void shutdown_tx() override { tx_shut = true; }
   void abort() override { alive_ = false; }
   l5o::L5oHandle create_offload(l5o::Offload*, l5o::Direction, std::shared_ptr<const l5o::L5State>, TcpSeq,

@@ -29,6 +29,7 @@ constexpr Entry kErrors[] = {
     {"nvme:ddp_teardown_unconfirmed", Fes::kUnsupportedParameter},
     {"nvme:connection_closed", Fes::kInvalidHeaderField},
     {"nvme:tx_offload_lost", Fes::kInvalidHeaderField},
+    {"nvme:send_buffer_full", Fes::kInvalidHeaderField},
     {"nvme:stopped", Fes::kInvalidHeaderField},
 };
 static_assert(sizeof kErrors / sizeof kErrors[0] == size_t(NvmeError::kStopped) + 1);

@@ -24,6 +24,7 @@ enum class NvmeError : uint8_t {
   // reported without a TermReq of ours
   kConnectionClosed,  // the peer closed the connection
   kTxOffloadLost,     // the TX context is gone for good: queued PDUs can never leave (fail closed)
+  kSendBufferFull,    // TCP took only part of an ICReq / ICResp: never sent cut short
   kStopped,           // the queue already failed and said why (a TermReq received, a handler's verdict)
 };
 

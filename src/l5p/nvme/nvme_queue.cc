@@ -32,7 +32,17 @@ void NvmeQueue::start() {
   send_raw(ByteSpan(ic, 128));
 }
 
-void NvmeQueue::send_raw(ByteSpan bytes) { t_->write_copy(bytes); }
+// An ICReq / ICResp TCP does not take whole is never sent cut short (the peer would read the
+// next PDU's bytes as its rest): the queue ends, with the connection, saying why.
+bool NvmeQueue::send_raw(ByteSpan bytes) {
+  if (t_->write_copy(bytes)) return true;
+  if (!failed_) {
+    failed_ = true;
+    t_->abort();
+    h_->on_failed(name(NvmeError::kSendBufferFull));
+  }
+  return false;
+}
 
 void NvmeQueue::establish() {
   ic_done_ = true;
@@ -281,7 +291,7 @@ NvmeQueue::Result NvmeQueue::ic_done() {
     put32(ic + 4, 128);
     ic[11] = uint8_t((hdgst_ ? 1 : 0) | (ddgst_ ? 2 : 0));
     put32(ic + 12, maxh2cdata_);
-    send_raw(ByteSpan(ic, 128));
+    if (!send_raw(ByteSpan(ic, 128))) return NvmeError::kStopped;
   } else {
     // The controller enables no digest we did not ask for, needs no data padding (CPDA, byte
     // 10: Linux refuses any but 0 too), and takes whole dwords (nvme_tcp_init_connection).

@@ -87,7 +87,7 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps, private MsgPar
 
  private:
   enum class Phase : uint8_t { kHeader, kPad, kData, kDigest };
-  void send_raw(ByteSpan bytes);
+  bool send_raw(ByteSpan bytes);  // false: the queue failed (kSendBufferFull)
   void establish();
   // MsgParser: the PDU parser the shared framer drives (phases within one PDU).
   Result check() override;

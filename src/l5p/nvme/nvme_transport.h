@@ -42,7 +42,8 @@ class Transport {
   // an outer L5P's own message map): the NVMe map may release them.
   virtual TcpSeq release_point() const = 0;
   virtual size_t pump(TxMsgMap& map) = 0;
-  virtual void write_copy(ByteSpan bytes) = 0;  // ICReq / ICResp: outside the message map
+  // ICReq / ICResp, outside the message map, copied. False: TCP did not take them whole.
+  virtual bool write_copy(ByteSpan bytes) = 0;
   // Close the sending side after what is queued (deferred until the current delivery returns).
   virtual void shutdown_tx() = 0;
   virtual void abort() = 0;

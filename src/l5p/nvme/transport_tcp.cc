@@ -17,9 +17,10 @@ class TcpTransport final : public Transport, public tcpip::TcpConnHandler {
   TcpSeq tx_pos() const override { return conn_->write_seq(); }
   TcpSeq release_point() const override { return conn_->oldest_retained(); }
   size_t pump(TxMsgMap& map) override { return map.pump(*conn_); }
-  void write_copy(ByteSpan b) override {
-    conn_->write(b.data(), b.size(), true, false);
+  bool write_copy(ByteSpan b) override {
+    const bool whole = conn_->write(b.data(), b.size(), true, false) == b.size();
     conn_->output();
+    return whole;
   }
   void shutdown_tx() override {
     // lwIP's tcp_close answers with a RST (dropping our last PDU) while received data is

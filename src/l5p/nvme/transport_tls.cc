@@ -21,7 +21,7 @@ class TlsTransport final : public Transport, public StreamHandler {
     Writer w(*s_);
     return map.pump(w);
   }
-  void write_copy(ByteSpan b) override { s_->send_gather(b, false); }
+  bool write_copy(ByteSpan b) override { return s_->send_gather(b, false) == b.size(); }
   void shutdown_tx() override { s_->close_tx(); }
   void abort() override { s_->abort(); }
   l5o::L5oHandle create_offload(l5o::Offload* off, l5o::Direction dir, std::shared_ptr<const l5o::L5State> state,

@@ -21,10 +21,14 @@ void TlsSession::on_connected() {
   flush_handshake();
 }
 
+// A flight (or, with OpenSSL's record layer, its records) TCP does not take whole is never sent
+// cut short: the peer would read what follows as its rest. The session fails, saying why. (Our
+// sending side already shut: nothing goes out, as before -- the peer sees the FIN, not a cut.)
 void TlsSession::flush_handshake() {
   const Bytes out = hs_->take_output();
-  if (out.empty()) return;
-  conn_->write(out.data(), out.size(), true, false);
+  if (out.empty() || failed_) return;
+  if (conn_->write(out.data(), out.size(), true, false) < out.size() && conn_->tx_open())
+    return fail(RxFailure{"tls:send_buffer_full", std::nullopt});
   conn_->output();
 }
 
@@ -101,7 +105,7 @@ size_t TlsSession::send(ByteSpan data, bool more) {
     ossl_tx_ += written;
     openssl_key_update(ossl_ku_tx_, ossl_tx_);
     flush_handshake();
-    return written;
+    return failed_ ? 0 : written;
   }
   return queue_rekeying(data.size(), [&](size_t from) { return tx_->queue(data.subspan(from), more); });
 }
@@ -254,6 +258,7 @@ void TlsSession::on_recv(pbuf* p) {
       if (!ready_) {
         const auto s = hs_->step();
         flush_handshake();
+        if (failed_) break;
         if (s == TlsHandshake::Status::kFailed) {
           err = RxFailure{hs_->error(), std::nullopt};
           break;
@@ -268,6 +273,7 @@ void TlsSession::on_recv(pbuf* p) {
           SSL_key_update(hs_->ssl(), SSL_KEY_UPDATE_NOT_REQUESTED);
           SSL_do_handshake(hs_->ssl());
           flush_handshake();
+          if (failed_) break;
         }
         if (cfg_.openssl_only) {
           establish(rx_base_);  // (keeps only the flags: OpenSSL's record layer goes on)
