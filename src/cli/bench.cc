@@ -1,12 +1,11 @@
 #include "cli/bench.h"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/parse.h"
+#include "common/core_hop.h"
 #include "testbed/testbed.h"
 
 namespace autonic::cli {
@@ -26,9 +25,7 @@ void add_bench_options(CLI::App* bench, BenchArgs& a) {
 }
 
 bool bench_nic_core(const BenchArgs& a, std::string* how) {
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  const int cpus = sched_getaffinity(0, sizeof s, &s) == 0 ? CPU_COUNT(&s) : 1;
+  const int cpus = CoreHop::usable_cpus();
   const bool on = a.nic_core == "on" || (a.nic_core == "auto" && cpus >= 2);
   if (how)
     *how = on ? std::string("NIC model on its own core (--nic-core ") + a.nic_core +

@@ -13,16 +13,8 @@ namespace autonic {
 
 namespace {
 
-// Restricts `t` to CPU `cpu`, one of `allowed`; false (the reason in *why) if it is not there
-// or the kernel refuses.
-bool usable(int cpu, const cpu_set_t& allowed, std::string* why) {
-  if (cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &allowed)) return true;
-  if (why) *why = "CPU " + std::to_string(cpu) + " is not available to this process (two CPUs needed)";
-  return false;
-}
-
-bool pin(pthread_t t, int cpu, const cpu_set_t& allowed, std::string* why) {
-  if (!usable(cpu, allowed, why)) return false;
+// Restricts `t` to CPU `cpu`; false (the reason in *why) if the kernel refuses.
+bool pin(pthread_t t, int cpu, std::string* why) {
   cpu_set_t one;
   CPU_ZERO(&one);
   CPU_SET(cpu, &one);
@@ -52,20 +44,28 @@ void CoreHop::demote(const void* p, size_t n) {
   if (n && can_demote()) demote_lines(p, n);
 }
 
-std::unique_ptr<CoreHop> CoreHop::start(int host_cpu, int nic_cpu, std::string* why) {
-  if (host_cpu == nic_cpu) {
-    if (why) *why = "the host and the NIC need two different CPUs";
-    return nullptr;
-  }
-  // The CPUs this thread may use, read before pinning narrows them to one.
+int CoreHop::usable_cpus() {
+  cpu_set_t s;
+  CPU_ZERO(&s);
+  return sched_getaffinity(0, sizeof s, &s) == 0 ? CPU_COUNT(&s) : 1;
+}
+
+std::unique_ptr<CoreHop> CoreHop::start(std::string* why) {
+  // The CPUs this thread may use, read before pinning narrows them to one: the first two.
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
   if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
     if (why) *why = std::string("sched_getaffinity: ") + std::strerror(errno);
     return nullptr;
   }
-  // The NIC's CPU is checked before the host thread is pinned: a refusal leaves it as it was.
-  if (!usable(nic_cpu, allowed, why) || !pin(pthread_self(), host_cpu, allowed, why)) return nullptr;
+  int cpu[2] = {-1, -1};
+  for (int c = 0, found = 0; c < CPU_SETSIZE && found < 2; ++c)
+    if (CPU_ISSET(c, &allowed)) cpu[found++] = c;
+  if (cpu[1] < 0) {
+    if (why) *why = "two CPUs needed, this process may use " + std::to_string(CPU_COUNT(&allowed));
+    return nullptr;
+  }
+  if (!pin(pthread_self(), cpu[0], why)) return nullptr;
   // One malloc arena for both threads, as when the whole model ran on one: a frame the NIC
   // allocates and the host frees (or the reverse) is not a free into another thread's arena.
   // Only one thread runs at a time, so the arena's lock is never contended.
@@ -75,7 +75,7 @@ std::unique_ptr<CoreHop> CoreHop::start(int host_cpu, int nic_cpu, std::string* 
   h->host_cpus_ = allowed;
   h->nic_ = std::thread([p = h.get()] { p->nic_loop(); });
   h->nic_id_ = h->nic_.get_id();
-  if (!pin(h->nic_.native_handle(), nic_cpu, allowed, why)) return nullptr;  // the destructor joins the thread
+  if (!pin(h->nic_.native_handle(), cpu[1], why)) return nullptr;  // the destructor joins the thread
   return h;
 }
 

@@ -37,10 +37,12 @@ class CoreHop {
  public:
   enum class Side : uint8_t { kHost = 0, kNic = 1 };
 
-  // Starts the NIC thread on CPU `nic_cpu` and pins the calling thread (from now on: the host
-  // side) to `host_cpu`. nullptr, with the reason in *why, when the machine cannot (fewer than two
-  // usable CPUs, pinning refused).
-  static std::unique_ptr<CoreHop> start(int host_cpu, int nic_cpu, std::string* why);
+  // Pins the calling thread (from now on: the host side) to the first CPU it may use and starts
+  // the NIC thread on the second. nullptr, with the reason in *why, when the process may use
+  // fewer than two CPUs or the kernel refuses the pinning.
+  static std::unique_ptr<CoreHop> start(std::string* why);
+  // How many CPUs the calling thread may use (start() needs two).
+  static int usable_cpus();
   ~CoreHop();  // stops and joins the NIC thread, and gives the host thread its CPUs back
   CoreHop(const CoreHop&) = delete;
   CoreHop& operator=(const CoreHop&) = delete;

@@ -189,14 +189,20 @@ err_t Driver::xmit(pbuf* p) {
   // not the host CPU's, so it is charged to the NIC -- and so is the buffer it lands in (a real
   // driver allocates none: the NIC reads the skb's pages; here a 64 KiB TSO frame's allocation
   // and zero-fill cost the host up to 0.05 cycles a byte, more than the L5P's own work, issue #12).
-  Bytes frame = dma_pool().take();
-  nic_.dma([&] {
+  // The copy runs on the host's core even when the NIC model has its own (--nic-core): a device's
+  // DMA read takes a snapshot of the host's lines without changing their cache state (Intel's
+  // RdCur), where a read by another core would leave them shared and make the host's next write
+  // to them a cross-core invalidation no real host pays.
+  Bytes frame;
+  {
+    CpuScope dma(meter_, nic_.domain());
+    frame = dma_pool().take();
     frame.resize(kEthHeaderLen + p->tot_len);
     std::memcpy(frame.data(), peer_mac_.data(), 6);
     std::memcpy(frame.data() + 6, own_mac_.data(), 6);
     store_be16(frame.data() + 12, kEtherTypeIpv4);
     pbuf_copy_partial(p, frame.data() + kEthHeaderLen, p->tot_len, 0);
-  });
+  }
   if (neigh_ && frame.size() >= kEthHeaderLen + 20) {
     const uint32_t dst = load_be32(&frame[kEthHeaderLen + 16]);
     const auto mac = neigh_->lookup(dst);

@@ -56,9 +56,9 @@ bool Nic::post_send(SendDesc&& d) {
 
 // With a core of its own, the hop happens inside the NIC's domain: the handoff is not host work.
 void Nic::doorbell() {
+  if (!cfg_.core) return doorbell_here();
   CpuScope scope(meter_, domain_);
-  if (cfg_.core) return cfg_.core->to_nic([this] { doorbell_here(); });
-  doorbell_here();
+  cfg_.core->to_nic([this] { doorbell_here(); });
 }
 
 void Nic::deliver(Bytes frame) {

@@ -43,7 +43,7 @@ struct NicConfig {
   std::function<void(Nanos delay, std::function<void()> fn)> schedule;
   // Set: the NIC model runs on the NIC thread's core (common/core_hop.h), its work handed over
   // at doorbell() and deliver(), its interrupt handed back (the driver's DMA reads stay on the
-  // host's core: dma()).
+  // host's core: Driver::xmit).
   CoreHop* core = nullptr;
 };
 
@@ -80,16 +80,6 @@ class Nic final : public wire::FrameSink {
   // Returns false if the ring is full; `d` is then left as it was (the driver may keep it).
   bool post_send(SendDesc&& d);
   void doorbell();               // the NIC processes the send ring
-  // DMA work the driver asks of the NIC (reading a packet out of host memory), charged to the
-  // NIC's domain. It runs on the host's core even when the NIC model has its own: a device's DMA
-  // read takes a snapshot of the host's lines without changing their cache state (Intel's RdCur),
-  // where a read by another core would leave them shared and make the host's next write to them
-  // a cross-core invalidation no real host pays.
-  template <class F>
-  void dma(F&& f) {
-    CpuScope scope(meter_, domain_);
-    f();
-  }
   Ring<RxCompletion>& rx_ring() { return rx_ring_; }
   Ring<CmdCompletion>& cmd_ring() { return cmd_ring_; }
 

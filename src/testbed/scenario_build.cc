@@ -172,7 +172,7 @@ nic::NicConfig ScenarioRun::nic_config(const char* who) {
 void ScenarioRun::build_hosts_and_wire() {
   if (cfg_.nic_core) {
     std::string why;
-    core_ = CoreHop::start(0, 1, &why);
+    core_ = CoreHop::start(&why);
     if (!core_) throw std::runtime_error("--nic-core on: " + why);
     core_->carry(&meter_, sizeof meter_);
   }
