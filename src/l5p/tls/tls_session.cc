@@ -287,6 +287,11 @@ void TlsSession::on_recv(pbuf* p) {
       }
       continue;
     }
+    // The next packet's bytes are on their way while this one's records are parsed (issue #12:
+    // at 2 KiB records the record layer's loop between copies left every record boundary a
+    // full L3 wait: RX 1.27x plain TCP's host cycles, 1.15x with this; plain TCP's one copy of
+    // the chain gains nothing from it, measured).
+    tcpip::prefetch_payload(q->next);
     err = rx_->input(d, marked, inner_marked, tcpip::is_placed(q), /*batch=*/true);
   }
   if (rx_ && !failed_) rx_->flush();  // the records of this recv() that wait, in one delivery
