@@ -64,13 +64,14 @@ pbuf* make_rx_pbuf_chain(Bytes&& frame, size_t offset, const RxFrameMarks& marks
 // True for the pbufs of make_rx_pbuf_chain whose payload is a placed range: the bytes live in the
 // L5P's destination buffer (stable until the L5P lets go of it), not in the frame.
 bool is_placed(const pbuf* p);
-// Asks the caches for every line of p's payload (a hint; no-op for null). A parser that walks a
-// received chain a piece at a time calls it for the next pbuf before it handles this one: what
-// the NIC wrote sits in the L3 (DDIO), and a per-message loop between the copies otherwise lets
-// the core's loads run dry at each message boundary -- where a plain copy of the chain keeps
-// them in flight, and the hardware prefetcher with it.
+// Asks the caches for every line of p's payload (a hint; no-op for null, and for a placed range,
+// which the L5P never reads: its copy finds src == dst). A parser that walks a received chain a
+// piece at a time calls it for the next pbuf before it handles this one: what the NIC wrote sits
+// in the L3 (DDIO), and a per-message loop between the copies otherwise lets the core's loads
+// run dry at each message boundary -- where a plain copy of the chain keeps them in flight, and
+// the hardware prefetcher with it.
 inline void prefetch_payload(const pbuf* p) {
-  if (!p) return;
+  if (!p || is_placed(p)) return;
   const auto* b = static_cast<const uint8_t*>(p->payload);
   for (uint32_t o = 0; o < p->len; o += 64) __builtin_prefetch(b + o);
 }
