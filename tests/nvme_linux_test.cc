@@ -295,8 +295,6 @@ TEST(NvmeLinuxHost, IcRespAndAdminBringUpAsLinuxExpects) {
   EXPECT_EQ(prop_get(a, 0x1C, false).dw0 & 3, 2u) << "CSTS.CFS (nvmet_start_ctrl)";
 }
 
-// Connect rules (nvmet fabrics-cmd.c) and the data path of `nvme connect` + an 8 MiB O_DIRECT
-// write and read-back over two I/O queues (Linux opens one per CPU), digests on.
 TEST(NvmeLinuxHost, AnIcRespTcpCannotTakeWholeEndsTheConnectionInsteadOfCuttingIt) {
   // TCP took 100 of the ICResp's 128 bytes: sending the rest later (or not at all) would let the
   // host read the next PDU's bytes as the ICResp's tail. The queue fails, says why, and aborts.
@@ -316,6 +314,8 @@ TEST(NvmeLinuxHost, AnIcRespTcpCannotTakeWholeEndsTheConnectionInsteadOfCuttingI
   EXPECT_TRUE(tp->take().empty()) << "nothing follows the cut ICResp";
 }
 
+// Connect rules (nvmet fabrics-cmd.c) and the data path of `nvme connect` + an 8 MiB O_DIRECT
+// write and read-back over two I/O queues (Linux opens one per CPU), digests on.
 TEST(NvmeLinuxHost, ConnectRulesAndEightMiBWriteReadBack) {
   CtrlRig rig;
   LinuxConn a = rig.open();

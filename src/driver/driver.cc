@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/buf_pool.h"
+#include "common/prefetch.h"
 
 namespace autonic::driver {
 
@@ -387,10 +388,7 @@ void Driver::poll_rx() {
     // after's completion) while this one goes up; the NIC DMAed them to the L3, not to this core.
     if (ring.size() > 1) {
       const Bytes& next = ring.at(1).frame;
-      if (!next.empty()) {
-        __builtin_prefetch(next.data());
-        __builtin_prefetch(next.data() + 64);
-      }
+      prefetch_lines(next.data(), std::min<size_t>(next.size(), 128));
       if (ring.size() > 2) __builtin_prefetch(&ring.at(2));
     }
     nic::RxCompletion c = ring.pop();

@@ -9,6 +9,7 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/frame.h"
+#include "common/prefetch.h"
 #include "tcpip/demux_probe.h"
 #include "tcpip/lwip.h"
 
@@ -71,9 +72,7 @@ bool is_placed(const pbuf* p);
 // run dry at each message boundary -- where a plain copy of the chain keeps them in flight, and
 // the hardware prefetcher with it.
 inline void prefetch_payload(const pbuf* p) {
-  if (!p || is_placed(p)) return;
-  const auto* b = static_cast<const uint8_t*>(p->payload);
-  for (uint32_t o = 0; o < p->len; o += 64) __builtin_prefetch(b + o);
+  if (p && !is_placed(p)) prefetch_lines(p->payload, p->len);
 }
 
 // One host's network interface inside the shared lwIP instance.
