@@ -296,10 +296,10 @@ int run_bench_tls(const BenchArgs& a) {
   using enum testbed::OffloadMode;
   // Run in this order within a repetition, and in the reverse order in every other one: each
   // ratio's two modes back to back where they can be (offload next to plain TCP, software TLS
-  // next to the offload), and each side of a ratio first as often as second. Whatever a run
-  // inherits from the one before it on this VM (caches, the host's scheduling) then weighs on
-  // neither side: series of the same mode twice in a row read 0.96-1.07 for the second run's
-  // share, with the offload always second the ratios carried that position as well.
+  // next to the offload), and each side of a ratio first as often as second. What a run may
+  // inherit from the one before it on this VM (caches, the hypervisor's scheduling) then weighs
+  // on neither side: series of one mode run twice in a row put the second run at 0.96-1.07 of
+  // the first, and with the offload always second its ratios carried that position too.
   const Mode modes[] = {{"tcp", testbed::L5pKind::kTcp, kOff, "1.3", true},
                         {"offload", testbed::L5pKind::kTls, kOn, "1.3", true},
                         {"tls-sw", testbed::L5pKind::kTls, kOff, "1.3", true},
