@@ -267,5 +267,9 @@ recs=$(tshark -r "$T/tso.pcap" -o tls.keylog_file:"$T/tso.keys" -Y 'tls.app_data
 [ "$big" = 0 ] && [ "$badcs" = 0 ] && [ "$goodcs" -gt 2000 ] && [ "$recs" -gt 100 ] \
   || fail "$A $CMD: frames over the MTU $big, bad / good checksums $badcs / $goodcs, decrypted record frames $recs"
 
+# bench tls --reps: the paired ratios need at least one pair; 0 is refused before anything runs.
+if $A bench tls --reps 0 > "$T/reps.out" 2>&1; then fail "$A bench tls --reps 0: accepted"; fi
+grep -q "reps" "$T/reps.out" || fail "$A bench tls --reps 0: no message naming --reps"
+
 [ "$fails" = 0 ] && echo "cli acceptance: all checks passed"
 exit "$fails"

@@ -22,6 +22,10 @@ void add_bench_options(CLI::App* bench, BenchArgs& a) {
                     "auto | on | off: host-cycle runs put the NIC model on a second CPU, as a real NIC's engines "
                     "keep out of the host's caches (auto: when two CPUs are available)")
       ->check(CLI::IsMember({"auto", "on", "off"}));
+  bench->add_option("--reps", a.reps,
+                    "tls: repetitions of the host-cycle runs, every other one in reverse mode order (even: each "
+                    "mode first in half of its pairs); ratios are the median of this many pairs")
+      ->check(CLI::Range(1, 1000));
 }
 
 bool bench_nic_core(const BenchArgs& a, std::string* how) {

@@ -10,6 +10,9 @@ struct BenchArgs {
   std::string bytes = "1G";
   bool json = false;
   std::string nic_core = "auto";  // auto | on | off (--nic-core)
+  // bench tls (b): repetitions of every (mode, record size), every other one in reverse mode
+  // order (--reps): the paired ratios' median and range come from this many pairs.
+  int reps = 12;
 };
 
 // Whether the benchmark's runs put the NIC model on a core of its own (testbed ScenarioConfig::

@@ -31,9 +31,6 @@ namespace {
 using namespace l5p::tls;
 
 constexpr size_t kRecord = 16384, kRecords = 64, kSegment = 1448;
-// (b)'s repetitions of every (mode, record size): an even count, half of them in each order
-// (see run_bench_tls); the paired median is then the mean of the middle two pairs.
-constexpr int kBenchReps = 12;
 
 TrafficKeys bench_keys(Cipher c = Cipher::kAes128Gcm) {
   TrafficKeys k;
@@ -235,7 +232,8 @@ void print_engines(const EngineGbps& e) {
 
 using Cpb = std::function<std::pair<double, double>(const char* mode, uint32_t record)>;  // (tx, rx)
 
-void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes, const Cpb& g, const Runs& runs) {
+void print_host_cycles(const std::string& bytes, int reps, std::span<const uint32_t> sizes, const Cpb& g,
+                       const Runs& runs) {
   // The ratios: the median of the side-by-side pairs (paired_ratio.h).
   auto q = [&](const char* num, const char* den, uint32_t rs, bool tx) { return paired(runs, num, den, rs, tx).med; };
   std::printf("\nbench tls (b): host stack cycles per byte of the data phase (L5P + TCP + driver, from each\n"
@@ -243,7 +241,7 @@ void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes
               "  checking excluded), %s per run in 256 KiB writes, best of %d, TSO + GRO on (64 KiB\n"
               "  super-segments, 8 us / 64-packet interrupt moderation; README \"TSO and GRO\"); ratios: median of\n"
               "  the runs made side by side (repetition i of both modes; every other repetition in reverse\n"
-              "  order, so each mode ran first in half of its pairs)\n", bytes.c_str(), kBenchReps);
+              "  order, so each mode ran first in half of its pairs)\n", bytes.c_str(), reps);
   std::printf("  copies of each byte on the host: TX tcp 1 (tcp_write), tls-sw 1 (encrypt into the record),\n"
               "  offload 1 (plaintext into the record), +zc 0; RX tcp 1 (recv() copy), tls-sw 1 + decrypt,\n"
               "  offload 1 (into the record; the NIC decrypted in place)\n");
@@ -257,7 +255,7 @@ void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes
                 r("offload+zc"), q("offload", "tcp", rs, true), q("offload", "tcp", rs, false),
                 q("tls-sw", "offload", rs, true), q("tls-sw", "offload", rs, false));
   }
-  std::printf("  offload/tcp, lowest-highest of the %d pairs:", kBenchReps);
+  std::printf("  offload/tcp, lowest-highest of the %d pairs:", reps);
   for (uint32_t rs : sizes) {
     const Paired tx = paired(runs, "offload", "tcp", rs, true), rx = paired(runs, "offload", "tcp", rs, false);
     std::printf(" %uK TX %.2f-%.2f RX %.2f-%.2f%s", rs / 1024, tx.lo, tx.hi, rx.lo, rx.hi, rs == sizes.back() ? "\n" : ";");
@@ -286,7 +284,7 @@ void print_host_cycles(const std::string& bytes, std::span<const uint32_t> sizes
 int run_bench_tls(const BenchArgs& a) {
   const EngineGbps e = measure_engines();
 
-  // (b) host cycles per byte, TX (client) and RX (server), virtual time, kBenchReps runs of
+  // (b) host cycles per byte, TX (client) and RX (server), virtual time, a.reps runs of
   // each: the table's figures are each mode's best run (this VM's run-to-run spread is +-10-20 %:
   // the minimum of more runs is the stable absolute figure), its ratios the median of runs made
   // side by side (paired()). "pp": per-packet stack passes (no TSO / GRO), for comparison with
@@ -315,7 +313,7 @@ int run_bench_tls(const BenchArgs& a) {
   Runs runs;
   std::map<std::string, std::pair<double, double>> setup;  // kilocycles before the data phase (client, server)
   constexpr size_t kModes = std::size(modes);
-  for (int rep_i = 0; rep_i < kBenchReps; ++rep_i)
+  for (int rep_i = 0; rep_i < a.reps; ++rep_i)
     for (uint32_t rs : sizes)
       for (size_t mi = 0; mi < kModes; ++mi) {
         const Mode& m = modes[rep_i % 2 ? kModes - 1 - mi : mi];
@@ -367,11 +365,12 @@ int run_bench_tls(const BenchArgs& a) {
         }
     for (auto& [k, v] : setup) j["setup_kcycles"][k] = {{"client", v.first}, {"server", v.second}};
     j["nic_core"] = nic_how;
+    j["reps"] = a.reps;
     std::cout << j.dump(2) << std::endl;
     return 0;
   }
   print_engines(e);
-  print_host_cycles(a.bytes, sizes, [&](const char* m, uint32_t rs) { return cpb[{m, rs}]; }, runs);
+  print_host_cycles(a.bytes, a.reps, sizes, [&](const char* m, uint32_t rs) { return cpb[{m, rs}]; }, runs);
   std::printf("  %s\n", nic_how.c_str());
   std::printf("  connection set-up, left out of the figures above (host stack kilocycles, best of all runs):\n"
               "    tcp client %.0f server %.0f; TLS 1.3 handshake client %.0f server %.0f; TLS 1.2 client %.0f server %.0f\n",
