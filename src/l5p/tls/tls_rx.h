@@ -171,8 +171,6 @@ class TlsRx final : private MsgParser<RxFailure> {
   // application data -- moves it to rec_ (demote) and the general path.
   Bytes out_;
   size_t out_done_ = 0;
-  size_t out_head_ = 0;  // out_'s bytes before this were delivered (flush())
-  static constexpr size_t kCompactAt = 128 * 1024;
   bool in_out_ = false;
   uint8_t hdr_[kHeaderLen + kExplicitNonceLen] = {};
   uint32_t hdr_got_ = 0;  // header bytes in hdr_
