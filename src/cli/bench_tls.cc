@@ -232,6 +232,37 @@ void print_engines(const EngineGbps& e) {
 
 using Cpb = std::function<std::pair<double, double>(const char* mode, uint32_t record)>;  // (tx, rx)
 
+// Where the median of the pairs can lie (paired_ratio.h median_interval), and issue #12's goals
+// judged by it: one run decides a goal only when the whole interval is on one side of it.
+void print_intervals(const Runs& runs, std::span<const uint32_t> sizes) {
+  const Paired any = paired(runs, "offload", "tcp", sizes.front(), true);
+  const MedianInterval mi = median_interval(any.n);
+  std::printf("  offload/tcp, %.0f %% interval of the median (pairs %zu to %zu from the lowest of %zu):", 100 * mi.coverage,
+              mi.k, any.n + 1 - mi.k, any.n);
+  for (uint32_t rs : sizes) {
+    const Paired tx = paired(runs, "offload", "tcp", rs, true), rx = paired(runs, "offload", "tcp", rs, false);
+    std::printf(" %uK TX %.2f-%.2f RX %.2f-%.2f%s", rs / 1024, tx.ci_lo, tx.ci_hi, rx.ci_lo, rx.ci_hi,
+                rs == sizes.back() ? "\n" : ";");
+  }
+  struct Goal {
+    const char *num, *den;
+    uint32_t rs;
+    bool tx;
+    double limit;
+    bool at_most;
+  };
+  const Goal goals[] = {{"offload", "tcp", 16384, true, 1.05, true},    {"offload", "tcp", 16384, false, 1.10, true},
+                        {"offload", "tcp", 2048, true, 1.15, true},     {"offload", "tcp", 2048, false, 1.15, true},
+                        {"tls-sw", "offload", 16384, true, 2.5, false}, {"tls-sw", "offload", 16384, false, 2.2, false}};
+  std::printf("  goals (issue #12), by that interval -- met / not met / open (it straddles the limit):\n   ");
+  for (const Goal& g : goals) {
+    const Paired p = paired(runs, g.num, g.den, g.rs, g.tx);
+    std::printf(" %s %uK %s %s %.2f: %s (%.2f-%.2f)%s", g.at_most ? "offload/tcp" : "sw/offload", g.rs / 1024,
+                g.tx ? "TX" : "RX", g.at_most ? "<=" : ">=", g.limit, verdict_name(judge(p, g.limit, g.at_most)), p.ci_lo,
+                p.ci_hi, &g == &goals[2] ? "\n   " : &g == &goals[std::size(goals) - 1] ? "\n" : ";");
+  }
+}
+
 void print_host_cycles(const std::string& bytes, int reps, std::span<const uint32_t> sizes, const Cpb& g,
                        const Runs& runs) {
   // The ratios: the median of the side-by-side pairs (paired_ratio.h).
@@ -260,6 +291,7 @@ void print_host_cycles(const std::string& bytes, int reps, std::span<const uint3
     const Paired tx = paired(runs, "offload", "tcp", rs, true), rx = paired(runs, "offload", "tcp", rs, false);
     std::printf(" %uK TX %.2f-%.2f RX %.2f-%.2f%s", rs / 1024, tx.lo, tx.hi, rx.lo, rx.hi, rs == sizes.back() ? "\n" : ";");
   }
+  print_intervals(runs, sizes);
   std::printf("  TLS 1.2 (AES-128-GCM, explicit nonce), TSO + GRO:\n");
   std::printf("  %-6s | %-20s | %-20s | offload/tcp\n", "record", "TX: tls-sw  offload", "RX: tls-sw  offload");
   for (uint32_t rs : sizes) {
@@ -361,7 +393,8 @@ int run_bench_tls(const BenchArgs& a) {
         for (const bool tx : {true, false}) {
           const Paired p = paired(runs, num, den, rs, tx);
           j["paired_ratio"][std::string(num) + "/" + den][std::to_string(rs)][tx ? "tx" : "rx"] = {
-              {"median", p.med}, {"lo", p.lo}, {"hi", p.hi}};
+              {"median", p.med}, {"lo", p.lo}, {"hi", p.hi}, {"ci_lo", p.ci_lo}, {"ci_hi", p.ci_hi},
+              {"ci_coverage", p.ci_coverage}};
         }
     for (auto& [k, v] : setup) j["setup_kcycles"][k] = {{"client", v.first}, {"server", v.second}};
     j["nic_core"] = nic_how;
