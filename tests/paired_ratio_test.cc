@@ -77,4 +77,5 @@ TEST(PairedRatio, IntervalComesFromTheSortedPairsAndJudgesGoals) {
   const Paired rx = paired(runs, "offload", "tcp", 16384, false);
   EXPECT_NEAR(rx.ci_lo, 2.0, 1e-9);
   EXPECT_NEAR(rx.ci_hi, 2.0, 1e-9);
+  EXPECT_EQ(judge(paired(runs, "offload", "none", 16384, true), 1.10, true), Verdict::kOpen);  // no pairs
 }

@@ -232,6 +232,14 @@ void print_engines(const EngineGbps& e) {
 
 using Cpb = std::function<std::pair<double, double>(const char* mode, uint32_t record)>;  // (tx, rx)
 
+// One line of offload/tcp ranges per record size, TX and RX: [lo, hi] picks the fields of Paired.
+void print_ranges(const Runs& runs, std::span<const uint32_t> sizes, double Paired::*lo, double Paired::*hi) {
+  for (uint32_t rs : sizes) {
+    const Paired tx = paired(runs, "offload", "tcp", rs, true), rx = paired(runs, "offload", "tcp", rs, false);
+    std::printf(" %uK TX %.2f-%.2f RX %.2f-%.2f%s", rs / 1024, tx.*lo, tx.*hi, rx.*lo, rx.*hi, rs == sizes.back() ? "\n" : ";");
+  }
+}
+
 // Where the median of the pairs can lie (paired_ratio.h median_interval), and issue #12's goals
 // judged by it: one run decides a goal only when the whole interval is on one side of it.
 void print_intervals(const Runs& runs, std::span<const uint32_t> sizes) {
@@ -239,11 +247,7 @@ void print_intervals(const Runs& runs, std::span<const uint32_t> sizes) {
   const MedianInterval mi = median_interval(any.n);
   std::printf("  offload/tcp, %.0f %% interval of the median (pairs %zu to %zu from the lowest of %zu):", 100 * mi.coverage,
               mi.k, any.n + 1 - mi.k, any.n);
-  for (uint32_t rs : sizes) {
-    const Paired tx = paired(runs, "offload", "tcp", rs, true), rx = paired(runs, "offload", "tcp", rs, false);
-    std::printf(" %uK TX %.2f-%.2f RX %.2f-%.2f%s", rs / 1024, tx.ci_lo, tx.ci_hi, rx.ci_lo, rx.ci_hi,
-                rs == sizes.back() ? "\n" : ";");
-  }
+  print_ranges(runs, sizes, &Paired::ci_lo, &Paired::ci_hi);
   struct Goal {
     const char *num, *den;
     uint32_t rs;
@@ -254,13 +258,15 @@ void print_intervals(const Runs& runs, std::span<const uint32_t> sizes) {
   const Goal goals[] = {{"offload", "tcp", 16384, true, 1.05, true},    {"offload", "tcp", 16384, false, 1.10, true},
                         {"offload", "tcp", 2048, true, 1.15, true},     {"offload", "tcp", 2048, false, 1.15, true},
                         {"tls-sw", "offload", 16384, true, 2.5, false}, {"tls-sw", "offload", 16384, false, 2.2, false}};
-  std::printf("  goals (issue #12), by that interval -- met / not met / open (it straddles the limit):\n   ");
-  for (const Goal& g : goals) {
+  std::printf("  goals (issue #12), by that interval -- met / not met / open (it straddles the limit):");
+  for (size_t i = 0; i < std::size(goals); ++i) {
+    const Goal& g = goals[i];
     const Paired p = paired(runs, g.num, g.den, g.rs, g.tx);
-    std::printf(" %s %uK %s %s %.2f: %s (%.2f-%.2f)%s", g.at_most ? "offload/tcp" : "sw/offload", g.rs / 1024,
-                g.tx ? "TX" : "RX", g.at_most ? "<=" : ">=", g.limit, verdict_name(judge(p, g.limit, g.at_most)), p.ci_lo,
-                p.ci_hi, &g == &goals[2] ? "\n   " : &g == &goals[std::size(goals) - 1] ? "\n" : ";");
+    std::printf("%s %s %uK %s %s %.2f: %s (%.2f-%.2f)", i % 3 ? ";" : "\n   ", g.at_most ? "offload/tcp" : "sw/offload",
+                g.rs / 1024, g.tx ? "TX" : "RX", g.at_most ? "<=" : ">=", g.limit,
+                verdict_name(judge(p, g.limit, g.at_most)), p.ci_lo, p.ci_hi);
   }
+  std::printf("\n");
 }
 
 void print_host_cycles(const std::string& bytes, int reps, std::span<const uint32_t> sizes, const Cpb& g,
@@ -287,10 +293,7 @@ void print_host_cycles(const std::string& bytes, int reps, std::span<const uint3
                 q("tls-sw", "offload", rs, true), q("tls-sw", "offload", rs, false));
   }
   std::printf("  offload/tcp, lowest-highest of the %d pairs:", reps);
-  for (uint32_t rs : sizes) {
-    const Paired tx = paired(runs, "offload", "tcp", rs, true), rx = paired(runs, "offload", "tcp", rs, false);
-    std::printf(" %uK TX %.2f-%.2f RX %.2f-%.2f%s", rs / 1024, tx.lo, tx.hi, rx.lo, rx.hi, rs == sizes.back() ? "\n" : ";");
-  }
+  print_ranges(runs, sizes, &Paired::lo, &Paired::hi);
   print_intervals(runs, sizes);
   std::printf("  TLS 1.2 (AES-128-GCM, explicit nonce), TSO + GRO:\n");
   std::printf("  %-6s | %-20s | %-20s | offload/tcp\n", "record", "TX: tls-sw  offload", "RX: tls-sw  offload");

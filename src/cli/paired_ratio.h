@@ -74,6 +74,7 @@ inline Paired paired(const Runs& runs, const std::string& num, const std::string
 // open when the interval straddles the limit (this run's spread cannot tell).
 enum class Verdict : uint8_t { kMet, kNotMet, kOpen };
 inline Verdict judge(const Paired& p, double limit, bool at_most) {
+  if (p.n == 0) return Verdict::kOpen;  // no pairs: nothing is decided (an all-zero interval would read "met")
   const double good = at_most ? p.ci_hi : p.ci_lo, bad = at_most ? p.ci_lo : p.ci_hi;
   if (at_most ? good <= limit : good >= limit) return Verdict::kMet;
   if (at_most ? bad > limit : bad < limit) return Verdict::kNotMet;
