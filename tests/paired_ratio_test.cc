@@ -78,4 +78,14 @@ TEST(PairedRatio, IntervalComesFromTheSortedPairsAndJudgesGoals) {
   EXPECT_NEAR(rx.ci_lo, 2.0, 1e-9);
   EXPECT_NEAR(rx.ci_hi, 2.0, 1e-9);
   EXPECT_EQ(judge(paired(runs, "offload", "none", 16384, true), 1.10, true), Verdict::kOpen);  // no pairs
+  // Five pairs, all far below the limit: their interval covers the median only 93.75 % of the time.
+  Runs few;
+  for (int i = 0; i < 5; ++i) {
+    few[{"tcp", 2048}].push_back({1.0, 1.0});
+    few[{"offload", 2048}].push_back({0.5, 0.5});
+  }
+  EXPECT_EQ(judge(paired(few, "offload", "tcp", 2048, true), 1.15, true), Verdict::kOpen);
+  few[{"tcp", 2048}].push_back({1.0, 1.0});  // a sixth: 96.9 %
+  few[{"offload", 2048}].push_back({0.5, 0.5});
+  EXPECT_EQ(judge(paired(few, "offload", "tcp", 2048, true), 1.15, true), Verdict::kMet);
 }

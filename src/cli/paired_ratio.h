@@ -71,10 +71,13 @@ inline Paired paired(const Runs& runs, const std::string& num, const std::string
 
 // A goal on a ratio (at most `limit`, or at least it) judged by the median's interval: met when
 // the whole interval is on the right side, not met when the whole of it is on the wrong side,
-// open when the interval straddles the limit (this run's spread cannot tell).
+// open when the interval straddles the limit (this run's spread cannot tell) or covers the
+// median with less than 95 % probability (--reps below 6).
 enum class Verdict : uint8_t { kMet, kNotMet, kOpen };
 inline Verdict judge(const Paired& p, double limit, bool at_most) {
-  if (p.n == 0) return Verdict::kOpen;  // no pairs: nothing is decided (an all-zero interval would read "met")
+  // Too few pairs for a 95 % interval (fewer than 6; none: an all-zero interval would read
+  // "met"): nothing is decided, whatever side the pairs fell on.
+  if (p.ci_coverage < 0.95) return Verdict::kOpen;
   const double good = at_most ? p.ci_hi : p.ci_lo, bad = at_most ? p.ci_lo : p.ci_hi;
   if (at_most ? good <= limit : good >= limit) return Verdict::kMet;
   if (at_most ? bad > limit : bad < limit) return Verdict::kNotMet;
