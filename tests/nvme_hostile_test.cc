@@ -6,6 +6,8 @@
 
 #include <cstring>
 #include <iterator>
+#include <utility>
+#include <vector>
 #include <set>
 
 #include "common/inet_csum.h"
@@ -29,8 +31,9 @@ namespace {
 
 // fio-like random reads from a scripted controller; `attack` installs the hostile behaviour.
 Report run_against(const std::function<void(ScriptedCtrl&)>& attack, OffloadMode m = OffloadMode::kOn,
-                   uint32_t io = 4096, uint32_t lba = 512, L5pKind l5p = L5pKind::kNvmeTcp, bool digests = true) {
-  ScenarioConfig c = autonic::testing::nvme_config(l5p, m, "randread", io, 4, 64 * io);
+                   uint32_t io = 4096, uint32_t lba = 512, L5pKind l5p = L5pKind::kNvmeTcp, bool digests = true,
+                   const char* rw = "randread") {
+  ScenarioConfig c = autonic::testing::nvme_config(l5p, m, rw, io, 4, 64 * io);
   c.lba_size = lba;
   c.hdgst = c.ddgst = digests;
   c.stall_s = 2;
@@ -342,4 +345,52 @@ TEST(NvmeHostile, QueueAndNicFrameEveryHeaderAlike) {
             if (type == 6 || type == 7) { ASSERT_GT(ch.data_len(), 0u); }
           }
   EXPECT_GT(accepted, 1000u);
+}
+
+// ---- R2Ts: each byte of a write leaves once ----
+// A write the controller solicits with R2Ts (16 KiB: past the 8 KiB in-capsule limit). `r2ts`
+// lists the (offset, length) of the R2Ts it sends, then it answers success.
+Report run_r2ts(std::vector<std::pair<uint32_t, uint32_t>> r2ts, uint32_t io = 16384) {
+  return run_against([r2ts](ScriptedCtrl& s) {
+    s.answer = [&s, r2ts](const ScriptedCtrl::Cmd& c, Bytes& out) {
+      if (c.opc != kOpWrite) return;
+      out.clear();
+      for (auto [off, len] : r2ts) {
+        const Bytes r = s.r2t(c.conn, c.cid, 1, off, len);
+        out.insert(out.end(), r.begin(), r.end());
+      }
+      const Bytes r = s.capsule_resp(c.conn, c.cid, kScSuccess);
+      out.insert(out.end(), r.begin(), r.end());
+    };
+  }, OffloadMode::kOn, io, 512, L5pKind::kNvmeTcp, true, "randwrite");
+}
+
+TEST(NvmeHostile, R2tsInOrderAreServed) {
+  // (The scripted controller keeps no data: the run ends "ok", every write answered, each of
+  // its two R2Ts served with one H2CData.)
+  const Report r = run_r2ts({{0, 8192}, {8192, 8192}});
+  EXPECT_EQ(r.outcome, "ok") << why(r);
+  EXPECT_EQ(ctr(r.client, "nvme_r2t"), 2 * 64u) << why(r);
+  EXPECT_EQ(ctr(r.client, "nvme_h2c_pdus"), 2 * 64u) << why(r);
+  EXPECT_EQ(ctr(r.client, "nvme_cmd_errors"), 0u) << why(r);
+}
+
+// Before the fix the host answered every R2T with the bytes it named, so a controller's 24-byte
+// R2Ts, repeated, made the host queue the write's whole buffer again each time.
+TEST(NvmeHostile, AnR2tForBytesAlreadySolicitedFailsTheQueue) {
+  for (const auto& r2ts : std::vector<std::vector<std::pair<uint32_t, uint32_t>>>{
+           {{0, 16384}, {0, 16384}},        // the same R2T twice
+           {{0, 8192}, {4096, 8192}},       // overlapping the first
+           {{8192, 8192}, {0, 8192}}}) {    // going back
+    const Report r = run_r2ts(r2ts);
+    EXPECT_EQ(r.outcome, "nvme:bad_r2t") << why(r);
+    EXPECT_EQ(ctr(r.client, "nvme_r2t"), 1u) << why(r);
+    EXPECT_EQ(ctr(r.client, "nvme_h2c_pdus"), 1u) << "only the first R2T's data left: " << why(r);
+  }
+}
+
+TEST(NvmeHostile, AnR2tForAnInCapsuleWriteFailsTheQueue) {
+  const Report r = run_r2ts({{0, 4096}}, 4096);  // 4 KiB: the data went in the capsule
+  EXPECT_EQ(r.outcome, "nvme:bad_r2t") << why(r);
+  EXPECT_EQ(ctr(r.client, "nvme_h2c_pdus"), 0u) << why(r);
 }

@@ -65,6 +65,15 @@ Bytes ScriptedCtrl::c2h_data(unsigned conn, uint16_t cid, uint32_t off, ByteSpan
   return pdu(conns_.at(conn), uint8_t(PduType::kC2HData), last ? kFlagLast : 0, spec, data);
 }
 
+Bytes ScriptedCtrl::r2t(unsigned conn, uint16_t cid, uint16_t ttag, uint32_t off, uint32_t len) const {
+  uint8_t spec[16] = {};
+  put16(spec, cid);
+  put16(spec + 2, ttag);
+  put32(spec + 4, off);
+  put32(spec + 8, len);
+  return pdu(conns_.at(conn), uint8_t(PduType::kR2T), 0, spec, {});
+}
+
 Bytes ScriptedCtrl::capsule_resp(unsigned conn, uint16_t cid, uint16_t status, uint64_t dw0) const {
   uint8_t spec[16] = {};
   put64(spec, dw0);

@@ -47,6 +47,7 @@ class ScriptedCtrl final : public NvmePeerHook {
   // PDU builders, with the digests this connection negotiated.
   Bytes c2h_data(unsigned conn, uint16_t cid, uint32_t off, ByteSpan data, bool last) const;
   Bytes capsule_resp(unsigned conn, uint16_t cid, uint16_t status, uint64_t dw0 = 0) const;
+  Bytes r2t(unsigned conn, uint16_t cid, uint16_t ttag, uint32_t off, uint32_t len) const;
 
  private:
   struct Conn {

@@ -20,6 +20,9 @@ class NvmeHost::Queue final : public QueueHandler {
     l5o::RrStateId rr = 0;
     std::function<void(uint16_t status, uint64_t dw0)> done;
     uint32_t received = 0;  // C2HData bytes so far (they must arrive in order, without gaps)
+    // A write's bytes the controller has asked for so far (R2Ts) -- all of them when they went in
+    // the capsule. An R2T may only ask for bytes past these: each byte leaves once.
+    uint32_t solicited = 0;
     // Answered, but the NIC may have placed bytes ahead of the parser into its buffer: the
     // command (its buffer and its CID) completes once the parser reaches `fence`.
     bool responded = false;
@@ -45,6 +48,7 @@ class NvmeHost::Queue final : public QueueHandler {
     if (cid == kMaxCids) return false;
     put16(sqe + 2, cid);
     Cmd c{buf, write, false, 0, std::move(done)};
+    if (write && !incap.empty()) c.solicited = uint32_t(incap.size());  // nothing left to ask for
     // Copy offload: tell the NIC where this read's data belongs before the command leaves (§5.1).
     if (!write && buf && q_.ddp()) c.rr = q_.add_rr(cid, MutByteSpan(*buf));
     cmds_[cid] = std::move(c);
@@ -100,9 +104,14 @@ class NvmeHost::Queue final : public QueueHandler {
   void on_r2t(const Pdu& p) {
     const DataFields f = data_fields(p.hdr);
     auto it = cmds_.find(f.cccid);
+    // The R2T asks for bytes of a write we hold, not yet answered, inside its buffer, none of
+    // them asked for before (Linux's nvme_tcp_handle_r2t refuses an offset below what it sent).
+    // Without the last rule a hostile controller's 24-byte R2Ts, repeated, each made us queue the
+    // whole buffer again -- up to MDTS a PDU, held until acknowledged.
     if (it == cmds_.end() || it->second.responded || !it->second.write || !it->second.buf ||
-        uint64_t(f.offset) + f.length > it->second.buf->size() || f.length == 0)
+        uint64_t(f.offset) + f.length > it->second.buf->size() || f.length == 0 || f.offset < it->second.solicited)
       return q_.fail(NvmeError::kBadR2t);
+    it->second.solicited = f.offset + f.length;
     ++host_.st_.nvme_r2t;
     // Several H2CData PDUs per R2T, each at most MAXH2CDATA; the buffer is sent by reference.
     const uint32_t maxd = q_.maxh2cdata();
