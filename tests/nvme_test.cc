@@ -107,6 +107,18 @@ struct Script {
     put16(sqe.data() + 48, uint16_t(len / 512 - 1));
     return sqe;
   }
+  static Bytes read_cmd(uint16_t cid, uint64_t slba, uint32_t nlb) {
+    Bytes sqe(64, 0);
+    sqe[0] = kOpRead;
+    sqe[1] = 0x40;
+    put16(sqe.data() + 2, cid);
+    put32(sqe.data() + 4, 1);
+    put32(sqe.data() + 32, nlb * 512);
+    sqe[39] = kSglTransportDataBlock;
+    put64(sqe.data() + 40, slba);
+    put16(sqe.data() + 48, uint16_t(nlb - 1));
+    return sqe;
+  }
   static Bytes h2c(uint16_t cid, uint16_t ttag, uint32_t off, uint32_t len) {
     Bytes s(16, 0);
     put16(s.data(), cid);
@@ -247,6 +259,39 @@ TEST(NvmeMalformed, OverlappingH2CDataIsRefused) {
   EXPECT_EQ(x(r, "raw_termreq_fes"), 4);
   EXPECT_EQ(x(r, "raw_first_status"), -1);
   EXPECT_EQ(ctr(r.server, "nvme_r2t"), 1u);
+}
+
+// A host may hold at most its queue's entries in flight (Connect SQSIZE 31 here: 32); the
+// controller, as nvmet_tcp, keeps a pool of twice that and ends the queue past it. A command
+// counts until its response went to TCP, so a host that reads nothing while it sends reads
+// cannot make the controller queue their data without end (before: 160 x 64 KiB = 10 MiB queued
+// for 11 KiB of capsules, and more for every further capsule).
+TEST(NvmeMalformed, MoreCommandsThanTheQueueHoldsEndTheQueue) {
+  for (const unsigned n : {32u, 160u}) {
+    Script s(false, true);
+    for (unsigned i = 0; i < n; ++i) s.pdu(0x04, Script::read_cmd(uint16_t(i), i * 128, 128));  // 64 KiB each
+    const Report r = run_script(s);
+    if (n == 32) {
+      EXPECT_EQ(x(r, "raw_termreq_fes"), -1) << "a queue's worth is served";
+      EXPECT_EQ(x(r, "raw_first_status"), kScSuccess);
+      EXPECT_EQ(ctr(r.server, "nvme_c2h_pdus"), n) << r.outcome;
+    } else {
+      // (its TermReq, FES 2, queues behind the data TCP has not taken: the run ends first)
+      EXPECT_EQ(r.outcome, "controller:nvme:too_many_commands");
+      EXPECT_LT(ctr(r.server, "nvme_c2h_pdus"), 2 * 32u + 16u) << "answered: what TCP took, then 64 in flight";
+    }
+  }
+}
+
+// MDTS is 2 MiB (Identify Controller byte 77 = 9): a longer transfer is refused before anything
+// is staged or read (it was unlimited: 65 536 blocks, 32 MiB, for one capsule).
+TEST(NvmeMalformed, TransferBeyondMdtsIsRefused) {
+  Script s(false, true);
+  s.pdu(0x04, Script::read_cmd(1, 0, 8192));  // 4 MiB
+  const Report r = run_script(s);
+  EXPECT_EQ(x(r, "raw_first_status"), kScInvalidField | l5p::nvme::kDnr);
+  EXPECT_EQ(ctr(r.server, "nvme_c2h_pdus"), 0u);
+  EXPECT_EQ(x(r, "raw_termreq_fes"), -1);
 }
 
 // Found by fuzz_nvme_stream: the controller sent 4096 bytes of Identify data whatever length the

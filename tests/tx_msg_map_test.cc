@@ -184,3 +184,31 @@ TEST(TxMsgMapRuns, PartlyTakenWritesResumeWhereTcpStopped) {
 
 }  // namespace
 }  // namespace autonic::l5p
+
+namespace autonic::l5p {
+namespace {
+
+// written_index(): the first message not yet handed to the writer whole -- inside a run too, and
+// the same for a run as for its messages pushed one by one (the NVMe controller counts its
+// answered commands by it).
+TEST(TxMsgMapRuns, WrittenIndexCountsMessagesHandedOverWhole) {
+  Pair p(TcpSeq(1000));
+  p.push_n(100, 90, 5);
+  for (TxMsgMap* m : {&p.runs, &p.single}) {
+    EXPECT_EQ(m->written_index(), 0u);
+    MemWriter w;
+    w.room_ = 250;  // two messages and half of the third
+    m->pump(w);
+    EXPECT_EQ(m->written_index(), 2u);
+    w.room_ = 50;  // the third completes
+    m->pump(w);
+    EXPECT_EQ(m->written_index(), 3u);
+    w.room_ = 1000;
+    m->pump(w);
+    EXPECT_EQ(m->written_index(), 5u);
+    EXPECT_EQ(m->written_index(), m->next_index());
+  }
+}
+
+}  // namespace
+}  // namespace autonic::l5p

@@ -72,6 +72,12 @@ class TxMsgMap {
   uint64_t next_index() const { return next_index_; }
   uint64_t oldest_index() const { return msgs_.empty() ? next_index_ : msgs_.front().index; }
   size_t held() const { return size_t(next_index_ - oldest_index()); }
+  // Index of the first message not yet handed to the writer whole (next_index() when all were).
+  uint64_t written_index() const {
+    if (first_unwritten_ >= msgs_.size()) return next_index_;
+    const Msg& m = msgs_[first_unwritten_];
+    return m.index + m.written / m.unit;  // (a run: its messages written whole so far)
+  }
   // Visits released messages' pieces (e.g. to check that lent buffers were not modified).
   using OnRelease = std::function<void(const std::vector<Piece>&, uint64_t note)>;
   void set_on_release(OnRelease fn) { on_release_ = std::move(fn); }

@@ -205,7 +205,7 @@ Bytes identify_ctrl_data(const CtrlConfig& cfg, uint16_t cntlid, uint32_t ioccsz
   std::memcpy(d.data() + 4, "AUTONIC0000000000001", 20);
   std::memcpy(d.data() + 24, "autonic RAM namespace                   ", 40);
   std::memcpy(d.data() + 64, "1.0     ", 8);
-  d[77] = 0;  // MDTS: no limit
+  d[77] = kMdts;
   put16(d.data() + 78, cntlid);
   put32(d.data() + 80, kVs14);
   d[512] = 0x66;  // SQES

@@ -27,6 +27,12 @@ struct AdminReply {
 AdminReply execute_admin(const CtrlConfig& cfg, CtrlState& st, const Namespace& ns, const uint8_t* sqe);
 
 // Identify data structures (4096 bytes). ioccsz_bytes: in-capsule data we accept per command.
+// MDTS (Identify Controller byte 77): the largest transfer a command may ask for, 2^MDTS pages
+// of CAP.MPSMIN (4 KiB): 2 MiB. A command beyond it is refused (Invalid Field), so one 72-byte
+// capsule never makes the controller stage more (at 65 536 blocks of 512 bytes it was 32 MiB).
+inline constexpr uint8_t kMdts = 9;
+inline constexpr uint64_t kMaxTransferBytes = uint64_t(4096) << kMdts;
+
 Bytes identify_ctrl_data(const CtrlConfig& cfg, uint16_t cntlid, uint32_t ioccsz_bytes);
 Bytes identify_ns_data(const CtrlConfig& cfg, const Namespace& ns);
 // Namespace 1's NGUID: stable for a subsystem NQN (Linux rejects two namespaces with one ID).

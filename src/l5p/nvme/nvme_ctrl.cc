@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
 #include <cstring>
 #include <stdexcept>
 
@@ -114,8 +115,19 @@ class NvmeController::Conn final : public QueueHandler {
     put16(spec + 12, cid);
     put16(spec + 14, uint16_t(status << 1));
     if (status != kScSuccess) ++c_.st_.nvme_cmd_errors;
-    q_.send(PduType::kCapsuleResp, 0, spec, {});
+    answered_.push_back(q_.send(PduType::kCapsuleResp, 0, spec, {}));
     inflight_.erase(cid);
+  }
+
+  // Commands this queue holds at once: twice its entries (Connect's SQSIZE, 0-based), as nvmet_tcp
+  // allocates its command pool; one more is fatal there ("out of commands") and here. A command
+  // counts until its response has gone to TCP: one answered while TCP's buffer is full still
+  // holds its data in the queue. Before, the CID was free the moment the response was queued,
+  // so a host that kept its receive window shut and went on sending reads made the controller
+  // queue their data without end.
+  bool room_for_command() {
+    while (!answered_.empty() && answered_.front() < q_.handed_over()) answered_.pop_front();
+    return inflight_.size() + answered_.size() < 2 * (size_t(sqsize_) + 1);
   }
 
   void send_data(uint16_t cid, ByteSpan data, std::shared_ptr<const void> keep) {
@@ -135,6 +147,10 @@ class NvmeController::Conn final : public QueueHandler {
     const uint8_t* sqe = p.hdr + 8;
     const uint16_t cid = le16(sqe + 2);
     ++c_.st_.nvme_cmds;
+    if (!room_for_command()) {
+      q_.fatal(NvmeError::kTooManyCommands);
+      return;
+    }
     if (!inflight_.insert(cid).second) {  // a CID still in use: the host broke the protocol
       q_.fatal(NvmeError::kDuplicateCid);
       return;
@@ -226,6 +242,7 @@ class NvmeController::Conn final : public QueueHandler {
     const uint64_t len = nlb * ns.lba_size();
     if (slba > ns.nsze() || nlb > ns.nsze() - slba) return respond(cid, kScLbaOutOfRange);
     if (sgl_len != len) return respond(cid, kScInvalidField);
+    if (len > kMaxTransferBytes) return respond(cid, kScInvalidField | kDnr);  // beyond MDTS
     const uint64_t off = slba * ns.lba_size();
     (opc == kOpRead ? ctrl_->read_cmds : ctrl_->write_cmds)++;
     (opc == kOpRead ? ctrl_->read_units : ctrl_->write_units) += len / 512;
@@ -283,6 +300,7 @@ class NvmeController::Conn final : public QueueHandler {
   bool sqflow_off_ = false;
   std::map<uint16_t, PendingWrite> writes_;
   std::set<uint16_t> inflight_;
+  std::deque<uint64_t> answered_;  // the CapsuleResp PDU of each command answered, until it went to TCP
 };
 
 NvmeController::NvmeController(std::shared_ptr<Namespace> ns, const QueueConfig& cfg, NvmeStats& st, CtrlConfig cc)

@@ -23,6 +23,7 @@ constexpr Entry kErrors[] = {
     {"nvme:duplicate_cid", Fes::kInvalidHeaderField},
     {"nvme:h2c_without_r2t", Fes::kPduSequenceError},
     {"nvme:h2c_incomplete", Fes::kPduSequenceError},
+    {"nvme:too_many_commands", Fes::kPduSequenceError},
     {"nvme:unexpected_pdu_at_host", Fes::kInvalidHeaderField},
     {"nvme:bad_r2t", Fes::kDataOutOfRange},
     {"nvme:response_for_unknown_cid", Fes::kInvalidHeaderField},

@@ -19,6 +19,7 @@ enum class NvmeError : uint8_t {
   kUnsupportedIcParam,  // ICReq HPDA / ICResp CPDA we cannot honour, or digests not asked for
   // the controller
   kUnexpectedPduAtController, kDuplicateCid, kH2cWithoutR2t, kH2cIncomplete,
+  kTooManyCommands,  // more commands in flight than the queue's entries allow (nvmet: out of commands)
   // the host
   kUnexpectedPduAtHost, kBadR2t, kResponseForUnknownCid, kDdpTeardownUnconfirmed,
   // reported without a TermReq of ours

@@ -57,8 +57,8 @@ void NvmeQueue::establish() {
   h_->on_established();
 }
 
-void NvmeQueue::send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan data, std::shared_ptr<const void> keep) {
-  if (failed_ || !t_->alive()) return;
+uint64_t NvmeQueue::send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan data, std::shared_ptr<const void> keep) {
+  if (failed_ || !t_->alive()) return map_.next_index();
   const uint8_t hlen = *hlen_for(uint8_t(t));
   const bool has_data = !data.empty();
   const uint32_t hbytes = hlen + (hdgst_ ? uint32_t(kDigestLen) : 0);
@@ -93,8 +93,9 @@ void NvmeQueue::send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan dat
       }
     }
   }
-  map_.push(std::move(pieces));
+  const uint64_t idx = map_.push(std::move(pieces));
   t_->pump(map_);
+  return idx;
 }
 
 NvmeError NvmeQueue::fatal(NvmeError e, uint32_t fei) {

@@ -57,8 +57,10 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps, private MsgPar
   void start();  // host: sends ICReq
 
   // Sends a PDU. spec = bytes [8, hlen) of its header. Data is referenced if `keep` owns it,
-  // copied otherwise.
-  void send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan data, std::shared_ptr<const void> keep = {});
+  // copied otherwise. Returns the PDU's index among those sent (see handed_over()).
+  uint64_t send(PduType t, uint8_t flags, const uint8_t* spec, ByteSpan data, std::shared_ptr<const void> keep = {});
+  // PDUs before this index have gone to TCP whole (the rest wait for room in its send buffer).
+  uint64_t handed_over() const { return map_.written_index(); }
   // Fatal transport error: TermReq with FES, then close (spec "Transport Errors").
   // fei: Fatal Error Information (for an invalid header field, the offset of the field).
   // Returns `e`, for the caller to hand on.
