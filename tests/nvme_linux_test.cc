@@ -418,6 +418,26 @@ HostConfig linux_host_config(const std::string& subnqn) {
 
 }  // namespace
 
+// A controller serving connection after connection holds only the live ones: a connection the
+// host closed goes at the next accept (before: every Conn, its queue and map, for the controller's
+// life -- a leak per connection for `net nvme serve`).
+TEST(NvmeLinuxHost, ClosedConnectionsGoAtTheNextAccept) {
+  CtrlRig rig;
+  LinuxConn live = rig.open();
+  ASSERT_EQ(live.icreq().type, uint8_t(PduType::kICResp));
+  for (int i = 0; i < 100; ++i) {
+    LinuxConn c = rig.open();
+    ASSERT_EQ(c.icreq().type, uint8_t(PduType::kICResp));
+    ASSERT_EQ(connect(c, 0, 0xFFFF, kSubNqn, 31).status, kScSuccess);
+    if (i % 2) c.t->deliver(Bytes(8, 0xEE));  // half of them end in a fatal error first
+    c.t->peer_close();
+    EXPECT_LE(rig.ctrl->connections(), 3u) << "connection " << i;
+  }
+  EXPECT_EQ(rig.ctrl->controllers(), 0u) << "each closed admin queue took its controller along";
+  rig.open();
+  EXPECT_EQ(rig.ctrl->connections(), 2u) << "the live one and the new one";
+}
+
 TEST(NvmeNvmetTarget, OurHostConnectsWritesAndReadsBackEightMiB) {
   autonic::testing::NvmetLikeCtrl probe;
   HostRig rig(linux_host_config(probe.subnqn));

@@ -43,6 +43,11 @@ class MemTransport final : public l5p::nvme::Transport, private l5p::TxMsgMap::W
     rx_ += uint32_t(d.size());
     return more;
   }
+  // The peer closed the connection (its FIN): the transport is gone.
+  void peer_close() {
+    alive_ = false;
+    u_->on_transport_closed();
+  }
   Bytes take() {
     Bytes b;
     b.swap(out);

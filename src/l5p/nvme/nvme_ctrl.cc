@@ -60,6 +60,9 @@ class NvmeController::Conn final : public QueueHandler {
   Conn(NvmeController& c, std::unique_ptr<Transport> tc)
       : c_(c), q_(std::move(tc), NvmeQueue::Role::kController, c.cfg_, this, c.st_) {}
 
+  // Its queue failed and its connection is gone: nothing of it will run again.
+  bool finished() const { return q_.failed() && q_.closed(); }
+
   void on_established() override {}
   void on_failed(const std::string& o) override {
     if (c_.failure_.empty()) c_.failure_ = o;
@@ -308,7 +311,12 @@ NvmeController::NvmeController(std::shared_ptr<Namespace> ns, const QueueConfig&
 
 NvmeController::~NvmeController() = default;
 
+// Connections that ended go when the next one comes: a Conn is never destroyed inside its own
+// callbacks, and a controller serving connection after connection holds only the live ones (and
+// the ended since). Before, every connection's queue, buffers and map stayed for the controller's
+// life.
 void NvmeController::accept(std::unique_ptr<Transport> c) {
+  std::erase_if(conns_, [](const std::unique_ptr<Conn>& k) { return k->finished(); });
   conns_.push_back(std::make_unique<Conn>(*this, std::move(c)));
 }
 

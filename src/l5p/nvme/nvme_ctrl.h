@@ -48,6 +48,8 @@ class NvmeController {
   const std::string& failure() const { return failure_; }
   // Controllers (admin queues) connected now.
   size_t controllers() const { return ctrls_.size(); }
+  // Connections held: the live ones, and those ended since the last accept().
+  size_t connections() const { return conns_.size(); }
 
  private:
   class Conn;

@@ -38,7 +38,16 @@ class TcpTransport final : public Transport, public tcpip::TcpConnHandler {
 
   void on_connected() override { user_->on_transport_up(); }
   void on_recv(pbuf* p) override {
-    if (!p) return user_->on_transport_closed();
+    if (!p) {
+      // The peer closed: NVMe/TCP has no half-closed queue (nvmet releases the queue on the
+      // peer's FIN, the Linux host tears it down), so our side closes too and hands the pcb to
+      // lwIP, which sends what is queued, our FIN, and frees it. Left open, the pcb stayed in
+      // CLOSE_WAIT for the life of the process; after our own FIN (a fatal error's TermReq) it
+      // went to TIME_WAIT, where lwIP frees it without a word to the TcpConn still holding it.
+      user_->on_transport_closed();
+      if (conn_->alive()) conn_->close();
+      return;
+    }
     const size_t total = p->tot_len;
     in_recv_ = true;
     for (pbuf* q = p; q; q = q->next) {
