@@ -181,7 +181,12 @@ err_t TcpConn::on_recv_cb(void* arg, tcp_pcb* pcb, pbuf* p, err_t err) {
     return ERR_OK;
   }
   self->handler_->on_recv(p);  // takes ownership
-  return self->pcb_ ? ERR_OK : ERR_ABRT;
+  if (!self->pcb_) return ERR_ABRT;
+  // The peer's FIN after ours: both directions are done and lwIP ends the pcb by itself -- in
+  // TIME_WAIT it frees it after 2 MSL without calling anyone (tcp_slowtmr), so holding on to it
+  // would leave a dangling pointer (and ~TcpConn would abort freed memory). It is lwIP's now.
+  if (!p && (pcb->state == TIME_WAIT || pcb->state == CLOSING)) self->close();
+  return ERR_OK;
 }
 
 err_t TcpConn::on_sent_cb(void* arg, tcp_pcb*, u16_t len) {

@@ -40,12 +40,10 @@ class TcpTransport final : public Transport, public tcpip::TcpConnHandler {
   void on_recv(pbuf* p) override {
     if (!p) {
       // The peer closed: NVMe/TCP has no half-closed queue (nvmet releases the queue on the
-      // peer's FIN, the Linux host tears it down), so our side closes too and hands the pcb to
-      // lwIP, which sends what is queued, our FIN, and frees it. Left open, the pcb stayed in
-      // CLOSE_WAIT for the life of the process; after our own FIN (a fatal error's TermReq) it
-      // went to TIME_WAIT, where lwIP frees it without a word to the TcpConn still holding it.
+      // peer's FIN, the Linux host tears it down), so our FIN follows what is queued. Left
+      // open, the connection stayed in CLOSE_WAIT for the life of the process.
       user_->on_transport_closed();
-      if (conn_->alive()) conn_->close();
+      if (conn_->alive()) conn_->shutdown_tx();
       return;
     }
     const size_t total = p->tot_len;
