@@ -223,6 +223,7 @@ err_t Driver::xmit(pbuf* p) {
   // One parse for both: the offload binding and the TSO size.
   const auto v = !tx_by_flow_.empty() || !tx_closed_.empty() || tso_ ? TcpFrameView::parse(frame) : std::nullopt;
   if (v && (v->tcp_flags & 0x04)) forget_flow(v->key);
+  if (v && (v->tcp_flags & 0x01) && !peer_mss_.empty()) track_fin(*v);
   if (v && v->payload_len > 0) {
     auto it = tx_by_flow_.find(v->key);
     if (it != tx_by_flow_.end()) {
@@ -247,19 +248,42 @@ err_t Driver::xmit(pbuf* p) {
 // receive proves nothing (it may be forged and ignored by TCP): it prunes nothing.
 void Driver::forget_flow(const FlowKey& k) {
   tx_closed_.erase(k);
+  syn_mss_.erase(k);
   peer_mss_.erase(k);
 }
 
-uint16_t Driver::wire_mss(const FlowKey& flow, size_t hdr) const {
+uint16_t Driver::wire_mss(const FlowKey& flow, size_t hdr) {
   const size_t mtu = nif_ ? nif_->raw()->mtu : 1500;
   size_t mss = mtu > hdr ? mtu - hdr : 1;
-  if (auto it = peer_mss_.find(flow); it != peer_mss_.end()) mss = std::min<size_t>(mss, it->second);
+  auto it = peer_mss_.find(flow);
+  if (it == peer_mss_.end() && !syn_mss_.empty()) {  // the flow's first data: its SYN's MSS moves
+    if (auto s = syn_mss_.find(flow); s != syn_mss_.end()) {
+      it = peer_mss_.emplace(flow, PeerMss{s->second, false, TcpSeq()}).first;
+      syn_mss_.erase(s);
+    }
+  }
+  if (it != peer_mss_.end()) mss = std::min<size_t>(mss, it->second.mss);
   return uint16_t(std::max<size_t>(mss, 1));
+}
+
+void Driver::track_fin(const TcpFrameView& v) {
+  auto it = peer_mss_.find(v.key);
+  if (it == peer_mss_.end()) return;
+  it->second.fin_sent = true;
+  it->second.fin_end = v.seq + uint32_t(v.payload_len) + 1;
 }
 
 void Driver::snoop_syn_mss(ByteSpan frame) {
   auto v = TcpFrameView::parse(frame);
-  if (!v || !(v->tcp_flags & 0x02)) return;
+  if (!v) return;
+  if (!(v->tcp_flags & 0x02)) {
+    // The peer acknowledged our FIN: all we sent on the flow is through, nothing more is cut.
+    if (peer_mss_.empty() || !(v->tcp_flags & 0x10)) return;
+    auto it = peer_mss_.find(v->key.reversed());
+    if (it != peer_mss_.end() && it->second.fin_sent && TcpSeq(load_be32(frame.data() + v->tcp_off + 8)) >= it->second.fin_end)
+      peer_mss_.erase(it);
+    return;
+  }
   const uint8_t* o = frame.data() + v->tcp_off + 20;
   const uint8_t* end = frame.data() + v->payload_off;
   while (o < end && *o != 0) {  // kinds 0 (end) and 1 (no-op) have no length byte
@@ -267,7 +291,12 @@ void Driver::snoop_syn_mss(ByteSpan frame) {
     if (end - o < 2 || o[1] < 2 || o[1] > end - o) return;
     if (o[0] == 2 && o[1] == 4) {
       const uint16_t mss = load_be16(o + 2);
-      if (mss > 0) peer_mss_[v->key.reversed()] = mss;
+      // Only an MSS below what our MTU gives any segment needs remembering (wire_mss falls back
+      // to the MTU's): a peer announcing the usual leaves nothing behind.
+      const size_t mtu = nif_ ? nif_->raw()->mtu : 1500;
+      if (mss == 0 || mss + 40u >= mtu) return;
+      if (syn_mss_.size() >= kMaxSynMss && !syn_mss_.count(v->key.reversed())) syn_mss_.erase(syn_mss_.begin());
+      syn_mss_[v->key.reversed()] = mss;
       return;
     }
     o += o[1];

@@ -48,6 +48,8 @@ class Driver final : public l5o::Offload {
   // option of the peer's SYN, which the driver reads as it passes (Linux keeps the two apart:
   // mss_cache and the GSO size goal).
   void enable_tso() { tso_ = true; }
+  // Peer MSS entries held now (tests: bounded, and none for the usual MSS).
+  size_t peer_mss_entries() const { return syn_mss_.size() + peer_mss_.size(); }
   // GRO (driver/gro.h) on each poll's batch; needs the NIC's interrupt moderation to see batches.
   void enable_gro();
 
@@ -105,8 +107,8 @@ class Driver final : public l5o::Offload {
   void send_raw(Bytes frame);  // an ARP frame: out as a plain packet
   void forget_flow(const FlowKey& k);  // we sent a RST: the connection is gone
   // TSO: the wire MSS for a frame of `flow` whose IPv4 + TCP headers take `hdr` bytes.
-  uint16_t wire_mss(const FlowKey& flow, size_t hdr) const;
-  void snoop_syn_mss(ByteSpan frame);  // a received SYN's MSS option (RFC 9293 §3.7.1)
+  uint16_t wire_mss(const FlowKey& flow, size_t hdr);
+  void snoop_syn_mss(ByteSpan frame);  // a received SYN's MSS option (RFC 9293 §3.7.1); ACKs of our FIN
   void to_stack(pbuf* p);  // hands a received packet to lwIP (through GRO if on)
   // Posts a command (or packet); commands that must not be lost wait in deferred_ if the ring is full.
   void post(nic::SendDesc&& d);
@@ -162,7 +164,21 @@ class Driver final : public l5o::Offload {
   std::vector<uint32_t> lost_notify_;
   bool notify_armed_ = false;
   bool tso_ = false;
-  std::unordered_map<FlowKey, uint16_t, FlowKeyHash> peer_mss_;  // by our TX flow
+  // The MSS a peer announced below what our MTU gives (RFC 9293 §3.7.1), by our TX flow: TSO cuts
+  // that flow's segments to it. A SYN's goes to syn_mss_, a bounded table (a SYN flood's
+  // half-open connections, which lwIP drops without a RST, churn only it); the flow's first data
+  // moves it to peer_mss_, where it stays until our FIN is acknowledged (nothing of the flow is
+  // sent after) or our RST. Before, every SYN's MSS stayed until a RST of ours: one entry per
+  // SYN received, for the life of the host.
+  struct PeerMss {
+    uint16_t mss = 0;
+    bool fin_sent = false;
+    TcpSeq fin_end;  // the sequence number after our FIN
+  };
+  static constexpr size_t kMaxSynMss = 4096;
+  std::unordered_map<FlowKey, uint16_t, FlowKeyHash> syn_mss_;
+  std::unordered_map<FlowKey, PeerMss, FlowKeyHash> peer_mss_;
+  void track_fin(const TcpFrameView& v);  // our FIN leaves: remember where it ends
   std::unique_ptr<Gro> gro_;
   uint32_t next_ctx_ = 1;
   uint32_t next_rr_ = 1;
