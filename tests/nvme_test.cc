@@ -96,28 +96,24 @@ struct Script {
     if (!data.empty() && dd) { uint8_t d[4]; put32(d, digest(data)); bytes.insert(bytes.end(), d, d + 4); }
     return at;
   }
-  static Bytes write_cmd(uint16_t cid, uint32_t len, bool incap) {
+  // A Read or Write of `len` bytes (512-byte blocks) from block `slba` on namespace 1.
+  static Bytes io_cmd(uint8_t opc, uint16_t cid, uint64_t slba, uint32_t len, uint8_t sgl) {
     Bytes sqe(64, 0);
-    sqe[0] = kOpWrite;
+    sqe[0] = opc;
     sqe[1] = 0x40;
     put16(sqe.data() + 2, cid);
     put32(sqe.data() + 4, 1);
     put32(sqe.data() + 32, len);
-    sqe[39] = incap ? kSglInCapsuleOffset : kSglTransportDataBlock;
+    sqe[39] = sgl;
+    put64(sqe.data() + 40, slba);
     put16(sqe.data() + 48, uint16_t(len / 512 - 1));
     return sqe;
   }
+  static Bytes write_cmd(uint16_t cid, uint32_t len, bool incap) {
+    return io_cmd(kOpWrite, cid, 0, len, incap ? kSglInCapsuleOffset : kSglTransportDataBlock);
+  }
   static Bytes read_cmd(uint16_t cid, uint64_t slba, uint32_t nlb) {
-    Bytes sqe(64, 0);
-    sqe[0] = kOpRead;
-    sqe[1] = 0x40;
-    put16(sqe.data() + 2, cid);
-    put32(sqe.data() + 4, 1);
-    put32(sqe.data() + 32, nlb * 512);
-    sqe[39] = kSglTransportDataBlock;
-    put64(sqe.data() + 40, slba);
-    put16(sqe.data() + 48, uint16_t(nlb - 1));
-    return sqe;
+    return io_cmd(kOpRead, cid, slba, nlb * 512, kSglTransportDataBlock);
   }
   static Bytes h2c(uint16_t cid, uint16_t ttag, uint32_t off, uint32_t len) {
     Bytes s(16, 0);

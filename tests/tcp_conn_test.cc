@@ -37,6 +37,19 @@ struct TwoHosts {
   HostNetif b{kIpB, 1500, false, [this](pbuf* p) { return send(&a, p); }};
   Nanos next_timer = 0;
 
+  // A connection from a's `port` to b's listener, established.
+  std::unique_ptr<TcpConn> client, server;
+  std::unique_ptr<TcpListener> listener;
+  void open(uint16_t port, Events& ea, Events& eb) {
+    listener = std::make_unique<TcpListener>(b.raw(), kIpB, 4420, [this, &eb](std::unique_ptr<TcpConn> c) {
+      server = std::move(c);
+      server->set_handler(&eb);
+    });
+    client = TcpConn::connect(a.raw(), kIpA, port, kIpB, 4420);
+    client->set_handler(&ea);
+    run(10);
+  }
+
   err_t send(HostNetif* to, pbuf* p) {
     Bytes pkt(p->tot_len);
     pbuf_copy_partial(p, pkt.data(), p->tot_len, 0);
@@ -68,16 +81,11 @@ struct TwoHosts {
 TEST(TcpConnTeardown, OurFinThenThePeersLeavesNoPcbBehind) {
   TwoHosts h;
   Events ea, eb;
-  std::unique_ptr<TcpConn> server;
-  TcpListener listener(h.b.raw(), kIpB, 4420, [&](std::unique_ptr<TcpConn> c) {
-    server = std::move(c);
-    server->set_handler(&eb);
-  });
-  std::unique_ptr<TcpConn> client = TcpConn::connect(h.a.raw(), kIpA, 40000, kIpB, 4420);
-  client->set_handler(&ea);
-  h.run(10);
+  h.open(40000, ea, eb);
   ASSERT_TRUE(ea.connected);
-  ASSERT_TRUE(server);
+  ASSERT_TRUE(h.server);
+  auto& client = h.client;
+  auto& server = h.server;
 
   client->shutdown_tx();
   h.run(10);
@@ -99,15 +107,10 @@ TEST(TcpConnTeardown, OurFinThenThePeersLeavesNoPcbBehind) {
 TEST(TcpConnTeardown, ThePeersFinThenOursEndsInClosed) {
   TwoHosts h;
   Events ea, eb;
-  std::unique_ptr<TcpConn> server;
-  TcpListener listener(h.b.raw(), kIpB, 4420, [&](std::unique_ptr<TcpConn> c) {
-    server = std::move(c);
-    server->set_handler(&eb);
-  });
-  std::unique_ptr<TcpConn> client = TcpConn::connect(h.a.raw(), kIpA, 40001, kIpB, 4420);
-  client->set_handler(&ea);
-  h.run(10);
-  ASSERT_TRUE(server);
+  h.open(40001, ea, eb);
+  ASSERT_TRUE(h.server);
+  auto& client = h.client;
+  auto& server = h.server;
   server->shutdown_tx();
   h.run(10);
   ASSERT_TRUE(ea.fin);
