@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/frame.h"
 #include "common/inet_csum.h"
 #include "tcpip/tcp_conn.h"
 #include "testbed/host.h"
@@ -19,18 +21,25 @@ constexpr uint16_t kPort = 4420;
 
 struct Capture final : wire::Link {
   size_t frames = 0;
-  void transmit(Bytes) override { ++frames; }
+  std::vector<Bytes> kept;  // with `keep`: every frame sent
+  bool keep = false;
+  void transmit(Bytes f) override {
+    ++frames;
+    if (keep) kept.push_back(std::move(f));
+  }
 };
 
-// An Ethernet frame holding a SYN from the peer's `sport` to our listening port, MSS option `mss`.
-Bytes syn(uint16_t sport, uint16_t mss) {
-  Bytes f(14 + 20 + 24, 0);
+// An Ethernet frame holding a segment from the peer's `sport` to our listening port: with
+// `mss` != 0 a SYN carrying that MSS option, else a bare segment with `flags`.
+Bytes segment(uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t mss = 0) {
+  const size_t tcp_len = mss ? 24 : 20;
+  Bytes f(14 + 20 + tcp_len, 0);
   std::copy(kMac.begin(), kMac.end(), f.begin());
   std::copy(kPeerMac.begin(), kPeerMac.end(), f.begin() + 6);
   store_be16(&f[12], 0x0800);
   uint8_t* ip = &f[14];
   ip[0] = 0x45;
-  store_be16(ip + 2, 44);
+  store_be16(ip + 2, uint16_t(20 + tcp_len));
   store_be16(ip + 6, 0x4000);  // DF
   ip[8] = 64;
   ip[9] = 6;
@@ -40,16 +49,20 @@ Bytes syn(uint16_t sport, uint16_t mss) {
   uint8_t* tcp = ip + 20;
   store_be16(tcp, sport);
   store_be16(tcp + 2, kPort);
-  store_be32(tcp + 4, 1000u * sport);
-  tcp[12] = 6 << 4;  // 24 bytes: the MSS option
-  tcp[13] = 0x02;    // SYN
+  store_be32(tcp + 4, seq);
+  store_be32(tcp + 8, ack);
+  tcp[12] = uint8_t(tcp_len / 4 << 4);
+  tcp[13] = mss ? 0x02 : flags;
   store_be16(tcp + 14, 65535);
-  tcp[20] = 2;
-  tcp[21] = 4;
-  store_be16(tcp + 22, mss);
-  store_be16(tcp + 16, tcp4_checksum(ip, 44));
+  if (mss) {
+    tcp[20] = 2;
+    tcp[21] = 4;
+    store_be16(tcp + 22, mss);
+  }
+  store_be16(tcp + 16, tcp4_checksum(ip, 20 + tcp_len));
   return f;
 }
+Bytes syn(uint16_t sport, uint16_t mss) { return segment(sport, 1000u * sport, 0, 0, mss); }
 
 struct Rig {
   VirtualClock clock;
@@ -80,6 +93,49 @@ TEST(DriverPeerMss, TheUsualMssIsNotRemembered) {
   Rig r;
   for (uint16_t p = 1; p <= 100; ++p) r.in->deliver(syn(uint16_t(20000 + p), 1460));
   EXPECT_EQ(r.host.driver()->peer_mss_entries(), 0u);
+}
+
+// A connection whose peer announced MSS 1000 (below the 1460 our MTU gives): TSO cuts every
+// super-segment at 1000 -- the entry moves from the SYN table to the flow with its first data --
+// and the entry goes once the peer acknowledged our FIN.
+TEST(DriverPeerMss, ASmallMssCutsTheFlowUntilOurFinIsAcknowledged) {
+  Rig r;
+  r.out.keep = true;
+  const uint16_t sport = 30000;
+  const uint32_t isn = 1000u * sport;
+  r.in->deliver(syn(sport, 1000));
+  std::optional<TcpFrameView> synack;
+  for (const Bytes& f : r.out.kept)
+    if (auto v = TcpFrameView::parse(f); v && (v->tcp_flags & 0x12) == 0x12) synack = v;
+  ASSERT_TRUE(synack) << "the host answered the SYN";
+  const TcpSeq our_isn = synack->seq;
+  r.in->deliver(segment(sport, isn + 1, (our_isn + 1).raw(), 0x10));  // the handshake's ACK
+  ASSERT_EQ(r.accepted.size(), 1u);
+  EXPECT_EQ(r.host.driver()->peer_mss_entries(), 1u);
+
+  r.out.kept.clear();
+  Bytes data(20000, 0x5A);
+  ASSERT_EQ(r.accepted[0]->write(data.data(), data.size(), true, false), data.size());
+  r.accepted[0]->output();
+  size_t sent = 0;
+  for (const Bytes& f : r.out.kept) {
+    const auto v = TcpFrameView::parse(f);
+    ASSERT_TRUE(v);
+    EXPECT_LE(v->payload_len, 1000u) << "a segment longer than the peer's MSS";
+    sent += v->payload_len;
+  }
+  EXPECT_GT(sent, 2000u) << "TSO sent several segments' worth";
+  EXPECT_EQ(r.host.driver()->peer_mss_entries(), 1u) << "the flow's entry";
+
+  r.in->deliver(segment(sport, isn + 1, (our_isn + 1 + uint32_t(data.size())).raw(), 0x10));  // all acknowledged
+  r.out.kept.clear();
+  r.accepted[0]->shutdown_tx();
+  std::optional<TcpFrameView> fin;
+  for (const Bytes& f : r.out.kept)
+    if (auto v = TcpFrameView::parse(f); v && (v->tcp_flags & 0x01)) fin = v;
+  ASSERT_TRUE(fin) << "our FIN left";
+  r.in->deliver(segment(sport, isn + 1, (fin->seq + 1).raw(), 0x10));
+  EXPECT_EQ(r.host.driver()->peer_mss_entries(), 0u) << "our FIN acknowledged: nothing more is cut";
 }
 
 }  // namespace
