@@ -4,6 +4,8 @@
 // own process; every failure prints the command that replays it.
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "l5p/tls/tls_rx.h"
 #include "nvme_fixture.h"
 #include "test_util.h"
@@ -278,6 +280,36 @@ TEST(TlsRxPlaced, APaddedRecordWhoseTypeByteWasPlaced) {
   ASSERT_FALSE(rx.input(ByteSpan(rec).subspan(kHeaderLen + 104), true, true));
   EXPECT_EQ(out, content);
   EXPECT_FALSE(rx.inner_trusted());
+}
+
+// A padded record a peer cut into 1-byte packets, every third byte placed -- padding and type too:
+// the type byte is found behind the padding and the content handed up right, with the placed
+// ranges looked up by a cursor and a binary search (a scan of every placed range per padding
+// byte, and per delivered range, was quadratic in the record before).
+TEST(TlsRxPlaced, APaddedRecordInOneBytePiecesEveryThirdPlaced) {
+  TlsStats st;
+  Bytes out;
+  TlsRx rx(test_keys(), st, [&](ByteSpan d, bool) { out.insert(out.end(), d.begin(), d.end()); },
+           [](TcpSeq, bool, uint64_t, TcpSeq) {});
+  rx.start(TcpSeq(0));
+  for (const size_t pad : {0u, 1u, 40u})
+  for (const size_t phase : {0u, 1u, 2u}) {  // (one of them places the type byte)
+    Bytes content(300);
+    for (size_t i = 0; i < content.size(); ++i) content[i] = uint8_t(i % 5 ? i * 11 + 1 : 0);
+    const Bytes rec = decrypted_record(content, pad);  // content || 23 || pad zeros || tag
+    std::deque<Bytes> dests;  // where the NIC placed each placed byte (stable addresses)
+    out.clear();
+    for (size_t i = 0; i < rec.size(); ++i) {
+      const ByteSpan piece = ByteSpan(rec).subspan(i, 1);
+      if (i >= kHeaderLen && i + kTagLen < rec.size() && i % 3 == phase) {
+        dests.emplace_back(piece.begin(), piece.end());
+        ASSERT_FALSE(rx.input(dests.back(), true, true, /*placed=*/true)) << "pad " << pad << " byte " << i;
+      } else {
+        ASSERT_FALSE(rx.input(piece, true, true)) << "pad " << pad << " byte " << i;
+      }
+    }
+    EXPECT_EQ(out, content) << "pad " << pad << " phase " << phase;
+  }
 }
 
 TEST(TlsRxPlaced, APartlyDecryptedRecordFallsBackToSoftwareWithThePlacedBytes) {

@@ -138,9 +138,13 @@ TlsRx::Result TlsRx::on_bytes_general(uint32_t off, ByteSpan bytes, const RxMark
 }
 
 void TlsRx::deliver_range(uint32_t lo, uint32_t hi, bool inner_marked) {
-  for (const Placed& p : placed_) {
-    if (lo >= hi) return;
-    if (p.off + p.len <= lo || p.off >= hi) continue;
+  // placed_ is in stream order, without overlap: start at the first range not wholly before lo
+  // and stop at the first one past hi. (Scanning all of it for each of the record's inner-mark
+  // ranges was quadratic in a record a peer cut into 1-byte packets with alternating marks.)
+  auto it = std::lower_bound(placed_.begin(), placed_.end(), lo,
+                             [](const Placed& p, uint32_t v) { return p.off + p.len <= v; });
+  for (; it != placed_.end() && lo < hi && it->off < hi; ++it) {
+    const Placed& p = *it;
     if (p.off > lo) {
       deliver_(ByteSpan(rec_.data() + lo, p.off - lo), inner_marked);
       lo = p.off;
@@ -296,10 +300,16 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   // are read where the NIC put them (a padded record can have its type byte placed -- the NIC
   // cannot tell padding from content before the record ends). TLS 1.2: the header's type, no
   // padding.
+  // Called for the last byte, then for each one before it (padding is scanned backwards), so
+  // the placed range holding it is found by a cursor walking placed_ (in stream order) down with
+  // it: a padded record of 1-byte placed pieces cost a scan of all of them per zero before.
+  size_t k = placed_.size();
   auto inner_at = [&](size_t i) -> uint8_t {
-    if (all)
-      for (const Placed& p : placed_)
-        if (body_off_ + i >= p.off && body_off_ + i < size_t(p.off) + p.len) return p.at[body_off_ + i - p.off];
+    if (all) {
+      const size_t at = body_off_ + i;
+      while (k > 0 && placed_[k - 1].off > at) --k;
+      if (k > 0 && at < size_t(placed_[k - 1].off) + placed_[k - 1].len) return placed_[k - 1].at[at - placed_[k - 1].off];
+    }
     return inner[i];
   };
   size_t end = inner.size();
