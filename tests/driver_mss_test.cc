@@ -95,25 +95,30 @@ TEST(DriverPeerMss, TheUsualMssIsNotRemembered) {
   EXPECT_EQ(r.host.driver()->peer_mss_entries(), 0u);
 }
 
+// The handshake of a connection from the peer's `sport` announcing MSS `mss`; returns our ISN.
+TcpSeq handshake(Rig& r, uint16_t sport, uint16_t mss) {
+  r.out.keep = true;
+  r.in->deliver(syn(sport, mss));
+  std::optional<TcpFrameView> synack;
+  for (const Bytes& f : r.out.kept)
+    if (auto v = TcpFrameView::parse(f); v && (v->tcp_flags & 0x12) == 0x12) synack = v;
+  if (!synack) return TcpSeq();
+  r.in->deliver(segment(sport, 1000u * sport + 1, (synack->seq + 1).raw(), 0x10));  // the handshake's ACK
+  r.out.kept.clear();
+  return synack->seq;
+}
+
 // A connection whose peer announced MSS 1000 (below the 1460 our MTU gives): TSO cuts every
 // super-segment at 1000 -- the entry moves from the SYN table to the flow with its first data --
 // and the entry goes once the peer acknowledged our FIN.
 TEST(DriverPeerMss, ASmallMssCutsTheFlowUntilOurFinIsAcknowledged) {
   Rig r;
-  r.out.keep = true;
   const uint16_t sport = 30000;
   const uint32_t isn = 1000u * sport;
-  r.in->deliver(syn(sport, 1000));
-  std::optional<TcpFrameView> synack;
-  for (const Bytes& f : r.out.kept)
-    if (auto v = TcpFrameView::parse(f); v && (v->tcp_flags & 0x12) == 0x12) synack = v;
-  ASSERT_TRUE(synack) << "the host answered the SYN";
-  const TcpSeq our_isn = synack->seq;
-  r.in->deliver(segment(sport, isn + 1, (our_isn + 1).raw(), 0x10));  // the handshake's ACK
+  const TcpSeq our_isn = handshake(r, sport, 1000);
   ASSERT_EQ(r.accepted.size(), 1u);
   EXPECT_EQ(r.host.driver()->peer_mss_entries(), 1u);
 
-  r.out.kept.clear();
   Bytes data(20000, 0x5A);
   ASSERT_EQ(r.accepted[0]->write(data.data(), data.size(), true, false), data.size());
   r.accepted[0]->output();
@@ -136,6 +141,25 @@ TEST(DriverPeerMss, ASmallMssCutsTheFlowUntilOurFinIsAcknowledged) {
   ASSERT_TRUE(fin) << "our FIN left";
   r.in->deliver(segment(sport, isn + 1, (fin->seq + 1).raw(), 0x10));
   EXPECT_EQ(r.host.driver()->peer_mss_entries(), 0u) << "our FIN acknowledged: nothing more is cut";
+}
+
+// The FIN riding on the flow's first data (written, then shut, before anything left): the entry
+// moves and learns where the FIN ends in the same frame, and goes when the peer acknowledges it.
+// (With the FIN noted before the move, the entry stayed until a RST.)
+TEST(DriverPeerMss, AFinOnTheFirstDataStillEndsTheEntry) {
+  Rig r;
+  const uint16_t sport = 30001;
+  const TcpSeq our_isn = handshake(r, sport, 1000);
+  ASSERT_EQ(r.accepted.size(), 1u);
+  Bytes data(5000, 0x5A);
+  ASSERT_EQ(r.accepted[0]->write(data.data(), data.size(), true, false), data.size());
+  r.accepted[0]->shutdown_tx();
+  bool fin = false;
+  for (const Bytes& f : r.out.kept)
+    if (auto v = TcpFrameView::parse(f); v && (v->tcp_flags & 0x01)) fin = true;
+  ASSERT_TRUE(fin);
+  r.in->deliver(segment(sport, 1000u * sport + 1, (our_isn + 1 + uint32_t(data.size()) + 1).raw(), 0x10));
+  EXPECT_EQ(r.host.driver()->peer_mss_entries(), 0u);
 }
 
 }  // namespace

@@ -56,17 +56,22 @@ struct TwoHosts {
     wire.emplace_back(to, std::move(pkt));
     return ERR_OK;
   }
+  // Hands over the oldest packet in flight (false: none), or drops it.
+  bool step(bool drop = false) {
+    if (wire.empty()) return false;
+    auto [to, pkt] = std::move(wire.front());
+    wire.pop_front();
+    if (drop) return true;
+    pbuf* q = pbuf_alloc(PBUF_RAW, u16_t(pkt.size()), PBUF_RAM);
+    pbuf_take(q, pkt.data(), u16_t(pkt.size()));
+    to->input(q);
+    return true;
+  }
   // Delivers every packet in flight, then lets `ms` of virtual time pass, running lwIP's timers.
   void run(Nanos ms) {
     const Nanos until = clock.now() + ms * 1'000'000;
     for (;;) {
-      while (!wire.empty()) {
-        auto [to, pkt] = std::move(wire.front());
-        wire.pop_front();
-        pbuf* q = pbuf_alloc(PBUF_RAW, u16_t(pkt.size()), PBUF_RAM);
-        pbuf_take(q, pkt.data(), u16_t(pkt.size()));
-        to->input(q);
-      }
+      while (step()) {}
       if (next_timer > until) break;
       clock.advance_to(next_timer);
       next_timer = lwip_run_timers();
@@ -119,6 +124,34 @@ TEST(TcpConnTeardown, ThePeersFinThenOursEndsInClosed) {
   h.run(10);
   EXPECT_FALSE(client->alive());
   ASSERT_FALSE(server->alive());
+  h.run(300'000);
+}
+
+// Both sides close at once while our data is unacknowledged: the peer's FIN takes us to CLOSING
+// with segments that still reference our bytes (sent by reference), which lwIP may retransmit.
+// The TcpConn keeps the pcb until they are acknowledged -- handed back then, its owner could free
+// the bytes under lwIP's retransmission -- and lets go of it once they are.
+TEST(TcpConnTeardown, SimultaneousCloseKeepsThePcbWhileOurBytesAreUnacknowledged) {
+  TwoHosts h;
+  Events ea, eb;
+  h.open(40002, ea, eb);
+  ASSERT_TRUE(h.server);
+  Bytes data(1000, 0x42);
+  ASSERT_EQ(h.client->write(data.data(), data.size(), /*copy=*/false, false), data.size());
+  h.client->shutdown_tx();  // our data and FIN in flight
+  h.server->shutdown_tx();  // the server's FIN crosses them
+  ASSERT_TRUE(h.step());    // ours reach the server: CLOSING there, nothing of its bytes queued
+  EXPECT_FALSE(h.server->alive()) << "CLOSING with no bytes queued: the pcb is lwIP's";
+  EXPECT_TRUE(h.server->all_acked());
+  ASSERT_TRUE(h.step());    // the server's FIN reaches us, acknowledging none of our data
+  ASSERT_TRUE(ea.fin);
+  EXPECT_TRUE(h.client->alive()) << "CLOSING with our 1000 bytes unacknowledged: still ours";
+  EXPECT_FALSE(h.client->all_acked());
+  ASSERT_TRUE(h.step(/*drop=*/true));  // the server's ACK of them is lost: lwIP retransmits
+  h.run(10'000);
+  EXPECT_FALSE(h.client->alive()) << "acknowledged: TIME_WAIT, the pcb is lwIP's";
+  EXPECT_TRUE(h.client->all_acked());
+  data.assign(data.size(), 0);  // the owner may reuse its bytes now
   h.run(300'000);
 }
 

@@ -223,7 +223,6 @@ err_t Driver::xmit(pbuf* p) {
   // One parse for both: the offload binding and the TSO size.
   const auto v = !tx_by_flow_.empty() || !tx_closed_.empty() || tso_ ? TcpFrameView::parse(frame) : std::nullopt;
   if (v && (v->tcp_flags & 0x04)) forget_flow(v->key);
-  if (v && (v->tcp_flags & 0x01) && !peer_mss_.empty()) track_fin(*v);
   if (v && v->payload_len > 0) {
     auto it = tx_by_flow_.find(v->key);
     if (it != tx_by_flow_.end()) {
@@ -236,6 +235,8 @@ err_t Driver::xmit(pbuf* p) {
       if (v->payload_len > mss) d.gso_size = mss;
     }
   }
+  // (after wire_mss: a flow's first data may carry its FIN, and moves its entry only there)
+  if (v && (v->tcp_flags & 0x01) && !peer_mss_.empty()) track_fin(*v);
   d.frame = std::move(frame);
   post(std::move(d));
   ring_doorbell();
@@ -284,6 +285,8 @@ void Driver::snoop_syn_mss(ByteSpan frame) {
       peer_mss_.erase(it);
     return;
   }
+  peer_mss_.erase(v->key.reversed());  // a new connection on the 4-tuple: the old one's entry goes
+  syn_mss_.erase(v->key.reversed());
   const uint8_t* o = frame.data() + v->tcp_off + 20;
   const uint8_t* end = frame.data() + v->payload_off;
   while (o < end && *o != 0) {  // kinds 0 (end) and 1 (no-op) have no length byte

@@ -23,7 +23,7 @@ size_t PlainStream::send(ByteSpan data, bool) {
 }
 
 bool PlainStream::all_acked() const {
-  return conn_->alive() && conn_->unacked_segments() == 0;
+  return conn_->all_acked();
 }
 
 void PlainStream::on_recv(pbuf* p) {

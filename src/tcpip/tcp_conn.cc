@@ -182,17 +182,32 @@ err_t TcpConn::on_recv_cb(void* arg, tcp_pcb* pcb, pbuf* p, err_t err) {
   }
   self->handler_->on_recv(p);  // takes ownership
   if (!self->pcb_) return ERR_ABRT;
-  // The peer's FIN after ours: both directions are done and lwIP ends the pcb by itself -- in
-  // TIME_WAIT it frees it after 2 MSL without calling anyone (tcp_slowtmr), so holding on to it
-  // would leave a dangling pointer (and ~TcpConn would abort freed memory). It is lwIP's now.
-  if (!p && (pcb->state == TIME_WAIT || pcb->state == CLOSING)) self->close();
+  if (!p) self->release_if_done();  // the peer's FIN, maybe after ours
   return ERR_OK;
 }
 
 err_t TcpConn::on_sent_cb(void* arg, tcp_pcb*, u16_t len) {
   auto* self = static_cast<TcpConn*>(arg);
-  if (self && self->handler_) self->handler_->on_sent(len);
-  return (self && !self->pcb_) ? ERR_ABRT : ERR_OK;
+  if (!self) return ERR_OK;
+  if (self->handler_) self->handler_->on_sent(len);
+  if (!self->pcb_) return ERR_ABRT;
+  self->release_if_done();  // an acknowledgement that took CLOSING to TIME_WAIT, or emptied it
+  return ERR_OK;
+}
+
+static bool carries_bytes(const tcp_seg* s) {
+  for (; s; s = s->next)
+    if (s->len > 0) return true;
+  return false;
+}
+
+void TcpConn::release_if_done() {
+  if (!pcb_) return;
+  const bool gone = pcb_->state == TIME_WAIT ||
+                    (pcb_->state == CLOSING && !carries_bytes(pcb_->unsent) && !carries_bytes(pcb_->unacked));
+  if (!gone) return;
+  close();
+  done_ = true;
 }
 
 void TcpConn::on_err_cb(void* arg, err_t err) {

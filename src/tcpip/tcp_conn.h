@@ -69,9 +69,18 @@ class TcpConn {
   // Bytes already in the last queued, not yet sent wire segment that more writes would join.
   size_t open_segment_fill() const;
   size_t unacked_segments() const { return pcb_ ? tcp_sndqueuelen(pcb_) : 0; }
+  // Every byte we sent is acknowledged: nothing queued in lwIP, or the connection ended cleanly
+  // (both FINs, our data acknowledged) and its pcb went back to lwIP (see release_if_done).
+  bool all_acked() const { return pcb_ ? tcp_sndqueuelen(pcb_) == 0 : done_; }
 
  private:
   void install();
+  // After both FINs lwIP ends the pcb by itself, and frees one in TIME_WAIT 2 MSL later without
+  // calling anyone (tcp_slowtmr): holding on to it would leave a dangling pointer, and ~TcpConn
+  // would abort freed memory. So once both directions are done the pcb is handed back -- in
+  // TIME_WAIT (lwIP purged its queues on the way in), or in CLOSING once no queued segment
+  // carries our bytes (they reference the caller's memory, which may go with this TcpConn).
+  void release_if_done();
   // Once established: with TSO, lwIP's MSS becomes the super-segment size (wire MSS kept).
   void size_segments();
   static err_t on_recv_cb(void* arg, tcp_pcb* pcb, pbuf* p, err_t err);
@@ -80,6 +89,7 @@ class TcpConn {
   static err_t on_connected_cb(void* arg, tcp_pcb* pcb, err_t err);
 
   tcp_pcb* pcb_;
+  bool done_ = false;  // the pcb went back to lwIP after a clean end (release_if_done)
   TcpConnHandler* handler_ = nullptr;
   FlowKey tx_flow_;
   size_t wire_mss_ = 0;  // set when TSO raised lwIP's MSS

@@ -70,7 +70,7 @@ size_t FramedSession::send(ByteSpan data, bool) {
 }
 
 bool FramedSession::all_acked() const {
-  return ready_ && conn_->alive() && tx_->idle() && conn_->unacked_segments() == 0;
+  return ready_ && tx_->idle() && conn_->all_acked();
 }
 
 void FramedSession::on_recv(pbuf* p) {

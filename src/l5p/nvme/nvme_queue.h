@@ -67,7 +67,7 @@ class NvmeQueue final : public TransportUser, public l5o::L5pOps, private MsgPar
   NvmeError fatal(NvmeError e, uint32_t fei = 0);
   void fail(NvmeError e) { fatal(e); }
   bool failed() const { return failed_; }
-  bool closed() const { return !t_->alive(); }  // the connection is gone (closed, reset, aborted)
+  bool closed() const { return t_->closed(); }  // the connection is gone (closed, reset, aborted)
   uint32_t maxh2cdata() const { return maxh2cdata_; }
   bool ddp() const { return cfg_.ddp && bool(rx_h_); }
   // DDP registration for a read's buffer (l5o add/del_rr_state; paper §4.1).

@@ -36,6 +36,8 @@ class Transport {
   virtual ~Transport() = default;
   virtual void set_user(TransportUser* u) = 0;
   virtual bool alive() const = 0;
+  // The connection below is gone (closed, reset, aborted): nothing more leaves or arrives.
+  virtual bool closed() const { return !alive(); }
   virtual TcpSeq rx_pos() const = 0;  // stream position of the next byte to be received
   virtual TcpSeq tx_pos() const = 0;  // stream position of the next byte written
   // Bytes before this position are no longer needed by anything below (TCP retransmission,

@@ -44,13 +44,16 @@ class TlsTransport final : public Transport, public StreamHandler {
     }
     user_->on_transport_sent();
   }
-  // The peer finished (close_notify, or its FIN): as over TCP (transport_tcp.cc), the queue
-  // ends and our close_notify and FIN answer. Before, the queue never heard of it: a controller's
-  // queue stayed open, and held, after its host had gone.
+  // The peer finished (its FIN after a whole record): as over TCP (transport_tcp.cc), the queue
+  // ends, and our close_notify (RFC 8446 §6.1) and FIN answer. Before, the queue never heard of
+  // it: a controller's queue stayed open, and held, after its host had gone.
   void on_eof() override {
     user_->on_transport_closed();
-    if (s_->usable()) s_->close_tx();
+    if (s_->usable()) s_->shutdown();
   }
+  // Gone once TCP is (a failed session's alert and FIN may still be on their way: the queue's
+  // owner must not tear the connection down under them).
+  bool closed() const override { return !s_->tcp_alive(); }
   void on_failed(const std::string& outcome) override { user_->on_transport_error(outcome); }
   void on_inner_lost() override { user_->on_transport_inner_lost(); }
 

@@ -207,7 +207,7 @@ size_t TlsSession::send_zc(const std::shared_ptr<const Bytes>& buf, size_t off, 
 }
 
 bool TlsSession::all_acked() const {
-  return ready_ && conn_->alive() && (!tx_ || tx_->idle()) && conn_->unacked_segments() == 0;
+  return ready_ && (!tx_ || tx_->idle()) && conn_->all_acked();
 }
 
 void TlsSession::openssl_read() {

@@ -55,6 +55,7 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   // For an L5P running on top of this session (NVMe/TCP over TLS):
   bool is_client() const { return role_ == Role::kClient; }
   bool usable() const { return ready_ && !failed_ && conn_->alive(); }
+  bool tcp_alive() const { return conn_->alive(); }  // (usable or not: an alert may be on its way)
   // Gathering send: sub-record tails are kept in an open record until !more (MSG_MORE).
   size_t send_gather(ByteSpan data, bool more);
   size_t send_room() const;
