@@ -68,7 +68,6 @@ class TcpConn {
   size_t mss() const { return pcb_ ? (wire_mss_ ? wire_mss_ : pcb_->mss) : 0; }
   // Bytes already in the last queued, not yet sent wire segment that more writes would join.
   size_t open_segment_fill() const;
-  size_t unacked_segments() const { return pcb_ ? tcp_sndqueuelen(pcb_) : 0; }
   // Every byte we sent is acknowledged: nothing queued in lwIP, or the connection ended cleanly
   // (both FINs, our data acknowledged) and its pcb went back to lwIP (see release_if_done).
   bool all_acked() const { return pcb_ ? tcp_sndqueuelen(pcb_) == 0 : done_; }
