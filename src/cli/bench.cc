@@ -26,6 +26,9 @@ void add_bench_options(CLI::App* bench, BenchArgs& a) {
                     "tls: repetitions of the host-cycle runs, every other one in reverse mode order (even: each "
                     "mode first in half of its pairs); ratios are the median of this many pairs")
       ->check(CLI::Range(1, 1000));
+  bench->add_flag("--record-layer-only", a.record_layer_only,
+                  "tls: only (c), the offload's record layer alone against plain TCP's copy, cycles per record "
+                  "(in the cache; seconds)");
 }
 
 bool bench_nic_core(const BenchArgs& a, std::string* how) {

@@ -13,6 +13,9 @@ struct BenchArgs {
   // bench tls (b): repetitions of every (mode, record size), every other one in reverse mode
   // order (--reps): the paired ratios' median and range come from this many pairs.
   int reps = 12;
+  // bench tls: only (c), the record layer alone (seconds, in the cache): for judging a change to
+  // the record layer before the long runs of (b).
+  bool record_layer_only = false;
 };
 
 // Whether the benchmark's runs put the NIC model on a core of its own (testbed ScenarioConfig::
