@@ -43,16 +43,12 @@ Bytes decrypted_records(uint32_t record) {
 class CountingWriter final : public l5p::TxMsgMap::Writer {
  public:
   size_t room() override { return 1u << 20; }
-  size_t write(const uint8_t* data, size_t n, bool) override {
-    last_ = data;
+  size_t write(const uint8_t*, size_t n, bool) override {
     total += n;
     return n;
   }
   void flush() override {}
   uint64_t total = 0;
-
- private:
-  const uint8_t* last_ = nullptr;
 };
 
 }  // namespace

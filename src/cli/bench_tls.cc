@@ -327,6 +327,12 @@ void print_record_layer(std::span<const RecordLayerCycles> rl) {
                 c.rx_tls - c.rx_copy, c.tx_tls, c.tx_copy, c.tx_tls - c.tx_copy);
 }
 
+void put_record_layer(nlohmann::json& j, std::span<const RecordLayerCycles> rl) {
+  for (const RecordLayerCycles& c : rl)
+    j["record_layer_cycles_per_record"][std::to_string(c.record)] = {
+        {"rx_offload", c.rx_tls}, {"rx_copy", c.rx_copy}, {"tx_offload", c.tx_tls}, {"tx_copy", c.tx_copy}};
+}
+
 }  // namespace
 
 int run_bench_tls(const BenchArgs& a) {
@@ -335,9 +341,7 @@ int run_bench_tls(const BenchArgs& a) {
   if (a.record_layer_only) {
     if (a.json) {
       nlohmann::json j;
-      for (const RecordLayerCycles& c : rl)
-        j["record_layer_cycles_per_record"][std::to_string(c.record)] = {
-            {"rx_offload", c.rx_tls}, {"rx_copy", c.rx_copy}, {"tx_offload", c.tx_tls}, {"tx_copy", c.tx_copy}};
+      put_record_layer(j, rl);
       std::cout << j.dump(2) << std::endl;
     } else {
       print_record_layer(rl);
@@ -427,9 +431,7 @@ int run_bench_tls(const BenchArgs& a) {
               {"ci_coverage", p.ci_coverage}};
         }
     for (auto& [k, v] : setup) j["setup_kcycles"][k] = {{"client", v.first}, {"server", v.second}};
-    for (const RecordLayerCycles& c : rl)
-      j["record_layer_cycles_per_record"][std::to_string(c.record)] = {
-          {"rx_offload", c.rx_tls}, {"rx_copy", c.rx_copy}, {"tx_offload", c.tx_tls}, {"tx_copy", c.tx_copy}};
+    put_record_layer(j, rl);
     j["nic_core"] = nic_how;
     j["reps"] = a.reps;
     std::cout << j.dump(2) << std::endl;
