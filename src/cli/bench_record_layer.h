@@ -18,8 +18,8 @@ struct RecordLayerCycles {
   // TlsRx::input per piece + one flush per recv(), against one memcpy per piece into a buffer.
   double rx_tls = 0, rx_copy = 0;
   // TX: 256 KiB application writes framed into offload records (TlsTx::queue: header, the copy
-  // of the plaintext, the message map), pumped to TCP and acknowledged (on_acked, the arena's
-  // release), against one memcpy per 64 KiB of the same write (tcp_write's copy).
+  // of the plaintext, the message map), pumped to TCP and acknowledged one pump later (on_acked,
+  // the arena's release), against one memcpy per 64 KiB of the same write (tcp_write's copy).
   double tx_tls = 0, tx_copy = 0;
 };
 
