@@ -8,9 +8,17 @@
 // pieces had left the L1 by then). It repeats to ±5-10 % (best of 60 passes), where (b)'s single
 // pairs swing by ±10-20 %.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
+#include "common/bytes.h"
+
 namespace autonic::cli {
+
+// `count` TLS 1.3 records of `record` content bytes as the offload's NIC sees them in the clear:
+// header, content (record i filled with i), the inner type (application data), a zero tag --
+// what the L5P hands the TX NIC, and what the RX NIC leaves after decrypting them whole.
+Bytes offload_records(size_t count, uint32_t record);
 
 struct RecordLayerCycles {
   uint32_t record = 0;  // record content bytes

@@ -45,18 +45,7 @@ TrafficKeys bench_keys(Cipher c = Cipher::kAes128Gcm) {
 }
 
 // The L5P's offload input: records of plaintext + type + dummy tag.
-Bytes offload_stream() {
-  Bytes s;
-  for (size_t i = 0; i < kRecords; ++i) {
-    const uint16_t len = uint16_t(kRecord + 1 + kTagLen);
-    const uint8_t h[] = {23, 3, 3, uint8_t(len >> 8), uint8_t(len)};
-    s.insert(s.end(), h, h + 5);
-    s.resize(s.size() + kRecord, uint8_t(i));
-    s.push_back(23);
-    s.resize(s.size() + kTagLen, 0);
-  }
-  return s;
-}
+Bytes offload_stream() { return offload_records(kRecords, kRecord); }
 
 // The TX engine's calls: one per 1448-byte wire segment without TSO; with TSO (issue #12) one
 // per super-segment, which the NIC processes whole before cutting it at the MSS (nic.cc,
