@@ -121,6 +121,13 @@ size_t TcpConn::open_segment_fill() const {
   return wire_mss_ ? fill % wire_mss_ : fill;
 }
 
+void TcpConn::push() {
+  if (!pcb_ || !pcb_->unsent) return;
+  tcp_seg* last = pcb_->unsent;
+  while (last->next) last = last->next;
+  TCPH_SET_FLAG(last->tcphdr, TCP_PSH);
+}
+
 void TcpConn::output() {
   if (pcb_) tcp_output(pcb_);
 }

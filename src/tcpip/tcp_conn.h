@@ -46,6 +46,11 @@ class TcpConn {
   // a caller that took "failed" for "nothing queued" would queue those bytes twice.
   size_t write(const uint8_t* data, size_t len, bool copy, bool more);
   void output();
+  // Marks the last queued, unsent segment PSH (Linux's tcp_mark_push before tcp_push): a sender
+  // that stops writing -- its data all queued, or TCP's room used up -- ends its burst there, as
+  // tcp_sendmsg does at its end and before it waits for send-buffer room. The receiver's GRO
+  // flushes at a PSH, so its super-segments end where the sender's bursts do.
+  void push();
   void recved(size_t len);
   void close();
   void abort();

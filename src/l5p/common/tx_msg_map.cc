@@ -101,7 +101,10 @@ class TcpWriter final : public TxMsgMap::Writer {
   size_t write(const uint8_t* data, size_t n, bool more) override {
     return c_.write(data, n, copy_, more);
   }
-  void flush() override { c_.output(); }
+  void flush() override {
+    c_.push();
+    c_.output();
+  }
 
  private:
   tcpip::TcpConn& c_;
