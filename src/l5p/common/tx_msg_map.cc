@@ -90,10 +90,12 @@ namespace {
 // lwIP: no-copy tcp_write (the map keeps the bytes until TCP lets go of them). `more` unless
 // the write reaches the end of what the L5P queued: lwIP then sets PSH on its last segment, as
 // Linux's tcp_sendmsg does at the end of each sendmsg() -- kTLS's records and nvme-tcp's PDUs
-// included. Without it (every write "more") the offload's segments never carried PSH while plain
-// TCP's did at every write's end, and the receiver's GRO, which ends a super-segment at a PSH,
-// cut them at interrupt-batch ends instead: ~23 % more lwIP passes than plain TCP for the same
-// bytes (issue #12).
+// included. And a pump that stops with bytes still queued (TCP's room used up) ends its burst
+// with PSH too (flush: TcpConn::push), as tcp_sendmsg pushes before it waits for room. The
+// receiver's GRO ends a super-segment at a PSH; without these the offload's bursts ran into each
+// other there and were cut at interrupt-batch ends instead: ~23 % more lwIP passes than plain
+// TCP for the same bytes with every write "more", still 3.5 % (2 KiB records, 256 MiB) with
+// only the first rule (issue #12; TlsGro.OffloadBurstsEndWherePlainTcpsDo).
 class TcpWriter final : public TxMsgMap::Writer {
  public:
   TcpWriter(tcpip::TcpConn& c, bool copy) : c_(c), copy_(copy) {}
