@@ -113,19 +113,23 @@ TcpSeq TcpConn::oldest_retained() const {
   return TcpSeq(pcb_->snd_nxt);
 }
 
+// The last queued, unsent segment (the one the next tcp_write may join), or null. lwIP 2.1.3
+// keeps no pointer to it: tcp_write walks the list the same way.
+static tcp_seg* last_unsent(const tcp_pcb* pcb) {
+  tcp_seg* last = pcb ? pcb->unsent : nullptr;
+  while (last && last->next) last = last->next;
+  return last;
+}
+
 size_t TcpConn::open_segment_fill() const {
-  if (!pcb_ || !pcb_->unsent) return 0;
-  const tcp_seg* last = pcb_->unsent;
-  while (last->next) last = last->next;
+  const tcp_seg* last = last_unsent(pcb_);
+  if (!last) return 0;
   const size_t fill = last->len < pcb_->mss ? last->len : 0;
   return wire_mss_ ? fill % wire_mss_ : fill;
 }
 
 void TcpConn::push() {
-  if (!pcb_ || !pcb_->unsent) return;
-  tcp_seg* last = pcb_->unsent;
-  while (last->next) last = last->next;
-  TCPH_SET_FLAG(last->tcphdr, TCP_PSH);
+  if (tcp_seg* last = last_unsent(pcb_)) TCPH_SET_FLAG(last->tcphdr, TCP_PSH);
 }
 
 void TcpConn::output() {
