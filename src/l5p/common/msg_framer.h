@@ -115,6 +115,33 @@ class MsgFramer {
     pos_ += n;
   }
 
+  // The parser's streaming path (issue #12), for messages whose every byte arrived NIC-marked
+  // and that the parser consumes itself, header to end, without on_msg: begin_in_place() starts
+  // the next message at pos() -- its header (header_bytes of it, already checked by the parser)
+  // says `len` -- and end_in_place() ends the current one once count_body() reached its length.
+  // What they keep is what finish() and the general loop keep for such a message: the
+  // position, the index, the marks (should the message leave the streaming path half way) and
+  // the resync answerer's view of the boundaries; what they skip is the RxMsg for on_msg.
+  void begin_in_place(uint32_t len, uint32_t header_bytes) {
+    cur_.start = pos_;
+    if (armed_) {
+      resync_.on_msg_start(pos_, cur_.index, p_.payload_pos());
+      resync_.on_msg_len(pos_, len);
+    }
+    cur_.len = len;
+    count_body(header_bytes, true);
+  }
+  TcpSeq msg_start() const { return cur_.start; }
+  uint32_t msg_len() const { return cur_.len; }
+  void end_in_place() {
+    cur_.ranges.clear();
+    cur_.head.clear();  // (a header that came in pieces was gathered here)
+    ++cur_.index;
+    cur_.off = cur_.len = 0;
+    cur_.need = head_len_;
+    cur_.start = pos_;
+  }
+
   std::optional<Failure> input(ByteSpan data, const RxMarks& m) {
     size_t i = 0;
     while (i < data.size()) {

@@ -94,6 +94,77 @@ bool TlsRx::finish_in_out(const RxMsg& m) {
   return true;
 }
 
+// The streaming path (issue #12). In a recv() of NIC-decrypted records the framer's loop runs
+// every hook at each record boundary -- check(), the resync answerer, the header parse through
+// HeaderParse, on_bytes, the RxMsg for on_msg, finish_in_out -- and that per-record bookkeeping
+// was most of what the record layer added to plain TCP's copy at 2 KiB records. Here TlsRx ends
+// a record and starts the next itself, keeping only what a record the NIC decrypted whole needs:
+// the type check, the counters, the payload position, and the framer's position, index, marks
+// and resync view (MsgFramer::begin_in_place / end_in_place). Whatever is not plain
+// application data the NIC decrypted whole -- a padded record, an alert, a handshake message, a
+// header cut by the piece's end, a bad header -- stops it, and the general path takes the rest
+// of the piece from there, as before.
+size_t TlsRx::stream(ByteSpan d) {
+  size_t i = 0;
+  for (;;) {
+    const uint32_t left = framer_.body_left();
+    if (d.size() - i < left) {  // the record goes on past this piece
+      out_.insert(out_.end(), d.begin() + long(i), d.end());
+      framer_.count_body(uint32_t(d.size() - i), true);
+      return d.size();
+    }
+    if (!stream_end(d.subspan(i, left))) return i;
+    i += left;
+    if (d.size() - i < body_off_ || !stream_begin(d.subspan(i, body_off_))) return i;
+    i += body_off_;
+  }
+}
+
+bool TlsRx::stream_end(ByteSpan tail) {
+  if (ahead_ || post_hs_.mid_message()) return false;  // (as trusted_full and finish_in_out)
+  const uint32_t len = framer_.msg_len(), got = len - uint32_t(tail.size());  // record bytes before tail
+  const size_t ct_len = len - body_off_ - kTagLen;
+  size_t content = ct_len;
+  if (shape_.inner_type) {
+    // 1.3 (§5.4): unpadded, the byte before the tag is the inner type; a zero there is padding.
+    const uint32_t at = len - uint32_t(kTagLen) - 1;
+    const uint8_t type = at >= got ? tail[at - got] : out_[out_done_ + (at - body_off_)];
+    if (type != uint8_t(ContentType::kApplicationData)) return false;
+    content = ct_len - 1;
+  } else if (hdr_[0] != uint8_t(ContentType::kApplicationData)) {
+    return false;
+  }
+  if (content > kMaxPlaintext) return false;  // the general path refuses it
+  // Only the content is copied: the type byte and the tag would be cut right away.
+  const uint32_t content_end = uint32_t(body_off_ + content);
+  if (content_end > got) out_.insert(out_.end(), tail.begin(), tail.begin() + long(content_end - got));
+  framer_.count_body(uint32_t(tail.size()), true);
+  ++st_.rx_tls_records;
+  ++st_.rx_tls_msgs_full;
+  if (log_) log_->add(framer_.msg_start(), len, true);
+  framer_.end_in_place();
+  delivered_ = true;
+  payload_pos_ += uint32_t(content);  // what the NIC counts as payload, exactly
+  out_done_ += content;
+  out_.resize(out_done_);
+  in_out_ = false;
+  return true;
+}
+
+bool TlsRx::stream_begin(ByteSpan head) {
+  uint16_t len = 0;
+  // Application data with a good header only (parse_header's checks): anything else, and what
+  // check() would refuse, is the general path's to report.
+  if (after_record_ || closed_ || head[0] != uint8_t(ContentType::kApplicationData) ||
+      check_header(head.first(kHeaderLen), &len, shape_.min_len(), shape_.max_len()) != HeaderCheck::kOk)
+    return false;
+  framer_.begin_in_place(uint32_t(kHeaderLen + len), body_off_);
+  std::memcpy(hdr_, head.data(), body_off_);
+  hdr_got_ = body_off_;
+  in_out_ = true;
+  return true;
+}
+
 HeaderParse<RxFailure> TlsRx::parse_header(ByteSpan head) {
   uint16_t len = 0;
   switch (check_header(head, &len, shape_.min_len(), shape_.max_len())) {

@@ -56,13 +56,21 @@ class TlsRx final : private MsgParser<RxFailure> {
   // the RX host cost). Without batch, input() delivers before it returns.
   std::optional<RxFailure> input(ByteSpan data, bool marked, bool inner_marked = false, bool placed = false,
                                  bool batch = false) {
-    // Most pieces of a record the NIC decrypted fall strictly inside its body (a 16 KiB record
-    // spans a dozen packets): they are copied after the record's bytes so far and counted, no
-    // more (issue #12). Nothing finishes here, so nothing is due for delivery either.
-    if (in_out_ && marked && !inner_marked && !placed && hdr_got_ == body_off_ && data.size() < framer_.body_left()) {
-      out_.insert(out_.end(), data.begin(), data.end());
-      framer_.count_body(uint32_t(data.size()), true);
-      return std::nullopt;
+    // NIC-decrypted bytes of a record already on the fast path (in_out_, its header parsed).
+    // Most fall strictly inside its body (a 16 KiB record spans a dozen packets): copied after
+    // the record's bytes so far and counted, no more (issue #12); nothing finishes, so nothing
+    // is due for delivery either. A piece that ends the record goes on in stream().
+    if (in_out_ && marked && !inner_marked && !placed && hdr_got_ == body_off_) {
+      if (data.size() < framer_.body_left()) {
+        out_.insert(out_.end(), data.begin(), data.end());
+        framer_.count_body(uint32_t(data.size()), true);
+        return std::nullopt;
+      }
+      data = data.subspan(stream(data));
+      if (data.empty()) {
+        if (!batch) flush();
+        return std::nullopt;
+      }
     }
     return input_general(data, RxMarks{marked, inner_marked, placed}, batch);
   }
@@ -176,6 +184,11 @@ class TlsRx final : private MsgParser<RxFailure> {
   uint32_t hdr_got_ = 0;  // header bytes in hdr_
   void demote();
   bool finish_in_out(const RxMsg& m);
+  // The streaming path (tls_rx.cc): from inside a fast-path record on through the records after
+  // it in the same NIC-decrypted piece; returns how many bytes of `d` it took.
+  size_t stream(ByteSpan d);
+  bool stream_end(ByteSpan tail);   // the record's last bytes: false if the general path must end it
+  bool stream_begin(ByteSpan head);  // the next record's header (body_off_ bytes): false if not ours
   Bytes rec_;  // the record; placed ranges are left unfilled unless software must decrypt
   struct Placed {
     uint32_t off, len;
