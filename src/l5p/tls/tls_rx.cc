@@ -82,16 +82,20 @@ bool TlsRx::finish_in_out(const RxMsg& m) {
   const uint8_t type = shape_.inner_type ? (ct_len ? body[ct_len - 1] : 0) : hdr_[0];
   if (type != uint8_t(ContentType::kApplicationData) || (shape_.inner_type && ct_len == 0) || content > kMaxPlaintext)
     return false;
+  keep_full(m.start, m.len, content);
+  inner_ranges_.clear();
+  return true;
+}
+
+void TlsRx::keep_full(TcpSeq start, uint32_t len, size_t content) {
   ++st_.rx_tls_records;
   ++st_.rx_tls_msgs_full;
-  if (log_) log_->add(m.start, m.len, true);
+  if (log_) log_->add(start, len, true);
   delivered_ = true;
   payload_pos_ += uint32_t(content);  // what the NIC counts as payload, exactly
   out_done_ += content;
   out_.resize(out_done_);
   in_out_ = false;
-  inner_ranges_.clear();
-  return true;
 }
 
 // The streaming path (issue #12). In a recv() of NIC-decrypted records the framer's loop runs
@@ -139,15 +143,8 @@ bool TlsRx::stream_end(ByteSpan tail) {
   const uint32_t content_end = uint32_t(body_off_ + content);
   if (content_end > got) out_.insert(out_.end(), tail.begin(), tail.begin() + long(content_end - got));
   framer_.count_body(uint32_t(tail.size()), true);
-  ++st_.rx_tls_records;
-  ++st_.rx_tls_msgs_full;
-  if (log_) log_->add(framer_.msg_start(), len, true);
+  keep_full(framer_.msg_start(), len, content);
   framer_.end_in_place();
-  delivered_ = true;
-  payload_pos_ += uint32_t(content);  // what the NIC counts as payload, exactly
-  out_done_ += content;
-  out_.resize(out_done_);
-  in_out_ = false;
   return true;
 }
 

@@ -184,6 +184,9 @@ class TlsRx final : private MsgParser<RxFailure> {
   uint32_t hdr_got_ = 0;  // header bytes in hdr_
   void demote();
   bool finish_in_out(const RxMsg& m);
+  // A record the NIC decrypted whole whose `content` bytes now follow out_done_ in out_: counted,
+  // logged and kept for the next flush (finish_in_out, stream_end).
+  void keep_full(TcpSeq start, uint32_t len, size_t content);
   // The streaming path (tls_rx.cc): from inside a fast-path record on through the records after
   // it in the same NIC-decrypted piece; returns how many bytes of `d` it took.
   size_t stream(ByteSpan d);
