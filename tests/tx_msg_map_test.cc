@@ -3,6 +3,7 @@
 // acknowledgement, what pump hands TCP -- must be the one a map of separate messages gives.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "l5p/common/tx_msg_map.h"
@@ -207,6 +208,43 @@ TEST(TxMsgMapRuns, WrittenIndexCountsMessagesHandedOverWhole) {
     m->pump(w);
     EXPECT_EQ(m->written_index(), 5u);
     EXPECT_EQ(m->written_index(), m->next_index());
+  }
+}
+
+// lwIP reports at most 64 KiB of room (tcp_sndbuf) however large its buffer: a run longer than
+// the room reported is cut there, and the pump goes on with the room TCP has then -- as the same
+// messages pumped one by one do -- instead of stopping (and pushing) with TCP's buffer half
+// empty. Both maps hand over every byte in one pump and flush once.
+TEST(TxMsgMapRuns, ARunCutByTheRoomReportedGoesOn) {
+  class CappedWriter final : public TxMsgMap::Writer {
+   public:
+    size_t left = 1 << 20, cap = 1000, flushes = 0;
+    Bytes out;
+    size_t room() override { return std::min(left, cap); }
+    size_t write(const uint8_t* d, size_t n, bool) override {
+      n = std::min(n, left);
+      out.insert(out.end(), d, d + n);
+      left -= n;
+      return n;
+    }
+    void flush() override { ++flushes; }
+  };
+  for (bool whole : {false, true}) {
+    Pair p(TcpSeq(7));
+    p.push_n(400, 380, 5);  // one run of 2000 bytes, twice the room reported
+    CappedWriter wa, wb;
+    EXPECT_EQ(p.runs.pump(wa, whole), 2000u) << "whole_msgs " << whole;
+    EXPECT_EQ(p.single.pump(wb, whole), 2000u) << "whole_msgs " << whole;
+    EXPECT_EQ(wa.out, wb.out);
+    EXPECT_EQ(wa.out, Bytes(p.buf.begin(), p.buf.begin() + 2000));
+    EXPECT_EQ(wa.flushes, 1u);
+    EXPECT_EQ(wb.flushes, 1u);
+    // A buffer that really is full still stops the pump where it ends.
+    Pair q(TcpSeq(7));
+    q.push_n(400, 380, 5);
+    CappedWriter wc;
+    wc.left = 1500;
+    EXPECT_EQ(q.runs.pump(wc, whole), whole ? 1200u : 1500u) << "whole_msgs " << whole;
   }
 }
 
