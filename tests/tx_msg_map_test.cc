@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include "l5p/common/tx_msg_map.h"
@@ -11,20 +12,21 @@
 namespace autonic::l5p {
 namespace {
 
-// Records TCP's writes; room() is what the test allows.
+// Records TCP's writes; room() is what the test allows, reported as at most `cap` (as lwIP's
+// tcp_sndbuf reports at most 64 KiB of a larger buffer).
 class MemWriter final : public TxMsgMap::Writer {
  public:
-  size_t room_ = 1 << 20;
+  size_t room_ = 1 << 20, cap = SIZE_MAX, flushes = 0;
   Bytes out;
   std::vector<size_t> writes;
-  size_t room() override { return room_; }
+  size_t room() override { return std::min(room_, cap); }
   size_t write(const uint8_t* d, size_t n, bool) override {
     out.insert(out.end(), d, d + n);
     writes.push_back(n);
     room_ -= n;
     return n;
   }
-  void flush() override {}
+  void flush() override { ++flushes; }
 };
 
 struct Pair {
@@ -216,23 +218,11 @@ TEST(TxMsgMapRuns, WrittenIndexCountsMessagesHandedOverWhole) {
 // messages pumped one by one do -- instead of stopping (and pushing) with TCP's buffer half
 // empty. Both maps hand over every byte in one pump and flush once.
 TEST(TxMsgMapRuns, ARunCutByTheRoomReportedGoesOn) {
-  class CappedWriter final : public TxMsgMap::Writer {
-   public:
-    size_t left = 1 << 20, cap = 1000, flushes = 0;
-    Bytes out;
-    size_t room() override { return std::min(left, cap); }
-    size_t write(const uint8_t* d, size_t n, bool) override {
-      n = std::min(n, left);
-      out.insert(out.end(), d, d + n);
-      left -= n;
-      return n;
-    }
-    void flush() override { ++flushes; }
-  };
   for (bool whole : {false, true}) {
     Pair p(TcpSeq(7));
     p.push_n(400, 380, 5);  // one run of 2000 bytes, twice the room reported
-    CappedWriter wa, wb;
+    MemWriter wa, wb;
+    wa.cap = wb.cap = 1000;
     EXPECT_EQ(p.runs.pump(wa, whole), 2000u) << "whole_msgs " << whole;
     EXPECT_EQ(p.single.pump(wb, whole), 2000u) << "whole_msgs " << whole;
     EXPECT_EQ(wa.out, wb.out);
@@ -242,8 +232,9 @@ TEST(TxMsgMapRuns, ARunCutByTheRoomReportedGoesOn) {
     // A buffer that really is full still stops the pump where it ends.
     Pair q(TcpSeq(7));
     q.push_n(400, 380, 5);
-    CappedWriter wc;
-    wc.left = 1500;
+    MemWriter wc;
+    wc.cap = 1000;
+    wc.room_ = 1500;
     EXPECT_EQ(q.runs.pump(wc, whole), whole ? 1200u : 1500u) << "whole_msgs " << whole;
   }
 }

@@ -152,9 +152,8 @@ size_t TxMsgMap::pump(Writer& w, bool whole_msgs) {
   size_t total = 0;
   while (first_unwritten_ < msgs_.size()) {
     const Msg& m = msgs_[first_unwritten_];
-    if (whole_msgs && m.written % m.unit == 0 && w.room() < m.unit) break;
-    const size_t room = w.room();
-    if (room == 0) break;
+    const size_t room = w.room();  // asked once a pass (lwIP's tcp_sndbuf and queue length)
+    if (room == 0 || (whole_msgs && m.written % m.unit == 0 && room < m.unit)) break;
     const Run r = next_run(room, whole_msgs);
     const size_t n = w.write(r.data, r.len, !(r.ends_stream));
     total += n;
@@ -169,8 +168,8 @@ size_t TxMsgMap::pump(Writer& w, bool whole_msgs) {
     // TCP took less, or nothing fit. A run cut by the room goes on with the room TCP has now:
     // lwIP reports at most 64 KiB (tcp_sndbuf) of a larger buffer, so a run longer than that
     // is cut with room left, and stopping there pushed a burst early that the same records
-    // written one by one (software TLS) did not (TlsVersions.SoftwareAndOffloadGiveIdentical-
-    // WireBytes, with five records a chunk).
+    // written one by one (software TLS) did not, with five records a chunk:
+    // TlsVersions.SoftwareAndOffloadGiveIdenticalWireBytes, TxMsgMapRuns.ARunCutByTheRoom...
     if (n < r.len || n == 0) break;
   }
   if (total) w.flush();
