@@ -90,7 +90,8 @@ class TlsSession final : public Stream, public tcpip::TcpConnHandler, public l5o
   void rebase_rx_offload();
   // Sends a KeyUpdate if one is due and the old keys' records allow it (tls_tx.h can_rekey).
   void maybe_key_update();
-  size_t queue_rekeying(size_t len, const std::function<size_t(size_t)>& queue);
+  template <class Queue>
+  size_t queue_rekeying(size_t len, Queue&& queue);
   TrafficKeys on_peer_key_update(bool requested, uint64_t first);
   std::shared_ptr<proto::tls::TlsL5State> rx_state(uint64_t first_msg, uint64_t first_seq) const;
   void openssl_key_update(uint64_t& counted, uint64_t bytes);
