@@ -1,10 +1,14 @@
-// Unit tests for common helpers: checksum, sequence arithmetic, CLI value parsing.
+// Unit tests for common helpers: checksum, sequence arithmetic, CLI value parsing, Fifo.
 #include <gtest/gtest.h>
 
 #include "cli/parse.h"
+#include "common/fifo.h"
 #include "common/inet_csum.h"
 #include "common/rng.h"
 #include "common/tcp_seq.h"
+
+#include <deque>
+#include <memory>
 
 using namespace autonic;
 
@@ -64,4 +68,43 @@ TEST(CliParse, Probabilities) {
   EXPECT_DOUBLE_EQ(*cli::parse_prob("0.02"), 0.02);
   EXPECT_FALSE(cli::parse_prob("150%"));
   EXPECT_FALSE(cli::parse_prob("x"));
+}
+
+// Fifo against std::deque: the same entries in the same order through growth and wrap-around
+// (pushes and pops interleaved so the ring's head runs past the end of its array many times),
+// and what a popped entry owned is released at the pop.
+TEST(Fifo, KeepsOrderThroughGrowthAndWrapAndReleasesAtPop) {
+  Fifo<std::shared_ptr<int>> f;
+  std::deque<int> ref;
+  Rng rng(7, 1);
+  int next = 0;
+  std::weak_ptr<int> popped;
+  for (int step = 0; step < 20000; ++step) {
+    if (rng.next() % 3 != 0 || ref.empty()) {
+      f.push_back(std::make_shared<int>(next));
+      ref.push_back(next++);
+    } else {
+      popped = f.front();
+      f.pop_front();
+      ref.pop_front();
+      ASSERT_TRUE(popped.expired()) << "step " << step << ": the popped entry is still held";
+    }
+    ASSERT_EQ(f.size(), ref.size()) << "step " << step;
+    if (!ref.empty()) {
+      ASSERT_EQ(*f.front(), ref.front()) << "step " << step;
+      ASSERT_EQ(*f.back(), ref.back()) << "step " << step;
+      const size_t k = size_t(rng.next()) % ref.size();
+      ASSERT_EQ(*f[k], ref[k]) << "step " << step << " index " << k;
+    }
+  }
+  while (!ref.empty()) {
+    ASSERT_EQ(*f.front(), ref.front());
+    f.pop_front();
+    ref.pop_front();
+  }
+  EXPECT_TRUE(f.empty());
+  f.release_if_empty();
+  f.push_back(std::make_shared<int>(1));  // usable again after letting go of its array
+  EXPECT_EQ(*f.front(), 1);
+  EXPECT_EQ(f.size(), 1u);
 }

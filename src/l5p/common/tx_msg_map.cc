@@ -198,6 +198,7 @@ size_t TxMsgMap::on_acked(TcpSeq snd_una) {
     msgs_.pop_front();
     --first_unwritten_;
   }
+  msgs_.release_if_empty();  // nothing held: an idle connection keeps no array (issue #13)
   return n;
 }
 
@@ -220,13 +221,18 @@ l5o::TxMsgState TxMsgMap::msgstate(TcpSeq tcpsn) {
     s.kind = l5o::TxMsgState::Kind::kBeforeOffload;
     return s;
   }
-  auto it = std::upper_bound(msgs_.begin(), msgs_.end(), tcpsn,
-                             [](TcpSeq t, const Msg& m) { return t < m.start; });
-  if (it == msgs_.begin()) {
+  // The first message starting after tcpsn (upper bound); the one before it holds tcpsn.
+  size_t lo = 0, hi = msgs_.size();
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (tcpsn < msgs_[mid].start) hi = mid;
+    else lo = mid + 1;
+  }
+  if (lo == 0) {
     s.kind = l5o::TxMsgState::Kind::kNoSyncData;
     return s;
   }
-  const Msg& m = *std::prev(it);
+  const Msg& m = msgs_[lo - 1];
   size_t off = size_t(tcpsn - m.start);
   if (off >= m.len) {
     s.kind = l5o::TxMsgState::Kind::kNoSyncData;

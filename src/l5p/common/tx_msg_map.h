@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/fifo.h"
 #include "l5o/l5o.h"
 #include "tcpip/tcp_conn.h"
 
@@ -105,7 +106,7 @@ class TxMsgMap {
     bool ends_stream = false;  // it reaches the end of the last message pushed
   };
   Run next_run(size_t limit, bool whole_msgs) const;
-  std::deque<Msg> msgs_;
+  Fifo<Msg> msgs_;
   std::vector<std::vector<Piece>> spare_;  // emptied piece lists of released messages
   size_t first_unwritten_ = 0;  // index into msgs_ of the first message not fully written
   TcpSeq first_seq_, next_seq_, next_payload_;
