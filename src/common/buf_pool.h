@@ -20,8 +20,11 @@ namespace autonic {
 
 class BufPool {
  public:
-  explicit BufPool(size_t max) : max_(max) {}
-  // An empty buffer, with the capacity of one given back earlier if there is one.
+  // keep_size: give() keeps a buffer's size, so the next taker's resize() to a size no larger
+  // clears nothing (buffers written whole before they are read: see scratch_pool()).
+  explicit BufPool(size_t max, bool keep_size = false) : max_(max), keep_size_(keep_size) {}
+  // An empty buffer, with the capacity of one given back earlier if there is one (keep_size:
+  // with its size too, and the bytes it held).
   Bytes take() {
     if (free_.empty()) return Bytes();
     Bytes b = std::move(free_.back());
@@ -31,7 +34,7 @@ class BufPool {
   // Keeps b's memory for the next taker (up to the bound; beyond it, freed). b is left empty.
   void give(Bytes& b) {
     if (b.capacity() != 0 && free_.size() < max_) {
-      b.clear();
+      if (!keep_size_) b.clear();
       free_.push_back(std::move(b));
     }
     b = Bytes();
@@ -40,11 +43,21 @@ class BufPool {
  private:
   std::vector<Bytes> free_;
   size_t max_;
+  bool keep_size_;
 };
 
 // Enough for every message in progress at once across the active flows.
 inline BufPool& msg_pool() {
   static BufPool p(1024);
+  return p;
+}
+// Buffers an L5P writes whole before it reads them (software TLS's decrypted records): taken
+// with the size they were given back with, so resizing one to the next record's length clears
+// no byte. (From msg_pool(), emptied, every resize() cleared the whole record before the
+// decryption overwrote it: a memset of every byte software TLS received, which no recv() path
+// has -- it made software TLS look dearer than it is; issue #12, callgrind.)
+inline BufPool& scratch_pool() {
+  static BufPool p(64, /*keep_size=*/true);
   return p;
 }
 // A few socket buffers' worth of frames in flight.

@@ -240,8 +240,8 @@ bool TlsRx::open_in_software(const RxMsg& m, size_t ct_len) {
   for (const Placed& p : placed_) std::memcpy(rec_.data() + p.off, p.at, p.len);
   // (hdr and body stay valid: rec_ is only ever overwritten in place below.)
   const ByteSpan hdr(rec_.data(), kHeaderLen), body(rec_.data() + kHeaderLen, m.len - kHeaderLen);
-  if (plain_.capacity() == 0) plain_ = msg_pool().take();
-  plain_.resize(ct_len);
+  if (plain_.capacity() == 0) plain_ = scratch_pool().take();
+  plain_.resize(ct_len);  // (open() writes every byte: a buffer from scratch_pool() clears none)
   const uint64_t seq = seq_base_ + m.index;
   bool ok = false;
   if (m.offloaded == Offloaded::kNone) {
@@ -413,7 +413,7 @@ TlsRx::Result TlsRx::on_msg(const RxMsg& m) {
   if (before_data && !after_record_) rebase_after(m);
   // Consumed (even if it fails the session: after_record_ stops the framer before the next).
   msg_pool().give(rec_);
-  msg_pool().give(plain_);
+  scratch_pool().give(plain_);
   placed_.clear();
   inner_ranges_.clear();
   return std::nullopt;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/buf_pool.h"
+
 namespace autonic::l5p::tls {
 
 // Segment-aligned records. lwIP cuts the stream into MSS-sized segments; when a record's wire
@@ -68,14 +70,23 @@ void TlsTx::push_record(ContentType inner, ByteSpan content, const std::shared_p
   pieces.reserve(3);
   uint64_t note = 0;  // debug builds: checksum of lent bytes, checked on release
   if (mode_ == TxMode::kSoftware) {
-    Bytes rec(kHeaderLen + rec_len);
-    std::memcpy(rec.data(), hdr, kHeaderLen);
-    Bytes innerpt(clen + (shape.inner_type ? 1 : 0));
-    std::memcpy(innerpt.data(), content.data(), clen);
-    if (shape.inner_type) innerpt[clen] = uint8_t(inner);
-    crypto_->seal(seq, ByteSpan(hdr, kHeaderLen), innerpt, rec.data() + kHeaderLen);
+    // As Linux's tls_sw: the content is copied into the record's plaintext (there, the socket's
+    // pages) and sealed from it into the record. Neither buffer is cleared first: seal() writes
+    // every byte of the record, and the plaintext is written whole before it is read (both were
+    // vectors of zeros, a memset of twice the bytes sent that software TLS's cost carried and
+    // Linux's does not; issue #12, callgrind).
+    uint8_t* rec = nullptr;
+    TxMsgMap::Piece piece = new_piece(kHeaderLen + rec_len, &rec);
+    std::memcpy(rec, hdr, kHeaderLen);
+    const size_t inner_len = clen + (shape.inner_type ? 1 : 0);
+    Bytes in = scratch_pool().take();  // (not one per connection: 128K of them, issue #13)
+    if (in.size() < inner_len) in.resize(inner_len);
+    std::memcpy(in.data(), content.data(), clen);
+    if (shape.inner_type) in[clen] = uint8_t(inner);
+    crypto_->seal(seq, ByteSpan(hdr, kHeaderLen), ByteSpan(in.data(), inner_len), rec + kHeaderLen);
+    scratch_pool().give(in);
     st_.tx_tls_sw_encrypted_bytes += clen;
-    pieces.push_back(owned_piece(std::move(rec)));
+    pieces.push_back(std::move(piece));
   } else {
     // header [+ nonce] | the application's bytes, by reference | [type +] dummy tag | (debug) checksum
     Bytes trailer(trailer_len, 0);
