@@ -270,9 +270,11 @@ void print_host_cycles(const std::string& bytes, int reps, std::span<const uint3
               "  super-segments, 8 us / 64-packet interrupt moderation; README \"TSO and GRO\"); ratios: median of\n"
               "  the runs made side by side (repetition i of both modes; every other repetition in reverse\n"
               "  order, so each mode ran first in half of its pairs)\n", bytes.c_str(), reps);
-  std::printf("  copies of each byte on the host: TX tcp 1 (tcp_write), tls-sw 1 (encrypt into the record),\n"
-              "  offload 1 (plaintext into the record), +zc 0; RX tcp 1 (recv() copy), tls-sw 1 + decrypt,\n"
-              "  offload 1 (into the record; the NIC decrypted in place)\n");
+  std::printf("  copies of each byte on the host: TX tcp 1 (tcp_write), tls-sw 1 + encrypt (the plaintext, then\n"
+              "  sealed into the record, as tls_sw), offload 1 (plaintext into the record), +zc 0; RX tcp 1\n"
+              "  (recv() copy), tls-sw 1 + decrypt (the record gathered, decrypted into the buffer handed up),\n"
+              "  offload 1 (into the record; the NIC decrypted in place); no path clears a buffer it then\n"
+              "  overwrites\n");
   std::printf("  %-6s | %-28s | %-28s | offload/tcp   | sw/offload\n", "record", "TX: tcp  tls-sw  offload  +zc",
               "RX: tcp  tls-sw  offload  +zc");
   for (uint32_t rs : sizes) {
