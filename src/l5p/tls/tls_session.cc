@@ -94,8 +94,9 @@ std::shared_ptr<proto::tls::TlsL5State> TlsSession::rx_state(uint64_t first_msg,
 
 // Frames through `queue(from)` (bytes from offset `from` on), updating the keys each time the
 // record layer stops for a KeyUpdate, then hands TCP what it can take.
-// (A template, not a std::function: an indirect call and its wrapper per send were ~50
-// instructions a call of the offload's TX path; issue #12, callgrind.)
+// (A template, not a std::function: send()'s [&] capture did not fit std::function's inline
+// buffer, so every send paid a heap allocation, its free and an indirect call -- ~220
+// instructions a send of the offload's TX path; issue #12, callgrind.)
 template <class Queue>
 size_t TlsSession::queue_rekeying(size_t len, Queue&& queue) {
   size_t n = 0;
